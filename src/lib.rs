@@ -1,0 +1,16 @@
+//! gridsim: a smart-grid distribution simulator.
+//!
+//! Data flows one way: [`network`] (physical model, file formats) →
+//! [`math`] (per-unit model) → [`solver`] (Newton-Raphson) → [`results`].
+//! [`powerflow`] wires the stages for a single power flow. See
+//! ARCHITECTURE.md for the map and the invariants.
+
+pub mod cli;
+pub mod error;
+pub mod math;
+pub mod network;
+pub mod powerflow;
+pub mod results;
+pub mod solver;
+
+pub use error::{Error, Result};

@@ -1,0 +1,100 @@
+//! The `gridsim` command line: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gridsim::cli;
+use gridsim::powerflow::PfOptions;
+use gridsim::solver::NewtonOptions;
+use gridsim::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "gridsim", version, about = "Smart-grid distribution simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PfFormat {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve one AC power flow (Newton-Raphson) and print the result.
+    Pf {
+        /// Network file (MATPOWER .m).
+        case: PathBuf,
+        /// Tolerance on the max active/reactive power mismatch, p.u.
+        #[arg(long, default_value_t = 1e-8)]
+        tol: f64,
+        /// Maximum Newton iterations.
+        #[arg(long, default_value_t = 20)]
+        max_iter: usize,
+        /// Start from |V| = 1 p.u. and the reference angle instead of the file's voltages.
+        #[arg(long)]
+        flat_start: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PfFormat::Table)]
+        format: PfFormat,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Pf {
+            case,
+            tol,
+            max_iter,
+            flat_start,
+            format,
+        } => {
+            if !(tol > 0.0 && tol.is_finite()) {
+                eprintln!("error: --tol must be a positive number");
+                return ExitCode::from(1);
+            }
+            let opts = PfOptions {
+                newton: NewtonOptions { tol, max_iter },
+                flat_start,
+            };
+            let fmt = match format {
+                PfFormat::Table => cli::pf::Format::Table,
+                PfFormat::Json => cli::pf::Format::Json,
+            };
+            match cli::pf::run(&case, &opts, fmt) {
+                Ok(text) => {
+                    print!("{text}");
+                    if !text.ends_with('\n') {
+                        println!();
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e, matches!(format, PfFormat::Json)),
+            }
+        }
+    }
+}
+
+fn report(e: Error, json: bool) -> ExitCode {
+    let code = match &e {
+        Error::NotConverged {
+            iterations,
+            max_mismatch_pu,
+        } => {
+            if json {
+                println!(
+                    "{{\"converged\": false, \"iterations\": {iterations}, \"max_mismatch_pu\": {}}}",
+                    if max_mismatch_pu.is_finite() { format!("{max_mismatch_pu:e}") } else { "null".into() }
+                );
+            }
+            2
+        }
+        Error::Numerical(_) => 2,
+        _ => 1,
+    };
+    eprintln!("error: {e}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,171 @@
+//! The physical model: a network as its components, in engineering units.
+//!
+//! Powers are in MW / Mvar, voltages in p.u. of the bus's nominal voltage,
+//! angles in degrees. Branch impedances are stored in p.u. on the network's
+//! `base_mva` and the from-bus nominal voltage, as MATPOWER defines them
+//! (the common denominator of every input format; file readers convert ohms
+//! to this). Nothing here knows about matrices or solvers: that is
+//! [`crate::math`].
+
+pub mod matpower;
+
+/// How a bus is meant to be controlled, as the input file declares it.
+///
+/// The effective type used by the solver is decided in [`crate::math`]
+/// (e.g. a PV bus without an in-service generator is solved as PQ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusKind {
+    /// Load bus: P and Q given.
+    Pq,
+    /// Voltage-controlled bus: P and |V| given.
+    Pv,
+    /// Reference (slack) bus: |V| and angle given.
+    Ref,
+    /// Isolated bus, not part of the solved network.
+    Isolated,
+}
+
+impl BusKind {
+    /// MATPOWER's numeric code (1 PQ, 2 PV, 3 REF, 4 NONE).
+    pub fn code(self) -> u8 {
+        match self {
+            BusKind::Pq => 1,
+            BusKind::Pv => 2,
+            BusKind::Ref => 3,
+            BusKind::Isolated => 4,
+        }
+    }
+}
+
+/// A node of the network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bus {
+    /// External bus number (unique, positive).
+    pub id: u64,
+    /// Optional human-readable name.
+    pub name: Option<String>,
+    /// Declared bus type.
+    pub kind: BusKind,
+    /// Voltage magnitude from the file (initial point), p.u.
+    pub vm_pu: f64,
+    /// Voltage angle from the file (initial point; fixed at the reference), degrees.
+    pub va_degree: f64,
+    /// Nominal voltage, kV (0 where unknown).
+    pub base_kv: f64,
+    /// Upper voltage limit, p.u.
+    pub vmax_pu: f64,
+    /// Lower voltage limit, p.u.
+    pub vmin_pu: f64,
+    /// Area number.
+    pub area: f64,
+    /// Loss zone.
+    pub zone: f64,
+}
+
+/// A constant-power load at a bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Load {
+    /// Index into [`Network::buses`].
+    pub bus: usize,
+    /// Active power drawn, MW.
+    pub p_mw: f64,
+    /// Reactive power drawn, Mvar.
+    pub q_mvar: f64,
+}
+
+/// A constant-admittance shunt at a bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shunt {
+    /// Index into [`Network::buses`].
+    pub bus: usize,
+    /// Active power consumed at 1 p.u. voltage, MW.
+    pub g_mw: f64,
+    /// Reactive power injected at 1 p.u. voltage, Mvar.
+    pub b_mvar: f64,
+}
+
+/// A line or transformer, as a π model with an ideal transformer at the from end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    /// Index of the from bus into [`Network::buses`].
+    pub from: usize,
+    /// Index of the to bus into [`Network::buses`].
+    pub to: usize,
+    /// Series resistance, p.u.
+    pub r_pu: f64,
+    /// Series reactance, p.u.
+    pub x_pu: f64,
+    /// Total line charging susceptance, p.u.
+    pub b_pu: f64,
+    /// Long-term rating, MVA (0 = unlimited).
+    pub rate_a_mva: f64,
+    /// Short-term rating, MVA.
+    pub rate_b_mva: f64,
+    /// Emergency rating, MVA.
+    pub rate_c_mva: f64,
+    /// Off-nominal turns ratio (from side); 1 for lines.
+    pub tap_ratio: f64,
+    /// Phase shift, degrees (positive: from-bus voltage leads).
+    pub shift_degree: f64,
+    /// Whether the branch is in service.
+    pub in_service: bool,
+    /// Minimum angle difference, degrees.
+    pub angmin_degree: f64,
+    /// Maximum angle difference, degrees.
+    pub angmax_degree: f64,
+    /// Whether the file declared a transformer (non-zero TAP or SHIFT).
+    pub is_transformer: bool,
+}
+
+/// A generating unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generator {
+    /// Index into [`Network::buses`].
+    pub bus: usize,
+    /// Active power output setpoint, MW.
+    pub p_mw: f64,
+    /// Reactive power output, Mvar (setpoint at PQ buses).
+    pub q_mvar: f64,
+    /// Reactive power upper limit, Mvar.
+    pub qmax_mvar: f64,
+    /// Reactive power lower limit, Mvar.
+    pub qmin_mvar: f64,
+    /// Voltage setpoint, p.u.
+    pub vg_pu: f64,
+    /// Machine base, MVA.
+    pub mbase_mva: f64,
+    /// Whether the unit is in service.
+    pub in_service: bool,
+    /// Active power upper limit, MW.
+    pub pmax_mw: f64,
+    /// Active power lower limit, MW.
+    pub pmin_mw: f64,
+    /// MATPOWER gen columns 11–21 (capability curve, ramp rates, APF), kept for export.
+    pub extra: Vec<f64>,
+}
+
+/// A whole network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// Name (the case name).
+    pub name: String,
+    /// System MVA base for per-unit quantities.
+    pub base_mva: f64,
+    /// Buses in file order.
+    pub buses: Vec<Bus>,
+    /// Loads in file order.
+    pub loads: Vec<Load>,
+    /// Shunts in file order.
+    pub shunts: Vec<Shunt>,
+    /// Branches in file order.
+    pub branches: Vec<Branch>,
+    /// Generators in file order.
+    pub generators: Vec<Generator>,
+}
+
+impl Network {
+    /// Index of the bus with external number `id`.
+    pub fn bus_index(&self, id: u64) -> Option<usize> {
+        self.buses.iter().position(|b| b.id == id)
+    }
+}

@@ -1,0 +1,5 @@
+//! Results in engineering units, derived from a solved math model.
+
+pub mod powerflow;
+
+pub use powerflow::PowerFlowResult;

@@ -1,0 +1,7 @@
+//! Power-flow solvers. They see only the math model: a Ybus, bus types,
+//! specified injections and voltages, all per unit.
+
+pub mod newton;
+pub mod sparse_lu;
+
+pub use newton::{NewtonOptions, NewtonSolver, SolveReport};

@@ -5,6 +5,9 @@
 //! [`powerflow`] wires the stages for a single power flow. See
 //! ARCHITECTURE.md for the map and the invariants.
 
+// Index loops mirror the equations they implement.
+#![allow(clippy::needless_range_loop)]
+
 pub mod cli;
 pub mod error;
 pub mod math;

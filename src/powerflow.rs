@@ -7,21 +7,12 @@ use crate::results::PowerFlowResult;
 use crate::solver::{NewtonOptions, NewtonSolver};
 
 /// Options of a single power flow.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct PfOptions {
     /// Newton settings.
     pub newton: NewtonOptions,
     /// Start from |V| = 1 and the reference angle instead of the file's voltages.
     pub flat_start: bool,
-}
-
-impl Default for PfOptions {
-    fn default() -> Self {
-        PfOptions {
-            newton: NewtonOptions::default(),
-            flat_start: false,
-        }
-    }
 }
 
 /// Solves the power flow of `net`.

@@ -8,7 +8,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/matpower").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/matpower")
+        .join(p)
 }
 
 fn floats(v: &Value) -> Vec<f64> {
@@ -27,7 +29,10 @@ fn floats(v: &Value) -> Vec<f64> {
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 fn angle_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -50,9 +55,10 @@ struct Errors {
 }
 
 fn check_case(name: &str, vm_tol: f64, va_tol: f64, flow_tol: f64) -> Errors {
-    let reference: Value =
-        serde_json::from_str(&std::fs::read_to_string(data(&format!("results/{name}.json"))).unwrap())
-            .unwrap();
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(data(&format!("results/{name}.json"))).unwrap(),
+    )
+    .unwrap();
     let net = matpower::read_case(&data(&format!("cases/{name}.m"))).unwrap();
     let ref_converged = reference["converged"].as_bool().unwrap();
     let opts = PfOptions {
@@ -84,8 +90,10 @@ fn check_case(name: &str, vm_tol: f64, va_tol: f64, flow_tol: f64) -> Errors {
         .into_iter()
         .fold(0.0, f64::max),
         loss: (res.total_loss_mw - reference["total_loss_mw"].as_f64().unwrap()).abs(),
-        gen: max_abs_diff(&res.gen.p_mw, &floats(&reference["pg_mw"]))
-            .max(max_abs_diff(&res.gen.q_mvar, &floats(&reference["qg_mvar"]))),
+        gen: max_abs_diff(&res.gen.p_mw, &floats(&reference["pg_mw"])).max(max_abs_diff(
+            &res.gen.q_mvar,
+            &floats(&reference["qg_mvar"]),
+        )),
     };
     println!(
         "{name:18} |dVm| {:.2e}  |dVa| {:.2e} deg  flows {:.2e}  loss {:.2e}  gen {:.2e}  iters {}",
@@ -93,9 +101,17 @@ fn check_case(name: &str, vm_tol: f64, va_tol: f64, flow_tol: f64) -> Errors {
     );
     assert!(e.vm <= vm_tol, "{name}: |dVm| = {:e}", e.vm);
     assert!(e.va <= va_tol, "{name}: |dVa| = {:e}", e.va);
-    assert!(e.flow <= flow_tol, "{name}: branch flow error = {:e}", e.flow);
+    assert!(
+        e.flow <= flow_tol,
+        "{name}: branch flow error = {:e}",
+        e.flow
+    );
     assert!(e.loss <= flow_tol, "{name}: loss error = {:e}", e.loss);
-    assert!(e.gen <= flow_tol, "{name}: generator P/Q error = {:e}", e.gen);
+    assert!(
+        e.gen <= flow_tol,
+        "{name}: generator P/Q error = {:e}",
+        e.gen
+    );
     e
 }
 
@@ -137,7 +153,11 @@ fn case141() {
 fn case33bw_published_figures() {
     let net = matpower::read_case(&data("cases/case33bw.m")).unwrap();
     let res = powerflow::solve_converged(&net, &PfOptions::default()).unwrap();
-    assert!((res.total_loss_mw * 1e3 - 202.68).abs() < 0.01, "{}", res.total_loss_mw);
+    assert!(
+        (res.total_loss_mw * 1e3 - 202.68).abs() < 0.01,
+        "{}",
+        res.total_loss_mw
+    );
     let (bus, vmin) = res.min_vm().unwrap();
     assert_eq!(bus, 18);
     assert!((vmin - 0.9131).abs() < 0.00005, "{vmin}");
@@ -150,11 +170,14 @@ fn parsed_inputs_match_reference() {
     for entry in std::fs::read_dir(data("parsed_inputs")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        let reference: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let reference: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let case = data(&format!("cases/{name}.m"));
         let ws = interp::run(&case, &std::fs::read_to_string(&case).unwrap()).unwrap();
         match &ws.fields["baseMVA"].0 {
-            interp::Value::Num(x) => assert_eq!(*x, reference["baseMVA"].as_f64().unwrap(), "{name} baseMVA"),
+            interp::Value::Num(x) => {
+                assert_eq!(*x, reference["baseMVA"].as_f64().unwrap(), "{name} baseMVA")
+            }
             v => panic!("{name}: baseMVA {v:?}"),
         }
         for table in ["bus", "gen", "branch"] {
@@ -168,7 +191,9 @@ fn parsed_inputs_match_reference() {
                 assert!(m.cols >= want.len(), "{name}.{table} cols");
                 for (c, w) in want.iter().enumerate() {
                     let got = m.get(r, c);
-                    let ok = got == *w || (got.is_nan() && w.is_nan()) || (got - w).abs() <= 1e-15 * w.abs();
+                    let ok = got == *w
+                        || (got.is_nan() && w.is_nan())
+                        || (got - w).abs() <= 1e-15 * w.abs();
                     assert!(ok, "{name}.{table}[{r}][{c}] = {got:e}, reference {w:e}");
                 }
             }
@@ -187,6 +212,9 @@ fn flat_start_converges_to_same_solution() {
         opts.flat_start = true;
         let b = powerflow::solve_converged(&net, &opts).unwrap();
         assert!(max_abs_diff(&a.bus.vm_pu, &b.bus.vm_pu) < 1e-9, "{name}");
-        assert!(angle_diff(&a.bus.va_degree, &b.bus.va_degree) < 1e-7, "{name}");
+        assert!(
+            angle_diff(&a.bus.va_degree, &b.bus.va_degree) < 1e-7,
+            "{name}"
+        );
     }
 }

@@ -234,7 +234,9 @@ impl NewtonSolver {
         }
         let mut norm = self.mismatch(ybus, s_spec, v);
         let mut it = 0;
-        while !(norm < opts.tol) && it < opts.max_iter {
+        // Written so that a NaN mismatch never counts as converged.
+        let converged = |n: f64| n < opts.tol;
+        while !converged(norm) && it < opts.max_iter {
             if !norm.is_finite() {
                 break;
             }
@@ -264,7 +266,7 @@ impl NewtonSolver {
             norm = self.mismatch(ybus, s_spec, v);
         }
         Ok(SolveReport {
-            converged: norm < opts.tol,
+            converged: converged(norm),
             iterations: it,
             max_mismatch_pu: norm,
         })

@@ -112,7 +112,7 @@ fn matrix_field(
 
 /// Builds a [`Network`] from the workspace; collects all problems found.
 pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result<Network> {
-    let version1 = ws.fields.get("bus").is_none() && ws.vars.get("bus").is_some();
+    let version1 = !ws.fields.contains_key("bus") && ws.vars.contains_key("bus");
     if let Some((Value::Str(v), line)) = ws.fields.get("version") {
         if v != "2" && v != "1" {
             return Err(Error::parse(
@@ -197,10 +197,10 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             continue;
         }
         let kind = match g(1) {
-            x if x == 1.0 => BusKind::Pq,
-            x if x == 2.0 => BusKind::Pv,
-            x if x == 3.0 => BusKind::Ref,
-            x if x == 4.0 => BusKind::Isolated,
+            1.0 => BusKind::Pq,
+            2.0 => BusKind::Pv,
+            3.0 => BusKind::Ref,
+            4.0 => BusKind::Isolated,
             x => {
                 pr.at(
                     &bus_m,

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages gridsim needs on Debian, only when missing.
+# Safe to run repeatedly; does nothing when everything is present.
+set -euo pipefail
+need=()
+# (no system libraries needed yet; add Debian package names here, e.g. libhdf5-dev)
+missing=()
+for p in "${need[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust (rustup) first" >&2; exit 1; }

@@ -2,8 +2,8 @@
 # Installs the system packages gridsim needs on Debian, only when missing.
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
-need=()
-# (no system libraries needed yet; add Debian package names here, e.g. libhdf5-dev)
+need=(libhdf5-dev pkg-config)
+# libhdf5-dev: HDF5 results (hdf5-metno crate); pkg-config: lets hdf5-sys find it
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

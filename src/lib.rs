@@ -15,5 +15,6 @@ pub mod network;
 pub mod powerflow;
 pub mod results;
 pub mod solver;
+pub mod timeseries;
 
 pub use error::{Error, Result};

@@ -40,6 +40,41 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PfFormat::Table)]
         format: PfFormat,
     },
+    /// Run a time series into an HDF5 results file.
+    ///
+    /// Quick path without a scenario file: --network, --elements, --profiles.
+    Run {
+        /// Network file (MATPOWER .m).
+        #[arg(long)]
+        network: PathBuf,
+        /// Element table CSV: kind,name,bus,p_mw,q_mvar,p_profile_col,q_profile_col.
+        #[arg(long)]
+        elements: PathBuf,
+        /// Profile CSV (optionally .gz): a time column and named factor columns.
+        #[arg(long)]
+        profiles: PathBuf,
+        /// Number of steps (default: all profile rows).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Output HDF5 file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+        /// Newton tolerance on the max power mismatch, p.u.
+        #[arg(long, default_value_t = 1e-8)]
+        tol: f64,
+        /// Maximum Newton iterations per step.
+        #[arg(long, default_value_t = 20)]
+        max_iter: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +110,69 @@ fn main() -> ExitCode {
                 Err(e) => report(e, matches!(format, PfFormat::Json)),
             }
         }
+        Command::Run {
+            network,
+            elements,
+            profiles,
+            steps,
+            out,
+            threads,
+            quiet,
+            force,
+            tol,
+            max_iter,
+        } => run_cmd(
+            network, elements, profiles, steps, out, threads, quiet, force, tol, max_iter,
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_cmd(
+    network: PathBuf,
+    elements: PathBuf,
+    profiles: PathBuf,
+    steps: Option<usize>,
+    out: PathBuf,
+    threads: Option<usize>,
+    quiet: bool,
+    force: bool,
+    tol: f64,
+    max_iter: usize,
+) -> ExitCode {
+    if !(tol > 0.0 && tol.is_finite()) {
+        eprintln!("error: --tol must be a positive number");
+        return ExitCode::from(1);
+    }
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if threads == 0 {
+        eprintln!("error: --threads must be at least 1");
+        return ExitCode::from(1);
+    }
+    let args = cli::run::RunArgs {
+        network,
+        elements,
+        profiles,
+        steps,
+        out,
+        threads,
+        quiet,
+        force,
+        newton: NewtonOptions { tol, max_iter },
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let result =
+        cli::run::quick_scenario(&args).and_then(|sc| cli::run::run_scenarios(&[sc], &args));
+    match result {
+        Ok(text) => {
+            eprint!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e, false),
     }
 }
 

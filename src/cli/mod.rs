@@ -3,6 +3,7 @@
 //! format output.
 
 pub mod pf;
+pub mod run;
 
 use crate::error::{Error, Result};
 use crate::network::{matpower, Network};

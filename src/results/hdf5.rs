@@ -1,0 +1,323 @@
+//! HDF5 results file: streaming writer.
+//!
+//! Layout (see README "Results file"):
+//! - root attributes `gridsim_version`, `created`, `command_line`, `scenario_file_sha256`;
+//! - `/network/bus/{id, base_kv}`, `/network/branch/{id, from, to, rating_mva}`;
+//! - `/scenarios/<name>/time` (ISO-8601 strings) and groups `bus/`, `branch/`, `grid/`
+//!   with `steps × elements` datasets, chunked along time, shuffle + deflate,
+//!   each with a `unit` attribute.
+//!
+//! The file is written under a temporary name beside the output and renamed
+//! when complete; dropping an unfinished writer removes the temporary file.
+//! An existing output is never replaced without `force`.
+
+use crate::error::{Error, Result};
+use crate::timeseries::runner::{Block, Layout};
+use crate::timeseries::time::Timestamp;
+use hdf5::types::VarLenUnicode;
+use ndarray::{s, ArrayView1, ArrayView2};
+use std::path::{Path, PathBuf};
+
+/// Metadata written as root attributes.
+#[derive(Debug, Clone, Default)]
+pub struct RunMeta {
+    /// The command line that produced the file.
+    pub command_line: String,
+    /// SHA-256 of the scenario file, or empty.
+    pub scenario_file_sha256: String,
+}
+
+fn h5err(path: &Path, e: hdf5::Error) -> Error {
+    Error::Usage(format!("{}: HDF5 error: {e}", path.display()))
+}
+
+fn vlu(s: &str) -> VarLenUnicode {
+    // Strings with NUL bytes cannot be stored; replace them.
+    s.replace('\0', " ").parse().unwrap_or_default()
+}
+
+/// Picks one series out of a block.
+type Getter = fn(&Block) -> &[f64];
+
+/// One scenario's datasets.
+struct ScenarioSets {
+    n_steps: usize,
+    f64_sets: Vec<(hdf5::Dataset, Getter)>,
+    converged: hdf5::Dataset,
+    iterations: hdf5::Dataset,
+}
+
+/// Streaming writer of a results file.
+pub struct ResultsWriter {
+    file: Option<hdf5::File>,
+    tmp: PathBuf,
+    out: PathBuf,
+    scenarios: Vec<ScenarioSets>,
+    done: bool,
+}
+
+fn put_attr(loc: &hdf5::Location, name: &str, value: &str, path: &Path) -> Result<()> {
+    let a = loc
+        .new_attr::<VarLenUnicode>()
+        .create(name)
+        .map_err(|e| h5err(path, e))?;
+    a.write_scalar(&vlu(value)).map_err(|e| h5err(path, e))
+}
+
+impl ResultsWriter {
+    /// Starts a results file at `out` (written to a temporary name first).
+    pub fn create(
+        out: &Path,
+        force: bool,
+        meta: &RunMeta,
+        layout: &Layout,
+    ) -> Result<ResultsWriter> {
+        if out.exists() && !force {
+            return Err(Error::Usage(format!(
+                "{}: output file exists; use --force to overwrite it",
+                out.display()
+            )));
+        }
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: directory does not exist",
+                dir.display()
+            )));
+        }
+        let fname = out
+            .file_name()
+            .ok_or_else(|| Error::Usage(format!("{}: not a file path", out.display())))?
+            .to_string_lossy();
+        let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
+        let file = hdf5::File::create(&tmp).map_err(|e| h5err(&tmp, e))?;
+        let w = ResultsWriter {
+            file: Some(file),
+            tmp: tmp.clone(),
+            out: out.to_path_buf(),
+            scenarios: Vec::new(),
+            done: false,
+        };
+        let f = w.file.as_ref().expect("open");
+        put_attr(f, "gridsim_version", env!("CARGO_PKG_VERSION"), &tmp)?;
+        put_attr(f, "created", &now_iso(), &tmp)?;
+        put_attr(f, "command_line", &meta.command_line, &tmp)?;
+        put_attr(f, "scenario_file_sha256", &meta.scenario_file_sha256, &tmp)?;
+        let bus = f.create_group("network/bus").map_err(|e| h5err(&tmp, e))?;
+        write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
+        write_1d(&bus, "base_kv", &layout.bus_base_kv, "kV", &tmp)?;
+        let br = f
+            .create_group("network/branch")
+            .map_err(|e| h5err(&tmp, e))?;
+        let ids: Vec<u64> = (1..=layout.branch_from.len() as u64).collect();
+        write_1d(&br, "id", &ids, "", &tmp)?;
+        write_1d(&br, "from", &layout.branch_from, "", &tmp)?;
+        write_1d(&br, "to", &layout.branch_to, "", &tmp)?;
+        write_1d(&br, "rating_mva", &layout.branch_rating_mva, "MVA", &tmp)?;
+        Ok(w)
+    }
+
+    /// Adds a scenario group; returns its handle for [`Self::write_block`].
+    pub fn add_scenario(
+        &mut self,
+        name: &str,
+        layout: &Layout,
+        start: Timestamp,
+        step_s: i64,
+        n_steps: usize,
+    ) -> Result<usize> {
+        let tmp = self.tmp.clone();
+        let f = self.file.as_ref().expect("open");
+        let g = f
+            .create_group(&format!("scenarios/{name}"))
+            .map_err(|e| h5err(&tmp, e))?;
+        let times: Vec<VarLenUnicode> = (0..n_steps)
+            .map(|k| vlu(&Timestamp(start.0 + step_s * k as i64).to_string()))
+            .collect();
+        let ds = g
+            .new_dataset_builder()
+            .with_data(ArrayView1::from(&times))
+            .create("time")
+            .map_err(|e| h5err(&tmp, e))?;
+        put_attr(&ds, "unit", "ISO-8601 local time", &tmp)?;
+        put_attr(&g, "step_seconds", &step_s.to_string(), &tmp)?;
+
+        let nb = layout.bus_id.len();
+        let nbr = layout.branch_from.len();
+        let bus = g.create_group("bus").map_err(|e| h5err(&tmp, e))?;
+        write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
+        let branch = g.create_group("branch").map_err(|e| h5err(&tmp, e))?;
+        let ids: Vec<u64> = (1..=nbr as u64).collect();
+        write_1d(&branch, "id", &ids, "", &tmp)?;
+        let grid = g.create_group("grid").map_err(|e| h5err(&tmp, e))?;
+
+        let (nb, nbr) = (Some(nb), Some(nbr));
+        let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 13] = [
+            (&bus, "vm_pu", "p.u.", nb, |b| &b.vm_pu),
+            (&bus, "va_degree", "degree", nb, |b| &b.va_degree),
+            (&bus, "p_mw", "MW", nb, |b| &b.bus_p_mw),
+            (&bus, "q_mvar", "Mvar", nb, |b| &b.bus_q_mvar),
+            (&branch, "p_from_mw", "MW", nbr, |b| &b.p_from_mw),
+            (&branch, "q_from_mvar", "Mvar", nbr, |b| &b.q_from_mvar),
+            (&branch, "p_to_mw", "MW", nbr, |b| &b.p_to_mw),
+            (&branch, "q_to_mvar", "Mvar", nbr, |b| &b.q_to_mvar),
+            (&branch, "i_ka", "kA", nbr, |b| &b.i_ka),
+            (&branch, "loading_percent", "%", nbr, |b| &b.loading_percent),
+            (&grid, "p_slack_mw", "MW", None, |b| &b.p_slack_mw),
+            (&grid, "q_slack_mvar", "Mvar", None, |b| &b.q_slack_mvar),
+            (&grid, "p_loss_mw", "MW", None, |b| &b.p_loss_mw),
+        ];
+        let mut f64_sets = Vec::new();
+        for (grp, dname, unit, ncols, get) in specs {
+            let ds = new_series::<f64>(grp, dname, n_steps, ncols, &tmp)?;
+            put_attr(&ds, "unit", unit, &tmp)?;
+            f64_sets.push((ds, get));
+        }
+        let mm = new_series::<f64>(&grid, "max_mismatch_pu", n_steps, None, &tmp)?;
+        put_attr(&mm, "unit", "p.u.", &tmp)?;
+        f64_sets.push((mm, |b: &Block| &b.max_mismatch_pu[..]));
+        let converged = new_series::<u8>(&grid, "converged", n_steps, None, &tmp)?;
+        put_attr(&converged, "unit", "1 = converged", &tmp)?;
+        let iterations = new_series::<u32>(&grid, "iterations", n_steps, None, &tmp)?;
+        put_attr(&iterations, "unit", "", &tmp)?;
+        self.scenarios.push(ScenarioSets {
+            n_steps,
+            f64_sets,
+            converged,
+            iterations,
+        });
+        Ok(self.scenarios.len() - 1)
+    }
+
+    /// Writes one block of scenario `sid`.
+    pub fn write_block(&mut self, sid: usize, b: &Block) -> Result<()> {
+        let tmp = self.tmp.clone();
+        let sc = &self.scenarios[sid];
+        let (r0, r1) = (b.start_step, b.start_step + b.n);
+        if r1 > sc.n_steps {
+            return Err(Error::Usage("block beyond the scenario's steps".into()));
+        }
+        for (ds, get) in &sc.f64_sets {
+            write_rows(ds, get(b), r0, r1, &tmp)?;
+        }
+        sc.converged
+            .write_slice(ArrayView1::from(&b.converged[..]), s![r0..r1])
+            .map_err(|e| h5err(&tmp, e))?;
+        sc.iterations
+            .write_slice(ArrayView1::from(&b.iterations[..]), s![r0..r1])
+            .map_err(|e| h5err(&tmp, e))?;
+        Ok(())
+    }
+
+    /// Writes a scalar attribute on a scenario group (e.g. a KPI or a count).
+    pub fn scenario_attr(&self, name: &str, key: &str, value: f64) -> Result<()> {
+        let f = self.file.as_ref().expect("open");
+        let g = f
+            .group(&format!("scenarios/{name}"))
+            .map_err(|e| h5err(&self.tmp, e))?;
+        let a = g
+            .new_attr::<f64>()
+            .create(key)
+            .map_err(|e| h5err(&self.tmp, e))?;
+        a.write_scalar(&value).map_err(|e| h5err(&self.tmp, e))
+    }
+
+    /// Closes the file and moves it to the output path.
+    pub fn finish(mut self) -> Result<()> {
+        self.scenarios.clear();
+        if let Some(f) = self.file.take() {
+            f.close().map_err(|e| h5err(&self.tmp, e))?;
+        }
+        std::fs::rename(&self.tmp, &self.out).map_err(|e| Error::io(&self.out, e))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for ResultsWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            self.scenarios.clear();
+            self.file.take();
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Rows per chunk: one runner block, so each block write fills whole chunks.
+fn chunk_rows(n_steps: usize) -> usize {
+    crate::timeseries::runner::BLOCK_STEPS.min(n_steps).max(1)
+}
+
+fn new_series<T: hdf5::H5Type>(
+    g: &hdf5::Group,
+    name: &str,
+    n_steps: usize,
+    ncols: Option<usize>,
+    path: &Path,
+) -> Result<hdf5::Dataset> {
+    let rows = chunk_rows(n_steps);
+    let b = g.new_dataset::<T>();
+    let r = match ncols {
+        None => b
+            .shuffle()
+            .deflate(1)
+            .chunk(rows)
+            .shape(n_steps)
+            .create(name),
+        // HDF5 cannot chunk an empty dimension.
+        Some(0) => b.shape((n_steps, 0)).create(name),
+        Some(c) => b
+            .shuffle()
+            .deflate(1)
+            .chunk((rows, c))
+            .shape((n_steps, c))
+            .create(name),
+    };
+    r.map_err(|e| h5err(path, e))
+}
+
+fn write_rows(ds: &hdf5::Dataset, data: &[f64], r0: usize, r1: usize, path: &Path) -> Result<()> {
+    let n = r1 - r0;
+    if ds.ndim() == 1 {
+        ds.write_slice(ArrayView1::from(data), s![r0..r1])
+    } else {
+        let ncols = data.len().checked_div(n).unwrap_or(0);
+        if ncols == 0 {
+            return Ok(());
+        }
+        let view =
+            ArrayView2::from_shape((n, ncols), data).map_err(|e| Error::Usage(e.to_string()))?;
+        ds.write_slice(view, s![r0..r1, ..])
+    }
+    .map_err(|e| h5err(path, e))
+}
+
+fn write_1d<T: hdf5::H5Type>(
+    g: &hdf5::Group,
+    name: &str,
+    data: &[T],
+    unit: &str,
+    path: &Path,
+) -> Result<()> {
+    let ds = g
+        .new_dataset_builder()
+        .with_data(ArrayView1::from(data))
+        .create(name)
+        .map_err(|e| h5err(path, e))?;
+    if !unit.is_empty() {
+        put_attr(&ds, "unit", unit, path)?;
+    }
+    Ok(())
+}
+
+fn now_iso() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    format!("{}Z", Timestamp(secs))
+}

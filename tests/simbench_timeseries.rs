@@ -1,0 +1,250 @@
+//! SimBench grids through the quick path of `gridsim run`, compared with
+//! the pandapower time-series reference (tests/data/simbench/README.md).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn grid(code: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/simbench")
+        .join(code)
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gridsim-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Reads a gzip CSV into (header, rows of f64 after the two leading columns).
+fn read_ref(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    let mut lines = s.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .skip(2)
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| {
+            l.split(',')
+                .skip(2)
+                .map(|x| x.parse::<f64>().unwrap())
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+fn run_quick(code: &str, steps: usize, threads: usize, out: &Path) {
+    let g = grid(code);
+    let status = Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args([
+            "run",
+            "--quiet",
+            "--force",
+            "--threads",
+            &threads.to_string(),
+        ])
+        .arg("--network")
+        .arg(g.join("network.m"))
+        .arg("--elements")
+        .arg(g.join("elements.csv"))
+        .arg("--profiles")
+        .arg(g.join("profiles.csv.gz"))
+        .args(["--steps", &steps.to_string()])
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+fn read2(file: &hdf5::File, name: &str) -> ndarray::Array2<f64> {
+    file.dataset(name).unwrap().read_2d::<f64>().unwrap()
+}
+
+fn check_grid(code: &str) {
+    let dir = tmpdir(code);
+    let out = dir.join("r.h5");
+    run_quick(code, 1344, 2, &out);
+    let f = hdf5::File::open(&out).unwrap();
+    let ids: Vec<u64> = f
+        .dataset("scenarios/default/bus/id")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let vm = read2(&f, "scenarios/default/bus/vm_pu");
+    let va = read2(&f, "scenarios/default/bus/va_degree");
+    let converged: Vec<u8> = f
+        .dataset("scenarios/default/grid/converged")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let p_slack: Vec<f64> = f
+        .dataset("scenarios/default/grid/p_slack_mw")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let q_slack: Vec<f64> = f
+        .dataset("scenarios/default/grid/q_slack_mvar")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let p_loss: Vec<f64> = f
+        .dataset("scenarios/default/grid/p_loss_mw")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert_eq!(vm.shape(), &[1344, ids.len()]);
+    assert!(converged.iter().all(|&c| c == 1));
+
+    let (hdr, rows) = read_ref(&grid(code).join("reference.csv.gz"));
+    let (hdr_va, rows_va) = read_ref(&grid(code).join("reference_va.csv.gz"));
+    assert_eq!(rows.len(), 1344);
+    let col_of = |name: &str| ids.iter().position(|&i| format!("vm_{i}") == name);
+    let (mut dvm, mut dva, mut dp, mut dq, mut dl): (f64, f64, f64, f64, f64) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut checked = 0;
+    for (t, row) in rows.iter().enumerate() {
+        dp = dp.max((p_slack[t] - row[0]).abs());
+        dq = dq.max((q_slack[t] - row[1]).abs());
+        dl = dl.max((p_loss[t] - row[2]).abs());
+        for (k, name) in hdr.iter().enumerate().skip(3) {
+            let c = col_of(name).unwrap_or_else(|| panic!("{code}: bus column {name} missing"));
+            dvm = dvm.max((vm[[t, c]] - row[k]).abs());
+            checked += 1;
+        }
+        for (k, name) in hdr_va.iter().enumerate() {
+            let c = ids
+                .iter()
+                .position(|&i| format!("va_{i}") == *name)
+                .unwrap();
+            let d = (va[[t, c]] - rows_va[t][k]).rem_euclid(360.0);
+            dva = dva.max(d.min(360.0 - d));
+        }
+    }
+    println!("{code}: {checked} bus-steps, max |dVm| {dvm:.2e} p.u., |dVa| {dva:.2e} deg, slack dP {dp:.2e} MW dQ {dq:.2e} Mvar, loss {dl:.2e} MW");
+    assert_eq!(checked, 1344 * ids.len(), "every bus at every step");
+    assert!(dvm <= 1e-6, "{code}: max |dVm| = {dvm:e}");
+    assert!(dva <= 1e-4, "{code}: max |dVa| = {dva:e}");
+    assert!(
+        dp <= 1e-5 && dq <= 1e-5,
+        "{code}: slack dP {dp:e} dQ {dq:e}"
+    );
+    assert!(dl <= 1e-5, "{code}: loss {dl:e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn mv_rural_matches_pandapower() {
+    check_grid("1-MV-rural--0-sw");
+}
+
+#[test]
+fn lv_rural1_matches_pandapower() {
+    check_grid("1-LV-rural1--0-sw");
+}
+
+#[test]
+fn mv_urban_matches_pandapower() {
+    check_grid("1-MV-urban--0-sw");
+}
+
+/// Results are identical bit for bit whatever the thread count.
+#[test]
+fn one_and_two_threads_give_identical_results() {
+    let dir = tmpdir("threads");
+    let (a, b) = (dir.join("a.h5"), dir.join("b.h5"));
+    run_quick("1-LV-rural1--0-sw", 700, 1, &a);
+    run_quick("1-LV-rural1--0-sw", 700, 2, &b);
+    let (fa, fb) = (hdf5::File::open(&a).unwrap(), hdf5::File::open(&b).unwrap());
+    for name in [
+        "bus/vm_pu",
+        "bus/va_degree",
+        "bus/p_mw",
+        "bus/q_mvar",
+        "branch/p_from_mw",
+        "branch/q_to_mvar",
+        "branch/loading_percent",
+    ] {
+        let x = read2(&fa, &format!("scenarios/default/{name}"));
+        let y = read2(&fb, &format!("scenarios/default/{name}"));
+        let same = x
+            .iter()
+            .zip(y.iter())
+            .all(|(p, q)| p.to_bits() == q.to_bits());
+        assert!(same, "{name} differs between 1 and 2 threads");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn existing_output_needs_force() {
+    let dir = tmpdir("force");
+    let out = dir.join("keep.h5");
+    std::fs::write(&out, b"user data").unwrap();
+    let g = grid("1-LV-rural1--0-sw");
+    let o = Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(["run", "--quiet", "--steps", "4"])
+        .arg("--network")
+        .arg(g.join("network.m"))
+        .arg("--elements")
+        .arg(g.join("elements.csv"))
+        .arg("--profiles")
+        .arg(g.join("profiles.csv.gz"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"user data");
+    // No temporary file is left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(left.len(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_element_table_reports_all_rows() {
+    let dir = tmpdir("badel");
+    let g = grid("1-LV-rural1--0-sw");
+    let text = std::fs::read_to_string(g.join("elements.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[1] = lines[1].replacen("load,", "lode,", 1);
+    lines[2] = lines[2].replace("H0-C_pload", "nope_pload");
+    let bad = dir.join("el.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(["run", "--quiet", "--steps", "4"])
+        .arg("--network")
+        .arg(g.join("network.m"))
+        .arg("--elements")
+        .arg(&bad)
+        .arg("--profiles")
+        .arg(g.join("profiles.csv.gz"))
+        .arg("--out")
+        .arg(dir.join("x.h5"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("el.csv:2: kind: 'lode'"), "{err}");
+    assert!(
+        err.contains("el.csv:3: p_profile_col: profile column 'nope_pload'"),
+        "{err}"
+    );
+    assert!(!dir.join("x.h5").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -56,16 +56,16 @@ pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
     };
     let start = profiles.first_time.unwrap_or(Timestamp(0));
     let step_s = profiles.label_step_s.unwrap_or(900);
-    Ok(Scenario {
-        name: "default".into(),
-        network: Arc::new(net),
-        elements: Arc::new(elements),
-        profiles: Arc::new(profiles),
+    Ok(Scenario::basic(
+        "default",
+        Arc::new(net),
+        Arc::new(elements),
+        Arc::new(profiles),
         start,
         step_s,
         n_steps,
-        newton: args.newton,
-    })
+        args.newton,
+    ))
 }
 
 /// Runs scenarios into `out`; returns a printable summary.
@@ -73,7 +73,7 @@ pub fn run_scenarios(scenarios: &[Scenario], args: &RunArgs) -> Result<String> {
     let first = scenarios
         .first()
         .ok_or_else(|| Error::Usage("no scenario to run".into()))?;
-    let layout = Layout::of(&first.network);
+    let layout = Layout::of_scenario(first);
     let meta = RunMeta {
         command_line: args.command_line.clone(),
         scenario_file_sha256: String::new(),
@@ -111,8 +111,15 @@ pub fn run_scenarios(scenarios: &[Scenario], args: &RunArgs) -> Result<String> {
     let elapsed = t0.elapsed().as_secs_f64();
     let mut o = String::new();
     for (sc, s) in scenarios.iter().zip(&summaries) {
-        writer.scenario_attr(&sc.name, "steps", s.steps as f64)?;
-        writer.scenario_attr(&sc.name, "steps_not_converged", s.not_converged as f64)?;
+        writer.scenario_attrs(&sc.name, "kpi", &s.kpis.pairs())?;
+        writer.scenario_attrs(
+            &sc.name,
+            "run",
+            &[
+                ("tap_changes", s.tap_changes as f64),
+                ("newton_iterations", s.iterations as f64),
+            ],
+        )?;
         let _ = writeln!(
             o,
             "scenario {:<20} {} steps, {} not converged, {:.2} Newton iterations/step",

@@ -117,6 +117,19 @@ impl MathModel {
         }
     }
 
+    /// Changes the off-nominal ratio of branch `k` of `net` (a tap move):
+    /// recomputes the branch admittances and the Ybus values. The sparsity
+    /// pattern is unchanged, so a solver's symbolic analysis stays valid;
+    /// its next numeric factorization uses the new values.
+    pub fn set_branch_ratio(&mut self, net: &mut Network, k: usize, ratio: f64) {
+        net.branches[k].tap_ratio = ratio;
+        net.branches[k].is_transformer = true;
+        let (y, b) = ybus::build(net, &self.bus_type);
+        debug_assert_eq!(y.indices(), self.ybus.indices());
+        self.ybus = y;
+        self.branches = b;
+    }
+
     /// Initial voltages for a flat start: |V| = 1 (generator setpoint at
     /// PV/REF buses), angle = the island's reference angle.
     pub fn flat_start(&self) -> Vec<Complex64> {

@@ -117,6 +117,7 @@ impl ResultsWriter {
         write_1d(&br, "from", &layout.branch_from, "", &tmp)?;
         write_1d(&br, "to", &layout.branch_to, "", &tmp)?;
         write_1d(&br, "rating_mva", &layout.branch_rating_mva, "MVA", &tmp)?;
+        write_units(f, "network/unit", layout, &tmp)?;
         Ok(w)
     }
 
@@ -153,9 +154,12 @@ impl ResultsWriter {
         let ids: Vec<u64> = (1..=nbr as u64).collect();
         write_1d(&branch, "id", &ids, "", &tmp)?;
         let grid = g.create_group("grid").map_err(|e| h5err(&tmp, e))?;
+        write_units(&g, "unit", layout, &tmp)?;
+        let unit = g.group("unit").map_err(|e| h5err(&tmp, e))?;
+        let nu = Some(layout.unit_name.len());
 
         let (nb, nbr) = (Some(nb), Some(nbr));
-        let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 13] = [
+        let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 24] = [
             (&bus, "vm_pu", "p.u.", nb, |b| &b.vm_pu),
             (&bus, "va_degree", "degree", nb, |b| &b.va_degree),
             (&bus, "p_mw", "MW", nb, |b| &b.bus_p_mw),
@@ -169,6 +173,17 @@ impl ResultsWriter {
             (&grid, "p_slack_mw", "MW", None, |b| &b.p_slack_mw),
             (&grid, "q_slack_mvar", "Mvar", None, |b| &b.q_slack_mvar),
             (&grid, "p_loss_mw", "MW", None, |b| &b.p_loss_mw),
+            (&grid, "p_load_mw", "MW", None, |b| &b.p_load_mw),
+            (&grid, "p_gen_mw", "MW", None, |b| &b.p_gen_mw),
+            (&grid, "p_storage_mw", "MW", None, |b| &b.p_storage_mw),
+            (&grid, "co2_t", "t", None, |b| &b.co2_t),
+            (&unit, "p_mw", "MW", nu, |b| &b.unit_p_mw),
+            (&unit, "q_mvar", "Mvar", nu, |b| &b.unit_q_mvar),
+            (&unit, "heat_mw", "MW_th", nu, |b| &b.unit_heat_mw),
+            (&unit, "fuel_mw", "MW", nu, |b| &b.unit_fuel_mw),
+            (&unit, "co2_t", "t", nu, |b| &b.unit_co2_t),
+            (&unit, "curtailed_mw", "MW", nu, |b| &b.unit_curtailed_mw),
+            (&unit, "soc_percent", "%", nu, |b| &b.unit_soc_percent),
         ];
         let mut f64_sets = Vec::new();
         for (grp, dname, unit, ncols, get) in specs {
@@ -212,17 +227,22 @@ impl ResultsWriter {
         Ok(())
     }
 
-    /// Writes a scalar attribute on a scenario group (e.g. a KPI or a count).
-    pub fn scenario_attr(&self, name: &str, key: &str, value: f64) -> Result<()> {
+    /// Writes scalar attributes on `/scenarios/<name>/<group>` (created if needed).
+    pub fn scenario_attrs(&self, name: &str, group: &str, values: &[(&str, f64)]) -> Result<()> {
         let f = self.file.as_ref().expect("open");
-        let g = f
-            .group(&format!("scenarios/{name}"))
-            .map_err(|e| h5err(&self.tmp, e))?;
-        let a = g
-            .new_attr::<f64>()
-            .create(key)
-            .map_err(|e| h5err(&self.tmp, e))?;
-        a.write_scalar(&value).map_err(|e| h5err(&self.tmp, e))
+        let path = format!("scenarios/{name}/{group}");
+        let g = match f.group(&path) {
+            Ok(g) => g,
+            Err(_) => f.create_group(&path).map_err(|e| h5err(&self.tmp, e))?,
+        };
+        for (key, value) in values {
+            let a = g
+                .new_attr::<f64>()
+                .create(*key)
+                .map_err(|e| h5err(&self.tmp, e))?;
+            a.write_scalar(value).map_err(|e| h5err(&self.tmp, e))?;
+        }
+        Ok(())
     }
 
     /// Closes the file and moves it to the output path.
@@ -311,6 +331,16 @@ fn write_1d<T: hdf5::H5Type>(
     if !unit.is_empty() {
         put_attr(&ds, "unit", unit, path)?;
     }
+    Ok(())
+}
+
+fn write_units(parent: &hdf5::Group, path: &str, layout: &Layout, tmp: &Path) -> Result<()> {
+    let g = parent.create_group(path).map_err(|e| h5err(tmp, e))?;
+    let names: Vec<VarLenUnicode> = layout.unit_name.iter().map(|s| vlu(s)).collect();
+    let tech: Vec<VarLenUnicode> = layout.unit_technology.iter().map(|s| vlu(s)).collect();
+    write_1d(&g, "id", &names, "", tmp)?;
+    write_1d(&g, "technology", &tech, "", tmp)?;
+    write_1d(&g, "bus", &layout.unit_bus, "", tmp)?;
     Ok(())
 }
 

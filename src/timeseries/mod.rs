@@ -1,6 +1,10 @@
 //! Time series: profiles, element tables, the time axis and the runner.
 
+pub mod controllers;
+pub mod der;
 pub mod elements;
 pub mod profiles;
 pub mod runner;
+pub mod synthetic;
 pub mod time;
+pub mod weather;

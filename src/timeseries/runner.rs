@@ -8,15 +8,51 @@
 //! and the run goes on. Results leave the solver thread in blocks of
 //! steps, so memory does not grow with the number of steps.
 
-use super::elements::Element;
+use super::controllers::{pu_fraction, qu_fraction, ControllerSpec, OltcState};
+use super::der::{StepContext, Technology, Unit, UnitOutput};
+use super::elements::{Element, ElementKind};
 use super::profiles::ProfileTable;
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
+use crate::results::kpi::{Kpis, PesReference};
 use crate::solver::{NewtonOptions, NewtonSolver};
 use num_complex::Complex64;
 use std::sync::Arc;
+
+/// Grid and fuel emission factors of a scenario.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Emissions {
+    /// Constant grid factor, t CO2 / MWh imported.
+    pub grid_t_per_mwh: f64,
+    /// Profile column with a per-step grid factor (overrides the constant).
+    pub grid_profile: Option<usize>,
+}
+
+/// A synthetic load with its precomputed series.
+#[derive(Debug, Clone)]
+pub struct SyntheticLoad {
+    /// Name.
+    pub name: String,
+    /// Bus index.
+    pub bus: usize,
+    /// Active power per step, MW.
+    pub p_mw: Vec<f64>,
+    /// Q/P ratio.
+    pub tan_phi: f64,
+}
+
+/// A controller with its resolved targets.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    /// The specification.
+    pub spec: ControllerSpec,
+    /// Indices into the scenario's units (PV controllers).
+    pub units: Vec<usize>,
+    /// Tap changer state (OLTC).
+    pub oltc: Option<OltcState>,
+}
 
 /// Everything one scenario needs to run.
 #[derive(Debug, Clone)]
@@ -37,11 +73,64 @@ pub struct Scenario {
     pub n_steps: usize,
     /// Newton settings.
     pub newton: NewtonOptions,
+    /// DER units (initial state).
+    pub units: Vec<Unit>,
+    /// CO2 factor of each unit's fuel (t/MWh), per unit (0 without fuel).
+    pub unit_fuel_factor: Vec<f64>,
+    /// Synthetic loads.
+    pub synthetic_loads: Vec<SyntheticLoad>,
+    /// Controllers, run in this order.
+    pub controllers: Vec<Controller>,
+    /// Emission factors.
+    pub emissions: Emissions,
+    /// Voltage band for KPIs, p.u.
+    pub v_limits: (f64, f64),
+    /// Reference efficiencies for primary energy savings.
+    pub pes: PesReference,
+}
+
+impl Scenario {
+    /// A scenario of `network` with profile-driven `elements` only.
+    #[allow(clippy::too_many_arguments)]
+    pub fn basic(
+        name: &str,
+        network: Arc<Network>,
+        elements: Arc<Vec<Element>>,
+        profiles: Arc<ProfileTable>,
+        start: Timestamp,
+        step_s: i64,
+        n_steps: usize,
+        newton: NewtonOptions,
+    ) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            network,
+            elements,
+            profiles,
+            start,
+            step_s,
+            n_steps,
+            newton,
+            units: Vec::new(),
+            unit_fuel_factor: Vec::new(),
+            synthetic_loads: Vec::new(),
+            controllers: Vec::new(),
+            emissions: Emissions::default(),
+            v_limits: (0.95, 1.05),
+            pes: PesReference::default(),
+        }
+    }
 }
 
 /// Static description of a scenario's result columns.
 #[derive(Debug, Clone)]
 pub struct Layout {
+    /// Unit names.
+    pub unit_name: Vec<String>,
+    /// Unit technologies.
+    pub unit_technology: Vec<String>,
+    /// Unit bus ids.
+    pub unit_bus: Vec<u64>,
     /// Bus ids.
     pub bus_id: Vec<u64>,
     /// Bus nominal voltage, kV.
@@ -55,9 +144,26 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The layout of `net`.
+    /// The layout of a scenario's results.
+    pub fn of_scenario(sc: &Scenario) -> Layout {
+        let net = &sc.network;
+        let mut l = Layout::of(net);
+        l.unit_name = sc.units.iter().map(|u| u.name.clone()).collect();
+        l.unit_technology = sc
+            .units
+            .iter()
+            .map(|u| u.technology.label().to_string())
+            .collect();
+        l.unit_bus = sc.units.iter().map(|u| net.buses[u.bus].id).collect();
+        l
+    }
+
+    /// The layout of `net` without units.
     pub fn of(net: &Network) -> Layout {
         Layout {
+            unit_name: Vec::new(),
+            unit_technology: Vec::new(),
+            unit_bus: Vec::new(),
             bus_id: net.buses.iter().map(|b| b.id).collect(),
             bus_base_kv: net.buses.iter().map(|b| b.base_kv).collect(),
             branch_from: net.branches.iter().map(|b| net.buses[b.from].id).collect(),
@@ -106,6 +212,28 @@ pub struct Block {
     pub iterations: Vec<u32>,
     /// Final mismatch, p.u.
     pub max_mismatch_pu: Vec<f64>,
+    /// Σ load, MW.
+    pub p_load_mw: Vec<f64>,
+    /// Σ non-slack, non-storage generation, MW.
+    pub p_gen_mw: Vec<f64>,
+    /// Σ storage injection (discharge positive), MW.
+    pub p_storage_mw: Vec<f64>,
+    /// CO2 of the step (grid imports, CHP and boiler fuel), t.
+    pub co2_t: Vec<f64>,
+    /// Unit active power injected, MW (`step × unit`).
+    pub unit_p_mw: Vec<f64>,
+    /// Unit reactive power injected, Mvar.
+    pub unit_q_mvar: Vec<f64>,
+    /// Unit useful heat, MW_th (CHP incl. its backup boiler).
+    pub unit_heat_mw: Vec<f64>,
+    /// Unit fuel input incl. backup boiler, MW.
+    pub unit_fuel_mw: Vec<f64>,
+    /// Unit CO2, t per step.
+    pub unit_co2_t: Vec<f64>,
+    /// Unit curtailed power, MW.
+    pub unit_curtailed_mw: Vec<f64>,
+    /// Unit state of charge / buffer level, %.
+    pub unit_soc_percent: Vec<f64>,
 }
 
 impl Block {
@@ -127,6 +255,17 @@ impl Block {
             &mut self.q_slack_mvar,
             &mut self.p_loss_mw,
             &mut self.max_mismatch_pu,
+            &mut self.p_load_mw,
+            &mut self.p_gen_mw,
+            &mut self.p_storage_mw,
+            &mut self.co2_t,
+            &mut self.unit_p_mw,
+            &mut self.unit_q_mvar,
+            &mut self.unit_heat_mw,
+            &mut self.unit_fuel_mw,
+            &mut self.unit_co2_t,
+            &mut self.unit_curtailed_mw,
+            &mut self.unit_soc_percent,
         ] {
             v.clear();
         }
@@ -136,7 +275,7 @@ impl Block {
 }
 
 /// Counts over a whole run of one scenario.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunSummary {
     /// Steps run.
     pub steps: usize,
@@ -144,17 +283,23 @@ pub struct RunSummary {
     pub not_converged: usize,
     /// Total Newton iterations.
     pub iterations: u64,
+    /// Tap moves of all tap changers.
+    pub tap_changes: u64,
+    /// KPIs.
+    pub kpis: Kpis,
 }
 
 /// Steps per result block handed to the writer.
 pub const BLOCK_STEPS: usize = 672;
+
+/// Maximum power flows per step while controllers settle.
+const MAX_CONTROL_LOOPS: usize = 20;
 
 /// Runs `sc`, handing each full block of results to `emit` in step order.
 pub fn run_scenario(
     sc: &Scenario,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    let net = &*sc.network;
     if sc.n_steps == 0 {
         return Err(Error::Usage(format!(
             "scenario '{}': the number of steps must be at least 1",
@@ -167,92 +312,280 @@ pub fn run_scenario(
             sc.name, sc.n_steps, sc.profiles.n_steps
         )));
     }
+    // A private copy only when a tap changer will modify branch ratios.
+    let mut net_local: Option<Network> = if sc.controllers.iter().any(|c| c.oltc.is_some()) {
+        Some((*sc.network).clone())
+    } else {
+        None
+    };
+    let net = &*sc.network;
     let mut math = MathModel::build(net)?;
     let mut solver = NewtonSolver::new(&math.ybus, &math.bus_type)?;
     let nb = net.buses.len();
+    let nbr = net.branches.len();
+    let nu = sc.units.len();
     let base = net.base_mva;
+    let dt_h = sc.step_s as f64 / 3600.0;
+    let mut units = sc.units.clone();
+    let mut controllers = sc.controllers.clone();
 
-    // Fixed injections: network generators always; network loads only
-    // when no element table replaces them.
-    let gens: Vec<(usize, f64, f64)> = net
+    // Fixed network generators; slack bookkeeping (file P of the first
+    // in-service generator at each REF bus, file Q of all generators there).
+    let gens_fixed: Vec<(usize, f64, f64)> = net
         .generators
         .iter()
-        .filter(|g| g.in_service)
+        .filter(|g| g.in_service && math.bus_type[g.bus] != BusType::Isolated)
         .map(|g| (g.bus, g.p_mw, g.q_mvar))
         .collect();
-    let n_fixed_loads = if sc.elements.is_empty() {
-        net.loads.len()
-    } else {
-        0
-    };
-    let mut loads: Vec<(usize, f64, f64)> = net
-        .loads
-        .iter()
-        .take(n_fixed_loads)
-        .map(|l| (l.bus, l.p_mw, l.q_mvar))
-        .collect();
-    loads.extend(sc.elements.iter().map(|e| (e.bus, 0.0, 0.0)));
-    // Element generators are kept in `loads` with the sign flipped, so one
-    // preallocated vector carries every variable injection.
-
-    // Slack bookkeeping: file P/Q of the slack generator(s) at each REF bus.
     let mut slack_file = Complex64::new(0.0, 0.0);
+    let mut p_gen_network = 0.0;
     {
         let mut seen = vec![false; nb];
-        for g in net.generators.iter().filter(|g| g.in_service) {
-            if math.bus_type[g.bus] == BusType::Ref {
-                if !seen[g.bus] {
-                    slack_file += Complex64::new(g.p_mw, 0.0);
-                    seen[g.bus] = true;
+        for &(bus, p, q) in &gens_fixed {
+            if math.bus_type[bus] == BusType::Ref {
+                if !seen[bus] {
+                    slack_file.re += p;
+                    seen[bus] = true;
+                } else {
+                    p_gen_network += p;
                 }
-                slack_file += Complex64::new(0.0, g.q_mvar);
+                slack_file.im += q;
+            } else {
+                p_gen_network += p;
             }
         }
     }
     let refs = math.refs.clone();
 
+    // Variable injections: loads (consumption positive) and generators.
+    let fixed_loads: Vec<(usize, f64, f64)> = if sc.elements.is_empty() {
+        net.loads
+            .iter()
+            .map(|l| (l.bus, l.p_mw, l.q_mvar))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut loads: Vec<(usize, f64, f64)> =
+        Vec::with_capacity(fixed_loads.len() + sc.elements.len() + sc.synthetic_loads.len());
+    let mut gens: Vec<(usize, f64, f64)> =
+        Vec::with_capacity(gens_fixed.len() + sc.elements.len() + nu);
+    let mut bus_net = vec![0.0; nb];
+    let mut outputs = vec![UnitOutput::default(); nu];
+    let mut avail = vec![0.0; nu];
+
     let v0 = math.v_init.clone();
     let mut v = v0.clone();
     let mut block = Block::default();
     block.clear(0);
-    let mut summary = RunSummary::default();
+    let mut summary = RunSummary {
+        kpis: Kpis::new(),
+        ..Default::default()
+    };
     let nan = f64::NAN;
-    let nbr = net.branches.len();
     let bus_kv: Vec<f64> = net.buses.iter().map(|b| b.base_kv).collect();
     let mut s_calc = vec![Complex64::new(0.0, 0.0); nb];
+    let sqrt3 = 3f64.sqrt();
+    let (vmin, vmax) = sc.v_limits;
 
     for t in 0..sc.n_steps {
-        for (k, e) in sc.elements.iter().enumerate() {
-            let sign = if e.consumes() { 1.0 } else { -1.0 };
-            loads[n_fixed_loads + k] = (
-                e.bus,
-                sign * e.p_at(&sc.profiles, t),
-                sign * e.q_at(&sc.profiles, t),
-            );
+        // 1. Loads and profile-driven elements.
+        loads.clear();
+        gens.clear();
+        loads.extend_from_slice(&fixed_loads);
+        gens.extend_from_slice(&gens_fixed);
+        let mut p_load = fixed_loads.iter().map(|l| l.1).sum::<f64>();
+        let mut p_gen = p_gen_network;
+        let mut p_renewable = 0.0;
+        let mut p_storage = 0.0;
+        bus_net.iter_mut().for_each(|x| *x = 0.0);
+        for l in &fixed_loads {
+            bus_net[l.0] += l.1;
         }
-        math.set_injections(&loads, &gens);
-        let report = match solver.solve(&math.ybus, &math.s_spec, &mut v, sc.newton) {
-            Ok(r) => r,
-            Err(Error::Numerical(_)) => crate::solver::SolveReport {
-                converged: false,
-                iterations: sc.newton.max_iter,
-                max_mismatch_pu: nan,
-            },
-            Err(e) => return Err(e),
-        };
+        for e in sc.elements.iter() {
+            let (p, q) = (e.p_at(&sc.profiles, t), e.q_at(&sc.profiles, t));
+            match e.kind {
+                ElementKind::Load => {
+                    loads.push((e.bus, p, q));
+                    p_load += p;
+                    bus_net[e.bus] += p;
+                }
+                ElementKind::Storage => {
+                    // Storage rows follow the load convention (p > 0 charging).
+                    loads.push((e.bus, p, q));
+                    p_storage -= p;
+                    bus_net[e.bus] += p;
+                }
+                ElementKind::Sgen => {
+                    gens.push((e.bus, p, q));
+                    p_gen += p;
+                    p_renewable += p;
+                    bus_net[e.bus] -= p;
+                }
+            }
+        }
+        for sl in &sc.synthetic_loads {
+            let p = sl.p_mw[t];
+            loads.push((sl.bus, p, p * sl.tan_phi));
+            p_load += p;
+            bus_net[sl.bus] += p;
+        }
+        // 2. Units: generators first, then storage (which sees their output).
+        let grid_net_pre: f64 = bus_net.iter().sum();
+        for pass in 0..2 {
+            for (k, u) in units.iter_mut().enumerate() {
+                let is_storage = u.technology == Technology::Storage;
+                if (pass == 0) == is_storage {
+                    continue;
+                }
+                let grid_net = grid_net_pre - outputs_sum_gen(&outputs, &sc.units, pass);
+                let ctx = StepContext {
+                    grid_net_load_mw: grid_net,
+                    dt_h,
+                };
+                let o = u.dispatch(t, bus_net[u.bus], &ctx);
+                bus_net[u.bus] -= o.p_mw;
+                outputs[k] = o;
+                avail[k] = o.p_mw;
+            }
+        }
+        let unit_gen_start = gens.len();
+        for (k, u) in units.iter().enumerate() {
+            gens.push((u.bus, outputs[k].p_mw, outputs[k].q_mvar));
+        }
+
+        // 3. Power flow with the controllers settling.
+        let mut report;
+        let mut oltc_done = false;
+        let mut loops = 0;
+        loop {
+            loops += 1;
+            math.set_injections(&loads, &gens);
+            report = match solver.solve(&math.ybus, &math.s_spec, &mut v, sc.newton) {
+                Ok(r) => r,
+                Err(Error::Numerical(_)) => crate::solver::SolveReport {
+                    converged: false,
+                    iterations: sc.newton.max_iter,
+                    max_mismatch_pu: nan,
+                },
+                Err(e) => return Err(e),
+            };
+            summary.iterations += report.iterations as u64;
+            if !report.converged || controllers.is_empty() || loops >= MAX_CONTROL_LOOPS {
+                break;
+            }
+            let mut changed = false;
+            for c in controllers.iter_mut() {
+                match &c.spec {
+                    ControllerSpec::PvQu {
+                        v1_pu,
+                        v2_pu,
+                        v3_pu,
+                        v4_pu,
+                        q_max_fraction,
+                        ..
+                    } => {
+                        for &k in &c.units {
+                            let s = units[k].inverter_mva().unwrap_or(0.0);
+                            let p = outputs[k].p_mw;
+                            let q_lim = (q_max_fraction * s).min((s * s - p * p).max(0.0).sqrt());
+                            let target =
+                                qu_fraction(v[units[k].bus].norm(), *v1_pu, *v2_pu, *v3_pu, *v4_pu)
+                                    * q_lim;
+                            let q_new = outputs[k].q_mvar + 0.7 * (target - outputs[k].q_mvar);
+                            if (q_new - outputs[k].q_mvar).abs() > 1e-6 {
+                                changed = true;
+                            }
+                            outputs[k].q_mvar = q_new;
+                            gens[unit_gen_start + k].2 = q_new;
+                        }
+                    }
+                    ControllerSpec::PvPu {
+                        v_start_pu,
+                        v_end_pu,
+                        ..
+                    } => {
+                        for &k in &c.units {
+                            let target = avail[k]
+                                * pu_fraction(v[units[k].bus].norm(), *v_start_pu, *v_end_pu);
+                            let p_new = outputs[k].p_mw + 0.7 * (target - outputs[k].p_mw);
+                            if (p_new - outputs[k].p_mw).abs() > 1e-6 {
+                                changed = true;
+                            }
+                            outputs[k].p_mw = p_new;
+                            outputs[k].curtailed_mw = avail[k] - p_new;
+                            gens[unit_gen_start + k].1 = p_new;
+                        }
+                    }
+                    ControllerSpec::Oltc { .. } => {}
+                }
+            }
+            if !changed && !oltc_done {
+                oltc_done = true;
+                for c in controllers.iter_mut() {
+                    if let (Some(st), ControllerSpec::Oltc { step_percent, .. }) =
+                        (c.oltc.as_mut(), &c.spec)
+                    {
+                        if st.check(v[st.bus].norm(), &c.spec) {
+                            let ratio = st.ratio(*step_percent);
+                            if let Some(nl) = net_local.as_mut() {
+                                math.set_branch_ratio(nl, st.branch, ratio);
+                            }
+                            summary.tap_changes += 1;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+
+        // 4. Record.
         summary.steps += 1;
-        summary.iterations += report.iterations as u64;
         block.n += 1;
         block.converged.push(report.converged as u8);
         block.iterations.push(report.iterations as u32);
         block.max_mismatch_pu.push(report.max_mismatch_pu);
+        for (k, u) in units.iter().enumerate() {
+            let o = &outputs[k];
+            if u.technology == Technology::Storage {
+                p_storage += o.p_mw;
+            } else {
+                p_gen += o.p_mw;
+                if u.technology.renewable() {
+                    p_renewable += o.p_mw;
+                }
+            }
+        }
+        block.p_load_mw.push(p_load);
+        block.p_gen_mw.push(p_gen);
+        block.p_storage_mw.push(p_storage);
+        let grid_factor = match sc.emissions.grid_profile {
+            Some(c) => sc.profiles.value(c, t),
+            None => sc.emissions.grid_t_per_mwh,
+        };
+        let mut co2_units = 0.0;
+        for (k, o) in outputs.iter().enumerate() {
+            let co2 = (o.fuel_mw + o.boiler_fuel_mw) * sc.unit_fuel_factor[k] * dt_h;
+            co2_units += co2;
+            block.unit_p_mw.push(o.p_mw);
+            block.unit_q_mvar.push(o.q_mvar);
+            block.unit_heat_mw.push(o.heat_mw + o.boiler_heat_mw);
+            block.unit_fuel_mw.push(o.fuel_mw + o.boiler_fuel_mw);
+            block.unit_co2_t.push(co2);
+            block.unit_curtailed_mw.push(o.curtailed_mw);
+            block.unit_soc_percent.push(o.soc_percent);
+        }
         if report.converged {
-            // Bus injections from the network side.
             let ybus = &math.ybus;
             let indptr = ybus.indptr();
             let indptr = indptr.raw_storage();
             let (idx, data) = (ybus.indices(), ybus.data());
             let mut loss = 0.0;
+            let mut any_v_bad = false;
+            let k = &mut summary.kpis;
             for i in 0..nb {
                 let mut acc = Complex64::new(0.0, 0.0);
                 for e in indptr[i]..indptr[i + 1] {
@@ -261,10 +594,19 @@ pub fn run_scenario(
                 let s = v[i] * acc.conj() * base;
                 s_calc[i] = s;
                 loss += s.re;
-                block.vm_pu.push(v[i].norm());
+                let vm = v[i].norm();
+                block.vm_pu.push(vm);
                 block.va_degree.push(v[i].arg().to_degrees());
                 block.bus_p_mw.push(s.re);
                 block.bus_q_mvar.push(s.im);
+                if math.bus_type[i] != BusType::Isolated {
+                    k.min_vm_pu = k.min_vm_pu.min(vm);
+                    k.max_vm_pu = k.max_vm_pu.max(vm);
+                    if vm < vmin || vm > vmax {
+                        any_v_bad = true;
+                        k.bus_hours_voltage_violation += dt_h;
+                    }
+                }
             }
             let mut slack = slack_file;
             for &r in &refs {
@@ -273,36 +615,80 @@ pub fn run_scenario(
             block.p_slack_mw.push(slack.re);
             block.q_slack_mvar.push(slack.im);
             block.p_loss_mw.push(loss);
-            for (k, ba) in math.branches.iter().enumerate() {
+            let mut any_overload = false;
+            for (kb, ba) in math.branches.iter().enumerate() {
                 let (sf, st) = ba.flows(&v);
                 let (sf, st) = (sf * base, st * base);
                 block.p_from_mw.push(sf.re);
                 block.q_from_mvar.push(sf.im);
                 block.p_to_mw.push(st.re);
                 block.q_to_mvar.push(st.im);
-                let br = &net.branches[k];
-                let kv_f = bus_kv[br.from];
-                let kv_t = bus_kv[br.to];
+                let br = &net.branches[kb];
+                let (kv_f, kv_t) = (bus_kv[br.from], bus_kv[br.to]);
                 let i_f = if kv_f > 0.0 {
-                    sf.norm() / (3f64.sqrt() * v[br.from].norm() * kv_f)
+                    sf.norm() / (sqrt3 * v[br.from].norm() * kv_f)
                 } else {
                     nan
                 };
                 let i_t = if kv_t > 0.0 {
-                    st.norm() / (3f64.sqrt() * v[br.to].norm() * kv_t)
+                    st.norm() / (sqrt3 * v[br.to].norm() * kv_t)
                 } else {
                     nan
                 };
                 block.i_ka.push(if ba.active { i_f.max(i_t) } else { 0.0 });
                 let rating = br.rate_a_mva;
-                block.loading_percent.push(if rating > 0.0 {
+                let loading = if rating > 0.0 {
                     100.0 * sf.norm().max(st.norm()) / rating
                 } else {
                     nan
-                });
+                };
+                block.loading_percent.push(loading);
+                if loading > 100.0 {
+                    any_overload = true;
+                }
+                if loading.is_finite() {
+                    k.max_loading_percent = k.max_loading_percent.max(loading);
+                }
+            }
+            let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;
+            block.co2_t.push(co2_grid + co2_units);
+            // KPIs
+            k.steps += 1.0;
+            k.energy_served_mwh += p_load * dt_h;
+            k.import_mwh += slack.re.max(0.0) * dt_h;
+            k.export_mwh += (-slack.re).max(0.0) * dt_h;
+            k.peak_import_mw = k.peak_import_mw.max(slack.re);
+            k.generation_mwh += p_gen * dt_h;
+            k.renewable_mwh += p_renewable * dt_h;
+            k.storage_charge_mwh += (-p_storage).max(0.0) * dt_h;
+            k.storage_discharge_mwh += p_storage.max(0.0) * dt_h;
+            k.loss_mwh += loss * dt_h;
+            if any_v_bad {
+                k.hours_voltage_violation += dt_h;
+            }
+            if any_overload {
+                k.hours_overload += dt_h;
+            }
+            k.co2_grid_t += co2_grid;
+            for (ku, o) in outputs.iter().enumerate() {
+                k.curtailed_mwh += o.curtailed_mw * dt_h;
+                if let Technology::Chp(_) = units[ku].technology {
+                    let ff = sc.unit_fuel_factor[ku];
+                    k.chp_electricity_mwh += o.p_mw * dt_h;
+                    k.chp_heat_mwh += o.heat_mw * dt_h;
+                    k.chp_fuel_mwh += o.fuel_mw * dt_h;
+                    k.boiler_heat_mwh += o.boiler_heat_mw * dt_h;
+                    k.boiler_fuel_mwh += o.boiler_fuel_mw * dt_h;
+                    k.co2_chp_t += o.fuel_mw * ff * dt_h;
+                    k.co2_boiler_t += o.boiler_fuel_mw * ff * dt_h;
+                    k.co2_avoided_t += (o.heat_mw / sc.pes.heat_eta * ff + o.p_mw * grid_factor
+                        - o.fuel_mw * ff)
+                        * dt_h;
+                }
             }
         } else {
             summary.not_converged += 1;
+            summary.kpis.steps_not_converged += 1.0;
             for _ in 0..nb {
                 block.vm_pu.push(nan);
                 block.va_degree.push(nan);
@@ -320,6 +706,7 @@ pub fn run_scenario(
             block.p_slack_mw.push(nan);
             block.q_slack_mvar.push(nan);
             block.p_loss_mw.push(nan);
+            block.co2_t.push(nan);
             v.copy_from_slice(&v0);
         }
         if block.n == BLOCK_STEPS || t + 1 == sc.n_steps {
@@ -327,7 +714,21 @@ pub fn run_scenario(
             block.clear(t + 1);
         }
     }
+    summary.kpis.finish(sc.pes);
     Ok(summary)
+}
+
+/// Generation of non-storage units already dispatched this step (for storage's view of the grid).
+fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
+    if pass == 0 {
+        return 0.0;
+    }
+    outputs
+        .iter()
+        .zip(units)
+        .filter(|(_, u)| u.technology != Technology::Storage)
+        .map(|(o, _)| o.p_mw)
+        .sum()
 }
 
 /// Runs `scenarios` on `threads` worker threads (rayon); results go to

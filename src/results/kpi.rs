@@ -1,0 +1,231 @@
+//! Key performance indicators of a scenario, accumulated step by step.
+//!
+//! Definitions (energies in MWh, Δt the step length in hours):
+//! - `energy_served_mwh` = Σ load · Δt (all consumers; storage excluded);
+//! - `import_mwh` / `export_mwh` = Σ max(±p_slack, 0) · Δt at the substation;
+//! - `generation_mwh` = Σ non-slack generation (units, element sgens,
+//!   network generators) · Δt; storage is counted separately
+//!   (`storage_charge_mwh`, `storage_discharge_mwh`);
+//! - `loss_mwh` = Σ p_loss · Δt (lines, transformer copper and iron
+//!   losses, shunts); `loss_percent` = loss / (import + generation +
+//!   storage discharge) · 100;
+//! - voltage: steps with any bus outside [vmin, vmax] give
+//!   `hours_voltage_violation`; `bus_hours_voltage_violation` counts each bus;
+//! - `hours_overload`: steps with any branch above 100 % loading;
+//! - `renewable_share_percent` = renewable generation / energy served;
+//! - CHP efficiencies on LHV fuel; `pes_percent` by EU Directive
+//!   2012/27/EU Annex II: PES = (1 − 1 / (CHPHη/RefHη + CHPEη/RefEη)) · 100;
+//! - CO2: grid imports × grid factor, CHP and boiler fuel × fuel factor;
+//!   `co2_avoided_t` = (CHP heat / RefHη × boiler fuel factor + CHP
+//!   electricity × grid factor) − CHP emissions.
+//!
+//! Only converged steps are accumulated; `steps_not_converged` says how many were left out.
+
+use serde::Serialize;
+
+/// Reference efficiencies for primary energy savings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PesReference {
+    /// Reference efficiency of separate heat production (RefHη).
+    pub heat_eta: f64,
+    /// Reference efficiency of separate electricity production (RefEη).
+    pub electricity_eta: f64,
+}
+
+impl Default for PesReference {
+    /// Natural gas values of Commission Delegated Regulation (EU) 2015/2402:
+    /// RefHη 0.92 (hot water), RefEη 0.525.
+    fn default() -> Self {
+        PesReference {
+            heat_eta: 0.92,
+            electricity_eta: 0.525,
+        }
+    }
+}
+
+/// Per-scenario KPIs (written as attributes of the scenario group).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Kpis {
+    /// Steps accumulated.
+    pub steps: f64,
+    /// Steps left out because they did not converge.
+    pub steps_not_converged: f64,
+    /// Energy consumed by loads, MWh.
+    pub energy_served_mwh: f64,
+    /// Substation import, MWh.
+    pub import_mwh: f64,
+    /// Substation export, MWh.
+    pub export_mwh: f64,
+    /// Local generation, MWh.
+    pub generation_mwh: f64,
+    /// Renewable generation, MWh.
+    pub renewable_mwh: f64,
+    /// Renewable generation / energy served, %.
+    pub renewable_share_percent: f64,
+    /// Curtailed energy, MWh.
+    pub curtailed_mwh: f64,
+    /// Storage charging energy (from the grid), MWh.
+    pub storage_charge_mwh: f64,
+    /// Storage discharging energy (into the grid), MWh.
+    pub storage_discharge_mwh: f64,
+    /// Losses, MWh.
+    pub loss_mwh: f64,
+    /// Losses / supply, %.
+    pub loss_percent: f64,
+    /// Lowest bus voltage, p.u.
+    pub min_vm_pu: f64,
+    /// Highest bus voltage, p.u.
+    pub max_vm_pu: f64,
+    /// Hours with at least one bus outside the limits.
+    pub hours_voltage_violation: f64,
+    /// Bus-hours outside the limits.
+    pub bus_hours_voltage_violation: f64,
+    /// Hours with at least one branch above 100 %.
+    pub hours_overload: f64,
+    /// Highest branch loading, %.
+    pub max_loading_percent: f64,
+    /// Peak substation import, MW.
+    pub peak_import_mw: f64,
+    /// CHP electricity, MWh.
+    pub chp_electricity_mwh: f64,
+    /// CHP useful heat, MWh_th.
+    pub chp_heat_mwh: f64,
+    /// CHP fuel (LHV), MWh.
+    pub chp_fuel_mwh: f64,
+    /// Backup boiler heat, MWh_th.
+    pub boiler_heat_mwh: f64,
+    /// Backup boiler fuel, MWh.
+    pub boiler_fuel_mwh: f64,
+    /// CHP electric efficiency.
+    pub chp_eta_el: f64,
+    /// CHP thermal efficiency.
+    pub chp_eta_th: f64,
+    /// CHP total efficiency.
+    pub chp_eta_total: f64,
+    /// Primary energy savings of the CHP units, %.
+    pub pes_percent: f64,
+    /// CO2 of grid imports, t.
+    pub co2_grid_t: f64,
+    /// CO2 of CHP fuel, t.
+    pub co2_chp_t: f64,
+    /// CO2 of boiler fuel, t.
+    pub co2_boiler_t: f64,
+    /// Total CO2, t.
+    pub co2_total_t: f64,
+    /// CO2 avoided by CHP versus separate production, t.
+    pub co2_avoided_t: f64,
+}
+
+impl Kpis {
+    /// A fresh accumulator.
+    pub fn new() -> Kpis {
+        Kpis {
+            min_vm_pu: f64::INFINITY,
+            max_vm_pu: f64::NEG_INFINITY,
+            ..Default::default()
+        }
+    }
+
+    /// Completes the ratios after the last step.
+    pub fn finish(&mut self, pes: PesReference) {
+        let supply = self.import_mwh + self.generation_mwh + self.storage_discharge_mwh;
+        self.loss_percent = if supply > 0.0 {
+            100.0 * self.loss_mwh / supply
+        } else {
+            0.0
+        };
+        self.renewable_share_percent = if self.energy_served_mwh > 0.0 {
+            100.0 * self.renewable_mwh / self.energy_served_mwh
+        } else {
+            0.0
+        };
+        if self.chp_fuel_mwh > 0.0 {
+            self.chp_eta_el = self.chp_electricity_mwh / self.chp_fuel_mwh;
+            self.chp_eta_th = self.chp_heat_mwh / self.chp_fuel_mwh;
+            self.chp_eta_total = self.chp_eta_el + self.chp_eta_th;
+            self.pes_percent = 100.0
+                * (1.0
+                    - 1.0
+                        / (self.chp_eta_th / pes.heat_eta + self.chp_eta_el / pes.electricity_eta));
+        }
+        self.co2_total_t = self.co2_grid_t + self.co2_chp_t + self.co2_boiler_t;
+        if !self.min_vm_pu.is_finite() {
+            self.min_vm_pu = f64::NAN;
+            self.max_vm_pu = f64::NAN;
+        }
+    }
+
+    /// (name, value) pairs in a fixed order.
+    pub fn pairs(&self) -> Vec<(&'static str, f64)> {
+        let v = serde_json::to_value(self).unwrap_or_default();
+        KPI_NAMES
+            .iter()
+            .map(|&n| (n, v.get(n).and_then(|x| x.as_f64()).unwrap_or(f64::NAN)))
+            .collect()
+    }
+}
+
+/// KPI names in report order.
+pub const KPI_NAMES: [&str; 34] = [
+    "steps",
+    "steps_not_converged",
+    "energy_served_mwh",
+    "import_mwh",
+    "export_mwh",
+    "generation_mwh",
+    "renewable_mwh",
+    "renewable_share_percent",
+    "curtailed_mwh",
+    "storage_charge_mwh",
+    "storage_discharge_mwh",
+    "loss_mwh",
+    "loss_percent",
+    "min_vm_pu",
+    "max_vm_pu",
+    "hours_voltage_violation",
+    "bus_hours_voltage_violation",
+    "hours_overload",
+    "max_loading_percent",
+    "peak_import_mw",
+    "chp_electricity_mwh",
+    "chp_heat_mwh",
+    "chp_fuel_mwh",
+    "boiler_heat_mwh",
+    "boiler_fuel_mwh",
+    "chp_eta_el",
+    "chp_eta_th",
+    "chp_eta_total",
+    "pes_percent",
+    "co2_grid_t",
+    "co2_chp_t",
+    "co2_boiler_t",
+    "co2_total_t",
+    "co2_avoided_t",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pes_of_a_textbook_chp() {
+        // η_el 0.35, η_th 0.50 against RefHη 0.9, RefEη 0.525:
+        // PES = 1 − 1/(0.5/0.9 + 0.35/0.525) = 18.18 %.
+        let mut k = Kpis::new();
+        k.chp_fuel_mwh = 100.0;
+        k.chp_electricity_mwh = 35.0;
+        k.chp_heat_mwh = 50.0;
+        k.finish(PesReference {
+            heat_eta: 0.9,
+            electricity_eta: 0.525,
+        });
+        assert!(
+            (k.pes_percent - 18.181818181818).abs() < 1e-9,
+            "{}",
+            k.pes_percent
+        );
+        assert!((k.chp_eta_total - 0.85).abs() < 1e-12);
+        assert_eq!(k.pairs().len(), KPI_NAMES.len());
+    }
+}

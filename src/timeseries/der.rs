@@ -1,0 +1,777 @@
+//! Distributed energy resources of a scenario: specifications (as written
+//! in scenario files) and their per-step dispatch.
+//!
+//! Sign convention of every unit's `p_mw`/`q_mvar`: power injected into the
+//! grid (generator convention); a charging battery has negative `p_mw`.
+
+use super::synthetic::{heat_demand, load_shape, CustomerClass};
+use super::time::Timestamp;
+use super::weather::{clear_sky_poa, sun_position, CloudProcess, WindProcess};
+use serde::{Deserialize, Serialize};
+
+fn default_tilt() -> f64 {
+    30.0
+}
+fn default_azimuth() -> f64 {
+    180.0
+}
+fn default_pr() -> f64 {
+    0.86
+}
+fn default_hub() -> f64 {
+    100.0
+}
+fn default_wind_mean() -> f64 {
+    6.5
+}
+fn default_min_load() -> f64 {
+    0.5
+}
+fn default_hw_share() -> f64 {
+    0.2
+}
+fn default_base_c() -> f64 {
+    15.0
+}
+fn default_boiler_eta() -> f64 {
+    0.92
+}
+fn default_rte() -> f64 {
+    0.9
+}
+fn default_soc_init() -> f64 {
+    50.0
+}
+fn default_soc_min() -> f64 {
+    5.0
+}
+fn default_soc_max() -> f64 {
+    95.0
+}
+fn default_pf() -> f64 {
+    1.0
+}
+fn default_load_pf() -> f64 {
+    0.95
+}
+fn default_noise() -> f64 {
+    0.05
+}
+fn default_gas() -> String {
+    "natural_gas".into()
+}
+
+/// A rooftop or ground-mounted PV system.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PvSpec {
+    /// Unique unit name.
+    pub name: String,
+    /// Bus id in the network file.
+    pub bus: u64,
+    /// Peak DC power, kWp.
+    pub kwp: f64,
+    /// Inverter apparent-power rating, MVA (default: kWp / 1000).
+    pub inverter_mva: Option<f64>,
+    /// Module tilt, degrees.
+    #[serde(default = "default_tilt")]
+    pub tilt_degree: f64,
+    /// Module azimuth, degrees from north (180 = south).
+    #[serde(default = "default_azimuth")]
+    pub azimuth_degree: f64,
+    /// Performance ratio (losses from irradiance to AC), 0–1.
+    #[serde(default = "default_pr")]
+    pub performance_ratio: f64,
+}
+
+/// IEC wind turbine class (sets the rated wind speed of the power curve).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum TurbineClass {
+    /// High-wind sites: rated at 13 m/s.
+    I,
+    /// Medium-wind sites: rated at 12 m/s.
+    II,
+    /// Low-wind sites: rated at 11 m/s.
+    III,
+}
+
+/// A wind turbine or park.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WindSpec {
+    /// Unique unit name.
+    pub name: String,
+    /// Bus id.
+    pub bus: u64,
+    /// Rated power, MW.
+    pub rated_mw: f64,
+    /// IEC class.
+    pub turbine_class: TurbineClass,
+    /// Hub height, m.
+    #[serde(default = "default_hub")]
+    pub hub_height_m: f64,
+    /// Mean wind speed at 100 m, m/s.
+    #[serde(default = "default_wind_mean")]
+    pub mean_wind_ms: f64,
+}
+
+/// CHP technology (sets default efficiencies).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChpTechnology {
+    /// Reciprocating gas engine (η_el 0.38, η_th 0.48).
+    GasEngine,
+    /// Micro gas turbine (η_el 0.28, η_th 0.55).
+    MicroTurbine,
+    /// Fuel cell (η_el 0.45, η_th 0.40).
+    FuelCell,
+    /// Diesel engine (η_el 0.40, η_th 0.45).
+    Diesel,
+}
+
+impl ChpTechnology {
+    fn default_eta(self) -> (f64, f64) {
+        match self {
+            ChpTechnology::GasEngine => (0.38, 0.48),
+            ChpTechnology::MicroTurbine => (0.28, 0.55),
+            ChpTechnology::FuelCell => (0.45, 0.40),
+            ChpTechnology::Diesel => (0.40, 0.45),
+        }
+    }
+}
+
+/// How a CHP unit is dispatched.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChpMode {
+    /// Follows the heat demand through a thermal buffer; a boiler covers the rest.
+    HeatLed,
+    /// Follows the electric demand at its bus (loads there), capped at its rating.
+    PowerLed,
+    /// Follows a profile column (`schedule`) as a fraction of its rating.
+    Schedule,
+}
+
+/// The heat demand a CHP unit serves.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HeatSpec {
+    /// Annual heat demand, MWh_th.
+    pub annual_mwh: f64,
+    /// Share of hot water in the heat demand, 0–1.
+    #[serde(default = "default_hw_share")]
+    pub hot_water_share: f64,
+    /// Heating base temperature, °C.
+    #[serde(default = "default_base_c")]
+    pub base_temperature_c: f64,
+}
+
+/// A combined heat and power unit with its heat sink, buffer and backup boiler.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChpSpec {
+    /// Unique unit name.
+    pub name: String,
+    /// Bus id.
+    pub bus: u64,
+    /// Technology.
+    pub technology: ChpTechnology,
+    /// Rated electric output, MW.
+    pub rated_el_mw: f64,
+    /// Electric efficiency (fuel LHV → electricity); technology default if absent.
+    pub eta_el: Option<f64>,
+    /// Thermal efficiency (fuel → useful heat); technology default if absent.
+    pub eta_th: Option<f64>,
+    /// Fuel name (key of the scenario's fuel emission factors).
+    #[serde(default = "default_gas")]
+    pub fuel: String,
+    /// Dispatch mode.
+    pub mode: ChpMode,
+    /// Minimum electric load as a fraction of rating (modulation floor).
+    #[serde(default = "default_min_load")]
+    pub min_load: f64,
+    /// Heat demand served.
+    pub heat: HeatSpec,
+    /// Thermal buffer capacity, MWh_th (default: 2 h of rated heat).
+    pub buffer_mwh: Option<f64>,
+    /// Backup boiler efficiency.
+    #[serde(default = "default_boiler_eta")]
+    pub boiler_eta: f64,
+    /// Profile column for `schedule` mode (fraction of rating).
+    pub schedule: Option<String>,
+    /// Power factor of the generator (1 = unity).
+    #[serde(default = "default_pf")]
+    pub power_factor: f64,
+}
+
+/// Battery operating strategy.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageMode {
+    /// Charge from local surplus at its bus, discharge into local deficit.
+    SelfConsumption,
+    /// Discharge when the grid's net load exceeds `peak_threshold_mw`,
+    /// recharge when it is below `charge_below_mw`.
+    PeakShaving,
+}
+
+/// A battery storage unit.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSpec {
+    /// Unique unit name.
+    pub name: String,
+    /// Bus id.
+    pub bus: u64,
+    /// Usable energy, MWh.
+    pub capacity_mwh: f64,
+    /// Charge/discharge power limit, MW.
+    pub power_mw: f64,
+    /// Round-trip efficiency, 0–1.
+    #[serde(default = "default_rte")]
+    pub round_trip_efficiency: f64,
+    /// Initial state of charge, %.
+    #[serde(default = "default_soc_init")]
+    pub soc_initial_percent: f64,
+    /// Lowest state of charge, %.
+    #[serde(default = "default_soc_min")]
+    pub soc_min_percent: f64,
+    /// Highest state of charge, %.
+    #[serde(default = "default_soc_max")]
+    pub soc_max_percent: f64,
+    /// Strategy.
+    pub mode: StorageMode,
+    /// Peak-shaving threshold on the grid net load, MW.
+    pub peak_threshold_mw: Option<f64>,
+    /// Peak shaving recharges below this net load, MW (default: half the threshold).
+    pub charge_below_mw: Option<f64>,
+}
+
+/// A synthetic load.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSpec {
+    /// Unique name.
+    pub name: String,
+    /// Bus id.
+    pub bus: u64,
+    /// Customer class (shape).
+    pub class: CustomerClass,
+    /// Annual energy, MWh.
+    pub annual_mwh: f64,
+    /// Power factor (inductive).
+    #[serde(default = "default_load_pf")]
+    pub power_factor: f64,
+    /// Relative noise amplitude.
+    #[serde(default = "default_noise")]
+    pub noise: f64,
+}
+
+/// Technology of a unit, as recorded in results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Technology {
+    /// Photovoltaics.
+    Pv,
+    /// Wind.
+    Wind,
+    /// CHP (with its technology).
+    Chp(ChpTechnology),
+    /// Battery.
+    Storage,
+}
+
+impl Technology {
+    /// Name stored in results.
+    pub fn label(self) -> &'static str {
+        match self {
+            Technology::Pv => "pv",
+            Technology::Wind => "wind",
+            Technology::Chp(ChpTechnology::GasEngine) => "chp_gas_engine",
+            Technology::Chp(ChpTechnology::MicroTurbine) => "chp_micro_turbine",
+            Technology::Chp(ChpTechnology::FuelCell) => "chp_fuel_cell",
+            Technology::Chp(ChpTechnology::Diesel) => "chp_diesel",
+            Technology::Storage => "storage",
+        }
+    }
+
+    /// Whether the unit counts as renewable generation.
+    pub fn renewable(self) -> bool {
+        matches!(self, Technology::Pv | Technology::Wind)
+    }
+}
+
+/// Output of a unit at one step.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct UnitOutput {
+    /// Active power injected, MW.
+    pub p_mw: f64,
+    /// Reactive power injected, Mvar.
+    pub q_mvar: f64,
+    /// Useful heat delivered (CHP only), MW_th.
+    pub heat_mw: f64,
+    /// Fuel input of the unit (LHV), MW.
+    pub fuel_mw: f64,
+    /// Backup boiler heat, MW_th.
+    pub boiler_heat_mw: f64,
+    /// Backup boiler fuel, MW.
+    pub boiler_fuel_mw: f64,
+    /// Heat demand at this step, MW_th.
+    pub heat_demand_mw: f64,
+    /// Available power not injected (curtailment), MW.
+    pub curtailed_mw: f64,
+    /// State of charge (storage) or buffer level (CHP), %.
+    pub soc_percent: f64,
+}
+
+/// Per-step inputs shared by all units.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepContext {
+    /// Σ load − Σ non-storage generation at each unit's bus is looked up by index.
+    pub grid_net_load_mw: f64,
+    /// Step length, hours.
+    pub dt_h: f64,
+}
+
+/// Dispatch state of one unit over a run.
+#[derive(Debug, Clone)]
+pub enum UnitState {
+    /// PV: availability per step (MW) and inverter limit.
+    Pv {
+        /// Available AC power per step, MW.
+        avail: Vec<f64>,
+        /// Inverter rating, MVA.
+        s_mva: f64,
+    },
+    /// Wind: availability per step (MW).
+    Wind {
+        /// Available power per step, MW.
+        avail: Vec<f64>,
+    },
+    /// CHP with buffer.
+    Chp {
+        /// Rated electric MW.
+        rated: f64,
+        /// Electric efficiency.
+        eta_el: f64,
+        /// Thermal efficiency.
+        eta_th: f64,
+        /// Modulation floor (fraction).
+        min_load: f64,
+        /// Mode.
+        mode: ChpMode,
+        /// Heat demand per step, MW_th.
+        heat: Vec<f64>,
+        /// Schedule factors per step (schedule mode).
+        schedule: Vec<f64>,
+        /// Buffer capacity and content, MWh_th.
+        buffer_cap: f64,
+        /// Buffer content, MWh_th.
+        buffer: f64,
+        /// Whether the unit is running (hysteresis).
+        on: bool,
+        /// Boiler efficiency.
+        boiler_eta: f64,
+        /// tan φ of the generator.
+        tan_phi: f64,
+    },
+    /// Battery.
+    Storage {
+        /// Spec.
+        spec: StorageSpec,
+        /// Energy content, MWh.
+        energy: f64,
+    },
+}
+
+/// A unit as run: identity, bus index and state.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Name.
+    pub name: String,
+    /// Technology.
+    pub technology: Technology,
+    /// Bus index.
+    pub bus: usize,
+    /// Fuel name (CHP).
+    pub fuel: Option<String>,
+    /// State.
+    pub state: UnitState,
+}
+
+/// PV AC availability per step, MW.
+#[allow(clippy::too_many_arguments)]
+pub fn pv_availability(
+    spec: &PvSpec,
+    latitude: f64,
+    longitude: f64,
+    utc_offset_h: f64,
+    temperature_c: &[f64],
+    start: Timestamp,
+    step_s: i64,
+    seed: u64,
+) -> Vec<f64> {
+    let mut clouds = CloudProcess::new(seed);
+    let s_mva = spec.inverter_mva.unwrap_or(spec.kwp / 1000.0);
+    (0..temperature_c.len())
+        .map(|k| {
+            // Mid-interval sun position for interval averages.
+            let t = Timestamp(start.0 + step_s * k as i64 + step_s / 2);
+            let sun = sun_position(t, latitude, longitude, utc_offset_h);
+            let kt = clouds.at(t);
+            let poa = clear_sky_poa(sun, spec.tilt_degree, spec.azimuth_degree) * kt;
+            let t_cell = temperature_c[k] + poa / 800.0 * 25.0;
+            let p = spec.kwp / 1000.0 * poa / 1000.0
+                * spec.performance_ratio
+                * (1.0 - 0.004 * (t_cell - 25.0));
+            p.clamp(0.0, s_mva)
+        })
+        .collect()
+}
+
+/// Wind availability per step, MW (cubic power curve between cut-in 3 m/s
+/// and the class's rated speed, cut-out 25 m/s).
+pub fn wind_availability(spec: &WindSpec, n: usize, step_s: i64, seed: u64) -> Vec<f64> {
+    let rated_speed = match spec.turbine_class {
+        TurbineClass::I => 13.0,
+        TurbineClass::II => 12.0,
+        TurbineClass::III => 11.0,
+    };
+    let mut w = WindProcess::new(seed, spec.mean_wind_ms, 100.0, spec.hub_height_m, step_s);
+    (0..n)
+        .map(|_| {
+            let v = w.next_speed();
+            let f = if !(3.0..25.0).contains(&v) {
+                0.0
+            } else if v >= rated_speed {
+                1.0
+            } else {
+                (v.powi(3) - 27.0) / (rated_speed.powi(3) - 27.0)
+            };
+            spec.rated_mw * f
+        })
+        .collect()
+}
+
+/// CHP efficiencies after defaults.
+pub fn chp_eta(spec: &ChpSpec) -> (f64, f64) {
+    let (e, t) = spec.technology.default_eta();
+    (spec.eta_el.unwrap_or(e), spec.eta_th.unwrap_or(t))
+}
+
+/// Builds the CHP state (heat demand from temperature).
+pub fn chp_state(
+    spec: &ChpSpec,
+    temperature_c: &[f64],
+    schedule: Vec<f64>,
+    start: Timestamp,
+    step_s: i64,
+) -> UnitState {
+    let (eta_el, eta_th) = chp_eta(spec);
+    let heat = heat_demand(
+        temperature_c,
+        spec.heat.annual_mwh,
+        spec.heat.hot_water_share,
+        spec.heat.base_temperature_c,
+        start,
+        step_s,
+    );
+    let rated_heat = spec.rated_el_mw / eta_el * eta_th;
+    let buffer_cap = spec.buffer_mwh.unwrap_or(2.0 * rated_heat);
+    let pf = spec.power_factor.clamp(1e-6, 1.0);
+    UnitState::Chp {
+        rated: spec.rated_el_mw,
+        eta_el,
+        eta_th,
+        min_load: spec.min_load,
+        mode: spec.mode,
+        heat,
+        schedule,
+        buffer_cap,
+        buffer: 0.5 * buffer_cap,
+        on: false,
+        boiler_eta: spec.boiler_eta,
+        tan_phi: (1.0 - pf * pf).sqrt() / pf,
+    }
+}
+
+/// Synthetic load series, MW and Mvar.
+pub fn load_series(
+    spec: &LoadSpec,
+    start: Timestamp,
+    step_s: i64,
+    n: usize,
+    seed: u64,
+) -> (Vec<f64>, f64) {
+    let shape = load_shape(spec.class, start, step_s, n, seed, spec.noise);
+    let mean_mw = spec.annual_mwh / 8760.0;
+    let pf = spec.power_factor.clamp(1e-6, 1.0);
+    (
+        shape.into_iter().map(|f| f * mean_mw).collect(),
+        (1.0 - pf * pf).sqrt() / pf,
+    )
+}
+
+impl Unit {
+    /// Dispatches the unit at step `t`. `local_net_load_mw` is the load
+    /// minus other generation at its bus; `ctx` holds grid-wide values.
+    pub fn dispatch(&mut self, t: usize, local_net_load_mw: f64, ctx: &StepContext) -> UnitOutput {
+        let dt = ctx.dt_h;
+        match &mut self.state {
+            UnitState::Pv { avail, .. } => UnitOutput {
+                p_mw: avail[t],
+                ..Default::default()
+            },
+            UnitState::Wind { avail } => UnitOutput {
+                p_mw: avail[t],
+                ..Default::default()
+            },
+            UnitState::Chp {
+                rated,
+                eta_el,
+                eta_th,
+                min_load,
+                mode,
+                heat,
+                schedule,
+                buffer_cap,
+                buffer,
+                on,
+                boiler_eta,
+                tan_phi,
+            } => {
+                let q_dem = heat[t];
+                let q_max = *rated / *eta_el * *eta_th;
+                let q_min = *min_load * q_max;
+                let cap = *buffer_cap;
+                let mut q_chp = match mode {
+                    ChpMode::HeatLed => {
+                        if *buffer < 0.25 * cap {
+                            *on = true;
+                        }
+                        if *buffer >= 0.95 * cap {
+                            *on = false;
+                        }
+                        if *on {
+                            // Cover demand and refill the buffer, within the modulation range.
+                            let want = q_dem + (cap - *buffer) / dt;
+                            want.clamp(q_min, q_max)
+                        } else {
+                            0.0
+                        }
+                    }
+                    ChpMode::PowerLed | ChpMode::Schedule => {
+                        let f = if *mode == ChpMode::PowerLed {
+                            (local_net_load_mw / *rated).clamp(0.0, 1.0)
+                        } else {
+                            schedule.get(t).copied().unwrap_or(0.0).clamp(0.0, 1.0)
+                        };
+                        if f < *min_load {
+                            0.0
+                        } else {
+                            f * q_max
+                        }
+                    }
+                };
+                // Heat beyond what demand and buffer can take is not produced
+                // (heat-led) or is dumped (power-led / schedule).
+                let room = (cap - *buffer) / dt + q_dem;
+                let mut useful = q_chp;
+                if q_chp > room {
+                    if *mode == ChpMode::HeatLed {
+                        q_chp = if room >= q_min { room } else { 0.0 };
+                        if q_chp == 0.0 {
+                            *on = false;
+                        }
+                        useful = q_chp;
+                    } else {
+                        useful = room;
+                    }
+                }
+                let mut level = *buffer + (useful - q_dem) * dt;
+                let mut boiler = 0.0;
+                if level < 0.0 {
+                    boiler = -level / dt;
+                    level = 0.0;
+                }
+                *buffer = level.min(cap);
+                let p = q_chp / *eta_th * *eta_el;
+                UnitOutput {
+                    p_mw: p,
+                    q_mvar: p * *tan_phi,
+                    heat_mw: useful,
+                    fuel_mw: q_chp / *eta_th,
+                    boiler_heat_mw: boiler,
+                    boiler_fuel_mw: boiler / *boiler_eta,
+                    heat_demand_mw: q_dem,
+                    curtailed_mw: 0.0,
+                    soc_percent: if cap > 0.0 {
+                        100.0 * *buffer / cap
+                    } else {
+                        0.0
+                    },
+                }
+            }
+            UnitState::Storage { spec, energy } => {
+                let eta = spec.round_trip_efficiency.clamp(1e-6, 1.0).sqrt();
+                let e_min = spec.capacity_mwh * spec.soc_min_percent / 100.0;
+                let e_max = spec.capacity_mwh * spec.soc_max_percent / 100.0;
+                // Desired injection (+ discharge, − charge), MW.
+                let want = match spec.mode {
+                    StorageMode::SelfConsumption => local_net_load_mw,
+                    StorageMode::PeakShaving => {
+                        let th = spec.peak_threshold_mw.unwrap_or(f64::INFINITY);
+                        let low = spec.charge_below_mw.unwrap_or(0.5 * th);
+                        if ctx.grid_net_load_mw > th {
+                            ctx.grid_net_load_mw - th
+                        } else if ctx.grid_net_load_mw < low {
+                            -(low - ctx.grid_net_load_mw)
+                        } else {
+                            0.0
+                        }
+                    }
+                };
+                let mut p = want.clamp(-spec.power_mw, spec.power_mw);
+                if p > 0.0 {
+                    p = p.min((*energy - e_min).max(0.0) * eta / dt);
+                    *energy -= p * dt / eta;
+                } else if p < 0.0 {
+                    p = p.max(-(e_max - *energy).max(0.0) / eta / dt);
+                    *energy -= p * dt * eta;
+                }
+                UnitOutput {
+                    p_mw: p,
+                    soc_percent: if spec.capacity_mwh > 0.0 {
+                        100.0 * *energy / spec.capacity_mwh
+                    } else {
+                        0.0
+                    },
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    /// Apparent-power rating for reactive-power control (PV inverters).
+    pub fn inverter_mva(&self) -> Option<f64> {
+        match &self.state {
+            UnitState::Pv { s_mva, .. } => Some(*s_mva),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chp(mode: ChpMode) -> Unit {
+        let spec = ChpSpec {
+            name: "c".into(),
+            bus: 1,
+            technology: ChpTechnology::GasEngine,
+            rated_el_mw: 1.0,
+            eta_el: Some(0.4),
+            eta_th: Some(0.5),
+            fuel: "natural_gas".into(),
+            mode,
+            min_load: 0.5,
+            heat: HeatSpec {
+                annual_mwh: 8760.0,
+                hot_water_share: 0.0,
+                base_temperature_c: 15.0,
+            },
+            buffer_mwh: Some(2.0),
+            boiler_eta: 0.9,
+            schedule: None,
+            power_factor: 1.0,
+        };
+        // Constant 5 °C: heat demand constant 1 MW_th.
+        let temps = vec![5.0; 96];
+        let st = chp_state(&spec, &temps, vec![0.8; 96], Timestamp(0), 3600);
+        Unit {
+            name: "c".into(),
+            technology: Technology::Chp(ChpTechnology::GasEngine),
+            bus: 0,
+            fuel: Some("natural_gas".into()),
+            state: st,
+        }
+    }
+
+    #[test]
+    fn chp_heat_led_energy_balance_and_fuel() {
+        let mut u = chp(ChpMode::HeatLed);
+        let ctx = StepContext {
+            grid_net_load_mw: 0.0,
+            dt_h: 1.0,
+        };
+        let (mut heat_in, mut demand, mut fuel, mut el) = (0.0, 0.0, 0.0, 0.0);
+        let buffer0 = 1.0;
+        for t in 0..96 {
+            let o = u.dispatch(t, 0.0, &ctx);
+            assert!(
+                o.p_mw == 0.0 || (o.p_mw >= 0.5 - 1e-12 && o.p_mw <= 1.0 + 1e-12),
+                "{}",
+                o.p_mw
+            );
+            assert!((o.fuel_mw - o.p_mw / 0.4).abs() < 1e-12);
+            heat_in += o.heat_mw + o.boiler_heat_mw;
+            demand += o.heat_demand_mw;
+            fuel += o.fuel_mw;
+            el += o.p_mw;
+        }
+        let buffer_end = match &u.state {
+            UnitState::Chp { buffer, .. } => *buffer,
+            _ => unreachable!(),
+        };
+        // Heat produced = demand + buffer change.
+        assert!((heat_in - demand - (buffer_end - buffer0)).abs() < 1e-9);
+        assert!((demand - 96.0).abs() < 1e-9);
+        assert!((fuel * 0.4 - el).abs() < 1e-9);
+        assert!(el > 0.0);
+    }
+
+    #[test]
+    fn chp_schedule_respects_min_load() {
+        let mut u = chp(ChpMode::Schedule);
+        let ctx = StepContext {
+            grid_net_load_mw: 0.0,
+            dt_h: 1.0,
+        };
+        let o = u.dispatch(0, 0.0, &ctx);
+        assert!((o.p_mw - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn storage_limits_power_and_energy() {
+        let spec = StorageSpec {
+            name: "b".into(),
+            bus: 1,
+            capacity_mwh: 1.0,
+            power_mw: 0.5,
+            round_trip_efficiency: 0.81,
+            soc_initial_percent: 50.0,
+            soc_min_percent: 10.0,
+            soc_max_percent: 90.0,
+            mode: StorageMode::SelfConsumption,
+            peak_threshold_mw: None,
+            charge_below_mw: None,
+        };
+        let mut u = Unit {
+            name: "b".into(),
+            technology: Technology::Storage,
+            bus: 0,
+            fuel: None,
+            state: UnitState::Storage { spec, energy: 0.5 },
+        };
+        let ctx = StepContext {
+            grid_net_load_mw: 0.0,
+            dt_h: 1.0,
+        };
+        let o = u.dispatch(0, 2.0, &ctx); // deficit: discharge at the limit
+        assert!((o.p_mw - 0.36).abs() < 1e-12, "{}", o.p_mw); // (0.5-0.1)·0.9
+        assert!((o.soc_percent - 10.0).abs() < 1e-9);
+        let o = u.dispatch(1, -2.0, &ctx); // surplus: charge at 0.5 MW
+        assert!((o.p_mw + 0.5).abs() < 1e-12);
+        assert!((o.soc_percent - 55.0).abs() < 1e-9);
+    }
+}

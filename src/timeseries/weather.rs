@@ -1,0 +1,300 @@
+//! Synthetic weather with fixed seeds: sun position and clear-sky
+//! irradiance, a cloud process, wind speed and outdoor temperature.
+//!
+//! Models (all standard, simple and documented):
+//! - sun position: Spencer (1971) declination and equation of time;
+//! - clear-sky: Meinel beam model `DNI = 1353 · 0.7^(AM^0.678)` with
+//!   Kasten–Young air mass, diffuse `DHI = 0.1 · DNI · cos z`-style
+//!   fraction (ASHRAE-like clear sky), isotropic sky on the tilted plane,
+//!   ground albedo 0.2;
+//! - clouds: an hourly AR(1) clearness index in [0.15, 1] (seeded);
+//! - wind: an AR(1) Gaussian process mapped to a Weibull(k = 2) speed
+//!   with the site's mean, hub-height log-law correction;
+//! - temperature: seasonal + diurnal sinusoid plus AR(1) noise.
+
+use super::time::Timestamp;
+use std::f64::consts::PI;
+
+/// Small deterministic random generator (SplitMix64) with normal variates.
+#[derive(Debug, Clone)]
+pub struct Rng {
+    state: u64,
+    spare: Option<f64>,
+}
+
+impl Rng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng {
+            state: seed ^ 0x9E37_79B9_7F4A_7C15,
+            spare: None,
+        }
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        if let Some(s) = self.spare.take() {
+            return s;
+        }
+        let u1 = self.uniform().max(1e-300);
+        let u2 = self.uniform();
+        let r = (-2.0 * u1.ln()).sqrt();
+        self.spare = Some(r * (2.0 * PI * u2).sin());
+        r * (2.0 * PI * u2).cos()
+    }
+}
+
+/// Sun position at a site.
+#[derive(Debug, Clone, Copy)]
+pub struct SunPosition {
+    /// Cosine of the zenith angle (≤ 0 at night).
+    pub cos_zenith: f64,
+    /// Azimuth, radians from north, clockwise.
+    pub azimuth: f64,
+}
+
+/// Sun position at local standard time `t` (time zone `utc_offset_h`).
+pub fn sun_position(
+    t: Timestamp,
+    latitude_deg: f64,
+    longitude_deg: f64,
+    utc_offset_h: f64,
+) -> SunPosition {
+    let (doy, hour) = t.day_and_hour();
+    let g = 2.0 * PI / 365.0 * (doy as f64 + (hour - 12.0) / 24.0);
+    let decl = 0.006918 - 0.399912 * g.cos() + 0.070257 * g.sin() - 0.006758 * (2.0 * g).cos()
+        + 0.000907 * (2.0 * g).sin()
+        - 0.002697 * (3.0 * g).cos()
+        + 0.00148 * (3.0 * g).sin();
+    let eot_min = 229.18
+        * (0.000075 + 0.001868 * g.cos()
+            - 0.032077 * g.sin()
+            - 0.014615 * (2.0 * g).cos()
+            - 0.040849 * (2.0 * g).sin());
+    let solar_time_h = hour + (eot_min + 4.0 * longitude_deg - 60.0 * utc_offset_h) / 60.0;
+    let ha = (solar_time_h - 12.0) * 15f64.to_radians();
+    let lat = latitude_deg.to_radians();
+    let cos_z = lat.sin() * decl.sin() + lat.cos() * decl.cos() * ha.cos();
+    let sin_z = (1.0 - cos_z * cos_z).max(0.0).sqrt();
+    let mut az = if sin_z > 1e-9 {
+        ((decl.sin() - cos_z * lat.sin()) / (sin_z * lat.cos()))
+            .clamp(-1.0, 1.0)
+            .acos()
+    } else {
+        PI
+    };
+    if ha > 0.0 {
+        az = 2.0 * PI - az;
+    }
+    SunPosition {
+        cos_zenith: cos_z,
+        azimuth: az,
+    }
+}
+
+/// Clear-sky plane-of-array irradiance, W/m², for a plane with `tilt` and
+/// `azimuth` (degrees, azimuth from north, 180 = south).
+pub fn clear_sky_poa(sun: SunPosition, tilt_deg: f64, azimuth_deg: f64) -> f64 {
+    if sun.cos_zenith <= 0.01 {
+        return 0.0;
+    }
+    let cz = sun.cos_zenith;
+    let zenith_deg = cz.acos().to_degrees();
+    let am = 1.0 / (cz + 0.50572 * (96.07995 - zenith_deg).powf(-1.6364));
+    let dni = 1353.0 * 0.7f64.powf(am.powf(0.678));
+    let dhi = 0.1 * dni;
+    let ghi = dni * cz + dhi;
+    let tilt = tilt_deg.to_radians();
+    let paz = azimuth_deg.to_radians();
+    let sz = (1.0 - cz * cz).sqrt();
+    let cos_inc = cz * tilt.cos() + sz * tilt.sin() * (sun.azimuth - paz).cos();
+    let beam = dni * cos_inc.max(0.0);
+    let diffuse = dhi * (1.0 + tilt.cos()) / 2.0;
+    let ground = ghi * 0.2 * (1.0 - tilt.cos()) / 2.0;
+    beam + diffuse + ground
+}
+
+/// Hourly AR(1) clearness index, interpolated within the hour.
+#[derive(Debug, Clone)]
+pub struct CloudProcess {
+    rng: Rng,
+    hour: i64,
+    cur: f64,
+    next: f64,
+    z: f64,
+}
+
+impl CloudProcess {
+    /// A cloud process with `seed`.
+    pub fn new(seed: u64) -> CloudProcess {
+        let mut rng = Rng::new(seed);
+        let z = rng.normal();
+        let mut c = CloudProcess {
+            rng,
+            hour: i64::MIN,
+            cur: 0.0,
+            next: 0.0,
+            z,
+        };
+        c.next = c.map();
+        c
+    }
+
+    fn map(&self) -> f64 {
+        // Mostly clear with frequent partial cover: logistic map of the AR state.
+        let k = 1.0 / (1.0 + (-1.2 * (self.z + 0.4)).exp());
+        0.15 + 0.85 * k
+    }
+
+    /// Clearness index at `t` (advance in time order).
+    pub fn at(&mut self, t: Timestamp) -> f64 {
+        let h = t.0.div_euclid(3600);
+        while self.hour != h {
+            self.cur = self.next;
+            self.z = 0.9 * self.z + (1.0f64 - 0.81).sqrt() * self.rng.normal();
+            self.next = self.map();
+            self.hour = if self.hour == i64::MIN {
+                h
+            } else {
+                self.hour + 1
+            };
+            if self.hour < h - 48 {
+                self.hour = h; // long gaps: restart
+            }
+        }
+        let f = t.0.rem_euclid(3600) as f64 / 3600.0;
+        self.cur * (1.0 - f) + self.next * f
+    }
+}
+
+/// AR(1) wind speed at hub height with a Weibull(k = 2) marginal.
+#[derive(Debug, Clone)]
+pub struct WindProcess {
+    rng: Rng,
+    z: f64,
+    scale: f64,
+    rho: f64,
+}
+
+impl WindProcess {
+    /// `mean_ms` at `ref_height_m`, scaled to `hub_height_m` with a
+    /// log law (roughness 0.1 m); `step_s` sets the per-step correlation
+    /// (time constant 6 h).
+    pub fn new(
+        seed: u64,
+        mean_ms: f64,
+        ref_height_m: f64,
+        hub_height_m: f64,
+        step_s: i64,
+    ) -> WindProcess {
+        let z0 = 0.1f64;
+        let mean_hub = mean_ms * ((hub_height_m / z0).ln() / (ref_height_m / z0).ln());
+        // Weibull k = 2: mean = scale · Γ(1.5) = scale · 0.886227
+        let scale = mean_hub / 0.886_226_925;
+        let rho = (-(step_s as f64) / (6.0 * 3600.0)).exp();
+        let mut rng = Rng::new(seed);
+        let z = rng.normal();
+        WindProcess { rng, z, scale, rho }
+    }
+
+    /// Next speed, m/s.
+    pub fn next_speed(&mut self) -> f64 {
+        self.z = self.rho * self.z + (1.0 - self.rho * self.rho).sqrt() * self.rng.normal();
+        // Normal → uniform (erf-free logistic approximation) → Weibull k = 2.
+        let u = 1.0 / (1.0 + (-1.702 * self.z).exp());
+        self.scale * (-(1.0 - u).max(1e-12).ln()).sqrt()
+    }
+}
+
+/// Outdoor temperature model: seasonal and diurnal sinusoids plus AR(1) noise.
+#[derive(Debug, Clone)]
+pub struct TemperatureProcess {
+    rng: Rng,
+    z: f64,
+    /// Annual mean, °C.
+    pub mean_c: f64,
+    /// Seasonal amplitude, K.
+    pub seasonal_k: f64,
+    /// Diurnal amplitude, K.
+    pub diurnal_k: f64,
+    rho: f64,
+}
+
+impl TemperatureProcess {
+    /// A central-European default climate (mean 9.5 °C, ±9 K seasonal, ±4 K diurnal).
+    pub fn new(seed: u64, mean_c: f64, seasonal_k: f64, diurnal_k: f64, step_s: i64) -> Self {
+        let mut rng = Rng::new(seed);
+        let z = rng.normal();
+        TemperatureProcess {
+            rng,
+            z,
+            mean_c,
+            seasonal_k,
+            diurnal_k,
+            rho: (-(step_s as f64) / (2.0 * 86400.0)).exp(),
+        }
+    }
+
+    /// Temperature at `t`, °C (advance in time order).
+    pub fn at(&mut self, t: Timestamp) -> f64 {
+        let (doy, hour) = t.day_and_hour();
+        self.z = self.rho * self.z + (1.0 - self.rho * self.rho).sqrt() * self.rng.normal();
+        self.mean_c
+            - self.seasonal_k * (2.0 * PI * (doy as f64 + 10.0) / 365.0).cos()
+            - self.diurnal_k * (2.0 * PI * (hour - 3.0) / 24.0).cos()
+            + 3.0 * self.z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noon_sun_is_high_in_summer_and_absent_at_night() {
+        let noon = Timestamp::parse("2016-06-21T12:21:00").unwrap(); // solar noon at 10° E, UTC+1
+        let s = sun_position(noon, 51.0, 10.0, 1.0);
+        // Solar elevation at 51°N on the solstice ≈ 62.4°.
+        assert!(
+            (s.cos_zenith.acos().to_degrees() - 27.6).abs() < 0.3,
+            "{}",
+            s.cos_zenith
+        );
+        assert!(
+            (s.azimuth.to_degrees() - 180.0).abs() < 15.0,
+            "{}",
+            s.azimuth.to_degrees()
+        );
+        let night = Timestamp::parse("2016-06-21T01:00:00").unwrap();
+        assert!(sun_position(night, 51.0, 10.0, 1.0).cos_zenith < 0.0);
+        let poa = clear_sky_poa(s, 30.0, 180.0);
+        assert!(poa > 850.0 && poa < 1100.0, "{poa}");
+    }
+
+    #[test]
+    fn wind_process_mean_is_close_to_site_mean() {
+        let mut w = WindProcess::new(7, 6.0, 100.0, 100.0, 900);
+        let n = 200_000;
+        let mean: f64 = (0..n).map(|_| w.next_speed()).sum::<f64>() / n as f64;
+        assert!((mean - 6.0).abs() < 0.4, "{mean}");
+    }
+
+    #[test]
+    fn same_seed_same_sequence() {
+        let mut a = Rng::new(3);
+        let mut b = Rng::new(3);
+        for _ in 0..10 {
+            assert_eq!(a.normal().to_bits(), b.normal().to_bits());
+        }
+    }
+}

@@ -7,6 +7,8 @@
 
 // Index loops mirror the equations they implement.
 #![allow(clippy::needless_range_loop)]
+// `!(x >= 0.0)` is deliberate: it also rejects NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod cli;
 pub mod error;

@@ -16,6 +16,14 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum CompareFormat {
+    Table,
+    Csv,
+    Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum PfFormat {
     Table,
     Json,
@@ -40,20 +48,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PfFormat::Table)]
         format: PfFormat,
     },
-    /// Run a time series into an HDF5 results file.
+    /// Compare the scenarios of a results file: one row per scenario, KPI
+    /// columns, deltas against the baseline.
+    Compare {
+        /// Results file written by `gridsim run`.
+        results: PathBuf,
+        /// Baseline scenario (default: the first).
+        #[arg(long)]
+        baseline: Option<String>,
+        /// Output format (table and markdown show the key KPIs; csv and json all).
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+    },
+    /// Run time-series scenarios into an HDF5 results file.
     ///
-    /// Quick path without a scenario file: --network, --elements, --profiles.
+    /// Either a scenario file (TOML, one scenario per variant, run in
+    /// parallel) or the quick path: --network, --elements, --profiles.
     Run {
-        /// Network file (MATPOWER .m).
-        #[arg(long)]
-        network: PathBuf,
+        /// Scenario file (TOML).
+        #[arg(conflicts_with_all = ["network", "elements", "profiles"])]
+        scenario: Option<PathBuf>,
+        /// Network file (MATPOWER .m), quick path.
+        #[arg(long, requires_all = ["elements", "profiles"])]
+        network: Option<PathBuf>,
         /// Element table CSV: kind,name,bus,p_mw,q_mvar,p_profile_col,q_profile_col.
-        #[arg(long)]
-        elements: PathBuf,
+        #[arg(long, requires = "network")]
+        elements: Option<PathBuf>,
         /// Profile CSV (optionally .gz): a time column and named factor columns.
-        #[arg(long)]
-        profiles: PathBuf,
-        /// Number of steps (default: all profile rows).
+        #[arg(long, requires = "network")]
+        profiles: Option<PathBuf>,
+        /// Number of steps (default: the scenario's, or all profile rows).
         #[arg(long)]
         steps: Option<usize>,
         /// Output HDF5 file.
@@ -110,7 +134,27 @@ fn main() -> ExitCode {
                 Err(e) => report(e, matches!(format, PfFormat::Json)),
             }
         }
+        Command::Compare {
+            results,
+            baseline,
+            format,
+        } => match gridsim::results::compare::read(&results, baseline.as_deref()) {
+            Ok(c) => {
+                print!(
+                    "{}",
+                    match format {
+                        CompareFormat::Table => c.to_table(),
+                        CompareFormat::Csv => c.to_csv(),
+                        CompareFormat::Markdown => c.to_markdown(),
+                        CompareFormat::Json => c.to_json() + "\n",
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(e, false),
+        },
         Command::Run {
+            scenario,
             network,
             elements,
             profiles,
@@ -122,16 +166,17 @@ fn main() -> ExitCode {
             tol,
             max_iter,
         } => run_cmd(
-            network, elements, profiles, steps, out, threads, quiet, force, tol, max_iter,
+            scenario, network, elements, profiles, steps, out, threads, quiet, force, tol, max_iter,
         ),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn run_cmd(
-    network: PathBuf,
-    elements: PathBuf,
-    profiles: PathBuf,
+    scenario: Option<PathBuf>,
+    network: Option<PathBuf>,
+    elements: Option<PathBuf>,
+    profiles: Option<PathBuf>,
     steps: Option<usize>,
     out: PathBuf,
     threads: Option<usize>,
@@ -154,6 +199,7 @@ fn run_cmd(
         return ExitCode::from(1);
     }
     let args = cli::run::RunArgs {
+        scenario,
         network,
         elements,
         profiles,
@@ -165,8 +211,7 @@ fn run_cmd(
         newton: NewtonOptions { tol, max_iter },
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let result =
-        cli::run::quick_scenario(&args).and_then(|sc| cli::run::run_scenarios(&[sc], &args));
+    let result = cli::run::run(&args);
     match result {
         Ok(text) => {
             eprint!("{text}");

@@ -6,6 +6,7 @@ use crate::solver::NewtonOptions;
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{run_parallel, Layout, Scenario};
+use crate::timeseries::scenario::load_scenarios;
 use crate::timeseries::time::Timestamp;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -15,12 +16,14 @@ use std::time::Instant;
 /// Arguments of `gridsim run`.
 #[derive(Debug, Clone)]
 pub struct RunArgs {
+    /// Scenario file.
+    pub scenario: Option<PathBuf>,
     /// Network file (quick path).
-    pub network: PathBuf,
+    pub network: Option<PathBuf>,
     /// Element table CSV (quick path).
-    pub elements: PathBuf,
+    pub elements: Option<PathBuf>,
     /// Profile CSV (quick path).
-    pub profiles: PathBuf,
+    pub profiles: Option<PathBuf>,
     /// Number of steps (all profile rows when `None`).
     pub steps: Option<usize>,
     /// Output HDF5 file.
@@ -37,17 +40,39 @@ pub struct RunArgs {
     pub command_line: String,
 }
 
+/// Runs what the arguments say: a scenario file or the quick path.
+pub fn run(args: &RunArgs) -> Result<String> {
+    match &args.scenario {
+        Some(path) => {
+            let (scenarios, sha) = load_scenarios(path, args.steps)?;
+            run_scenarios(&scenarios, args, &sha)
+        }
+        None => {
+            let sc = quick_scenario(args)?;
+            run_scenarios(&[sc], args, "")
+        }
+    }
+}
+
 /// Builds the single `default` scenario of the quick path.
 pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
-    let net = super::load_network(&args.network)?;
-    let profiles = read_profiles(&args.profiles)?;
-    let elements = read_elements(&args.elements, &net, &profiles)?;
+    let (Some(network), Some(elements), Some(profiles)) =
+        (&args.network, &args.elements, &args.profiles)
+    else {
+        return Err(Error::Usage(
+            "gridsim run needs a scenario file, or --network, --elements and --profiles".into(),
+        ));
+    };
+    let net = super::load_network(network)?;
+    let profiles_path = profiles;
+    let profiles = read_profiles(profiles_path)?;
+    let elements = read_elements(elements, &net, &profiles)?;
     let n_steps = match args.steps {
         Some(0) => return Err(Error::Usage("--steps must be at least 1".into())),
         Some(k) if k > profiles.n_steps => {
             return Err(Error::Usage(format!(
                 "--steps {k}: {} has only {} rows",
-                args.profiles.display(),
+                profiles_path.display(),
                 profiles.n_steps
             )))
         }
@@ -69,14 +94,18 @@ pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
 }
 
 /// Runs scenarios into `out`; returns a printable summary.
-pub fn run_scenarios(scenarios: &[Scenario], args: &RunArgs) -> Result<String> {
+pub fn run_scenarios(
+    scenarios: &[Scenario],
+    args: &RunArgs,
+    scenario_sha256: &str,
+) -> Result<String> {
     let first = scenarios
         .first()
         .ok_or_else(|| Error::Usage("no scenario to run".into()))?;
     let layout = Layout::of_scenario(first);
     let meta = RunMeta {
         command_line: args.command_line.clone(),
-        scenario_file_sha256: String::new(),
+        scenario_file_sha256: scenario_sha256.to_string(),
     };
     let mut writer = ResultsWriter::create(&args.out, args.force, &meta, &layout)?;
     let mut ids = Vec::new();
@@ -122,7 +151,7 @@ pub fn run_scenarios(scenarios: &[Scenario], args: &RunArgs) -> Result<String> {
         )?;
         let _ = writeln!(
             o,
-            "scenario {:<20} {} steps, {} not converged, {:.2} Newton iterations/step",
+            "scenario {:<26} {} steps, {} not converged, {:.2} Newton iterations/step",
             sc.name,
             s.steps,
             s.not_converged,

@@ -53,6 +53,7 @@ pub struct ResultsWriter {
     tmp: PathBuf,
     out: PathBuf,
     scenarios: Vec<ScenarioSets>,
+    names: Vec<String>,
     done: bool,
 }
 
@@ -99,6 +100,7 @@ impl ResultsWriter {
             tmp: tmp.clone(),
             out: out.to_path_buf(),
             scenarios: Vec::new(),
+            names: Vec::new(),
             done: false,
         };
         let f = w.file.as_ref().expect("open");
@@ -131,6 +133,10 @@ impl ResultsWriter {
         n_steps: usize,
     ) -> Result<usize> {
         let tmp = self.tmp.clone();
+        if self.names.iter().any(|n| n == name) {
+            return Err(Error::Usage(format!("duplicate scenario name '{name}'")));
+        }
+        self.names.push(name.to_string());
         let f = self.file.as_ref().expect("open");
         let g = f
             .create_group(&format!("scenarios/{name}"))
@@ -248,6 +254,10 @@ impl ResultsWriter {
     /// Closes the file and moves it to the output path.
     pub fn finish(mut self) -> Result<()> {
         self.scenarios.clear();
+        if let Some(f) = self.file.as_ref() {
+            let names: Vec<VarLenUnicode> = self.names.iter().map(|s| vlu(s)).collect();
+            write_1d(f, "scenario_names", &names, "", &self.tmp)?;
+        }
         if let Some(f) = self.file.take() {
             f.close().map_err(|e| h5err(&self.tmp, e))?;
         }

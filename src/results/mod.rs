@@ -1,5 +1,6 @@
 //! Results in engineering units, derived from a solved math model.
 
+pub mod compare;
 pub mod hdf5;
 pub mod kpi;
 pub mod powerflow;

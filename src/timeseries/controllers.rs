@@ -47,14 +47,35 @@ fn d_pend() -> f64 {
     1.10
 }
 
+/// One branch row or several (1-based).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum BranchSelection {
+    /// A single branch row.
+    One(usize),
+    /// Several branch rows moving together.
+    Many(Vec<usize>),
+}
+
+impl BranchSelection {
+    /// The rows as a list.
+    pub fn rows(&self) -> Vec<usize> {
+        match self {
+            BranchSelection::One(r) => vec![*r],
+            BranchSelection::Many(v) => v.clone(),
+        }
+    }
+}
+
 /// A controller as written in a scenario file (`[[controller]]` with `type`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ControllerSpec {
     /// On-load tap changer of a transformer branch.
     Oltc {
-        /// Transformer branch: 1-based row in the network file.
-        branch: usize,
+        /// Transformer branch(es): 1-based rows in the network file
+        /// (parallel transformers listed together move together).
+        branch: BranchSelection,
         /// Bus whose voltage is controlled (bus id).
         bus: u64,
         /// Voltage set-point, p.u.
@@ -132,8 +153,8 @@ pub fn pu_fraction(v: f64, v_start: f64, v_end: f64) -> f64 {
 /// Runtime state of a tap changer.
 #[derive(Debug, Clone)]
 pub struct OltcState {
-    /// Branch index.
-    pub branch: usize,
+    /// Branch indices (0-based) moving together.
+    pub branches: Vec<usize>,
     /// Controlled bus index.
     pub bus: usize,
     /// Nominal ratio (tap position 0).
@@ -209,7 +230,7 @@ mod tests {
         let spec: ControllerSpec =
             toml::from_str("type = 'oltc'\nbranch = 1\nbus = 2\ndelay_steps = 2").unwrap();
         let mut s = OltcState {
-            branch: 0,
+            branches: vec![0],
             bus: 1,
             ratio0: 1.0,
             tap: 0,

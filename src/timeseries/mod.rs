@@ -5,6 +5,7 @@ pub mod der;
 pub mod elements;
 pub mod profiles;
 pub mod runner;
+pub mod scenario;
 pub mod synthetic;
 pub mod time;
 pub mod weather;

@@ -529,7 +529,9 @@ pub fn run_scenario(
                         if st.check(v[st.bus].norm(), &c.spec) {
                             let ratio = st.ratio(*step_percent);
                             if let Some(nl) = net_local.as_mut() {
-                                math.set_branch_ratio(nl, st.branch, ratio);
+                                for &b in &st.branches {
+                                    math.set_branch_ratio(nl, b, ratio);
+                                }
                             }
                             summary.tap_changes += 1;
                             changed = true;

@@ -1,0 +1,271 @@
+//! Scenario comparison: KPIs of every scenario in a results file, with
+//! deltas against a baseline scenario.
+
+use super::kpi::KPI_NAMES;
+use crate::error::{Error, Result};
+use hdf5::types::VarLenUnicode;
+use std::fmt::Write;
+use std::path::Path;
+
+/// KPIs of the scenarios of a results file, in run order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Scenario names.
+    pub scenarios: Vec<String>,
+    /// KPI names (columns).
+    pub kpis: Vec<String>,
+    /// `values[s][k]`.
+    pub values: Vec<Vec<f64>>,
+    /// Index of the baseline scenario.
+    pub baseline: usize,
+}
+
+fn h5(path: &Path, e: hdf5::Error) -> Error {
+    Error::Usage(format!("{}: {e}", path.display()))
+}
+
+/// Reads the scenario names of a results file, in run order.
+pub fn scenario_names(file: &hdf5::File, path: &Path) -> Result<Vec<String>> {
+    let ds = file.dataset("scenario_names").map_err(|_| {
+        Error::Usage(format!(
+            "{}: not a gridsim results file (no /scenario_names)",
+            path.display()
+        ))
+    })?;
+    let names: Vec<VarLenUnicode> = ds.read_raw().map_err(|e| h5(path, e))?;
+    Ok(names.into_iter().map(|s| s.as_str().to_string()).collect())
+}
+
+/// Reads the KPIs of every scenario in `path`.
+pub fn read(path: &Path, baseline: Option<&str>) -> Result<Comparison> {
+    if !path.exists() {
+        return Err(Error::Usage(format!("{}: no such file", path.display())));
+    }
+    let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+    let scenarios = scenario_names(&file, path)?;
+    let kpis: Vec<String> = KPI_NAMES.iter().map(|s| s.to_string()).collect();
+    let mut values = Vec::new();
+    for s in &scenarios {
+        let g = file
+            .group(&format!("scenarios/{s}/kpi"))
+            .map_err(|e| h5(path, e))?;
+        let row = kpis
+            .iter()
+            .map(|k| {
+                g.attr(k)
+                    .and_then(|a| a.read_scalar::<f64>())
+                    .unwrap_or(f64::NAN)
+            })
+            .collect();
+        values.push(row);
+    }
+    let baseline = match baseline {
+        None => 0,
+        Some(b) => scenarios.iter().position(|s| s == b).ok_or_else(|| {
+            Error::Usage(format!(
+                "--baseline '{b}' is not a scenario of {} (scenarios: {})",
+                path.display(),
+                scenarios.join(", ")
+            ))
+        })?,
+    };
+    Ok(Comparison {
+        scenarios,
+        kpis,
+        values,
+        baseline,
+    })
+}
+
+/// KPIs shown in the table and markdown formats (CSV and JSON hold all).
+pub const KEY_KPIS: [&str; 12] = [
+    "energy_served_mwh",
+    "import_mwh",
+    "export_mwh",
+    "loss_mwh",
+    "loss_percent",
+    "min_vm_pu",
+    "max_vm_pu",
+    "hours_voltage_violation",
+    "max_loading_percent",
+    "renewable_share_percent",
+    "pes_percent",
+    "co2_total_t",
+];
+
+impl Comparison {
+    fn value(&self, s: usize, kpi: &str) -> f64 {
+        self.kpis
+            .iter()
+            .position(|k| k == kpi)
+            .map_or(f64::NAN, |k| self.values[s][k])
+    }
+
+    /// Delta of scenario `s` against the baseline.
+    pub fn delta(&self, s: usize, kpi: &str) -> f64 {
+        self.value(s, kpi) - self.value(self.baseline, kpi)
+    }
+
+    /// CSV: one row per scenario; every KPI and its delta.
+    pub fn to_csv(&self) -> String {
+        let mut o = String::from("scenario");
+        for k in &self.kpis {
+            let _ = write!(o, ",{k},{k}_delta");
+        }
+        o.push('\n');
+        for (s, name) in self.scenarios.iter().enumerate() {
+            o.push_str(name);
+            for k in &self.kpis {
+                let _ = write!(
+                    o,
+                    ",{},{}",
+                    fmt_csv(self.value(s, k)),
+                    fmt_csv(self.delta(s, k))
+                );
+            }
+            o.push('\n');
+        }
+        o
+    }
+
+    /// JSON: `{"baseline": ..., "scenarios": [{"name":..., "kpi": {...}, "delta": {...}}]}`.
+    pub fn to_json(&self) -> String {
+        let num = |x: f64| {
+            if x.is_finite() {
+                serde_json::json!(x)
+            } else {
+                serde_json::Value::Null
+            }
+        };
+        let rows: Vec<serde_json::Value> = self
+            .scenarios
+            .iter()
+            .enumerate()
+            .map(|(s, name)| {
+                let kpi: serde_json::Map<String, serde_json::Value> = self
+                    .kpis
+                    .iter()
+                    .map(|k| (k.clone(), num(self.value(s, k))))
+                    .collect();
+                let delta: serde_json::Map<String, serde_json::Value> = self
+                    .kpis
+                    .iter()
+                    .map(|k| (k.clone(), num(self.delta(s, k))))
+                    .collect();
+                serde_json::json!({"name": name, "kpi": kpi, "delta": delta})
+            })
+            .collect();
+        serde_json::json!({"baseline": self.scenarios[self.baseline], "scenarios": rows})
+            .to_string()
+    }
+
+    /// Aligned text table of the key KPIs, deltas in parentheses.
+    pub fn to_table(&self) -> String {
+        self.render(false)
+    }
+
+    /// Markdown table of the key KPIs with deltas.
+    pub fn to_markdown(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, md: bool) -> String {
+        let mut cells: Vec<Vec<String>> = Vec::new();
+        let mut header = vec!["scenario".to_string()];
+        header.extend(KEY_KPIS.iter().map(|k| k.to_string()));
+        cells.push(header);
+        for (s, name) in self.scenarios.iter().enumerate() {
+            let mut row = vec![if s == self.baseline {
+                format!("{name} (baseline)")
+            } else {
+                name.clone()
+            }];
+            for k in KEY_KPIS {
+                let v = self.value(s, k);
+                let d = self.delta(s, k);
+                row.push(if s == self.baseline || !d.is_finite() {
+                    fmt_num(v)
+                } else {
+                    format!(
+                        "{} ({}{})",
+                        fmt_num(v),
+                        if d >= 0.0 { "+" } else { "" },
+                        fmt_num(d)
+                    )
+                });
+            }
+            cells.push(row);
+        }
+        let ncol = cells[0].len();
+        let widths: Vec<usize> = (0..ncol)
+            .map(|c| {
+                cells
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut o = String::new();
+        for (i, r) in cells.iter().enumerate() {
+            if md {
+                o.push('|');
+                for (c, cell) in r.iter().enumerate() {
+                    let _ = write!(o, " {:w$} |", cell, w = widths[c]);
+                }
+                o.push('\n');
+                if i == 0 {
+                    o.push('|');
+                    for (c, w) in widths.iter().enumerate() {
+                        let _ = write!(
+                            o,
+                            "{}{}|",
+                            if c == 0 { ":" } else { "" },
+                            "-".repeat(w + 2 - usize::from(c == 0))
+                        );
+                    }
+                    o.push('\n');
+                }
+            } else {
+                for (c, cell) in r.iter().enumerate() {
+                    if c == 0 {
+                        let _ = write!(o, "{:<w$}", cell, w = widths[c]);
+                    } else {
+                        let _ = write!(o, "  {:>w$}", cell, w = widths[c]);
+                    }
+                }
+                o.push('\n');
+            }
+        }
+        o
+    }
+}
+
+fn fmt_csv(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+/// Compact number formatting: 4 significant digits, no exponent for usual magnitudes.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.3}")
+    } else if a >= 0.001 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.2e}")
+    }
+}

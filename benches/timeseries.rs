@@ -22,7 +22,10 @@ fn args(out: PathBuf) -> RunArgs {
         threads: 1,
         quiet: true,
         force: true,
-        newton: NewtonOptions { tol: 1e-8, max_iter: 20 },
+        newton: NewtonOptions {
+            tol: 1e-8,
+            max_iter: 20,
+        },
         command_line: "bench".into(),
     }
 }

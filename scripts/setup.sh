@@ -4,15 +4,16 @@
 set -euo pipefail
 need=(libhdf5-dev pkg-config)
 # libhdf5-dev: HDF5 results (hdf5-metno crate); pkg-config: lets hdf5-sys find it
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
 for p in "${need[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+python3 -c "import venv, ensurepip" 2>/dev/null || { echo "setup: installing python3-venv" >&2; ${SUDO:-} apt-get update -qq; ${SUDO:-} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust (rustup) first" >&2; exit 1; }

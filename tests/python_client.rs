@@ -44,7 +44,7 @@ fn h5py_and_pandas_read_every_dataset() {
         String::from_utf8_lossy(&py.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&py.stdout).unwrap();
-    assert_eq!(v["scenarios"].as_array().unwrap().len(), 5);
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 6);
     assert!(v["datasets"].as_u64().unwrap() > 100);
     assert_eq!(v["frames"]["base/bus/vm_pu"], serde_json::json!([96, 101]));
     assert_eq!(

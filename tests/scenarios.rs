@@ -196,7 +196,7 @@ fn energy_balance_closes_in_every_step() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let f = hdf5::File::open(&out).unwrap();
     let names = compare::scenario_names(&f, &out).unwrap();
-    assert_eq!(names.len(), 5);
+    assert_eq!(names.len(), 6);
     for s in &names {
         let g = |n: &str| read1(&f, &format!("scenarios/{s}/grid/{n}"));
         let (slack, gen, sto, load, loss) = (
@@ -456,7 +456,7 @@ fn report_is_self_contained_html_with_plots() {
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.starts_with("<!DOCTYPE html>"));
     // Table, 4 line charts, one heat map per scenario, 2 bar charts.
-    assert_eq!(text.matches("<svg").count(), 4 + 5 + 2);
+    assert_eq!(text.matches("<svg").count(), 4 + 6 + 2);
     assert!(text.contains("chp-heat-led") && text.contains("(baseline)"));
     for forbidden in ["src=\"http", "href=\"http", "<script src", "@import"] {
         assert!(!text.contains(forbidden), "external reference {forbidden}");

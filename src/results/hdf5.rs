@@ -179,7 +179,7 @@ impl ResultsWriter {
         let nu = Some(layout.unit_name.len());
 
         let (nb, nbr) = (Some(nb), Some(nbr));
-        let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 24] = [
+        let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 26] = [
             (&bus, "vm_pu", "p.u.", nb, |b| &b.vm_pu),
             (&bus, "va_degree", "degree", nb, |b| &b.va_degree),
             (&bus, "p_mw", "MW", nb, |b| &b.bus_p_mw),
@@ -201,6 +201,12 @@ impl ResultsWriter {
             (&unit, "q_mvar", "Mvar", nu, |b| &b.unit_q_mvar),
             (&unit, "heat_mw", "MW_th", nu, |b| &b.unit_heat_mw),
             (&unit, "fuel_mw", "MW", nu, |b| &b.unit_fuel_mw),
+            (&unit, "boiler_heat_mw", "MW_th", nu, |b| {
+                &b.unit_boiler_heat_mw
+            }),
+            (&unit, "boiler_fuel_mw", "MW", nu, |b| {
+                &b.unit_boiler_fuel_mw
+            }),
             (&unit, "co2_t", "t", nu, |b| &b.unit_co2_t),
             (&unit, "curtailed_mw", "MW", nu, |b| &b.unit_curtailed_mw),
             (&unit, "soc_percent", "%", nu, |b| &b.unit_soc_percent),

@@ -230,10 +230,14 @@ pub struct Block {
     pub unit_p_mw: Vec<f64>,
     /// Unit reactive power injected, Mvar.
     pub unit_q_mvar: Vec<f64>,
-    /// Unit useful heat, MW_th (CHP incl. its backup boiler).
+    /// Unit useful heat, MW_th (CHP).
     pub unit_heat_mw: Vec<f64>,
-    /// Unit fuel input incl. backup boiler, MW.
+    /// Unit fuel input (CHP), MW.
     pub unit_fuel_mw: Vec<f64>,
+    /// Heat of the unit's backup boiler, MW_th.
+    pub unit_boiler_heat_mw: Vec<f64>,
+    /// Fuel of the unit's backup boiler, MW.
+    pub unit_boiler_fuel_mw: Vec<f64>,
     /// Unit CO2, t per step.
     pub unit_co2_t: Vec<f64>,
     /// Unit curtailed power, MW.
@@ -269,6 +273,8 @@ impl Block {
             &mut self.unit_q_mvar,
             &mut self.unit_heat_mw,
             &mut self.unit_fuel_mw,
+            &mut self.unit_boiler_heat_mw,
+            &mut self.unit_boiler_fuel_mw,
             &mut self.unit_co2_t,
             &mut self.unit_curtailed_mw,
             &mut self.unit_soc_percent,
@@ -580,8 +586,10 @@ pub fn run_scenario(
             co2_units += co2;
             block.unit_p_mw.push(o.p_mw);
             block.unit_q_mvar.push(o.q_mvar);
-            block.unit_heat_mw.push(o.heat_mw + o.boiler_heat_mw);
-            block.unit_fuel_mw.push(o.fuel_mw + o.boiler_fuel_mw);
+            block.unit_heat_mw.push(o.heat_mw);
+            block.unit_fuel_mw.push(o.fuel_mw);
+            block.unit_boiler_heat_mw.push(o.boiler_heat_mw);
+            block.unit_boiler_fuel_mw.push(o.boiler_fuel_mw);
             block.unit_co2_t.push(co2);
             block.unit_curtailed_mw.push(o.curtailed_mw);
             block.unit_soc_percent.push(o.soc_percent);

@@ -33,7 +33,7 @@ enum PfFormat {
 enum Command {
     /// Solve one AC power flow (Newton-Raphson) and print the result.
     Pf {
-        /// Network file (MATPOWER .m).
+        /// Network file (MATPOWER .m or native .toml).
         case: PathBuf,
         /// Tolerance on the max active/reactive power mismatch, p.u.
         #[arg(long, default_value_t = 1e-8)]
@@ -59,6 +59,22 @@ enum Command {
         /// Output format (table and markdown show the key KPIs; csv and json all).
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
+    },
+    /// Convert a network between MATPOWER (.m) and the native format (.toml).
+    Convert {
+        /// Input network file.
+        input: PathBuf,
+        /// Output network file (format from its extension).
+        output: PathBuf,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a summary of a network: buses per voltage level, km of line by
+    /// type, transformer capacity, installed DER by technology.
+    Info {
+        /// Network file (.m or .toml).
+        network: PathBuf,
     },
     /// Write a self-contained HTML report (comparison table and SVG plots).
     Report {
@@ -163,6 +179,24 @@ fn main() -> ExitCode {
                         CompareFormat::Json => c.to_json() + "\n",
                     }
                 );
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(e, false),
+        },
+        Command::Convert {
+            input,
+            output,
+            force,
+        } => match cli::convert(&input, &output, force) {
+            Ok(t) => {
+                eprintln!("{t}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(e, false),
+        },
+        Command::Info { network } => match cli::info(&network) {
+            Ok(t) => {
+                print!("{t}");
                 ExitCode::SUCCESS
             }
             Err(e) => report(e, false),

@@ -6,20 +6,93 @@ pub mod pf;
 pub mod run;
 
 use crate::error::{Error, Result};
-use crate::network::{matpower, Network};
+use crate::network::{matpower, native, Network};
 use std::path::Path;
 
-/// Loads a network file, choosing the reader by extension.
-pub fn load_network(path: &Path) -> Result<Network> {
+/// Network file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkFormat {
+    /// MATPOWER `.m`.
+    Matpower,
+    /// gridsim native `.toml`.
+    Native,
+}
+
+/// The format of a network file, by extension.
+pub fn network_format(path: &Path) -> Result<NetworkFormat> {
     match path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
     {
-        Some(ext) if ext == "m" => matpower::read_case(path),
+        Some(ext) if ext == "m" => Ok(NetworkFormat::Matpower),
+        Some(ext) if ext == "toml" => Ok(NetworkFormat::Native),
         _ => Err(Error::Usage(format!(
-            "{}: unknown network file type (expected a MATPOWER .m file)",
+            "{}: unknown network file type (expected a MATPOWER .m or a gridsim .toml file)",
             path.display()
         ))),
+    }
+}
+
+/// Loads a network file, choosing the reader by extension.
+pub fn load_network(path: &Path) -> Result<Network> {
+    match network_format(path)? {
+        NetworkFormat::Matpower => matpower::read_case(path),
+        NetworkFormat::Native => native::read_network(path),
+    }
+}
+
+/// `gridsim convert IN OUT`: between MATPOWER `.m` and native `.toml`.
+pub fn convert(input: &Path, output: &Path, force: bool) -> Result<String> {
+    let out_format = network_format(output)?;
+    if output.exists() && !force {
+        return Err(Error::Usage(format!(
+            "{}: output file exists; use --force to overwrite it",
+            output.display()
+        )));
+    }
+    let net = load_network(input)?;
+    let text = match out_format {
+        NetworkFormat::Matpower => matpower::write_case(&net),
+        NetworkFormat::Native => native::export::write_native(&net)?,
+    };
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fname = output
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, output).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(output, e)
+    })?;
+    Ok(format!(
+        "wrote {} ({} buses, {} branches)",
+        output.display(),
+        net.buses.len(),
+        net.branches.len()
+    ))
+}
+
+/// `gridsim info FILE`: a summary of a network.
+pub fn info(path: &Path) -> Result<String> {
+    match network_format(path)? {
+        NetworkFormat::Matpower => Ok(native::info::network_summary(&matpower::read_case(path)?)),
+        NetworkFormat::Native => {
+            let (f, _) = native::read_file(path)?;
+            let mut lib = native::line_types::LineTypeLibrary::builtin()?;
+            if let Some(extra) = &f.network.line_types {
+                lib.extend_from_file(&path.parent().unwrap_or(Path::new(".")).join(extra))?;
+            }
+            for (n, t) in &f.line_types {
+                lib.insert(n.clone(), t.clone());
+            }
+            let net = native::read_network(path)?;
+            Ok(native::info::native_summary(&f, &lib, &net))
+        }
     }
 }

@@ -117,7 +117,10 @@ pub fn analyse(net: &Network) -> Result<Topology> {
                 let members: Vec<String> = (0..nb)
                     .filter(|&i| island[i] == isl)
                     .take(10)
-                    .map(|i| net.buses[i].id.to_string())
+                    .map(|i| match &net.buses[i].name {
+                        Some(n) => format!("'{n}'"),
+                        None => net.buses[i].id.to_string(),
+                    })
                     .collect();
                 let count = island.iter().filter(|&&x| x == isl).count();
                 problems.push(format!(

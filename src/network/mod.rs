@@ -8,6 +8,7 @@
 //! [`crate::math`].
 
 pub mod matpower;
+pub mod native;
 
 /// How a bus is meant to be controlled, as the input file declares it.
 ///

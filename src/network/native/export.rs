@@ -1,0 +1,152 @@
+//! Writes a [`Network`] (e.g. read from MATPOWER) in the native format.
+//!
+//! Branches are written as per-unit `[[branch]]` rows (the MATPOWER data
+//! carry no line types or lengths); the reference bus becomes an
+//! `[[ext_grid]]`, voltage-controlled generators `[[generator]]` with
+//! `vm_pu`, generators at PQ buses fixed injections.
+
+use super::{
+    BranchSpec, BusSpec, ExtGridSpec, GeneratorSpec, Header, LoadSpec, NetworkFile, ShuntSpec,
+};
+use crate::error::{Error, Result};
+use crate::network::{BusKind, Network};
+use std::collections::HashSet;
+use toml::Spanned;
+
+fn sp(s: String) -> Spanned<String> {
+    Spanned::new(0..0, s)
+}
+
+/// Converts a network to the native file structure.
+pub fn to_file(net: &Network) -> NetworkFile {
+    // Bus ids: names when present and unique, else the bus numbers.
+    let names: Vec<Option<String>> = net.buses.iter().map(|b| b.name.clone()).collect();
+    let unique = {
+        let mut seen = HashSet::new();
+        names.iter().all(|n| {
+            n.as_ref()
+                .is_some_and(|n| !n.is_empty() && seen.insert(n.clone()))
+        })
+    };
+    let id = |i: usize| -> String {
+        if unique {
+            names[i].clone().unwrap_or_default()
+        } else {
+            net.buses[i].id.to_string()
+        }
+    };
+    let mut has_gen = vec![false; net.buses.len()];
+    for g in net.generators.iter().filter(|g| g.in_service) {
+        has_gen[g.bus] = true;
+    }
+    let mut file = NetworkFile {
+        network: Header {
+            name: net.name.clone(),
+            description: Some("converted by gridsim from a MATPOWER case".into()),
+            source: None,
+            base_mva: net.base_mva,
+            frequency_hz: 50.0,
+            line_types: None,
+        },
+        line_types: Default::default(),
+        bus: Vec::new(),
+        line: Vec::new(),
+        transformer: Vec::new(),
+        switch: Vec::new(),
+        branch: Vec::new(),
+        load: Vec::new(),
+        shunt: Vec::new(),
+        ext_grid: Vec::new(),
+        generator: Vec::new(),
+        chp: Vec::new(),
+        pv: Vec::new(),
+        wind: Vec::new(),
+        storage: Vec::new(),
+    };
+    for (i, b) in net.buses.iter().enumerate() {
+        file.bus.push(BusSpec {
+            id: sp(id(i)),
+            vn_kv: b.base_kv,
+            name: if unique { None } else { b.name.clone() },
+            x: None,
+            y: None,
+            vmin_pu: Some(b.vmin_pu),
+            vmax_pu: Some(b.vmax_pu),
+            in_service: b.kind != BusKind::Isolated,
+        });
+    }
+    for (k, br) in net.branches.iter().enumerate() {
+        file.branch.push(BranchSpec {
+            id: sp(format!("br{}", k + 1)),
+            from: id(br.from),
+            to: id(br.to),
+            r_pu: br.r_pu,
+            x_pu: br.x_pu,
+            b_pu: br.b_pu,
+            rate_a_mva: br.rate_a_mva,
+            tap: br.is_transformer.then_some(br.tap_ratio),
+            shift_degree: br.shift_degree,
+            in_service: br.in_service,
+        });
+    }
+    for (k, l) in net.loads.iter().enumerate() {
+        file.load.push(LoadSpec {
+            id: sp(format!("load{}", k + 1)),
+            bus: id(l.bus),
+            p_mw: l.p_mw,
+            q_mvar: Some(l.q_mvar),
+            power_factor: None,
+            class: None,
+            zip: None,
+            in_service: true,
+        });
+    }
+    for (k, s) in net.shunts.iter().enumerate() {
+        file.shunt.push(ShuntSpec {
+            id: sp(format!("shunt{}", k + 1)),
+            bus: id(s.bus),
+            g_mw: s.g_mw,
+            b_mvar: s.b_mvar,
+            in_service: true,
+        });
+    }
+    let mut slack_done = vec![false; net.buses.len()];
+    for (k, g) in net.generators.iter().enumerate() {
+        let b = &net.buses[g.bus];
+        let gid = format!("gen{}", k + 1);
+        if b.kind == BusKind::Ref && g.in_service && !slack_done[g.bus] {
+            slack_done[g.bus] = true;
+            file.ext_grid.push(ExtGridSpec {
+                id: sp(gid),
+                bus: id(g.bus),
+                vm_pu: g.vg_pu,
+                va_degree: b.va_degree,
+                sc_mva: None,
+            });
+            continue;
+        }
+        let controlled = matches!(b.kind, BusKind::Pv | BusKind::Ref);
+        file.generator.push(GeneratorSpec {
+            id: sp(gid),
+            bus: id(g.bus),
+            p_mw: g.p_mw,
+            q_mvar: g.q_mvar,
+            vm_pu: controlled.then_some(g.vg_pu),
+            q_min_mvar: g.qmin_mvar.is_finite().then_some(g.qmin_mvar),
+            q_max_mvar: g.qmax_mvar.is_finite().then_some(g.qmax_mvar),
+            in_service: g.in_service,
+        });
+    }
+    file
+}
+
+/// The native TOML text of a network.
+pub fn write_native(net: &Network) -> Result<String> {
+    let f = to_file(net);
+    let body =
+        toml::to_string(&f).map_err(|e| Error::Usage(format!("TOML encoding failed: {e}")))?;
+    Ok(format!(
+        "# gridsim network file (native format), written by gridsim {}\n# Branches are in per unit on network.base_mva.\n\n{body}",
+        env!("CARGO_PKG_VERSION")
+    ))
+}

@@ -1338,6 +1338,7 @@ pub fn to_network(
             problems: pr,
         });
     }
+    initial_angles(&mut buses, &branches);
     let net = Network {
         name: h.name.clone(),
         base_mva: base,
@@ -1358,4 +1359,35 @@ pub fn to_network(
         });
     }
     Ok(net)
+}
+
+/// Initial voltage angles that follow the transformer phase shifts from
+/// each reference bus (breadth-first over in-service branches), so that a
+/// network with e.g. Dyn5 transformers does not start 150° away from its
+/// solution.
+fn initial_angles(buses: &mut [Bus], branches: &[Branch]) {
+    let n = buses.len();
+    let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+    for b in branches.iter().filter(|b| b.in_service) {
+        // Crossing from → to lowers the angle by the shift.
+        adj[b.from].push((b.to, -b.shift_degree));
+        adj[b.to].push((b.from, b.shift_degree));
+    }
+    let mut seen = vec![false; n];
+    for start in 0..n {
+        if buses[start].kind != BusKind::Ref || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(x) = queue.pop_front() {
+            for &(y, d) in &adj[x] {
+                if !seen[y] {
+                    seen[y] = true;
+                    buses[y].va_degree = buses[x].va_degree + d;
+                    queue.push_back(y);
+                }
+            }
+        }
+    }
 }

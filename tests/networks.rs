@@ -1,0 +1,363 @@
+//! Every native network in networks/ solves and matches an independent reference:
+//! PYPOWER (IEEE 33/69), pandapower (CIGRE, Chinese feeders; tests/data/networks/),
+//! or the pandapower base-case solution stored in the SimBench export.
+
+use gridsim::cli::load_network;
+use gridsim::network::matpower::interp;
+use gridsim::powerflow::{self, PfOptions};
+use gridsim::results::PowerFlowResult;
+use gridsim::solver::NewtonOptions;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn solve(name: &str) -> (gridsim::network::Network, PowerFlowResult) {
+    let net = load_network(&root().join("networks").join(format!("{name}.toml"))).unwrap();
+    let opts = PfOptions {
+        newton: NewtonOptions {
+            tol: 1e-11,
+            max_iter: 30,
+        },
+        flat_start: false,
+    };
+    let r = powerflow::solve_converged(&net, &opts).unwrap();
+    (net, r)
+}
+
+fn angle_diff(a: f64, b: f64) -> f64 {
+    let d = (a - b).rem_euclid(360.0);
+    d.min(360.0 - d)
+}
+
+/// Compares bus voltages by bus id (name) with a pandapower JSON reference.
+fn check_pandapower(name: &str, reference: &str) {
+    let (net, r) = solve(name);
+    let refj: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root()
+                .join("tests/data/networks")
+                .join(format!("{reference}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(refj["converged"], Value::Bool(true));
+    let buses = refj["bus"].as_object().unwrap();
+    let (mut dvm, mut dva, mut n) = (0.0f64, 0.0f64, 0);
+    for (i, b) in net.buses.iter().enumerate() {
+        let Some(nm) = &b.name else { continue };
+        let Some(x) = buses.get(nm) else { continue };
+        let (vm, va) = (x[0].as_f64().unwrap(), x[1].as_f64().unwrap());
+        dvm = dvm.max((r.bus.vm_pu[i] - vm).abs());
+        dva = dva.max(angle_diff(r.bus.va_degree[i], va));
+        n += 1;
+    }
+    // pandapower's transformer losses include the iron losses, which the
+    // π model carries as bus shunt conductance (outside the branch flows).
+    let iron: f64 = net
+        .shunts
+        .iter()
+        .map(|s| s.g_mw * r.bus.vm_pu[s.bus].powi(2))
+        .sum();
+    let dloss = (r.total_loss_mw + iron - refj["p_loss_mw"].as_f64().unwrap()).abs();
+    println!("{name} vs {reference}: {n} buses, |dVm| {dvm:.2e}, |dVa| {dva:.2e} deg, losses {dloss:.2e} MW");
+    assert!(
+        n >= buses.len().min(net.buses.len()) - 4 && n > 0,
+        "{name}: only {n} buses compared"
+    );
+    assert!(dvm < 1e-8, "{name}: |dVm| = {dvm:e}");
+    assert!(dva < 1e-6, "{name}: |dVa| = {dva:e}");
+    assert!(dloss < 1e-7, "{name}: losses differ by {dloss:e} MW");
+}
+
+#[test]
+fn cigre_mv_with_der_matches_pandapower() {
+    check_pandapower("cigre_mv_der", "cigre_mv_der");
+}
+
+#[test]
+fn cigre_lv_matches_pandapower() {
+    check_pandapower("cigre_lv", "cigre_lv");
+}
+
+#[test]
+fn chinese_rural_feeder_matches_pandapower() {
+    check_pandapower("cn_rural_10kv", "cn_rural_10kv");
+}
+
+#[test]
+fn chinese_urban_ring_matches_pandapower() {
+    check_pandapower("cn_urban_10kv_ring", "cn_urban_10kv_ring");
+}
+
+/// IEEE 33 and 69 in engineering units against PYPOWER's solution of the MATPOWER cases.
+#[test]
+fn ieee_feeders_match_pypower() {
+    for (name, case) in [("ieee33", "case33bw"), ("ieee69", "case69")] {
+        let (net, r) = solve(name);
+        let refj: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                root().join(format!("tests/data/matpower/results/{case}.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let ids: Vec<String> = refj["bus_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap().to_string())
+            .collect();
+        let vm: Vec<f64> = refj["vm_pu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let by_name: HashMap<&str, usize> = net
+            .buses
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.as_deref().unwrap(), i))
+            .collect();
+        let mut dvm = 0.0f64;
+        for (k, id) in ids.iter().enumerate() {
+            dvm = dvm.max((r.bus.vm_pu[by_name[id.as_str()]] - vm[k]).abs());
+        }
+        let dloss = (r.total_loss_mw - refj["total_loss_mw"].as_f64().unwrap()).abs();
+        println!("{name}: |dVm| {dvm:.2e}, losses {dloss:.2e} MW");
+        assert!(dvm < 1e-8 && dloss < 1e-8, "{name}: {dvm:e} {dloss:e}");
+    }
+    // Baran & Wu's published figures for the 33-bus feeder.
+    let (_, r) = solve("ieee33");
+    assert!((r.total_loss_mw * 1e3 - 202.68).abs() < 0.01);
+}
+
+/// The SimBench grids converted to the native format reproduce the
+/// pandapower base-case solution stored in their export (network.m's VM).
+#[test]
+fn simbench_native_files_match_their_base_case() {
+    for g in ["mv-rural", "mv-urban", "lv-rural1"] {
+        let (net, r) = solve(&format!("simbench_{}", g.replace('-', "_")));
+        let m = root().join(format!("networks/simbench-{g}/network.m"));
+        let ws = interp::run(&m, &std::fs::read_to_string(&m).unwrap()).unwrap();
+        let interp::Value::Mat(bus) = &ws.fields["bus"].0 else {
+            panic!()
+        };
+        let mut dvm = 0.0f64;
+        for row in 0..bus.rows {
+            let id = (bus.get(row, 0) as u64).to_string();
+            let i = net
+                .buses
+                .iter()
+                .position(|b| b.name.as_deref() == Some(id.as_str()))
+                .unwrap();
+            dvm = dvm.max((r.bus.vm_pu[i] - bus.get(row, 7)).abs());
+        }
+        println!("simbench {g}: |dVm| {dvm:.2e}");
+        assert!(dvm < 1e-8, "{g}: {dvm:e}");
+    }
+}
+
+/// native → MATPOWER → solve agrees with the native solve to 1e-10, and
+/// native → .m → native gives the same network.
+#[test]
+fn native_matpower_round_trips() {
+    let dir = std::env::temp_dir().join(format!("gridsim-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "cigre_mv_der",
+        "cigre_lv",
+        "cn_rural_10kv",
+        "cn_urban_10kv_ring",
+        "ieee33",
+        "simbench_mv_urban",
+    ] {
+        let src = root().join("networks").join(format!("{name}.toml"));
+        let m = dir.join(format!("{name}.m"));
+        let back = dir.join(format!("{name}.toml"));
+        gridsim::cli::convert(&src, &m, true).unwrap();
+        gridsim::cli::convert(&m, &back, true).unwrap();
+        let opts = PfOptions::default();
+        let a = powerflow::solve_converged(&load_network(&src).unwrap(), &opts).unwrap();
+        let b = powerflow::solve_converged(&load_network(&m).unwrap(), &opts).unwrap();
+        let c = powerflow::solve_converged(&load_network(&back).unwrap(), &opts).unwrap();
+        for (x, y) in [(&a, &b), (&a, &c)] {
+            let dvm = x
+                .bus
+                .vm_pu
+                .iter()
+                .zip(&y.bus.vm_pu)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f64::max);
+            let dva = x
+                .bus
+                .va_degree
+                .iter()
+                .zip(&y.bus.va_degree)
+                .map(|(p, q)| angle_diff(*p, *q))
+                .fold(0.0, f64::max);
+            assert!(
+                dvm < 1e-10 && dva < 1e-8,
+                "{name}: round trip |dVm| {dvm:e} |dVa| {dva:e}"
+            );
+            assert!((x.total_loss_mw - y.total_loss_mw).abs() < 1e-10);
+        }
+        let n1 = load_network(&m).unwrap();
+        let n2 = load_network(&dir.join(format!("{name}.toml"))).unwrap();
+        assert_eq!(
+            n1.branches, n2.branches,
+            "{name}: branches change in .m → native"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn errors_of(text: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("gridsim-nerr-{}-{k}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bad.toml");
+    std::fs::write(&p, text).unwrap();
+    let e = load_network(&p).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).ok();
+    e
+}
+
+const GOOD: &str = r#"
+[network]
+name = "t"
+
+[[bus]]
+id = "A"
+vn_kv = 20.0
+
+[[bus]]
+id = "B"
+vn_kv = 20.0
+
+[[bus]]
+id = "C"
+vn_kv = 0.4
+
+[[ext_grid]]
+id = "grid"
+bus = "A"
+
+[[line]]
+id = "L1"
+from = "A"
+to = "B"
+length_km = 2.0
+type = "NA2XS2Y 1x185 RM/25 12/20 kV"
+
+[[transformer]]
+id = "T1"
+hv_bus = "B"
+lv_bus = "C"
+sn_mva = 0.4
+vn_hv_kv = 20.0
+vn_lv_kv = 0.4
+vk_percent = 6.0
+vkr_percent = 1.2
+vector_group = "Dyn5"
+
+[[load]]
+id = "D1"
+bus = "C"
+p_mw = 0.2
+power_factor = 0.95
+"#;
+
+#[test]
+fn good_file_solves() {
+    let dir = std::env::temp_dir().join(format!("gridsim-ngood-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("good.toml");
+    std::fs::write(&p, GOOD).unwrap();
+    let net = load_network(&p).unwrap();
+    let r = powerflow::solve_converged(&net, &PfOptions::default()).unwrap();
+    assert!(
+        (r.bus.va_degree[2] + 150.0).abs() < 5.0,
+        "Dyn5 shifts the LV side by -150°"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn validation_errors_are_collected_with_locations() {
+    let bad = GOOD
+        .replace("to = \"B\"", "to = \"X\"")
+        .replace("length_km = 2.0", "length_km = -2.0")
+        .replace("vn_lv_kv = 0.4", "vn_lv_kv = 10.0")
+        .replace("bus = \"C\"\np_mw", "bus = \"Q\"\np_mw")
+        .replace("id = \"B\"\nvn_kv = 20.0", "id = \"A\"\nvn_kv = 20.0");
+    let e = errors_of(&bad);
+    assert!(
+        e.contains("bad.toml:10: bus 'A': id: duplicate bus id"),
+        "{e}"
+    );
+    assert!(e.contains("line 'L1': to: unknown bus 'X'"), "{e}");
+    assert!(
+        e.contains("line 'L1': length_km: must be positive, found -2"),
+        "{e}"
+    );
+    assert!(
+        e.contains("transformer 'T1': hv_bus: unknown bus 'B'"),
+        "{e}"
+    );
+    assert!(e.contains("load 'D1': bus: unknown bus 'Q'"), "{e}");
+    assert!(
+        e.contains("5 problems") || e.contains("6 problems") || e.contains("7 problems"),
+        "{e}"
+    );
+}
+
+#[test]
+fn more_validation_errors() {
+    let e = errors_of(&GOOD.replace(
+        "type = \"NA2XS2Y 1x185 RM/25 12/20 kV\"",
+        "type = \"NA2XS2Y 1x185\"",
+    ));
+    assert!(
+        e.contains("unknown line type 'NA2XS2Y 1x185'") && e.contains("did you mean"),
+        "{e}"
+    );
+    let e = errors_of(&GOOD.replace("vk_percent = 6.0", "vk_percent = 6.0\nvk = 3"));
+    assert!(e.contains("bad.toml:") && e.contains("vk"), "{e}");
+    let e = errors_of(&GOOD.replace("[[ext_grid]]\nid = \"grid\"\nbus = \"A\"\n", ""));
+    assert!(e.contains("no source"), "{e}");
+    // A part of the grid without a source names its buses.
+    let island = format!("{GOOD}\n[[bus]]\nid = \"Z\"\nvn_kv = 0.4\n[[load]]\nid = \"DZ\"\nbus = \"Z\"\np_mw = 0.01\n");
+    let e = errors_of(&island);
+    assert!(e.contains("'Z'") && e.contains("no reference bus"), "{e}");
+    let e = errors_of(&GOOD.replace(
+        "length_km = 2.0\ntype",
+        "length_km = 2.0\nr_ohm_per_km = 0.1\nx_ohm_per_km = 0.1\ntype",
+    ));
+    assert!(e.contains("not both"), "{e}");
+    let e = errors_of(&GOOD.replace("vn_lv_kv = 0.4", "vn_lv_kv = 10.0"));
+    assert!(
+        e.contains(
+            "transformer 'T1': vn_lv_kv: 10 kV does not match its bus's nominal voltage 0.4 kV"
+        ),
+        "{e}"
+    );
+    let e = errors_of(&GOOD.replace("from = \"A\"", "from = \"C\""));
+    assert!(e.contains("different nominal voltage"), "{e}");
+}
+
+#[test]
+fn info_summarises_a_network() {
+    let s = gridsim::cli::info(&root().join("networks/cigre_mv_der.toml")).unwrap();
+    assert!(s.contains("20.000 kV: 14"), "{s}");
+    assert!(s.contains("CABLE_CIGRE_MV"), "{s}");
+    assert!(s.contains("50.000 MVA installed"), "{s}");
+    assert!(s.contains("PV:        8 units"), "{s}");
+    let _ = Path::new("");
+}

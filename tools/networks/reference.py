@@ -1,0 +1,110 @@
+"""Computes the pandapower reference solutions of the native networks in networks/.
+
+Run once from the repository root with the project venv:
+    .venv/bin/pip install pandapower==3.5.6
+    .venv/bin/python tools/networks/reference.py
+Writes tests/data/networks/<name>.json with the solver, versions and options.
+
+- cigre_mv_der, cigre_lv: pandapower's own network functions (independent of our files).
+- cn_rural_10kv, cn_urban_10kv_ring: our TOML files translated to pandapower elements
+  (create_line_from_parameters, create_transformer_from_parameters, ...), so that pandapower's
+  component models check gridsim's conversion of engineering units.
+Options: Newton-Raphson, tolerance_mva 1e-11, trafo_model "pi", calculate_voltage_angles.
+"""
+import json
+import math
+import sys
+import tomllib
+from pathlib import Path
+
+import pandapower as pp
+import pandapower.networks as pn
+
+ROOT = Path(__file__).resolve().parents[2]
+OPTS = dict(algorithm="nr", tolerance_mva=1e-11, trafo_model="pi", calculate_voltage_angles=True, max_iteration=50)
+
+
+def from_toml(path):
+    d = tomllib.loads(path.read_text())
+    lib = tomllib.loads((ROOT / "src/network/native/line_types.toml").read_text())["types"]
+    f = d["network"].get("frequency_hz", 50.0)
+    net = pp.create_empty_network(name=d["network"]["name"], f_hz=f, sn_mva=d["network"].get("base_mva", 1.0))
+    bus = {}
+    for b in d.get("bus", []):
+        bus[b["id"]] = pp.create_bus(net, vn_kv=b["vn_kv"], name=b["id"])
+    lines = {}
+    for l in d.get("line", []):
+        t = lib[l["type"]] if "type" in l else l
+        lines[l["id"]] = pp.create_line_from_parameters(
+            net, bus[l["from"]], bus[l["to"]], length_km=l["length_km"], r_ohm_per_km=t["r_ohm_per_km"],
+            x_ohm_per_km=t["x_ohm_per_km"], c_nf_per_km=t.get("c_nf_per_km", 0.0), max_i_ka=t.get("max_i_ka", 1.0),
+            parallel=l.get("parallel", 1), in_service=l.get("in_service", True), name=l["id"])
+    trafos = {}
+    for t in d.get("transformer", []):
+        shift = t.get("shift_degree")
+        if shift is None:
+            vg = t.get("vector_group", "")
+            digits = "".join(c for c in vg if c.isdigit())
+            shift = 30.0 * int(digits) if digits else 0.0
+        trafos[t["id"]] = pp.create_transformer_from_parameters(
+            net, bus[t["hv_bus"]], bus[t["lv_bus"]], sn_mva=t["sn_mva"], vn_hv_kv=t["vn_hv_kv"], vn_lv_kv=t["vn_lv_kv"],
+            vk_percent=t["vk_percent"], vkr_percent=t["vkr_percent"], pfe_kw=t.get("pfe_kw", 0.0),
+            i0_percent=t.get("i0_percent", 0.0), shift_degree=shift, tap_side=t.get("tap_side", "hv"),
+            tap_neutral=t.get("tap_neutral", 0), tap_min=t.get("tap_min", 0), tap_max=t.get("tap_max", 0),
+            tap_step_percent=t.get("tap_step_percent", 0.0), tap_pos=t.get("tap_pos", 0),
+            tap_changer_type="Ratio", name=t["id"])
+    for s in d.get("switch", []):
+        if "line" in s:
+            pp.create_switch(net, bus[s["bus"]], lines[s["line"]], et="l", closed=s.get("closed", True), name=s["id"])
+        elif "transformer" in s:
+            pp.create_switch(net, bus[s["bus"]], trafos[s["transformer"]], et="t", closed=s.get("closed", True), name=s["id"])
+        else:
+            pp.create_switch(net, bus[s["bus"]], bus[s["to_bus"]], et="b", closed=s.get("closed", True), name=s["id"])
+    for l in d.get("load", []):
+        if "q_mvar" in l:
+            q = l["q_mvar"]
+        elif "power_factor" in l:
+            pf = l["power_factor"]
+            q = l["p_mw"] * math.sqrt(1 - pf * pf) / pf
+        else:
+            q = 0.0
+        pp.create_load(net, bus[l["bus"]], p_mw=l["p_mw"], q_mvar=q, name=l["id"])
+    for e in d.get("ext_grid", []):
+        pp.create_ext_grid(net, bus[e["bus"]], vm_pu=e.get("vm_pu", 1.0), va_degree=e.get("va_degree", 0.0), name=e["id"])
+    for c in d.get("chp", []):
+        pp.create_sgen(net, bus[c["bus"]], p_mw=c.get("p_mw", c["rated_mw"]), q_mvar=c.get("q_mvar", 0.0), name=c["id"])
+    for p in d.get("pv", []):
+        pp.create_sgen(net, bus[p["bus"]], p_mw=p.get("p_mw", p["kwp"] / 1000), q_mvar=p.get("q_mvar", 0.0), name=p["id"])
+    for w in d.get("wind", []):
+        pp.create_sgen(net, bus[w["bus"]], p_mw=w.get("p_mw", w["rated_mw"]), q_mvar=w.get("q_mvar", 0.0), name=w["id"])
+    for s in d.get("storage", []):
+        pp.create_storage(net, bus[s["bus"]], p_mw=s.get("p_mw", 0.0), max_e_mwh=s["capacity_mwh"], q_mvar=s.get("q_mvar", 0.0), name=s["id"])
+    return net
+
+
+def solve(net, name, how):
+    pp.runpp(net, **OPTS)
+    res = {
+        "network": name,
+        "how": how,
+        "solver": f"pandapower {pp.__version__} runpp",
+        "options": {k: v for k, v in OPTS.items()},
+        "python": sys.version.split()[0],
+        "converged": bool(net.converged),
+        "bus": {str(net.bus.name[i]): [float(net.res_bus.vm_pu[i]), float(net.res_bus.va_degree[i])] for i in net.bus.index},
+        "p_slack_mw": float(net.res_ext_grid.p_mw.sum()),
+        "q_slack_mvar": float(net.res_ext_grid.q_mvar.sum()),
+        "p_loss_mw": float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()),
+    }
+    out = ROOT / "tests/data/networks" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
+    print(name, "converged" if net.converged else "NOT converged", res["p_loss_mw"], file=sys.stderr)
+
+
+if __name__ == "__main__":
+    solve(pn.create_cigre_network_mv(with_der="all"), "cigre_mv_der", "pandapower.networks.create_cigre_network_mv(with_der='all')")
+    solve(pn.create_cigre_network_lv(), "cigre_lv", "pandapower.networks.create_cigre_network_lv()")
+    for n in ["cn_rural_10kv", "cn_urban_10kv_ring", "cigre_mv_der", "cigre_lv"]:
+        net = from_toml(ROOT / "networks" / f"{n}.toml")
+        solve(net, n if n.startswith("cn_") else n + "_from_toml", f"networks/{n}.toml translated element by element")

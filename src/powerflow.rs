@@ -28,7 +28,13 @@ pub fn solve(net: &Network, opts: &PfOptions) -> Result<PowerFlowResult> {
     } else {
         math.v_init.clone()
     };
-    let report = solver.solve(&math.ybus, &math.s_spec, &mut v, opts.newton)?;
+    let s_i: &[_] = if net.has_voltage_dependent_loads() {
+        &math.s_load_i
+    } else {
+        &[]
+    };
+    let report =
+        solver.solve_with_current_loads(&math.ybus, &math.s_spec, s_i, &mut v, opts.newton)?;
     Ok(PowerFlowResult::from_solution(net, &math, &v, report))
 }
 

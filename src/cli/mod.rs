@@ -52,6 +52,15 @@ pub fn convert(input: &Path, output: &Path, force: bool) -> Result<String> {
         )));
     }
     let net = load_network(input)?;
+    if out_format == NetworkFormat::Matpower {
+        if let Some(l) = net.loads.iter().find(|l| l.i_share != 0.0) {
+            return Err(Error::Usage(format!(
+                "{}: the load at bus {} has a constant-current (ZIP 'i') share, which MATPOWER cannot express",
+                input.display(),
+                net.buses[l.bus].name.clone().unwrap_or_else(|| net.buses[l.bus].id.to_string())
+            )));
+        }
+    }
     let text = match out_format {
         NetworkFormat::Matpower => matpower::write_case(&net),
         NetworkFormat::Native => native::export::write_native(&net)?,

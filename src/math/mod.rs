@@ -28,8 +28,11 @@ pub struct MathModel {
     pub branches: Vec<BranchAdmittance>,
     /// Specified complex injection per bus, p.u. (generation − load).
     pub s_spec: Vec<Complex64>,
-    /// Load per bus, p.u. (consumption positive).
+    /// Constant-power load per bus, p.u. (consumption positive).
     pub s_load: Vec<Complex64>,
+    /// Constant-current load per bus at 1 p.u., p.u. (consumption ∝ |V|).
+    /// Constant-impedance loads are part of Ybus.
+    pub s_load_i: Vec<Complex64>,
     /// Initial voltage per bus (file values, with generator setpoints at PV/REF buses).
     pub v_init: Vec<Complex64>,
     /// Angle of the reference bus of each bus's island, radians (for flat starts).
@@ -47,6 +50,12 @@ impl MathModel {
     pub fn build(net: &Network) -> Result<MathModel> {
         let topo = topology::analyse(net)?;
         let (ybus, branches) = ybus::build(net, &topo.bus_type);
+        let mut s_load_i = vec![Complex64::new(0.0, 0.0); net.buses.len()];
+        for l in &net.loads {
+            if topo.bus_type[l.bus] != BusType::Isolated {
+                s_load_i[l.bus] += Complex64::new(l.p_mw, l.q_mvar) * l.i_share / net.base_mva;
+            }
+        }
         let nb = net.buses.len();
         let mut v_init: Vec<Complex64> = net
             .buses
@@ -66,6 +75,7 @@ impl MathModel {
             branches,
             s_spec: vec![Complex64::new(0.0, 0.0); nb],
             s_load: vec![Complex64::new(0.0, 0.0); nb],
+            s_load_i,
             v_init,
             island_ref_angle: topo.island_ref_angle,
             pv: Vec::new(),
@@ -83,7 +93,10 @@ impl MathModel {
         let load: Vec<(usize, f64, f64)> = net
             .loads
             .iter()
-            .map(|l| (l.bus, l.p_mw, l.q_mvar))
+            .map(|l| {
+                let share = 1.0 - l.z_share - l.i_share;
+                (l.bus, l.p_mw * share, l.q_mvar * share)
+            })
             .collect();
         let gen: Vec<(usize, f64, f64)> = net
             .generators

@@ -66,6 +66,16 @@ pub fn build(net: &Network, bus_type: &[BusType]) -> (CsrMatrix, Vec<BranchAdmit
             );
         }
     }
+    // Constant-impedance load shares are shunt admittances: S = |V|²·conj(y).
+    for l in &net.loads {
+        if l.z_share != 0.0 && bus_type[l.bus] != BusType::Isolated {
+            tri.add_triplet(
+                l.bus,
+                l.bus,
+                Complex64::new(l.p_mw, -l.q_mvar) * l.z_share / net.base_mva,
+            );
+        }
+    }
     let mut branches = Vec::with_capacity(net.branches.len());
     for (k, br) in net.branches.iter().enumerate() {
         let active = branch_active(net, k);

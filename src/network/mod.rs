@@ -63,15 +63,35 @@ pub struct Bus {
     pub zone: f64,
 }
 
-/// A constant-power load at a bus.
+/// A load at a bus: constant power by default, or a ZIP mix.
+///
+/// `p_mw`/`q_mvar` are drawn at 1 p.u. voltage; the shares `z_share` and
+/// `i_share` of it vary with |V|² and |V|, the rest is constant power.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Load {
     /// Index into [`Network::buses`].
     pub bus: usize,
-    /// Active power drawn, MW.
+    /// Active power drawn at 1 p.u., MW.
     pub p_mw: f64,
-    /// Reactive power drawn, Mvar.
+    /// Reactive power drawn at 1 p.u., Mvar.
     pub q_mvar: f64,
+    /// Constant-impedance share.
+    pub z_share: f64,
+    /// Constant-current share.
+    pub i_share: f64,
+}
+
+impl Load {
+    /// A constant-power load.
+    pub fn constant_power(bus: usize, p_mw: f64, q_mvar: f64) -> Load {
+        Load {
+            bus,
+            p_mw,
+            q_mvar,
+            z_share: 0.0,
+            i_share: 0.0,
+        }
+    }
 }
 
 /// A constant-admittance shunt at a bus.
@@ -165,6 +185,13 @@ pub struct Network {
 }
 
 impl Network {
+    /// Whether any load depends on the voltage.
+    pub fn has_voltage_dependent_loads(&self) -> bool {
+        self.loads
+            .iter()
+            .any(|l| l.z_share != 0.0 || l.i_share != 0.0)
+    }
+
     /// Index of the bus with external number `id`.
     pub fn bus_index(&self, id: u64) -> Option<usize> {
         self.buses.iter().position(|b| b.id == id)

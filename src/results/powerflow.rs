@@ -93,7 +93,10 @@ impl PowerFlowResult {
                 v[i] * acc.conj() * base
             })
             .collect();
-        let s_load: Vec<Complex64> = math.s_load.iter().map(|s| s * base).collect();
+        // Load at the solved voltage (constant-impedance shares are in Ybus).
+        let s_load: Vec<Complex64> = (0..nb)
+            .map(|i| (math.s_load[i] + math.s_load_i[i] * v[i].norm()) * base)
+            .collect();
 
         let bus = BusResults {
             id: net.buses.iter().map(|b| b.id).collect(),

@@ -156,7 +156,13 @@ impl NewtonSolver {
     }
 
     /// Computes `ibus = Ybus·V` and the mismatch vector; returns its infinity norm.
-    fn mismatch(&mut self, ybus: &CsrMatrix, s_spec: &[Complex64], v: &[Complex64]) -> f64 {
+    fn mismatch(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        s_i: &[Complex64],
+        v: &[Complex64],
+    ) -> f64 {
         let indptr = ybus.indptr();
         let indptr = indptr.raw_storage();
         let indices = ybus.indices();
@@ -168,7 +174,10 @@ impl NewtonSolver {
                 acc += data[e] * v[indices[e]];
             }
             self.ibus[i] = acc;
-            let mis = v[i] * acc.conj() - s_spec[i];
+            let mut mis = v[i] * acc.conj() - s_spec[i];
+            if !s_i.is_empty() {
+                mis += s_i[i] * v[i].norm();
+            }
             if self.ang[i] != NONE {
                 self.f[self.ang[i]] = mis.re;
                 norm = norm.max(mis.re.abs());
@@ -185,7 +194,7 @@ impl NewtonSolver {
         }
     }
 
-    fn fill_jacobian(&mut self, ybus: &CsrMatrix, v: &[Complex64]) {
+    fn fill_jacobian(&mut self, ybus: &CsrMatrix, s_i: &[Complex64], v: &[Complex64]) {
         let indices = ybus.indices();
         let data = ybus.data();
         let j = Complex64::new(0.0, 1.0);
@@ -206,6 +215,10 @@ impl NewtonSolver {
                 let ic = self.ibus[i].conj();
                 ds_dva += j * vi * ic;
                 ds_dvm += ic * vk_norm;
+                if !s_i.is_empty() {
+                    // d(s_i·|V|)/d|V| for constant-current loads.
+                    ds_dvm += s_i[i];
+                }
             }
             let vals = [ds_dva.re, ds_dvm.re, ds_dva.im, ds_dvm.im];
             for s in 0..4 {
@@ -228,11 +241,24 @@ impl NewtonSolver {
         v: &mut [Complex64],
         opts: NewtonOptions,
     ) -> Result<SolveReport> {
+        self.solve_with_current_loads(ybus, s_spec, &[], v, opts)
+    }
+
+    /// Like [`Self::solve`] with constant-current loads `s_i` (consumption
+    /// at 1 p.u., proportional to |V|); an empty slice means none.
+    pub fn solve_with_current_loads(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        s_i: &[Complex64],
+        v: &mut [Complex64],
+        opts: NewtonOptions,
+    ) -> Result<SolveReport> {
         for i in 0..self.nb {
             self.vm[i] = v[i].norm();
             self.va[i] = v[i].arg();
         }
-        let mut norm = self.mismatch(ybus, s_spec, v);
+        let mut norm = self.mismatch(ybus, s_spec, s_i, v);
         let mut it = 0;
         // Written so that a NaN mismatch never counts as converged.
         let converged = |n: f64| n < opts.tol;
@@ -241,7 +267,7 @@ impl NewtonSolver {
                 break;
             }
             it += 1;
-            self.fill_jacobian(ybus, v);
+            self.fill_jacobian(ybus, s_i, v);
             self.lu.factor(&self.jval)?;
             for x in self.f.iter_mut() {
                 *x = -*x;
@@ -263,7 +289,7 @@ impl NewtonSolver {
                     v[i] = Complex64::from_polar(self.vm[i], self.va[i]);
                 }
             }
-            norm = self.mismatch(ybus, s_spec, v);
+            norm = self.mismatch(ybus, s_spec, s_i, v);
         }
         Ok(SolveReport {
             converged: converged(norm),

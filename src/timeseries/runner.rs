@@ -325,12 +325,25 @@ pub fn run_scenario(
         )));
     }
     // A private copy only when a tap changer will modify branch ratios.
+    // Time series treat every load as constant power (ZIP shares apply to
+    // single power flows), so the booked injections balance exactly.
+    let cp_net;
+    let net: &Network = if sc.network.has_voltage_dependent_loads() {
+        let mut n = (*sc.network).clone();
+        for l in &mut n.loads {
+            l.z_share = 0.0;
+            l.i_share = 0.0;
+        }
+        cp_net = n;
+        &cp_net
+    } else {
+        &sc.network
+    };
     let mut net_local: Option<Network> = if sc.controllers.iter().any(|c| c.oltc.is_some()) {
-        Some((*sc.network).clone())
+        Some(net.clone())
     } else {
         None
     };
-    let net = &*sc.network;
     let mut math = MathModel::build(net)?;
     let mut solver = NewtonSolver::new(&math.ybus, &math.bus_type)?;
     let nb = net.buses.len();

@@ -68,7 +68,10 @@ def from_toml(path):
             q = l["p_mw"] * math.sqrt(1 - pf * pf) / pf
         else:
             q = 0.0
-        pp.create_load(net, bus[l["bus"]], p_mw=l["p_mw"], q_mvar=q, name=l["id"])
+        z = l.get("zip", {"z": 0.0, "i": 0.0, "p": 1.0})
+        pp.create_load(net, bus[l["bus"]], p_mw=l["p_mw"], q_mvar=q, name=l["id"],
+                       const_z_p_percent=100 * z["z"], const_i_p_percent=100 * z["i"],
+                       const_z_q_percent=100 * z["z"], const_i_q_percent=100 * z["i"])
     for e in d.get("ext_grid", []):
         pp.create_ext_grid(net, bus[e["bus"]], vm_pu=e.get("vm_pu", 1.0), va_degree=e.get("va_degree", 0.0), name=e["id"])
     for c in d.get("chp", []):

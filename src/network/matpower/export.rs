@@ -46,8 +46,13 @@ pub fn write_case(net: &Network) -> String {
     let mut gs = vec![0.0; nb];
     let mut bs = vec![0.0; nb];
     for l in &net.loads {
-        pd[l.bus] += l.p_mw;
-        qd[l.bus] += l.q_mvar;
+        // Constant-impedance shares are bus shunts in MATPOWER (exact);
+        // constant-current shares cannot be written (checked by callers).
+        let p_share = 1.0 - l.z_share - l.i_share;
+        pd[l.bus] += l.p_mw * (p_share + l.i_share);
+        qd[l.bus] += l.q_mvar * (p_share + l.i_share);
+        gs[l.bus] += l.p_mw * l.z_share;
+        bs[l.bus] -= l.q_mvar * l.z_share;
     }
     for s in &net.shunts {
         gs[s.bus] += s.g_mw;

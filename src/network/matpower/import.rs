@@ -214,11 +214,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         };
         let bi = buses.len();
         if g(2) != 0.0 || g(3) != 0.0 {
-            loads.push(Load {
-                bus: bi,
-                p_mw: g(2),
-                q_mvar: g(3),
-            });
+            loads.push(Load::constant_power(bi, g(2), g(3)));
         }
         if g(4) != 0.0 || g(5) != 0.0 {
             shunts.push(Shunt {

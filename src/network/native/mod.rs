@@ -1139,20 +1139,20 @@ pub fn to_network(
                     "zip",
                     "shares must be non-negative and sum to 1".into(),
                 ));
-            } else if z.p != 1.0 {
-                pr.push(at(
-                    &l.id,
-                    "load",
-                    "zip",
-                    "only constant-power loads (p = 1) are supported by the solver so far".into(),
-                ));
             }
         }
         if let (Some(b), true) = (b, l.in_service) {
+            let z = l.zip.unwrap_or(Zip {
+                z: 0.0,
+                i: 0.0,
+                p: 1.0,
+            });
             loads.push(Load {
                 bus: nbus(&l.bus).unwrap_or(b),
                 p_mw: l.p_mw,
                 q_mvar: q,
+                z_share: z.z,
+                i_share: z.i,
             });
         }
     }
@@ -1316,11 +1316,11 @@ pub fn to_network(
             ));
         }
         if let Some(b) = bus_ref(&s.id, "storage", "bus", &s.bus, &mut pr) {
-            loads.push(Load {
-                bus: nbus(&s.bus).unwrap_or(b),
-                p_mw: s.p_mw,
-                q_mvar: s.q_mvar,
-            });
+            loads.push(Load::constant_power(
+                nbus(&s.bus).unwrap_or(b),
+                s.p_mw,
+                s.q_mvar,
+            ));
         }
     }
     if f.ext_grid.is_empty() && !f.generator.iter().any(|g| g.vm_pu.is_some()) {

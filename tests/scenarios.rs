@@ -525,3 +525,63 @@ fn killed_run_leaves_no_output_file() {
     assert!(!out.exists(), "a killed run left {}", out.display());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A scenario on a native network: units refer to buses by their string
+/// ids, and `use_bus_limits` takes each bus's band from the network file.
+#[test]
+fn native_network_scenario_with_bus_ids_and_bus_limits() {
+    let sc = root().join("scenarios/cn_county_feeder.toml");
+    let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&sc, Some(96)).unwrap();
+    assert_eq!(scs.len(), 4);
+    let pv = &scs[1];
+    let bus_c3 = pv
+        .network
+        .buses
+        .iter()
+        .position(|b| b.name.as_deref() == Some("C3"))
+        .unwrap();
+    assert!(pv.units.iter().any(|u| u.bus == bus_c3));
+    let limits = pv.bus_v_limits.as_ref().unwrap();
+    let ss10 = pv
+        .network
+        .buses
+        .iter()
+        .position(|b| b.name.as_deref() == Some("SS10"))
+        .unwrap();
+    assert_eq!(limits[ss10], (0.93, 1.07));
+    // The 10 kV busbar sits near 1.06 p.u.: outside 0.95–1.05 but inside the file's ±7 %.
+    let dir = tmpdir("cn");
+    let text = std::fs::read_to_string(&sc)
+        .unwrap()
+        .replace("use_bus_limits = true", "use_bus_limits = false");
+    let narrow = sc
+        .parent()
+        .unwrap()
+        .join(format!(".cn-narrow-{}.toml", std::process::id()));
+    std::fs::write(&narrow, text).unwrap();
+    let (a, b) = (dir.join("a.h5"), dir.join("b.h5"));
+    for (file, out) in [(&sc, &a), (&narrow, &b)] {
+        let o = gridsim(&[
+            "run",
+            file.to_str().unwrap(),
+            "--steps",
+            "96",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    std::fs::remove_file(&narrow).ok();
+    let hours = |p: &Path| {
+        let c = compare::read(p, None).unwrap();
+        c.values[0][c
+            .kpis
+            .iter()
+            .position(|k| k == "hours_voltage_violation")
+            .unwrap()]
+    };
+    assert_eq!(hours(&a), 0.0);
+    assert_eq!(hours(&b), 24.0, "the busbar violates 1.05 p.u. all day");
+    std::fs::remove_dir_all(&dir).ok();
+}

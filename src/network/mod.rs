@@ -184,7 +184,43 @@ pub struct Network {
     pub generators: Vec<Generator>,
 }
 
+/// A reference to a bus in a scenario or element table: a bus number
+/// (MATPOWER) or a bus id string (native files).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum BusRef {
+    /// External bus number.
+    Number(u64),
+    /// Bus id (name) of a native network file.
+    Name(String),
+}
+
+impl std::fmt::Display for BusRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BusRef::Number(n) => write!(f, "{n}"),
+            BusRef::Name(s) => write!(f, "'{s}'"),
+        }
+    }
+}
+
 impl Network {
+    /// Finds a bus by reference: by name (native id) first, then by number.
+    pub fn find_bus(&self, r: &BusRef) -> Option<usize> {
+        match r {
+            BusRef::Number(n) => self
+                .buses
+                .iter()
+                .position(|b| b.name.as_deref() == Some(n.to_string().as_str()))
+                .or_else(|| self.bus_index(*n)),
+            BusRef::Name(s) => self
+                .buses
+                .iter()
+                .position(|b| b.name.as_deref() == Some(s.as_str()))
+                .or_else(|| s.parse::<u64>().ok().and_then(|n| self.bus_index(n))),
+        }
+    }
+
     /// Whether any load depends on the voltage.
     pub fn has_voltage_dependent_loads(&self) -> bool {
         self.loads

@@ -111,6 +111,8 @@ impl ResultsWriter {
         let bus = f.create_group("network/bus").map_err(|e| h5err(&tmp, e))?;
         write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
         write_1d(&bus, "base_kv", &layout.bus_base_kv, "kV", &tmp)?;
+        let names: Vec<VarLenUnicode> = layout.bus_name.iter().map(|s| vlu(s)).collect();
+        write_1d(&bus, "name", &names, "", &tmp)?;
         write_1d(
             &bus,
             "type",

@@ -76,8 +76,8 @@ pub enum ControllerSpec {
         /// Transformer branch(es): 1-based rows in the network file
         /// (parallel transformers listed together move together).
         branch: BranchSelection,
-        /// Bus whose voltage is controlled (bus id).
-        bus: u64,
+        /// Bus whose voltage is controlled (bus number or id).
+        bus: crate::network::BusRef,
         /// Voltage set-point, p.u.
         #[serde(default = "d_vset")]
         vset_pu: f64,

@@ -68,7 +68,7 @@ pub struct PvSpec {
     /// Unique unit name.
     pub name: String,
     /// Bus id in the network file.
-    pub bus: u64,
+    pub bus: crate::network::BusRef,
     /// Peak DC power, kWp.
     pub kwp: f64,
     /// Inverter apparent-power rating, MVA (default: kWp / 1000).
@@ -102,7 +102,7 @@ pub struct WindSpec {
     /// Unique unit name.
     pub name: String,
     /// Bus id.
-    pub bus: u64,
+    pub bus: crate::network::BusRef,
     /// Rated power, MW.
     pub rated_mw: f64,
     /// IEC class.
@@ -173,7 +173,7 @@ pub struct ChpSpec {
     /// Unique unit name.
     pub name: String,
     /// Bus id.
-    pub bus: u64,
+    pub bus: crate::network::BusRef,
     /// Technology.
     pub technology: ChpTechnology,
     /// Rated electric output, MW.
@@ -222,7 +222,7 @@ pub struct StorageSpec {
     /// Unique unit name.
     pub name: String,
     /// Bus id.
-    pub bus: u64,
+    pub bus: crate::network::BusRef,
     /// Usable energy, MWh.
     pub capacity_mwh: f64,
     /// Charge/discharge power limit, MW.
@@ -254,7 +254,7 @@ pub struct LoadSpec {
     /// Unique name.
     pub name: String,
     /// Bus id.
-    pub bus: u64,
+    pub bus: crate::network::BusRef,
     /// Customer class (shape).
     pub class: CustomerClass,
     /// Annual energy, MWh.
@@ -667,7 +667,7 @@ mod tests {
     fn chp(mode: ChpMode) -> Unit {
         let spec = ChpSpec {
             name: "c".into(),
-            bus: 1,
+            bus: crate::network::BusRef::Number(1),
             technology: ChpTechnology::GasEngine,
             rated_el_mw: 1.0,
             eta_el: Some(0.4),
@@ -745,7 +745,7 @@ mod tests {
     fn storage_limits_power_and_energy() {
         let spec = StorageSpec {
             name: "b".into(),
-            bus: 1,
+            bus: crate::network::BusRef::Number(1),
             capacity_mwh: 1.0,
             power_mw: 0.5,
             round_trip_efficiency: 0.81,

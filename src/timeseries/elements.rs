@@ -130,11 +130,11 @@ pub fn parse_elements(
             }
         };
         let name = rec[col[1]].to_string();
-        let bus = match rec[col[2]]
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| net.bus_index(id))
-        {
+        let bus_ref = match rec[col[2]].parse::<u64>() {
+            Ok(n) => crate::network::BusRef::Number(n),
+            Err(_) => crate::network::BusRef::Name(rec[col[2]].to_string()),
+        };
+        let bus = match net.find_bus(&bus_ref) {
             Some(b) => b,
             None => {
                 problems.push(at(

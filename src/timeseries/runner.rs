@@ -85,6 +85,8 @@ pub struct Scenario {
     pub emissions: Emissions,
     /// Voltage band for KPIs, p.u.
     pub v_limits: (f64, f64),
+    /// Per-bus voltage bands from the network file (overrides `v_limits`).
+    pub bus_v_limits: Option<Vec<(f64, f64)>>,
     /// Reference efficiencies for primary energy savings.
     pub pes: PesReference,
 }
@@ -117,6 +119,7 @@ impl Scenario {
             controllers: Vec::new(),
             emissions: Emissions::default(),
             v_limits: (0.95, 1.05),
+            bus_v_limits: None,
             pes: PesReference::default(),
         }
     }
@@ -133,6 +136,8 @@ pub struct Layout {
     pub unit_bus: Vec<u64>,
     /// Bus ids.
     pub bus_id: Vec<u64>,
+    /// Bus names ("" where none).
+    pub bus_name: Vec<String>,
     /// Bus nominal voltage, kV.
     pub bus_base_kv: Vec<f64>,
     /// Declared bus type (MATPOWER code: 1 PQ, 2 PV, 3 REF, 4 isolated).
@@ -169,6 +174,11 @@ impl Layout {
             unit_technology: Vec::new(),
             unit_bus: Vec::new(),
             bus_id: net.buses.iter().map(|b| b.id).collect(),
+            bus_name: net
+                .buses
+                .iter()
+                .map(|b| b.name.clone().unwrap_or_default())
+                .collect(),
             bus_base_kv: net.buses.iter().map(|b| b.base_kv).collect(),
             bus_type: net.buses.iter().map(|b| b.kind.code()).collect(),
             branch_in_service: net.branches.iter().map(|b| b.in_service as u8).collect(),
@@ -411,7 +421,10 @@ pub fn run_scenario(
     let bus_kv: Vec<f64> = net.buses.iter().map(|b| b.base_kv).collect();
     let mut s_calc = vec![Complex64::new(0.0, 0.0); nb];
     let sqrt3 = 3f64.sqrt();
-    let (vmin, vmax) = sc.v_limits;
+    let limits: Vec<(f64, f64)> = match &sc.bus_v_limits {
+        Some(l) => l.clone(),
+        None => vec![sc.v_limits; nb],
+    };
 
     for t in 0..sc.n_steps {
         // 1. Loads and profile-driven elements.
@@ -640,7 +653,7 @@ pub fn run_scenario(
                 if math.bus_type[i] != BusType::Isolated {
                     k.min_vm_pu = k.min_vm_pu.min(vm);
                     k.max_vm_pu = k.max_vm_pu.max(vm);
-                    if vm < vmin || vm > vmax {
+                    if vm < limits[i].0 || vm > limits[i].1 {
                         any_v_bad = true;
                         k.bus_hours_voltage_violation += dt_h;
                     }

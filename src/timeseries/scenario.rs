@@ -145,6 +145,10 @@ pub struct KpiSpec {
     /// Reference efficiencies for primary energy savings.
     #[serde(default)]
     pub pes_reference: Option<PesReference>,
+    /// Use each bus's own VMIN/VMAX from the network file instead of the band
+    /// (e.g. ±7 % on the 10 kV buses of a Chinese network, GB/T 12325).
+    #[serde(default)]
+    pub use_bus_limits: bool,
 }
 
 /// A whole scenario file (after a variant has been applied).
@@ -526,8 +530,8 @@ fn build(
                 .collect()
         }
     };
-    let bus_of = |id: u64, what: &str, problems: &mut Vec<String>| -> usize {
-        match net.bus_index(id) {
+    let bus_of = |id: &crate::network::BusRef, what: &str, problems: &mut Vec<String>| -> usize {
+        match net.find_bus(id) {
             Some(b) => b,
             None => {
                 problems.push(format!("{what}: bus {id} is not in network '{}'", net.name));
@@ -560,7 +564,7 @@ fn build(
     let mut unit_fuel_factor = Vec::new();
     for s in &f.pv {
         check_name(&s.name, &mut problems);
-        let bus = bus_of(s.bus, &format!("pv '{}'", s.name), &mut problems);
+        let bus = bus_of(&s.bus, &format!("pv '{}'", s.name), &mut problems);
         pos(s.kwp, format!("pv '{}': kwp", s.name), &mut problems);
         frac(
             s.performance_ratio,
@@ -594,7 +598,7 @@ fn build(
     }
     for s in &f.wind {
         check_name(&s.name, &mut problems);
-        let bus = bus_of(s.bus, &format!("wind '{}'", s.name), &mut problems);
+        let bus = bus_of(&s.bus, &format!("wind '{}'", s.name), &mut problems);
         pos(
             s.rated_mw,
             format!("wind '{}': rated_mw", s.name),
@@ -623,7 +627,7 @@ fn build(
     for s in &f.chp {
         check_name(&s.name, &mut problems);
         let w = format!("chp '{}'", s.name);
-        let bus = bus_of(s.bus, &w, &mut problems);
+        let bus = bus_of(&s.bus, &w, &mut problems);
         pos(s.rated_el_mw, format!("{w}: rated_el_mw"), &mut problems);
         let (eta_el, eta_th) = super::der::chp_eta(s);
         frac(eta_el, format!("{w}: eta_el"), &mut problems);
@@ -691,7 +695,7 @@ fn build(
     for s in &f.storage {
         check_name(&s.name, &mut problems);
         let w = format!("storage '{}'", s.name);
-        let bus = bus_of(s.bus, &w, &mut problems);
+        let bus = bus_of(&s.bus, &w, &mut problems);
         pos(s.capacity_mwh, format!("{w}: capacity_mwh"), &mut problems);
         pos(s.power_mw, format!("{w}: power_mw"), &mut problems);
         frac(
@@ -727,7 +731,7 @@ fn build(
     for s in &f.load {
         check_name(&s.name, &mut problems);
         let w = format!("load '{}'", s.name);
-        let bus = bus_of(s.bus, &w, &mut problems);
+        let bus = bus_of(&s.bus, &w, &mut problems);
         if !(s.annual_mwh >= 0.0) {
             problems.push(format!("{w}: annual_mwh must not be negative"));
         }
@@ -771,7 +775,7 @@ fn build(
                 if tap_min > tap_max {
                     problems.push(format!("{w} (oltc): tap_min > tap_max"));
                 }
-                let b = bus_of(*bus, &format!("{w} (oltc)"), &mut problems);
+                let b = bus_of(bus, &format!("{w} (oltc)"), &mut problems);
                 let ratio0 = idx
                     .first()
                     .map(|&k| net.branches[k].tap_ratio)
@@ -822,6 +826,10 @@ fn build(
         None => None,
     };
     let kpi = f.kpi.clone();
+    let bus_v_limits = kpi
+        .as_ref()
+        .filter(|k| k.use_bus_limits)
+        .map(|_| net.buses.iter().map(|b| (b.vmin_pu, b.vmax_pu)).collect());
     let v_limits = kpi
         .as_ref()
         .map_or((0.95, 1.05), |k| (k.vmin_pu, k.vmax_pu));
@@ -862,6 +870,7 @@ fn build(
             grid_profile,
         },
         v_limits,
+        bus_v_limits,
         pes: kpi.and_then(|k| k.pes_reference).unwrap_or_default(),
     })
 }

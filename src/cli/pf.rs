@@ -74,18 +74,41 @@ pub fn to_table(net: &Network, res: &PowerFlowResult) -> String {
     let _ = writeln!(o, "  load        {load_p:12.4} MW  {load_q:12.4} Mvar");
     let _ = writeln!(o, "  generation  {gen_p:12.4} MW  {gen_q:12.4} Mvar");
     let _ = writeln!(o, "  losses      {:12.4} MW", res.total_loss_mw);
-    let _ = writeln!(o, "  min |V|     {vmin:12.6} p.u. at bus {vmin_bus}");
-    let _ = writeln!(o, "  max |V|     {vmax:12.6} p.u. at bus {vmax_bus}");
+    let label = |id: u64| match net.bus_index(id).and_then(|i| net.buses[i].name.clone()) {
+        Some(n) => format!("{id} ({n})"),
+        None => id.to_string(),
+    };
     let _ = writeln!(
         o,
-        "\nBuses\n  {:>8} {:>10} {:>12}",
-        "bus", "vm_pu", "va_degree"
+        "  min |V|     {vmin:12.6} p.u. at bus {}",
+        label(vmin_bus)
+    );
+    let _ = writeln!(
+        o,
+        "  max |V|     {vmax:12.6} p.u. at bus {}",
+        label(vmax_bus)
+    );
+    let named = net.buses.iter().any(|b| b.name.is_some());
+    let _ = writeln!(
+        o,
+        "\nBuses\n  {:>8} {:<24} {:>10} {:>12}",
+        "bus",
+        if named { "name" } else { "" },
+        "vm_pu",
+        "va_degree"
     );
     for i in 0..res.bus.id.len() {
+        let name: String = net.buses[i]
+            .name
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(24)
+            .collect();
         let _ = writeln!(
             o,
-            "  {:>8} {:>10.6} {:>12.6}",
-            res.bus.id[i], res.bus.vm_pu[i], res.bus.va_degree[i]
+            "  {:>8} {:<24} {:>10.6} {:>12.6}",
+            res.bus.id[i], name, res.bus.vm_pu[i], res.bus.va_degree[i]
         );
     }
     let _ = writeln!(

@@ -5,7 +5,21 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Network, element table and profiles (shipped in networks/).
 fn grid(code: &str) -> PathBuf {
+    let dir = match code {
+        "1-MV-rural--0-sw" => "simbench-mv-rural",
+        "1-MV-urban--0-sw" => "simbench-mv-urban",
+        "1-LV-rural1--0-sw" => "simbench-lv-rural1",
+        other => panic!("no shipped grid {other}"),
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("networks")
+        .join(dir)
+}
+
+/// The pandapower reference results (tests/data/simbench/<code>/).
+fn reference(code: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/simbench")
         .join(code)
@@ -109,8 +123,8 @@ fn check_grid(code: &str) {
     assert_eq!(vm.shape(), &[1344, ids.len()]);
     assert!(converged.iter().all(|&c| c == 1));
 
-    let (hdr, rows) = read_ref(&grid(code).join("reference.csv.gz"));
-    let (hdr_va, rows_va) = read_ref(&grid(code).join("reference_va.csv.gz"));
+    let (hdr, rows) = read_ref(&reference(code).join("reference.csv.gz"));
+    let (hdr_va, rows_va) = read_ref(&reference(code).join("reference_va.csv.gz"));
     assert_eq!(rows.len(), 1344);
     let col_of = |name: &str| ids.iter().position(|&i| format!("vm_{i}") == name);
     let (mut dvm, mut dva, mut dp, mut dq, mut dl): (f64, f64, f64, f64, f64) =

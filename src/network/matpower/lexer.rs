@@ -248,7 +248,7 @@ pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
                         return Err(Error::parse(
                             path,
                             line,
-                            format!("unexpected character '{c}'"),
+                            format!("unexpected character {c:?}"),
                         ))
                     }
                 }

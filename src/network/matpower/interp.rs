@@ -364,11 +364,17 @@ impl Interp {
             Tok::Sym("[") => self.multi_assign(line),
             Tok::Ident(name) => {
                 self.next();
-                let mut field = None;
-                if self.is_sym(".") {
+                // Field path: mpc.bus, or nested like mpc.softlims.VMAX.hl_mod.
+                let mut field: Option<String> = None;
+                while self.is_sym(".") {
                     self.next();
                     match self.next().tok {
-                        Tok::Ident(f) => field = Some(f),
+                        Tok::Ident(f) => {
+                            field = Some(match field {
+                                Some(p) => format!("{p}.{f}"),
+                                None => f,
+                            })
+                        }
                         t => {
                             return self.err(
                                 line,
@@ -417,11 +423,8 @@ impl Interp {
                     );
                 }
                 self.next();
+                let is_data_literal = matches!(self.peek().tok, Tok::Sym("[") | Tok::Sym("{"));
                 let v = self.expr(false)?;
-                let is_data_literal = matches!(
-                    self.toks[start + if field.is_some() { 4 } else { 2 }].tok,
-                    Tok::Sym("[") | Tok::Sym("{")
-                );
                 self.store(&name, field.as_deref(), v, line);
                 if !is_data_literal {
                     let text = self.statement_text(start);
@@ -733,6 +736,27 @@ impl Interp {
 
     fn power(&mut self, ws_sep: bool) -> Result<Value> {
         let mut base = self.primary(ws_sep)?;
+        // Postfix transpose: [1 2 3]' is a column.
+        while self.is_sym("'") {
+            self.next();
+            base = match base {
+                Value::Mat(m) => {
+                    let mut t = Matrix {
+                        rows: m.cols,
+                        cols: m.rows,
+                        data: vec![0.0; m.data.len()],
+                        row_lines: vec![m.row_lines.first().copied().unwrap_or(0); m.cols],
+                    };
+                    for r in 0..m.rows {
+                        for c in 0..m.cols {
+                            t.data[c * m.rows + r] = m.get(r, c);
+                        }
+                    }
+                    Value::Mat(t)
+                }
+                other => other,
+            };
+        }
         loop {
             let t = self.peek().clone();
             let op = match t.tok {
@@ -782,19 +806,27 @@ impl Interp {
     fn ident_expr(&mut self, name: String, line: usize, _ws_sep: bool) -> Result<Value> {
         // Struct field access: mpc.bus, mpc.bus(1, BASE_KV)
         if self.is_sym(".") && !self.peek().space_before {
-            self.next();
-            let field = match self.next().tok {
-                Tok::Ident(f) => f,
-                t => {
-                    return self.err(
-                        line,
-                        format!(
-                            "expected a field name after '{name}.', found {}",
-                            describe(&t)
-                        ),
-                    )
+            let mut field = String::new();
+            while self.is_sym(".") && !self.peek().space_before {
+                self.next();
+                match self.next().tok {
+                    Tok::Ident(f) => {
+                        if !field.is_empty() {
+                            field.push('.');
+                        }
+                        field.push_str(&f);
+                    }
+                    t => {
+                        return self.err(
+                            line,
+                            format!(
+                                "expected a field name after '{name}.', found {}",
+                                describe(&t)
+                            ),
+                        )
+                    }
                 }
-            };
+            }
             let full = format!("{name}.{field}");
             let v = match self.ws.fields.get(&field) {
                 Some((v, _)) => v.clone(),
@@ -1135,6 +1167,26 @@ mod tests {
         assert_eq!(
             m.data,
             vec![1.0, 7.0, 8.0, 0.0, 9.0, 4.0, 5.0, 6.0, 0.0, 9.0]
+        );
+    }
+
+    #[test]
+    fn transpose_of_matrices() {
+        let w = ws("x = [1 2 3]';\ny = x(3, 1);\nmpc.c = {'a'; 'b'}';");
+        assert_eq!(w.vars["y"].0, Value::Num(3.0));
+        match &w.vars["x"].0 {
+            Value::Mat(m) => assert_eq!((m.rows, m.cols), (3, 1)),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn nested_struct_fields_are_accepted() {
+        let w = ws("mpc.softlims.VMAX.hl_mod = 'remove';\nmpc.softlims.VMAX.idx = [1; 2];\nx = mpc.softlims.VMAX.idx(2);");
+        assert_eq!(w.vars["x"].0, Value::Num(2.0));
+        assert_eq!(
+            w.fields["softlims.VMAX.hl_mod"].0,
+            Value::Str("remove".into())
         );
     }
 

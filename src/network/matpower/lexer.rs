@@ -186,11 +186,13 @@ pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
                         Some(Tok::Ident(_) | Tok::Num(_) | Tok::Sym(")" | "]" | "}"))
                     );
                 if transpose {
-                    return Err(Error::parse(
-                        path,
+                    out.push(Token {
+                        tok: Tok::Sym("'"),
                         line,
-                        "the transpose operator (') is not supported in case files",
-                    ));
+                        space_before: false,
+                    });
+                    i += 1;
+                    continue;
                 }
                 let quote = c;
                 let start_line = line;
@@ -319,10 +321,10 @@ mod tests {
     }
 
     #[test]
-    fn transpose_is_rejected() {
-        let e = tokenize(Path::new("t.m"), "x = y';").unwrap_err();
-        assert!(e.to_string().contains("t.m:1"), "{e}");
-        assert!(e.to_string().contains("transpose"), "{e}");
+    fn transpose_is_a_postfix_token_and_strings_still_work() {
+        let t = toks("x = y'; z = 'a';");
+        assert!(t.contains(&Tok::Sym("'")));
+        assert!(t.contains(&Tok::Str("a".into())));
     }
 
     #[test]

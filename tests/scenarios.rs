@@ -585,3 +585,56 @@ fn native_network_scenario_with_bus_ids_and_bus_limits() {
     assert_eq!(hours(&b), 24.0, "the busbar violates 1.05 p.u. all day");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Steps that do not converge are recorded (flag, NaN values, mismatch),
+/// counted, and the run goes on with the next step.
+#[test]
+fn non_converged_steps_are_recorded_and_the_run_continues() {
+    let dir = tmpdir("nonconv");
+    let sc = write_two_bus_study(&dir, 8);
+    // A load factor of 50 (30 MW over 0.05 p.u.) has no power-flow solution.
+    let prof = std::fs::read_to_string(dir.join("profiles.csv")).unwrap();
+    let mut lines: Vec<String> = prof.lines().map(String::from).collect();
+    for k in [3usize, 6] {
+        lines[k + 1] = lines[k + 1].replace(",1.0,1.0", ",1.0,50.0");
+    }
+    std::fs::write(dir.join("profiles.csv"), lines.join("\n") + "\n").unwrap();
+    let out = dir.join("r.h5");
+    let o = gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("2 not converged") && err.contains("warning: 2 step(s) did not converge"),
+        "{err}"
+    );
+    let f = hdf5::File::open(&out).unwrap();
+    let conv: Vec<u8> = f
+        .dataset("scenarios/base/grid/converged")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert_eq!(conv, vec![1, 1, 1, 0, 1, 1, 0, 1]);
+    let vm = f
+        .dataset("scenarios/base/bus/vm_pu")
+        .unwrap()
+        .read_2d::<f64>()
+        .unwrap();
+    assert!(vm[[3, 1]].is_nan() && vm[[4, 1]].is_finite() && vm[[7, 1]].is_finite());
+    let mm: Vec<f64> = f
+        .dataset("scenarios/base/grid/max_mismatch_pu")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert!(mm[3] > 1e-8 || mm[3].is_nan());
+    let c = compare::read(&out, None).unwrap();
+    let get = |k: &str| c.values[0][c.kpis.iter().position(|x| x == k).unwrap()];
+    assert_eq!(get("steps"), 6.0);
+    assert_eq!(get("steps_not_converged"), 2.0);
+    std::fs::remove_dir_all(&dir).ok();
+}

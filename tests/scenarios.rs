@@ -541,6 +541,13 @@ fn native_network_scenario_with_bus_ids_and_bus_limits() {
         .position(|b| b.name.as_deref() == Some("C3"))
         .unwrap();
     assert!(pv.units.iter().any(|u| u.bus == bus_c3));
+    // The network file's PV plant is driven by the weather like scenario units,
+    // and its classed loads follow their shapes (shape_network_loads = true).
+    let base = &scs[0];
+    assert!(base.units.iter().any(|u| u.name == "PV village C3"));
+    assert!(base.network.generators.iter().all(|g| g.der.is_none()));
+    assert_eq!(base.network.loads.len(), 0);
+    assert!(base.synthetic_loads.len() >= 27);
     let limits = pv.bus_v_limits.as_ref().unwrap();
     let ss10 = pv
         .network

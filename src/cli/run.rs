@@ -157,6 +157,7 @@ pub fn run_scenarios(
             "run",
             &[
                 ("tap_changes", s.tap_changes as f64),
+                ("control_not_settled", s.control_not_settled as f64),
                 ("newton_iterations", s.iterations as f64),
                 ("step_seconds", sc.step_s as f64),
                 ("vmin_limit_pu", sc.v_limits.0),
@@ -182,6 +183,13 @@ pub fn run_scenarios(
         args.threads,
         if args.threads == 1 { "" } else { "s" }
     );
+    let unsettled: u64 = summaries.iter().map(|s| s.control_not_settled).sum();
+    if unsettled > 0 {
+        let _ = writeln!(
+            o,
+            "warning: in {unsettled} step(s) the Q(U)/P(U) controllers had not settled (see run/control_not_settled)"
+        );
+    }
     let bad: usize = summaries.iter().map(|s| s.not_converged).sum();
     if bad > 0 {
         let _ = writeln!(

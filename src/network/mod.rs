@@ -63,6 +63,20 @@ pub struct Bus {
     pub zone: f64,
 }
 
+/// Customer class of a load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerClass {
+    /// Households: morning and evening peaks, winter-heavy.
+    Residential,
+    /// Shops and offices: weekday daytime.
+    Commercial,
+    /// Two-shift industry: weekday 6–22 h.
+    Industrial,
+    /// Farms: daytime, summer-heavy (irrigation, cooling).
+    Agricultural,
+}
+
 /// A load at a bus: constant power by default, or a ZIP mix.
 ///
 /// `p_mw`/`q_mvar` are drawn at 1 p.u. voltage; the shares `z_share` and
@@ -79,6 +93,8 @@ pub struct Load {
     pub z_share: f64,
     /// Constant-current share.
     pub i_share: f64,
+    /// Customer class, where known (shapes its demand in time series).
+    pub class: Option<CustomerClass>,
 }
 
 impl Load {
@@ -90,6 +106,7 @@ impl Load {
             q_mvar,
             z_share: 0.0,
             i_share: 0.0,
+            class: None,
         }
     }
 }
@@ -138,6 +155,36 @@ pub struct Branch {
     pub is_transformer: bool,
 }
 
+/// IEC wind turbine class (sets the rated wind speed of the power curve).
+#[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+pub enum TurbineClass {
+    /// High-wind sites: rated at 13 m/s.
+    I,
+    /// Medium-wind sites: rated at 12 m/s.
+    II,
+    /// Low-wind sites: rated at 11 m/s.
+    III,
+}
+
+/// What a renewable generator is, so that time series can drive it by weather.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DerSource {
+    /// Photovoltaics.
+    Pv {
+        /// Peak power, kWp.
+        kwp: f64,
+        /// Inverter rating, MVA.
+        inverter_mva: f64,
+    },
+    /// Wind turbine.
+    Wind {
+        /// Rated power, MW.
+        rated_mw: f64,
+        /// IEC class.
+        turbine_class: TurbineClass,
+    },
+}
+
 /// A generating unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generator {
@@ -163,6 +210,10 @@ pub struct Generator {
     pub pmin_mw: f64,
     /// MATPOWER gen columns 11–21 (capability curve, ramp rates, APF), kept for export.
     pub extra: Vec<f64>,
+    /// Name (native id), where known.
+    pub name: Option<String>,
+    /// Renewable source data (native PV and wind units).
+    pub der: Option<DerSource>,
 }
 
 /// A whole network.

@@ -84,16 +84,7 @@ pub struct PvSpec {
     pub performance_ratio: f64,
 }
 
-/// IEC wind turbine class (sets the rated wind speed of the power curve).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-pub enum TurbineClass {
-    /// High-wind sites: rated at 13 m/s.
-    I,
-    /// Medium-wind sites: rated at 12 m/s.
-    II,
-    /// Low-wind sites: rated at 11 m/s.
-    III,
-}
+pub use crate::network::TurbineClass;
 
 /// A wind turbine or park.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

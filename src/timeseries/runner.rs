@@ -307,6 +307,8 @@ pub struct RunSummary {
     pub iterations: u64,
     /// Tap moves of all tap changers.
     pub tap_changes: u64,
+    /// Steps where Q(U)/P(U) had not settled after the loop limit.
+    pub control_not_settled: u64,
     /// KPIs.
     pub kpis: Kpis,
 }
@@ -315,7 +317,11 @@ pub struct RunSummary {
 pub const BLOCK_STEPS: usize = 672;
 
 /// Maximum power flows per step while controllers settle.
-const MAX_CONTROL_LOOPS: usize = 20;
+const MAX_CONTROL_LOOPS: usize = 50;
+
+/// Q(U)/P(U) have settled when every set-point is within this fraction of
+/// the unit's rating of its target.
+const CONTROL_TOL: f64 = 1e-4;
 
 /// Runs `sc`, handing each full block of results to `emit` in step order.
 pub fn run_scenario(
@@ -509,7 +515,11 @@ pub fn run_scenario(
                 Err(e) => return Err(e),
             };
             summary.iterations += report.iterations as u64;
-            if !report.converged || controllers.is_empty() || loops >= MAX_CONTROL_LOOPS {
+            if !report.converged || controllers.is_empty() {
+                break;
+            }
+            if loops >= MAX_CONTROL_LOOPS {
+                summary.control_not_settled += 1;
                 break;
             }
             let mut changed = false;
@@ -530,10 +540,10 @@ pub fn run_scenario(
                             let target =
                                 qu_fraction(v[units[k].bus].norm(), *v1_pu, *v2_pu, *v3_pu, *v4_pu)
                                     * q_lim;
-                            let q_new = outputs[k].q_mvar + 0.7 * (target - outputs[k].q_mvar);
-                            if (q_new - outputs[k].q_mvar).abs() > 1e-6 {
+                            if (target - outputs[k].q_mvar).abs() > CONTROL_TOL * s.max(1e-9) {
                                 changed = true;
                             }
+                            let q_new = outputs[k].q_mvar + 0.7 * (target - outputs[k].q_mvar);
                             outputs[k].q_mvar = q_new;
                             gens[unit_gen_start + k].2 = q_new;
                         }
@@ -546,10 +556,11 @@ pub fn run_scenario(
                         for &k in &c.units {
                             let target = avail[k]
                                 * pu_fraction(v[units[k].bus].norm(), *v_start_pu, *v_end_pu);
-                            let p_new = outputs[k].p_mw + 0.7 * (target - outputs[k].p_mw);
-                            if (p_new - outputs[k].p_mw).abs() > 1e-6 {
+                            let rating = units[k].inverter_mva().unwrap_or(avail[k]).max(1e-9);
+                            if (target - outputs[k].p_mw).abs() > CONTROL_TOL * rating {
                                 changed = true;
                             }
+                            let p_new = outputs[k].p_mw + 0.7 * (target - outputs[k].p_mw);
                             outputs[k].p_mw = p_new;
                             outputs[k].curtailed_mw = avail[k] - p_new;
                             gens[unit_gen_start + k].1 = p_new;

@@ -60,6 +60,9 @@ fn d_vmin() -> f64 {
 fn d_vmax() -> f64 {
     1.05
 }
+fn d_network_der() -> String {
+    "weather".into()
+}
 
 /// `[period]`: the time axis.
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +181,16 @@ pub struct ScenarioFile {
     /// Seed of all synthetic processes.
     #[serde(default = "d_seed")]
     pub seed: u64,
+    /// Give the network file's loads that have a customer class the
+    /// synthetic shape of their class, with the file's value as the peak
+    /// (without it, network loads are constant).
+    #[serde(default)]
+    pub shape_network_loads: bool,
+    /// How PV and wind units of a native network file behave over time:
+    /// "weather" (default: driven by the site's synthetic weather like
+    /// scenario units) or "fixed" (their base-case output at every step).
+    #[serde(default = "d_network_der")]
+    pub network_der: String,
     /// Synthetic loads.
     #[serde(default)]
     pub load: Vec<LoadSpec>,
@@ -506,6 +519,44 @@ fn build(
             problems,
         });
     }
+    let mut synthetic_loads: Vec<SyntheticLoad> = Vec::new();
+    let mut net = net;
+    if f.shape_network_loads {
+        if !elements.is_empty() {
+            problems.push("shape_network_loads: the network's loads are replaced by the element table; drop one of them".into());
+        }
+        let mut shaped = (*net).clone();
+        let mut kept = Vec::new();
+        for (k, l) in net.loads.iter().enumerate() {
+            match l.class {
+                Some(class) => {
+                    let shape = super::synthetic::load_shape(
+                        class,
+                        start,
+                        step_s,
+                        n_steps,
+                        name_seed(f.seed, &format!("network-load-{k}")),
+                        0.05,
+                    );
+                    let peak = shape.iter().copied().fold(0.0, f64::max);
+                    let scale = if peak > 0.0 { l.p_mw / peak } else { 0.0 };
+                    synthetic_loads.push(SyntheticLoad {
+                        name: format!("network load {} ({class:?})", k + 1),
+                        bus: l.bus,
+                        p_mw: shape.into_iter().map(|x| x * scale).collect(),
+                        tan_phi: if l.p_mw != 0.0 {
+                            l.q_mvar / l.p_mw
+                        } else {
+                            0.0
+                        },
+                    });
+                }
+                None => kept.push(l.clone()),
+            }
+        }
+        shaped.loads = kept;
+        net = Arc::new(shaped);
+    }
     let site = f.site.clone().unwrap_or_default();
     // Outdoor temperature.
     let temperature: Vec<f64> = match &site.temperature_column {
@@ -562,6 +613,86 @@ fn build(
     };
     let mut units: Vec<Unit> = Vec::new();
     let mut unit_fuel_factor = Vec::new();
+    // Renewable units of the network file become weather-driven units.
+    let mut network_der_gens: Vec<usize> = Vec::new();
+    match f.network_der.as_str() {
+        "fixed" => {}
+        "weather" => {
+            for (k, g) in net.generators.iter().enumerate() {
+                let (Some(der), true) = (g.der, g.in_service) else {
+                    continue;
+                };
+                let name = g
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("network gen {}", k + 1));
+                check_name(&name, &mut problems);
+                let state = match der {
+                    crate::network::DerSource::Pv { kwp, inverter_mva } => {
+                        let spec = PvSpec {
+                            name: name.clone(),
+                            bus: crate::network::BusRef::Number(net.buses[g.bus].id),
+                            kwp,
+                            inverter_mva: Some(inverter_mva),
+                            tilt_degree: 30.0,
+                            azimuth_degree: 180.0,
+                            performance_ratio: 0.86,
+                        };
+                        UnitState::Pv {
+                            avail: pv_availability(
+                                &spec,
+                                site.latitude,
+                                site.longitude,
+                                site.utc_offset_h,
+                                &temperature,
+                                start,
+                                step_s,
+                                name_seed(f.seed, "clouds"),
+                            ),
+                            s_mva: inverter_mva,
+                        }
+                    }
+                    crate::network::DerSource::Wind {
+                        rated_mw,
+                        turbine_class,
+                    } => {
+                        let spec = WindSpec {
+                            name: name.clone(),
+                            bus: crate::network::BusRef::Number(net.buses[g.bus].id),
+                            rated_mw,
+                            turbine_class,
+                            hub_height_m: 100.0,
+                            mean_wind_ms: 6.5,
+                        };
+                        UnitState::Wind {
+                            avail: wind_availability(
+                                &spec,
+                                n_steps,
+                                step_s,
+                                name_seed(f.seed, "wind"),
+                            ),
+                        }
+                    }
+                };
+                units.push(Unit {
+                    name,
+                    technology: if matches!(der, crate::network::DerSource::Pv { .. }) {
+                        Technology::Pv
+                    } else {
+                        Technology::Wind
+                    },
+                    bus: g.bus,
+                    fuel: None,
+                    state,
+                });
+                unit_fuel_factor.push(0.0);
+                network_der_gens.push(k);
+            }
+        }
+        other => problems.push(format!(
+            "network_der: '{other}' is neither \"weather\" nor \"fixed\""
+        )),
+    }
     for s in &f.pv {
         check_name(&s.name, &mut problems);
         let bus = bus_of(&s.bus, &format!("pv '{}'", s.name), &mut problems);
@@ -727,7 +858,6 @@ fn build(
         });
         unit_fuel_factor.push(0.0);
     }
-    let mut synthetic_loads = Vec::new();
     for s in &f.load {
         check_name(&s.name, &mut problems);
         let w = format!("load '{}'", s.name);
@@ -849,6 +979,19 @@ fn build(
             problems,
         });
     }
+    let net = if network_der_gens.is_empty() {
+        net
+    } else {
+        let mut n = (*net).clone();
+        n.generators = n
+            .generators
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !network_der_gens.contains(k))
+            .map(|(_, g)| g.clone())
+            .collect();
+        Arc::new(n)
+    };
     Ok(Scenario {
         name: vname.to_string(),
         network: net,

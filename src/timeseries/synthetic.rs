@@ -5,19 +5,7 @@ use super::time::Timestamp;
 use super::weather::Rng;
 use std::f64::consts::PI;
 
-/// Customer class of a load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CustomerClass {
-    /// Households: morning and evening peaks, winter-heavy.
-    Residential,
-    /// Shops and offices: weekday daytime.
-    Commercial,
-    /// Two-shift industry: weekday 6–22 h.
-    Industrial,
-    /// Farms: daytime, summer-heavy (irrigation, cooling).
-    Agricultural,
-}
+pub use crate::network::CustomerClass;
 
 /// Hourly shapes: weekday, Saturday, Sunday (relative values).
 fn hourly(class: CustomerClass) -> [[f64; 24]; 3] {

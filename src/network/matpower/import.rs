@@ -306,6 +306,8 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             pmax_mw: g(8),
             pmin_mw: g(9),
             extra,
+            name: None,
+            der: None,
         });
     }
 

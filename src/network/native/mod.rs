@@ -21,9 +21,10 @@ pub mod info;
 pub mod line_types;
 
 use crate::error::{Error, Result};
+use crate::network::CustomerClass;
+use crate::network::TurbineClass;
 use crate::network::{Branch, Bus, BusKind, Generator, Load, Network, Shunt};
-use crate::timeseries::der::{ChpTechnology, TurbineClass};
-use crate::timeseries::synthetic::CustomerClass;
+use crate::timeseries::der::ChpTechnology;
 use line_types::{LineType, LineTypeLibrary};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -748,6 +749,8 @@ pub fn to_network(
         pmax_mw: p.max(0.0),
         pmin_mw: 0.0,
         extra: vec![0.0; 11],
+        name: None,
+        der: None,
     };
 
     // --- lines
@@ -1153,6 +1156,7 @@ pub fn to_network(
                 q_mvar: q,
                 z_share: z.z,
                 i_share: z.i,
+                class: l.class,
             });
         }
     }
@@ -1224,9 +1228,13 @@ pub fn to_network(
                     bus: &str,
                     p: f64,
                     q: f64,
+                    der: Option<crate::network::DerSource>,
                     pr: &mut Vec<String>| {
         if let Some(b) = bus_ref(id, kind, "bus", bus, pr) {
-            gens.push(zero_gen(nbus(bus).unwrap_or(b), p, q, true));
+            let mut g = zero_gen(nbus(bus).unwrap_or(b), p, q, true);
+            g.name = Some(id.get_ref().clone());
+            g.der = der;
+            gens.push(g);
         }
     };
     for c in &f.chp {
@@ -1256,6 +1264,7 @@ pub fn to_network(
             &c.bus,
             c.p_mw.unwrap_or(c.rated_mw),
             c.q_mvar,
+            None,
             &mut pr,
         );
     }
@@ -1275,6 +1284,10 @@ pub fn to_network(
             &p.bus,
             p.p_mw.unwrap_or(p.kwp / 1000.0),
             p.q_mvar,
+            Some(crate::network::DerSource::Pv {
+                kwp: p.kwp,
+                inverter_mva: p.inverter_mva.unwrap_or(p.kwp / 1000.0),
+            }),
             &mut pr,
         );
     }
@@ -1294,6 +1307,10 @@ pub fn to_network(
             &w_.bus,
             w_.p_mw.unwrap_or(w_.rated_mw),
             w_.q_mvar,
+            Some(crate::network::DerSource::Wind {
+                rated_mw: w_.rated_mw,
+                turbine_class: w_.turbine_class,
+            }),
             &mut pr,
         );
     }

@@ -160,8 +160,23 @@ pub fn run_scenarios(
                 ("control_not_settled", s.control_not_settled as f64),
                 ("newton_iterations", s.iterations as f64),
                 ("step_seconds", sc.step_s as f64),
-                ("vmin_limit_pu", sc.v_limits.0),
-                ("vmax_limit_pu", sc.v_limits.1),
+                // NaN when each bus has its own band (use_bus_limits).
+                (
+                    "vmin_limit_pu",
+                    if sc.bus_v_limits.is_some() {
+                        f64::NAN
+                    } else {
+                        sc.v_limits.0
+                    },
+                ),
+                (
+                    "vmax_limit_pu",
+                    if sc.bus_v_limits.is_some() {
+                        f64::NAN
+                    } else {
+                        sc.v_limits.1
+                    },
+                ),
             ],
         )?;
         let _ = writeln!(

@@ -242,7 +242,8 @@ fn line_chart(
 ) -> Result<String> {
     let (x0, x1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (mut y0, mut y1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
-    for &h in hlines {
+    let hlines: Vec<f64> = hlines.iter().copied().filter(|h| h.is_finite()).collect();
+    for &h in &hlines {
         y0 = y0.min(h - 0.002);
         y1 = y1.max(h + 0.002);
     }
@@ -262,7 +263,7 @@ fn line_chart(
                 .label_style(("sans-serif", 12))
                 .draw()
                 .map_err(plot_err)?;
-            for &h in hlines {
+            for &h in &hlines {
                 chart
                     .draw_series(LineSeries::new(
                         vec![(x0, h), (x1, h)],

@@ -22,6 +22,20 @@ fn gridsim(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `gridsim run SCENARIO --steps N --out OUT --quiet`, which must succeed.
+fn run_study(scenario: &Path, steps: usize, out: &Path) {
+    let o = gridsim(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--steps",
+        &steps.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 const TWO_BUS: &str = "function mpc = twobus
 mpc.version = '2';
 mpc.baseMVA = 1;
@@ -184,16 +198,7 @@ fn energy_balance_closes_in_every_step() {
     let dir = tmpdir("balance");
     let out = dir.join("r.h5");
     let sc = root().join("scenarios/rural_chp_renewables.toml");
-    let o = gridsim(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--steps",
-        "192",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_study(&sc, 192, &out);
     let f = hdf5::File::open(&out).unwrap();
     let names = compare::scenario_names(&f, &out).unwrap();
     assert_eq!(names.len(), 6);
@@ -389,16 +394,7 @@ fn controllers_act_in_the_shipped_urban_scenario() {
     let dir = tmpdir("urban");
     let out = dir.join("u.h5");
     let sc = root().join("scenarios/urban_chp_oltc.toml");
-    let o = gridsim(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--steps",
-        "672",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_study(&sc, 672, &out);
     let f = hdf5::File::open(&out).unwrap();
     let taps = f
         .group("scenarios/rooftop-pv-oltc/run")

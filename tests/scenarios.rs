@@ -304,68 +304,37 @@ fn scenario_errors_name_file_line_and_field() {
     let sc = write_two_bus_study(&dir, 4);
     let text = std::fs::read_to_string(&sc).unwrap();
     let bad = dir.join("bad.toml");
+    let out = dir.join("x.h5");
+    // Writes `content` as bad.toml, runs it, expects exit code 1; returns stderr.
+    let stderr_of = |content: String| -> String {
+        std::fs::write(&bad, content).unwrap();
+        let o = gridsim(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
     // Unknown field: file and line.
-    std::fs::write(
-        &bad,
-        text.replace("rated_el_mw = 0.1", "rated_el_mw = 0.1\nrated_mw = 3"),
-    )
-    .unwrap();
-    let o = gridsim(&[
-        "run",
-        bad.to_str().unwrap(),
-        "--out",
-        dir.join("x.h5").to_str().unwrap(),
-    ]);
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1));
+    let e = stderr_of(text.replace("rated_el_mw = 0.1", "rated_el_mw = 0.1\nrated_mw = 3"));
     assert!(e.contains("bad.toml:") && e.contains("rated_mw"), "{e}");
     // Several semantic problems at once.
-    std::fs::write(
-        &bad,
+    let e = stderr_of(
         text.replace("bus = 2\ntechnology", "bus = 99\ntechnology")
             .replace("eta_el = 0.4", "eta_el = 0.7"),
-    )
-    .unwrap();
-    let o = gridsim(&[
-        "run",
-        bad.to_str().unwrap(),
-        "--out",
-        dir.join("x.h5").to_str().unwrap(),
-    ]);
-    let e = String::from_utf8_lossy(&o.stderr);
+    );
     assert!(e.contains("chp 'chp': bus 99 is not in network"), "{e}");
     assert!(e.contains("eta_el + eta_th = 1.2 exceeds 1"), "{e}");
     // Variant errors name the variant.
-    std::fs::write(
-        &bad,
-        format!("{text}\n[[variant]]\nname = \"v1\"\nremove = [\"ghost\"]\n"),
-    )
-    .unwrap();
-    let o = gridsim(&[
-        "run",
-        bad.to_str().unwrap(),
-        "--out",
-        dir.join("x.h5").to_str().unwrap(),
-    ]);
-    let e = String::from_utf8_lossy(&o.stderr);
+    let e = stderr_of(format!(
+        "{text}\n[[variant]]\nname = \"v1\"\nremove = [\"ghost\"]\n"
+    ));
     assert!(
         e.contains("variant 'v1': remove: no unit named 'ghost'"),
         "{e}"
     );
-    std::fs::write(
-        &bad,
-        format!("{text}\n[[variant]]\nname = \"v1\"\nunits.chp = {{ mode = \"steam\" }}\n"),
-    )
-    .unwrap();
-    let o = gridsim(&[
-        "run",
-        bad.to_str().unwrap(),
-        "--out",
-        dir.join("x.h5").to_str().unwrap(),
-    ]);
-    let e = String::from_utf8_lossy(&o.stderr);
+    let e = stderr_of(format!(
+        "{text}\n[[variant]]\nname = \"v1\"\nunits.chp = {{ mode = \"steam\" }}\n"
+    ));
     assert!(e.contains("variant 'v1'") && e.contains("steam"), "{e}");
-    assert!(!dir.join("x.h5").exists());
+    assert!(!out.exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 

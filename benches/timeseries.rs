@@ -27,6 +27,7 @@ fn args(out: PathBuf) -> RunArgs {
             max_iter: 20,
         },
         command_line: "bench".into(),
+        storage: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use gridsim::cli;
 use gridsim::powerflow::PfOptions;
+use gridsim::results::hdf5::{Compression, Precision, StorageOptions};
 use gridsim::solver::NewtonOptions;
 use gridsim::Error;
 use std::path::PathBuf;
@@ -128,6 +129,12 @@ enum Command {
         /// Maximum Newton iterations per step.
         #[arg(long, default_value_t = 20)]
         max_iter: usize,
+        /// Float type of the per-bus/branch/unit series: f64 or f32.
+        #[arg(long, default_value = "f64")]
+        precision: Precision,
+        /// Chunk filter: none, lzf or gzip[=1..9] (with byte shuffle).
+        #[arg(long, default_value = "none")]
+        compression: Compression,
     },
 }
 
@@ -239,8 +246,24 @@ fn main() -> ExitCode {
             force,
             tol,
             max_iter,
+            precision,
+            compression,
         } => run_cmd(
-            scenario, network, elements, profiles, steps, out, threads, quiet, force, tol, max_iter,
+            scenario,
+            network,
+            elements,
+            profiles,
+            steps,
+            out,
+            threads,
+            quiet,
+            force,
+            tol,
+            max_iter,
+            StorageOptions {
+                precision,
+                compression,
+            },
         ),
     }
 }
@@ -258,6 +281,7 @@ fn run_cmd(
     force: bool,
     tol: f64,
     max_iter: usize,
+    storage: StorageOptions,
 ) -> ExitCode {
     if !(tol > 0.0 && tol.is_finite()) {
         eprintln!("error: --tol must be a positive number");
@@ -284,6 +308,7 @@ fn run_cmd(
         force,
         newton: NewtonOptions { tol, max_iter },
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        storage,
     };
     let result = cli::run::run(&args);
     match result {

@@ -1,6 +1,7 @@
 //! `gridsim run`: time-series scenarios into an HDF5 results file.
 
 use crate::error::{Error, Result};
+use crate::results::hdf5::StorageOptions;
 use crate::results::hdf5::{ResultsWriter, RunMeta};
 use crate::solver::NewtonOptions;
 use crate::timeseries::elements::read_elements;
@@ -38,6 +39,8 @@ pub struct RunArgs {
     pub newton: NewtonOptions,
     /// The command line, stored in the file.
     pub command_line: String,
+    /// Float type and filter of the stored time series.
+    pub storage: StorageOptions,
 }
 
 /// Runs what the arguments say: a scenario file or the quick path.
@@ -118,7 +121,7 @@ pub fn run_scenarios(
         command_line: args.command_line.clone(),
         scenario_file_sha256: scenario_sha256.to_string(),
     };
-    let mut writer = ResultsWriter::create(&args.out, args.force, &meta, &layout)?;
+    let mut writer = ResultsWriter::create(&args.out, args.force, &meta, &layout, args.storage)?;
     let mut ids = Vec::new();
     for sc in scenarios {
         ids.push(writer.add_scenario(
@@ -181,11 +184,12 @@ pub fn run_scenarios(
         )?;
         let _ = writeln!(
             o,
-            "scenario {:<26} {} steps, {} not converged, {:.2} Newton iterations/step",
+            "scenario {:<26} {} steps, {} not converged, {:.2} iterations/step, {} Newton fallbacks",
             sc.name,
             s.steps,
             s.not_converged,
-            s.iterations as f64 / s.steps.max(1) as f64
+            s.iterations as f64 / s.steps.max(1) as f64,
+            s.newton_fallbacks
         );
     }
     writer.finish()?;

@@ -36,13 +36,84 @@ fn vlu(s: &str) -> VarLenUnicode {
     s.replace('\0', " ").parse().unwrap_or_default()
 }
 
+/// Floating-point type of the per-element series (`bus/`, `branch/`, `unit/`).
+/// The per-step totals in `grid/` are always 64-bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// IEEE double (about 16 significant digits).
+    #[default]
+    F64,
+    /// IEEE single (about 7 significant digits: |V| to 6e-8 p.u.), half the size.
+    F32,
+}
+
+/// Filter applied to every time series chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Raw chunks: fastest to write and to read.
+    #[default]
+    None,
+    /// Byte shuffle + LZF (fast; readable by h5py, which ships the filter).
+    Lzf,
+    /// Byte shuffle + deflate (gzip) at the given level 1–9: smallest, slowest.
+    Gzip(u8),
+}
+
+/// How the time series are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StorageOptions {
+    /// Float type of the per-element series.
+    pub precision: Precision,
+    /// Chunk filter.
+    pub compression: Compression,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "f64" | "float64" | "double" => Ok(Precision::F64),
+            "f32" | "float32" | "single" => Ok(Precision::F32),
+            _ => Err(format!("unknown precision '{s}' (expected f64 or f32)")),
+        }
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "none" => Ok(Compression::None),
+            "lzf" => Ok(Compression::Lzf),
+            "gzip" => Ok(Compression::Gzip(1)),
+            _ => match s.strip_prefix("gzip=").map(str::parse::<u8>) {
+                Some(Ok(l)) if (1..=9).contains(&l) => Ok(Compression::Gzip(l)),
+                _ => Err(format!(
+                    "unknown compression '{s}' (expected none, lzf, gzip or gzip=1..9)"
+                )),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Compression::None => write!(f, "none"),
+            Compression::Lzf => write!(f, "shuffle+lzf"),
+            Compression::Gzip(l) => write!(f, "shuffle+gzip={l}"),
+        }
+    }
+}
+
 /// Picks one series out of a block.
 type Getter = fn(&Block) -> &[f64];
 
 /// One scenario's datasets.
 struct ScenarioSets {
     n_steps: usize,
-    f64_sets: Vec<(hdf5::Dataset, Getter)>,
+    /// Series, their getters, and whether they follow [`Precision`].
+    f64_sets: Vec<(hdf5::Dataset, Getter, bool)>,
     converged: hdf5::Dataset,
     iterations: hdf5::Dataset,
 }
@@ -55,6 +126,9 @@ pub struct ResultsWriter {
     scenarios: Vec<ScenarioSets>,
     names: Vec<String>,
     done: bool,
+    storage: StorageOptions,
+    /// Conversion buffer for single-precision series.
+    buf32: Vec<f32>,
 }
 
 fn put_attr(loc: &hdf5::Location, name: &str, value: &str, path: &Path) -> Result<()> {
@@ -72,6 +146,7 @@ impl ResultsWriter {
         force: bool,
         meta: &RunMeta,
         layout: &Layout,
+        storage: StorageOptions,
     ) -> Result<ResultsWriter> {
         if out.exists() && !force {
             return Err(Error::Usage(format!(
@@ -102,12 +177,25 @@ impl ResultsWriter {
             scenarios: Vec::new(),
             names: Vec::new(),
             done: false,
+            storage,
+            buf32: Vec::new(),
         };
         let f = w.file.as_ref().expect("open");
         put_attr(f, "gridsim_version", env!("CARGO_PKG_VERSION"), &tmp)?;
         put_attr(f, "created", &now_iso(), &tmp)?;
         put_attr(f, "command_line", &meta.command_line, &tmp)?;
         put_attr(f, "scenario_file_sha256", &meta.scenario_file_sha256, &tmp)?;
+        let prec = match storage.precision {
+            Precision::F64 => "float64",
+            Precision::F32 => "float32",
+        };
+        put_attr(f, "series_precision", prec, &tmp)?;
+        put_attr(
+            f,
+            "series_compression",
+            &storage.compression.to_string(),
+            &tmp,
+        )?;
         let bus = f.create_group("network/bus").map_err(|e| h5err(&tmp, e))?;
         write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
         write_1d(&bus, "base_kv", &layout.bus_base_kv, "kV", &tmp)?;
@@ -214,17 +302,23 @@ impl ResultsWriter {
             (&unit, "soc_percent", "%", nu, |b| &b.unit_soc_percent),
         ];
         let mut f64_sets = Vec::new();
+        let comp = self.storage.compression;
         for (grp, dname, unit, ncols, get) in specs {
-            let ds = new_series::<f64>(grp, dname, n_steps, ncols, &tmp)?;
+            let single = ncols.is_some() && self.storage.precision == Precision::F32;
+            let ds = if single {
+                new_series::<f32>(grp, dname, n_steps, ncols, comp, &tmp)?
+            } else {
+                new_series::<f64>(grp, dname, n_steps, ncols, comp, &tmp)?
+            };
             put_attr(&ds, "unit", unit, &tmp)?;
-            f64_sets.push((ds, get));
+            f64_sets.push((ds, get, single));
         }
-        let mm = new_series::<f64>(&grid, "max_mismatch_pu", n_steps, None, &tmp)?;
+        let mm = new_series::<f64>(&grid, "max_mismatch_pu", n_steps, None, comp, &tmp)?;
         put_attr(&mm, "unit", "p.u.", &tmp)?;
-        f64_sets.push((mm, |b: &Block| &b.max_mismatch_pu[..]));
-        let converged = new_series::<u8>(&grid, "converged", n_steps, None, &tmp)?;
+        f64_sets.push((mm, |b: &Block| &b.max_mismatch_pu[..], false));
+        let converged = new_series::<u8>(&grid, "converged", n_steps, None, comp, &tmp)?;
         put_attr(&converged, "unit", "1 = converged", &tmp)?;
-        let iterations = new_series::<u32>(&grid, "iterations", n_steps, None, &tmp)?;
+        let iterations = new_series::<u32>(&grid, "iterations", n_steps, None, comp, &tmp)?;
         put_attr(&iterations, "unit", "", &tmp)?;
         self.scenarios.push(ScenarioSets {
             n_steps,
@@ -243,8 +337,14 @@ impl ResultsWriter {
         if r1 > sc.n_steps {
             return Err(Error::Usage("block beyond the scenario's steps".into()));
         }
-        for (ds, get) in &sc.f64_sets {
-            write_rows(ds, get(b), r0, r1, &tmp)?;
+        for (ds, get, single) in &sc.f64_sets {
+            if *single {
+                self.buf32.clear();
+                self.buf32.extend(get(b).iter().map(|&x| x as f32));
+                write_rows(ds, &self.buf32, r0, r1, &tmp)?;
+            } else {
+                write_rows(ds, get(b), r0, r1, &tmp)?;
+            }
         }
         sc.converged
             .write_slice(ArrayView1::from(&b.converged[..]), s![r0..r1])
@@ -309,30 +409,34 @@ fn new_series<T: hdf5::H5Type>(
     name: &str,
     n_steps: usize,
     ncols: Option<usize>,
+    comp: Compression,
     path: &Path,
 ) -> Result<hdf5::Dataset> {
     let rows = chunk_rows(n_steps);
-    let b = g.new_dataset::<T>();
+    let mut b = g.new_dataset::<T>();
+    if ncols != Some(0) {
+        b = match comp {
+            Compression::None => b,
+            Compression::Lzf => b.shuffle().lzf(),
+            Compression::Gzip(l) => b.shuffle().deflate(l),
+        };
+    }
     let r = match ncols {
-        None => b
-            .shuffle()
-            .deflate(1)
-            .chunk(rows)
-            .shape(n_steps)
-            .create(name),
+        None => b.chunk(rows).shape(n_steps).create(name),
         // HDF5 cannot chunk an empty dimension.
         Some(0) => b.shape((n_steps, 0)).create(name),
-        Some(c) => b
-            .shuffle()
-            .deflate(1)
-            .chunk((rows, c))
-            .shape((n_steps, c))
-            .create(name),
+        Some(c) => b.chunk((rows, c)).shape((n_steps, c)).create(name),
     };
     r.map_err(|e| h5err(path, e))
 }
 
-fn write_rows(ds: &hdf5::Dataset, data: &[f64], r0: usize, r1: usize, path: &Path) -> Result<()> {
+fn write_rows<T: hdf5::H5Type>(
+    ds: &hdf5::Dataset,
+    data: &[T],
+    r0: usize,
+    r1: usize,
+    path: &Path,
+) -> Result<()> {
     let n = r1 - r0;
     if ds.ndim() == 1 {
         ds.write_slice(ArrayView1::from(data), s![r0..r1])

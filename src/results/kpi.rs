@@ -127,6 +127,46 @@ impl Kpis {
         }
     }
 
+    /// Adds the sums of `o` (a later run of steps) and combines the extremes.
+    /// Ratios are left to [`Self::finish`].
+    pub fn merge(&mut self, o: &Kpis) {
+        let sums = [
+            (&mut self.steps, o.steps),
+            (&mut self.steps_not_converged, o.steps_not_converged),
+            (&mut self.energy_served_mwh, o.energy_served_mwh),
+            (&mut self.import_mwh, o.import_mwh),
+            (&mut self.export_mwh, o.export_mwh),
+            (&mut self.generation_mwh, o.generation_mwh),
+            (&mut self.renewable_mwh, o.renewable_mwh),
+            (&mut self.curtailed_mwh, o.curtailed_mwh),
+            (&mut self.storage_charge_mwh, o.storage_charge_mwh),
+            (&mut self.storage_discharge_mwh, o.storage_discharge_mwh),
+            (&mut self.loss_mwh, o.loss_mwh),
+            (&mut self.hours_voltage_violation, o.hours_voltage_violation),
+            (
+                &mut self.bus_hours_voltage_violation,
+                o.bus_hours_voltage_violation,
+            ),
+            (&mut self.hours_overload, o.hours_overload),
+            (&mut self.chp_electricity_mwh, o.chp_electricity_mwh),
+            (&mut self.chp_heat_mwh, o.chp_heat_mwh),
+            (&mut self.chp_fuel_mwh, o.chp_fuel_mwh),
+            (&mut self.boiler_heat_mwh, o.boiler_heat_mwh),
+            (&mut self.boiler_fuel_mwh, o.boiler_fuel_mwh),
+            (&mut self.co2_grid_t, o.co2_grid_t),
+            (&mut self.co2_chp_t, o.co2_chp_t),
+            (&mut self.co2_boiler_t, o.co2_boiler_t),
+            (&mut self.co2_avoided_t, o.co2_avoided_t),
+        ];
+        for (a, b) in sums {
+            *a += b;
+        }
+        self.min_vm_pu = self.min_vm_pu.min(o.min_vm_pu);
+        self.max_vm_pu = self.max_vm_pu.max(o.max_vm_pu);
+        self.max_loading_percent = self.max_loading_percent.max(o.max_loading_percent);
+        self.peak_import_mw = self.peak_import_mw.max(o.peak_import_mw);
+    }
+
     /// Completes the ratios after the last step.
     pub fn finish(&mut self, pes: PesReference) {
         let supply = self.import_mwh + self.generation_mwh + self.storage_discharge_mwh;

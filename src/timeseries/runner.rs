@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
 use crate::results::kpi::{Kpis, PesReference};
-use crate::solver::{NewtonOptions, NewtonSolver};
+use crate::solver::{HybridSolver, NewtonOptions};
 use num_complex::Complex64;
 use std::sync::Arc;
 
@@ -296,15 +296,17 @@ impl Block {
     }
 }
 
-/// Counts over a whole run of one scenario.
+/// Counts over a whole run of one scenario (or over one block of it).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunSummary {
     /// Steps run.
     pub steps: usize,
     /// Steps that did not converge.
     pub not_converged: usize,
-    /// Total Newton iterations.
+    /// Total solver iterations (fixed-point or Newton).
     pub iterations: u64,
+    /// Power flows that fell back from the fixed point to Newton.
+    pub newton_fallbacks: u64,
     /// Tap moves of all tap changers.
     pub tap_changes: u64,
     /// Steps where Q(U)/P(U) had not settled after the loop limit.
@@ -313,7 +315,27 @@ pub struct RunSummary {
     pub kpis: Kpis,
 }
 
-/// Steps per result block handed to the writer.
+impl RunSummary {
+    fn new() -> RunSummary {
+        RunSummary {
+            kpis: Kpis::new(),
+            ..Default::default()
+        }
+    }
+
+    /// Adds the counts and KPI sums of a later block.
+    fn add(&mut self, b: &RunSummary) {
+        self.steps += b.steps;
+        self.not_converged += b.not_converged;
+        self.iterations += b.iterations;
+        self.newton_fallbacks += b.newton_fallbacks;
+        self.tap_changes += b.tap_changes;
+        self.control_not_settled += b.control_not_settled;
+        self.kpis.merge(&b.kpis);
+    }
+}
+
+/// Steps per result block handed to the writer (one week of 15-minute steps).
 pub const BLOCK_STEPS: usize = 672;
 
 /// Maximum power flows per step while controllers settle.
@@ -323,64 +345,117 @@ const MAX_CONTROL_LOOPS: usize = 50;
 /// the unit's rating of its target.
 const CONTROL_TOL: f64 = 1e-4;
 
-/// Runs `sc`, handing each full block of results to `emit` in step order.
+impl Scenario {
+    /// Whether the steps are independent of each other (no unit with
+    /// storage or heat state, no controller), so that blocks can run in any
+    /// order on any thread. Each block of such a scenario starts from the
+    /// initial voltages, so results do not depend on the thread count.
+    pub fn steps_independent(&self) -> bool {
+        self.units.is_empty() && self.controllers.is_empty()
+    }
+
+    /// Number of result blocks.
+    pub fn n_blocks(&self) -> usize {
+        self.n_steps.div_ceil(BLOCK_STEPS)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.n_steps == 0 {
+            return Err(Error::Usage(format!(
+                "scenario '{}': the number of steps must be at least 1",
+                self.name
+            )));
+        }
+        if self.n_steps > self.profiles.n_steps && !self.elements.is_empty() {
+            return Err(Error::Usage(format!(
+                "scenario '{}': {} steps requested but the profiles have only {} rows",
+                self.name, self.n_steps, self.profiles.n_steps
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `sc`, handing each block of results to `emit` in step order.
 pub fn run_scenario(
     sc: &Scenario,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    if sc.n_steps == 0 {
-        return Err(Error::Usage(format!(
-            "scenario '{}': the number of steps must be at least 1",
-            sc.name
-        )));
+    sc.validate()?;
+    let mut engine = Engine::new(sc)?;
+    let mut block = Block::default();
+    let mut total = RunSummary::new();
+    for b in 0..sc.n_blocks() {
+        let s = engine.run_block(b, &mut block)?;
+        emit(&block)?;
+        total.add(&s);
     }
-    if sc.n_steps > sc.profiles.n_steps && !sc.elements.is_empty() {
-        return Err(Error::Usage(format!(
-            "scenario '{}': {} steps requested but the profiles have only {} rows",
-            sc.name, sc.n_steps, sc.profiles.n_steps
-        )));
-    }
-    // A private copy only when a tap changer will modify branch ratios.
-    // Time series treat every load as constant power (ZIP shares apply to
-    // single power flows), so the booked injections balance exactly.
-    let cp_net;
-    let net: &Network = if sc.network.has_voltage_dependent_loads() {
-        let mut n = (*sc.network).clone();
-        for l in &mut n.loads {
-            l.z_share = 0.0;
-            l.i_share = 0.0;
-        }
-        cp_net = n;
-        &cp_net
-    } else {
-        &sc.network
-    };
-    let mut net_local: Option<Network> = if sc.controllers.iter().any(|c| c.oltc.is_some()) {
-        Some(net.clone())
-    } else {
-        None
-    };
-    let mut math = MathModel::build(net)?;
-    let mut solver = NewtonSolver::new(&math.ybus, &math.bus_type)?;
-    let nb = net.buses.len();
-    let nbr = net.branches.len();
-    let nu = sc.units.len();
-    let base = net.base_mva;
-    let dt_h = sc.step_s as f64 / 3600.0;
-    let mut units = sc.units.clone();
-    let mut controllers = sc.controllers.clone();
+    total.kpis.finish(sc.pes);
+    Ok(total)
+}
 
-    // Fixed network generators; slack bookkeeping (file P of the first
-    // in-service generator at each REF bus, file Q of all generators there).
-    let gens_fixed: Vec<(usize, f64, f64)> = net
-        .generators
-        .iter()
-        .filter(|g| g.in_service && math.bus_type[g.bus] != BusType::Isolated)
-        .map(|g| (g.bus, g.p_mw, g.q_mvar))
-        .collect();
-    let mut slack_file = Complex64::new(0.0, 0.0);
-    let mut p_gen_network = 0.0;
-    {
+/// One scenario's per-step machinery, built once and reused for every
+/// step: the math model, the solver, and all work buffers.
+struct Engine<'a> {
+    sc: &'a Scenario,
+    net: std::borrow::Cow<'a, Network>,
+    /// A private copy whose tap ratios the OLTCs change.
+    net_local: Option<Network>,
+    math: MathModel,
+    solver: HybridSolver,
+    units: Vec<Unit>,
+    controllers: Vec<Controller>,
+    /// Fixed network generators (bus, MW, Mvar).
+    gens_fixed: Vec<(usize, f64, f64)>,
+    /// File P of the first in-service generator at each REF bus, file Q of all there.
+    slack_file: Complex64,
+    /// Non-slack network generation, MW.
+    p_gen_network: f64,
+    /// Network loads (used when the scenario has no elements).
+    fixed_loads: Vec<(usize, f64, f64)>,
+    loads: Vec<(usize, f64, f64)>,
+    gens: Vec<(usize, f64, f64)>,
+    bus_net: Vec<f64>,
+    outputs: Vec<UnitOutput>,
+    avail: Vec<f64>,
+    v0: Vec<Complex64>,
+    v: Vec<Complex64>,
+    bus_kv: Vec<f64>,
+    limits: Vec<(f64, f64)>,
+}
+
+impl<'a> Engine<'a> {
+    fn new(sc: &'a Scenario) -> Result<Engine<'a>> {
+        // Time series treat every load as constant power (ZIP shares apply
+        // to single power flows), so the booked injections balance exactly.
+        let net: std::borrow::Cow<'a, Network> = if sc.network.has_voltage_dependent_loads() {
+            let mut n = (*sc.network).clone();
+            for l in &mut n.loads {
+                l.z_share = 0.0;
+                l.i_share = 0.0;
+            }
+            std::borrow::Cow::Owned(n)
+        } else {
+            std::borrow::Cow::Borrowed(&*sc.network)
+        };
+        // A private copy only when a tap changer will modify branch ratios.
+        let net_local = if sc.controllers.iter().any(|c| c.oltc.is_some()) {
+            Some((*net).clone())
+        } else {
+            None
+        };
+        let math = MathModel::build(&net)?;
+        let solver = HybridSolver::new(&math.ybus, &math.bus_type)?;
+        let nb = net.buses.len();
+        let nu = sc.units.len();
+        let gens_fixed: Vec<(usize, f64, f64)> = net
+            .generators
+            .iter()
+            .filter(|g| g.in_service && math.bus_type[g.bus] != BusType::Isolated)
+            .map(|g| (g.bus, g.p_mw, g.q_mvar))
+            .collect();
+        let mut slack_file = Complex64::new(0.0, 0.0);
+        let mut p_gen_network = 0.0;
         let mut seen = vec![false; nb];
         for &(bus, p, q) in &gens_fixed {
             if math.bus_type[bus] == BusType::Ref {
@@ -395,55 +470,108 @@ pub fn run_scenario(
                 p_gen_network += p;
             }
         }
+        let fixed_loads: Vec<(usize, f64, f64)> = if sc.elements.is_empty() {
+            net.loads
+                .iter()
+                .map(|l| (l.bus, l.p_mw, l.q_mvar))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let loads =
+            Vec::with_capacity(fixed_loads.len() + sc.elements.len() + sc.synthetic_loads.len());
+        let gens = Vec::with_capacity(gens_fixed.len() + sc.elements.len() + nu);
+        let v0 = math.v_init.clone();
+        let bus_kv = net.buses.iter().map(|b| b.base_kv).collect();
+        let limits = match &sc.bus_v_limits {
+            Some(l) => l.clone(),
+            None => vec![sc.v_limits; nb],
+        };
+        Ok(Engine {
+            sc,
+            net_local,
+            solver,
+            units: sc.units.clone(),
+            controllers: sc.controllers.clone(),
+            gens_fixed,
+            slack_file,
+            p_gen_network,
+            fixed_loads,
+            loads,
+            gens,
+            bus_net: vec![0.0; nb],
+            outputs: vec![UnitOutput::default(); nu],
+            avail: vec![0.0; nu],
+            v: v0.clone(),
+            v0,
+            bus_kv,
+            limits,
+            math,
+            net,
+        })
     }
-    let refs = math.refs.clone();
 
-    // Variable injections: loads (consumption positive) and generators.
-    let fixed_loads: Vec<(usize, f64, f64)> = if sc.elements.is_empty() {
-        net.loads
-            .iter()
-            .map(|l| (l.bus, l.p_mw, l.q_mvar))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut loads: Vec<(usize, f64, f64)> =
-        Vec::with_capacity(fixed_loads.len() + sc.elements.len() + sc.synthetic_loads.len());
-    let mut gens: Vec<(usize, f64, f64)> =
-        Vec::with_capacity(gens_fixed.len() + sc.elements.len() + nu);
-    let mut bus_net = vec![0.0; nb];
-    let mut outputs = vec![UnitOutput::default(); nu];
-    let mut avail = vec![0.0; nu];
+    /// Runs block `b` into `block`; returns its counts and KPI sums.
+    fn run_block(&mut self, b: usize, block: &mut Block) -> Result<RunSummary> {
+        let t0 = b * BLOCK_STEPS;
+        let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
+        block.clear(t0);
+        if self.sc.steps_independent() {
+            self.v.copy_from_slice(&self.v0);
+        }
+        let fallbacks = self.solver.newton_fallbacks;
+        let mut summary = RunSummary::new();
+        for t in t0..t1 {
+            self.step(t, block, &mut summary)?;
+        }
+        summary.newton_fallbacks = self.solver.newton_fallbacks - fallbacks;
+        Ok(summary)
+    }
 
-    let v0 = math.v_init.clone();
-    let mut v = v0.clone();
-    let mut block = Block::default();
-    block.clear(0);
-    let mut summary = RunSummary {
-        kpis: Kpis::new(),
-        ..Default::default()
-    };
-    let nan = f64::NAN;
-    let bus_kv: Vec<f64> = net.buses.iter().map(|b| b.base_kv).collect();
-    let mut s_calc = vec![Complex64::new(0.0, 0.0); nb];
-    let sqrt3 = 3f64.sqrt();
-    let limits: Vec<(f64, f64)> = match &sc.bus_v_limits {
-        Some(l) => l.clone(),
-        None => vec![sc.v_limits; nb],
-    };
+    /// Step `t`: injections, power flow with controllers, results.
+    fn step(&mut self, t: usize, block: &mut Block, summary: &mut RunSummary) -> Result<()> {
+        let Engine {
+            sc,
+            net,
+            net_local,
+            math,
+            solver,
+            units,
+            controllers,
+            gens_fixed,
+            slack_file,
+            p_gen_network,
+            fixed_loads,
+            loads,
+            gens,
+            bus_net,
+            outputs,
+            avail,
+            v0,
+            v,
+            bus_kv,
+            limits,
+        } = self;
+        let sc: &Scenario = sc;
+        let net: &Network = net;
+        let nb = net.buses.len();
+        let nbr = net.branches.len();
+        let base = net.base_mva;
+        let dt_h = sc.step_s as f64 / 3600.0;
+        let nan = f64::NAN;
+        let sqrt3 = 3f64.sqrt();
 
-    for t in 0..sc.n_steps {
         // 1. Loads and profile-driven elements.
         loads.clear();
         gens.clear();
-        loads.extend_from_slice(&fixed_loads);
-        gens.extend_from_slice(&gens_fixed);
+        loads.extend_from_slice(fixed_loads);
+        gens.extend_from_slice(gens_fixed);
         let mut p_load = fixed_loads.iter().map(|l| l.1).sum::<f64>();
-        let mut p_gen = p_gen_network;
+        let mut p_gen = *p_gen_network;
         let mut p_renewable = 0.0;
         let mut p_storage = 0.0;
         bus_net.iter_mut().for_each(|x| *x = 0.0);
-        for l in &fixed_loads {
+        for l in fixed_loads.iter() {
             bus_net[l.0] += l.1;
         }
         for e in sc.elements.iter() {
@@ -482,7 +610,7 @@ pub fn run_scenario(
                 if (pass == 0) == is_storage {
                     continue;
                 }
-                let grid_net = grid_net_pre - outputs_sum_gen(&outputs, &sc.units, pass);
+                let grid_net = grid_net_pre - outputs_sum_gen(outputs, &sc.units, pass);
                 let ctx = StepContext {
                     grid_net_load_mw: grid_net,
                     dt_h,
@@ -504,8 +632,8 @@ pub fn run_scenario(
         let mut loops = 0;
         loop {
             loops += 1;
-            math.set_injections(&loads, &gens);
-            report = match solver.solve(&math.ybus, &math.s_spec, &mut v, sc.newton) {
+            math.set_injections(loads, gens);
+            report = match solver.solve(&math.ybus, &math.s_spec, v, sc.newton) {
                 Ok(r) => r,
                 Err(Error::Numerical(_)) => crate::solver::SolveReport {
                     converged: false,
@@ -581,6 +709,7 @@ pub fn run_scenario(
                                 for &b in &st.branches {
                                     math.set_branch_ratio(nl, b, ratio);
                                 }
+                                solver.ybus_changed(&math.ybus);
                             }
                             summary.tap_changes += 1;
                             changed = true;
@@ -631,153 +760,158 @@ pub fn run_scenario(
             block.unit_curtailed_mw.push(o.curtailed_mw);
             block.unit_soc_percent.push(o.soc_percent);
         }
-        if report.converged {
-            let ybus = &math.ybus;
-            let indptr = ybus.indptr();
-            let indptr = indptr.raw_storage();
-            let (idx, data) = (ybus.indices(), ybus.data());
-            let mut loss = 0.0;
-            let mut any_v_bad = false;
-            let k = &mut summary.kpis;
-            for i in 0..nb {
-                let mut acc = Complex64::new(0.0, 0.0);
-                for e in indptr[i]..indptr[i + 1] {
-                    acc += data[e] * v[idx[e]];
-                }
-                let solved = v[i] * acc.conj() * base;
-                s_calc[i] = solved;
-                // Book the specified injection where it is specified (P at PQ
-                // and PV buses, Q at PQ buses), so that the balance closes
-                // exactly; the solved value differs by less than the tolerance.
-                let spec = math.s_spec[i] * base;
-                let s = match math.bus_type[i] {
-                    BusType::Pq => spec,
-                    BusType::Pv => Complex64::new(spec.re, solved.im),
-                    _ => solved,
-                };
-                loss += s.re;
-                let vm = v[i].norm();
-                block.vm_pu.push(vm);
-                block.va_degree.push(v[i].arg().to_degrees());
-                block.bus_p_mw.push(s.re);
-                block.bus_q_mvar.push(s.im);
-                if math.bus_type[i] != BusType::Isolated {
-                    k.min_vm_pu = k.min_vm_pu.min(vm);
-                    k.max_vm_pu = k.max_vm_pu.max(vm);
-                    if vm < limits[i].0 || vm > limits[i].1 {
-                        any_v_bad = true;
-                        k.bus_hours_voltage_violation += dt_h;
-                    }
-                }
-            }
-            let mut slack = slack_file;
-            for &r in &refs {
-                slack += s_calc[r] - math.s_spec[r] * base;
-            }
-            block.p_slack_mw.push(slack.re);
-            block.q_slack_mvar.push(slack.im);
-            block.p_loss_mw.push(loss);
-            let mut any_overload = false;
-            for (kb, ba) in math.branches.iter().enumerate() {
-                let (sf, st) = ba.flows(&v);
-                let (sf, st) = (sf * base, st * base);
-                block.p_from_mw.push(sf.re);
-                block.q_from_mvar.push(sf.im);
-                block.p_to_mw.push(st.re);
-                block.q_to_mvar.push(st.im);
-                let br = &net.branches[kb];
-                let (kv_f, kv_t) = (bus_kv[br.from], bus_kv[br.to]);
-                let i_f = if kv_f > 0.0 {
-                    sf.norm() / (sqrt3 * v[br.from].norm() * kv_f)
-                } else {
-                    nan
-                };
-                let i_t = if kv_t > 0.0 {
-                    st.norm() / (sqrt3 * v[br.to].norm() * kv_t)
-                } else {
-                    nan
-                };
-                block.i_ka.push(if ba.active { i_f.max(i_t) } else { 0.0 });
-                let rating = br.rate_a_mva;
-                let loading = if rating > 0.0 {
-                    100.0 * sf.norm().max(st.norm()) / rating
-                } else {
-                    nan
-                };
-                block.loading_percent.push(loading);
-                if loading > 100.0 {
-                    any_overload = true;
-                }
-                if loading.is_finite() {
-                    k.max_loading_percent = k.max_loading_percent.max(loading);
-                }
-            }
-            let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;
-            block.co2_t.push(co2_grid + co2_units);
-            // KPIs
-            k.steps += 1.0;
-            k.energy_served_mwh += p_load * dt_h;
-            k.import_mwh += slack.re.max(0.0) * dt_h;
-            k.export_mwh += (-slack.re).max(0.0) * dt_h;
-            k.peak_import_mw = k.peak_import_mw.max(slack.re);
-            k.generation_mwh += p_gen * dt_h;
-            k.renewable_mwh += p_renewable * dt_h;
-            k.storage_charge_mwh += (-p_storage).max(0.0) * dt_h;
-            k.storage_discharge_mwh += p_storage.max(0.0) * dt_h;
-            k.loss_mwh += loss * dt_h;
-            if any_v_bad {
-                k.hours_voltage_violation += dt_h;
-            }
-            if any_overload {
-                k.hours_overload += dt_h;
-            }
-            k.co2_grid_t += co2_grid;
-            for (ku, o) in outputs.iter().enumerate() {
-                k.curtailed_mwh += o.curtailed_mw * dt_h;
-                if let Technology::Chp(_) = units[ku].technology {
-                    let ff = sc.unit_fuel_factor[ku];
-                    k.chp_electricity_mwh += o.p_mw * dt_h;
-                    k.chp_heat_mwh += o.heat_mw * dt_h;
-                    k.chp_fuel_mwh += o.fuel_mw * dt_h;
-                    k.boiler_heat_mwh += o.boiler_heat_mw * dt_h;
-                    k.boiler_fuel_mwh += o.boiler_fuel_mw * dt_h;
-                    k.co2_chp_t += o.fuel_mw * ff * dt_h;
-                    k.co2_boiler_t += o.boiler_fuel_mw * ff * dt_h;
-                    k.co2_avoided_t += (o.heat_mw / sc.pes.heat_eta * ff + o.p_mw * grid_factor
-                        - o.fuel_mw * ff)
-                        * dt_h;
-                }
-            }
-        } else {
+        if !report.converged {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
-            for _ in 0..nb {
-                block.vm_pu.push(nan);
-                block.va_degree.push(nan);
-                block.bus_p_mw.push(nan);
-                block.bus_q_mvar.push(nan);
+            let row = block.vm_pu.len() + nb;
+            for s in [
+                &mut block.vm_pu,
+                &mut block.va_degree,
+                &mut block.bus_p_mw,
+                &mut block.bus_q_mvar,
+            ] {
+                s.resize(row, nan);
             }
-            for _ in 0..nbr {
-                block.p_from_mw.push(nan);
-                block.q_from_mvar.push(nan);
-                block.p_to_mw.push(nan);
-                block.q_to_mvar.push(nan);
-                block.i_ka.push(nan);
-                block.loading_percent.push(nan);
+            let row = block.p_from_mw.len() + nbr;
+            for s in [
+                &mut block.p_from_mw,
+                &mut block.q_from_mvar,
+                &mut block.p_to_mw,
+                &mut block.q_to_mvar,
+                &mut block.i_ka,
+                &mut block.loading_percent,
+            ] {
+                s.resize(row, nan);
             }
             block.p_slack_mw.push(nan);
             block.q_slack_mvar.push(nan);
             block.p_loss_mw.push(nan);
             block.co2_t.push(nan);
-            v.copy_from_slice(&v0);
+            v.copy_from_slice(v0);
+            return Ok(());
         }
-        if block.n == BLOCK_STEPS || t + 1 == sc.n_steps {
-            emit(&block)?;
-            block.clear(t + 1);
+        let ybus = &math.ybus;
+        let indptr = ybus.indptr();
+        let indptr = indptr.raw_storage();
+        let (idx, data) = (ybus.indices(), ybus.data());
+        let mut loss = 0.0;
+        let mut any_v_bad = false;
+        let mut slack = *slack_file;
+        let k = &mut summary.kpis;
+        for i in 0..nb {
+            // Book the specified injection where it is specified (P at PQ
+            // and PV buses, Q at PQ buses), so that the balance closes
+            // exactly; the solved value differs by less than the tolerance.
+            let spec = math.s_spec[i] * base;
+            let bt = math.bus_type[i];
+            let s = if bt == BusType::Pq {
+                spec
+            } else {
+                let mut acc = Complex64::new(0.0, 0.0);
+                for e in indptr[i]..indptr[i + 1] {
+                    acc += data[e] * v[idx[e]];
+                }
+                let solved = v[i] * acc.conj() * base;
+                if bt == BusType::Ref {
+                    slack += solved - spec;
+                }
+                match bt {
+                    BusType::Pv => Complex64::new(spec.re, solved.im),
+                    _ => solved,
+                }
+            };
+            loss += s.re;
+            let vm = v[i].norm_sqr().sqrt();
+            block.vm_pu.push(vm);
+            block.va_degree.push(v[i].im.atan2(v[i].re).to_degrees());
+            block.bus_p_mw.push(s.re);
+            block.bus_q_mvar.push(s.im);
+            if bt != BusType::Isolated {
+                k.min_vm_pu = k.min_vm_pu.min(vm);
+                k.max_vm_pu = k.max_vm_pu.max(vm);
+                if vm < limits[i].0 || vm > limits[i].1 {
+                    any_v_bad = true;
+                    k.bus_hours_voltage_violation += dt_h;
+                }
+            }
         }
+        block.p_slack_mw.push(slack.re);
+        block.q_slack_mvar.push(slack.im);
+        block.p_loss_mw.push(loss);
+        let mut any_overload = false;
+        for (kb, ba) in math.branches.iter().enumerate() {
+            let (sf, st) = ba.flows(v);
+            let (sf, st) = (sf * base, st * base);
+            block.p_from_mw.push(sf.re);
+            block.q_from_mvar.push(sf.im);
+            block.p_to_mw.push(st.re);
+            block.q_to_mvar.push(st.im);
+            let br = &net.branches[kb];
+            let (kv_f, kv_t) = (bus_kv[br.from], bus_kv[br.to]);
+            let (sf_abs, st_abs) = (sf.norm_sqr().sqrt(), st.norm_sqr().sqrt());
+            let i_f = if kv_f > 0.0 {
+                sf_abs / (sqrt3 * v[br.from].norm_sqr().sqrt() * kv_f)
+            } else {
+                nan
+            };
+            let i_t = if kv_t > 0.0 {
+                st_abs / (sqrt3 * v[br.to].norm_sqr().sqrt() * kv_t)
+            } else {
+                nan
+            };
+            block.i_ka.push(if ba.active { i_f.max(i_t) } else { 0.0 });
+            let rating = br.rate_a_mva;
+            let loading = if rating > 0.0 {
+                100.0 * sf_abs.max(st_abs) / rating
+            } else {
+                nan
+            };
+            block.loading_percent.push(loading);
+            if loading > 100.0 {
+                any_overload = true;
+            }
+            if loading.is_finite() {
+                k.max_loading_percent = k.max_loading_percent.max(loading);
+            }
+        }
+        let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;
+        block.co2_t.push(co2_grid + co2_units);
+        // KPIs
+        k.steps += 1.0;
+        k.energy_served_mwh += p_load * dt_h;
+        k.import_mwh += slack.re.max(0.0) * dt_h;
+        k.export_mwh += (-slack.re).max(0.0) * dt_h;
+        k.peak_import_mw = k.peak_import_mw.max(slack.re);
+        k.generation_mwh += p_gen * dt_h;
+        k.renewable_mwh += p_renewable * dt_h;
+        k.storage_charge_mwh += (-p_storage).max(0.0) * dt_h;
+        k.storage_discharge_mwh += p_storage.max(0.0) * dt_h;
+        k.loss_mwh += loss * dt_h;
+        if any_v_bad {
+            k.hours_voltage_violation += dt_h;
+        }
+        if any_overload {
+            k.hours_overload += dt_h;
+        }
+        k.co2_grid_t += co2_grid;
+        for (ku, o) in outputs.iter().enumerate() {
+            k.curtailed_mwh += o.curtailed_mw * dt_h;
+            if let Technology::Chp(_) = units[ku].technology {
+                let ff = sc.unit_fuel_factor[ku];
+                k.chp_electricity_mwh += o.p_mw * dt_h;
+                k.chp_heat_mwh += o.heat_mw * dt_h;
+                k.chp_fuel_mwh += o.fuel_mw * dt_h;
+                k.boiler_heat_mwh += o.boiler_heat_mw * dt_h;
+                k.boiler_fuel_mwh += o.boiler_fuel_mw * dt_h;
+                k.co2_chp_t += o.fuel_mw * ff * dt_h;
+                k.co2_boiler_t += o.boiler_fuel_mw * ff * dt_h;
+                k.co2_avoided_t += (o.heat_mw / sc.pes.heat_eta * ff + o.p_mw * grid_factor
+                    - o.fuel_mw * ff)
+                    * dt_h;
+            }
+        }
+        Ok(())
     }
-    summary.kpis.finish(sc.pes);
-    Ok(summary)
 }
 
 /// Generation of non-storage units already dispatched this step (for storage's view of the grid).
@@ -794,33 +928,67 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
 }
 
 /// Runs `scenarios` on `threads` worker threads (rayon); results go to
-/// `sink` on the calling thread, in step order within each scenario.
-/// Each scenario is computed by one thread from start to end, so the
-/// results do not depend on the thread count.
+/// `sink` on the calling thread. Blocks of one scenario may arrive in any
+/// order (each carries its first step). A scenario with state (units,
+/// controllers) runs on one thread from start to end; one whose steps are
+/// independent is split into runs of blocks, each block starting from the
+/// initial voltages. Results and KPIs do not depend on the thread count.
 pub fn run_parallel(
     scenarios: &[Scenario],
     threads: usize,
     mut sink: impl FnMut(usize, &Block) -> Result<()>,
 ) -> Result<Vec<RunSummary>> {
     use rayon::prelude::*;
+    for sc in scenarios {
+        sc.validate()?;
+    }
+    let threads = threads.max(1);
+    let mut tasks: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (i, sc) in scenarios.iter().enumerate() {
+        let nb = sc.n_blocks();
+        let parts = if sc.steps_independent() && threads > 1 {
+            (2 * threads).min(nb)
+        } else {
+            1
+        };
+        for p in 0..parts {
+            let r = (nb * p / parts)..(nb * (p + 1) / parts);
+            if !r.is_empty() {
+                tasks.push((i, r));
+            }
+        }
+    }
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Block)>(2 * threads.max(1) + 2);
-    std::thread::scope(|scope| {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Block)>(2 * threads + 2);
+    // Written blocks come back for reuse, so that no block is allocated per step range.
+    let spare: std::sync::Mutex<Vec<Block>> = std::sync::Mutex::new(Vec::new());
+    let spare = &spare;
+    let tasks = &tasks;
+    let results = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
             pool.install(|| {
-                scenarios
+                tasks
                     .par_iter()
-                    .enumerate()
-                    .map_with(tx, |tx, (i, sc)| {
-                        run_scenario(sc, |b| {
-                            tx.send((i, b.clone()))
-                                .map_err(|_| Error::Usage("results writer stopped".into()))
-                        })
+                    .map_with(tx, |tx, (i, range)| {
+                        let sc = &scenarios[*i];
+                        let mut engine = Engine::new(sc)?;
+                        let mut out = Vec::with_capacity(range.len());
+                        for b in range.clone() {
+                            let mut block = spare
+                                .lock()
+                                .ok()
+                                .and_then(|mut s| s.pop())
+                                .unwrap_or_default();
+                            out.push((b, engine.run_block(b, &mut block)?));
+                            tx.send((*i, block))
+                                .map_err(|_| Error::Usage("results writer stopped".into()))?;
+                        }
+                        Ok(out)
                     })
-                    .collect::<Vec<Result<RunSummary>>>()
+                    .collect::<Vec<Result<Vec<(usize, RunSummary)>>>>()
             })
         });
         let mut sink_err = None;
@@ -828,6 +996,9 @@ pub fn run_parallel(
             if let Err(e) = sink(i, &b) {
                 sink_err = Some(e);
                 break;
+            }
+            if let Ok(mut s) = spare.lock() {
+                s.push(b);
             }
         }
         drop(rx);
@@ -837,6 +1008,23 @@ pub fn run_parallel(
         if let Some(e) = sink_err {
             return Err(e);
         }
-        results.into_iter().collect()
-    })
+        Ok(results)
+    })?;
+    let mut parts: Vec<Vec<(usize, RunSummary)>> = vec![Vec::new(); scenarios.len()];
+    for ((i, _), r) in tasks.iter().zip(results) {
+        parts[*i].extend(r?);
+    }
+    Ok(parts
+        .into_iter()
+        .zip(scenarios)
+        .map(|(mut p, sc)| {
+            p.sort_by_key(|x| x.0);
+            let mut total = RunSummary::new();
+            for (_, s) in &p {
+                total.add(s);
+            }
+            total.kpis.finish(sc.pes);
+            total
+        })
+        .collect())
 }

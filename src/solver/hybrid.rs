@@ -1,0 +1,78 @@
+//! The time-series solver: the current-injection fixed point where it
+//! applies and converges fast, full Newton otherwise.
+//!
+//! Both end on the same convergence test (`max |ΔP|, |ΔQ| < tol`), so the
+//! choice changes speed, not accuracy. A fixed-point attempt that stalls
+//! leaves the starting voltages untouched and Newton starts from them.
+
+use super::current_injection::CurrentInjectionSolver;
+use super::newton::{NewtonOptions, NewtonSolver, SolveReport};
+use crate::error::Result;
+use crate::math::{BusType, CsrMatrix};
+use num_complex::Complex64;
+
+/// Fixed-point iterations tried before falling back to Newton.
+pub const FIXED_POINT_MAX_ITER: usize = 30;
+
+/// Fixed point with Newton fallback, bound to one Ybus pattern.
+#[derive(Debug)]
+pub struct HybridSolver {
+    fixed: Option<CurrentInjectionSolver>,
+    newton: NewtonSolver,
+    /// Solves that needed Newton.
+    pub newton_fallbacks: u64,
+}
+
+impl HybridSolver {
+    /// Analyses `ybus` for both methods.
+    pub fn new(ybus: &CsrMatrix, bus_type: &[BusType]) -> Result<HybridSolver> {
+        let newton = NewtonSolver::new(ybus, bus_type)?;
+        // A breakdown of the pivot-free LU only disables the fast path.
+        let fixed = CurrentInjectionSolver::new(ybus, bus_type).unwrap_or(None);
+        Ok(HybridSolver {
+            fixed,
+            newton,
+            newton_fallbacks: 0,
+        })
+    }
+
+    /// Whether the fixed-point method is in use.
+    pub fn uses_fixed_point(&self) -> bool {
+        self.fixed.is_some()
+    }
+
+    /// Disables the fixed-point method (every solve is Newton).
+    pub fn newton_only(&mut self) {
+        self.fixed = None;
+    }
+
+    /// Call after the Ybus values changed (same pattern).
+    pub fn ybus_changed(&mut self, ybus: &CsrMatrix) {
+        if let Some(f) = self.fixed.as_mut() {
+            if f.refactor(ybus).is_err() {
+                self.fixed = None;
+            }
+        }
+    }
+
+    /// Solves from the voltages in `v`; see [`NewtonSolver::solve`].
+    pub fn solve(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        v: &mut [Complex64],
+        opts: NewtonOptions,
+    ) -> Result<SolveReport> {
+        if let Some(f) = self.fixed.as_mut() {
+            if let Ok(r) = f.solve(ybus, s_spec, v, opts.tol, FIXED_POINT_MAX_ITER) {
+                if r.converged {
+                    return Ok(r);
+                }
+            }
+        }
+        if self.fixed.is_some() {
+            self.newton_fallbacks += 1;
+        }
+        self.newton.solve(ybus, s_spec, v, opts)
+    }
+}

@@ -169,7 +169,13 @@ impl ResultsWriter {
             .ok_or_else(|| Error::Usage(format!("{}: not a file path", out.display())))?
             .to_string_lossy();
         let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
-        let file = hdf5::File::create(&tmp).map_err(|e| h5err(&tmp, e))?;
+        // No chunk cache: every block write covers whole chunks, which HDF5
+        // then writes straight from our buffer instead of copying them
+        // through a freshly allocated cache entry.
+        let file = hdf5::File::with_options()
+            .with_fapl(|p| p.chunk_cache(0, 0, 1.0))
+            .create(&tmp)
+            .map_err(|e| h5err(&tmp, e))?;
         let w = ResultsWriter {
             file: Some(file),
             tmp: tmp.clone(),

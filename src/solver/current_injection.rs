@@ -22,6 +22,13 @@ use num_complex::Complex64;
 
 const NONE: usize = usize::MAX;
 
+/// Systems solved together by [`CurrentInjectionSolver::solve_lanes`].
+pub const LANES: usize = 4;
+
+/// Outcome of one fixed-point solve: a report, or why and after how many
+/// iterations it stalled (the voltages are then left untouched).
+pub type FixedPointResult = std::result::Result<SolveReport, (Stall, usize)>;
+
 /// Why a fixed-point solve stopped without converging.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stall {
@@ -51,6 +58,16 @@ pub struct CurrentInjectionSolver {
     xn: Vec<Complex64>,
     s: Vec<Complex64>,
     c: Vec<Complex64>,
+    /// |S|² and 1/|V|² of the current iterate.
+    s2: Vec<f64>,
+    inv_d: Vec<f64>,
+    // The same, one entry per lane (allocated on first use).
+    xl: Vec<[Complex64; LANES]>,
+    xnl: Vec<[Complex64; LANES]>,
+    sl: Vec<[Complex64; LANES]>,
+    cl: Vec<[Complex64; LANES]>,
+    s2l: Vec<[f64; LANES]>,
+    inv_dl: Vec<[f64; LANES]>,
 }
 
 impl CurrentInjectionSolver {
@@ -113,6 +130,14 @@ impl CurrentInjectionSolver {
             xn: vec![z; n],
             s: vec![z; n],
             c: vec![z; n],
+            s2: vec![0.0; n],
+            inv_d: vec![0.0; n],
+            s2l: Vec::new(),
+            inv_dl: Vec::new(),
+            xl: Vec::new(),
+            xnl: Vec::new(),
+            sl: Vec::new(),
+            cl: Vec::new(),
         };
         s.refactor(ybus)?;
         Ok(Some(s))
@@ -138,7 +163,7 @@ impl CurrentInjectionSolver {
         v: &mut [Complex64],
         tol: f64,
         max_iter: usize,
-    ) -> std::result::Result<SolveReport, (Stall, usize)> {
+    ) -> FixedPointResult {
         let data = ybus.data();
         let n = self.bus_of.len();
         for k in 0..n {
@@ -149,6 +174,7 @@ impl CurrentInjectionSolver {
             }
             self.c[k] = acc;
             self.s[k] = s_spec[b];
+            self.s2[k] = s_spec[b].norm_sqr();
             self.x[k] = v[b];
         }
         let tol2 = tol * tol;
@@ -159,16 +185,16 @@ impl CurrentInjectionSolver {
             for k in 0..n {
                 // conj(S / V) = conj(S) · V / |V|².
                 let (s, x) = (self.s[k], self.x[k]);
-                let d = x.norm_sqr();
-                let num = s.conj() * x;
-                self.xn[k] = Complex64::new(num.re / d, num.im / d) + self.c[k];
+                let inv = 1.0 / x.norm_sqr();
+                self.inv_d[k] = inv;
+                self.xn[k] = s.conj() * x * inv + self.c[k];
             }
             self.lu.solve_permuted(&mut self.xn);
             // Mismatch after this iteration: |S| · |V − V⁺| / |V|.
             let mut est: f64 = 0.0;
             for k in 0..n {
                 let dx = (self.xn[k] - self.x[k]).norm_sqr();
-                let m = self.s[k].norm_sqr() * dx / self.x[k].norm_sqr();
+                let m = self.s2[k] * dx * self.inv_d[k];
                 est = est.max(m);
             }
             std::mem::swap(&mut self.x, &mut self.xn);
@@ -197,6 +223,116 @@ impl CurrentInjectionSolver {
             iterations: it,
             max_mismatch_pu: mis,
         })
+    }
+}
+
+impl CurrentInjectionSolver {
+    /// Runs up to [`LANES`] independent solves (same admittances, their own
+    /// injections `s_spec[l]` and voltages `v[l]`) in lockstep. Each lane
+    /// performs exactly the arithmetic of [`Self::solve`] and stops on its
+    /// own, so its result equals a solve on its own, bit for bit.
+    ///
+    /// # Panics
+    /// If more than [`LANES`] lanes are given or `s_spec` and `v` differ in length.
+    pub fn solve_lanes(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[&[Complex64]],
+        v: &mut [&mut [Complex64]],
+        tol: f64,
+        max_iter: usize,
+    ) -> [Option<FixedPointResult>; LANES] {
+        let a = s_spec.len();
+        assert!(a <= LANES && v.len() == a, "lane count");
+        let data = ybus.data();
+        let n = self.bus_of.len();
+        let z = Complex64::new(0.0, 0.0);
+        for buf in [&mut self.xl, &mut self.xnl, &mut self.sl, &mut self.cl] {
+            buf.resize(n, [z; LANES]);
+        }
+        self.s2l.resize(n, [0.0; LANES]);
+        self.inv_dl.resize(n, [0.0; LANES]);
+        // Lanes beyond `a` (and finished lanes) iterate on harmless values.
+        let idle = (z, Complex64::new(1.0, 0.0), Complex64::new(1.0, 0.0));
+        for k in 0..n {
+            let b = self.bus_of[k];
+            for l in 0..LANES {
+                if l < a {
+                    let mut acc = z;
+                    for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
+                        acc -= data[e] * v[l][bus];
+                    }
+                    self.cl[k][l] = acc;
+                    self.sl[k][l] = s_spec[l][b];
+                    self.s2l[k][l] = s_spec[l][b].norm_sqr();
+                    self.xl[k][l] = v[l][b];
+                } else {
+                    (self.sl[k][l], self.cl[k][l], self.xl[k][l]) = idle;
+                    self.s2l[k][l] = 0.0;
+                }
+            }
+        }
+        let tol2 = tol * tol;
+        let mut running = [false; LANES];
+        running[..a].iter_mut().for_each(|r| *r = true);
+        let mut prev = [f64::INFINITY; LANES];
+        let mut it = [0usize; LANES];
+        let mut out: [Option<FixedPointResult>; LANES] = [None; LANES];
+        while running.iter().any(|&r| r) {
+            for k in 0..n {
+                for l in 0..LANES {
+                    let (s, x) = (self.sl[k][l], self.xl[k][l]);
+                    let inv = 1.0 / x.norm_sqr();
+                    self.inv_dl[k][l] = inv;
+                    self.xnl[k][l] = s.conj() * x * inv + self.cl[k][l];
+                }
+            }
+            self.lu.solve_lanes(&mut self.xnl);
+            let mut est = [0.0f64; LANES];
+            for k in 0..n {
+                for l in 0..LANES {
+                    let dx = (self.xnl[k][l] - self.xl[k][l]).norm_sqr();
+                    let m = self.s2l[k][l] * dx * self.inv_dl[k][l];
+                    est[l] = est[l].max(m);
+                }
+            }
+            std::mem::swap(&mut self.xl, &mut self.xnl);
+            for l in 0..a {
+                if !running[l] {
+                    continue;
+                }
+                it[l] += 1;
+                let stop = if !est[l].is_finite() {
+                    Some(Err((Stall::NonFinite, it[l])))
+                } else if est[l] < tol2 {
+                    for k in 0..n {
+                        v[l][self.bus_of[k]] = self.xl[k][l];
+                    }
+                    let mis = pq_mismatch(ybus, s_spec[l], v[l], &self.bus_of);
+                    Some(Ok(SolveReport {
+                        converged: mis < tol,
+                        iterations: it[l],
+                        max_mismatch_pu: mis,
+                    }))
+                } else if it[l] >= max_iter {
+                    Some(Err((Stall::IterationLimit, it[l])))
+                } else if it[l] >= 4 && est[l] > 0.25 * prev[l] {
+                    Some(Err((Stall::SlowContraction, it[l])))
+                } else {
+                    prev[l] = est[l];
+                    None
+                };
+                if let Some(r) = stop {
+                    out[l] = Some(r);
+                    running[l] = false;
+                    for k in 0..n {
+                        (self.sl[k][l], self.cl[k][l], self.xl[k][l]) = idle;
+                        self.s2l[k][l] = 0.0;
+                    }
+                }
+            }
+        }
+        out
     }
 }
 

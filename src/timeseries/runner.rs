@@ -14,10 +14,12 @@ use super::elements::{Element, ElementKind};
 use super::profiles::ProfileTable;
 use super::time::Timestamp;
 use crate::error::{Error, Result};
+use crate::math::angle::Direction;
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
 use crate::results::kpi::{Kpis, PesReference};
-use crate::solver::{HybridSolver, NewtonOptions};
+use crate::solver::current_injection::LANES;
+use crate::solver::{HybridSolver, NewtonOptions, SolveReport};
 use num_complex::Complex64;
 use std::sync::Arc;
 
@@ -383,12 +385,23 @@ pub fn run_scenario(
 ) -> Result<RunSummary> {
     sc.validate()?;
     let mut engine = Engine::new(sc)?;
-    let mut block = Block::default();
     let mut total = RunSummary::new();
-    for b in 0..sc.n_blocks() {
-        let s = engine.run_block(b, &mut block)?;
-        emit(&block)?;
-        total.add(&s);
+    let mut blocks: Vec<Block> = (0..LANES).map(|_| Block::default()).collect();
+    if sc.steps_independent() {
+        let all: Vec<usize> = (0..sc.n_blocks()).collect();
+        for group in all.chunks(LANES) {
+            let sums = engine.run_blocks_lanes(group, &mut blocks)?;
+            for (l, s) in sums.iter().enumerate() {
+                emit(&blocks[l])?;
+                total.add(s);
+            }
+        }
+    } else {
+        for b in 0..sc.n_blocks() {
+            let s = engine.run_block(b, &mut blocks[0])?;
+            emit(&blocks[0])?;
+            total.add(&s);
+        }
     }
     total.kpis.finish(sc.pes);
     Ok(total)
@@ -420,8 +433,27 @@ struct Engine<'a> {
     avail: Vec<f64>,
     v0: Vec<Complex64>,
     v: Vec<Complex64>,
-    bus_kv: Vec<f64>,
+    /// Initial direction of each bus voltage (fast exact angles).
+    dir: Vec<Direction>,
+    /// |V| of each bus at the current step.
+    vm: Vec<f64>,
+    /// Per branch: 1 / (√3 · base kV) at the from and to end (NaN where the base is 0).
+    ka_factor: Vec<(f64, f64)>,
     limits: Vec<(f64, f64)>,
+    /// Per lane: voltages and specified injections (batched solves).
+    lane_v: Vec<Vec<Complex64>>,
+    lane_s: Vec<Vec<Complex64>>,
+}
+
+/// Injection totals of a step, MW.
+#[derive(Debug, Clone, Copy)]
+struct StepTotals {
+    p_load: f64,
+    p_gen: f64,
+    p_renewable: f64,
+    p_storage: f64,
+    /// Index in `gens` of the first unit.
+    unit_gen_start: usize,
 }
 
 impl<'a> Engine<'a> {
@@ -482,7 +514,24 @@ impl<'a> Engine<'a> {
             Vec::with_capacity(fixed_loads.len() + sc.elements.len() + sc.synthetic_loads.len());
         let gens = Vec::with_capacity(gens_fixed.len() + sc.elements.len() + nu);
         let v0 = math.v_init.clone();
-        let bus_kv = net.buses.iter().map(|b| b.base_kv).collect();
+        let dir = v0.iter().map(|&x| Direction::of(x)).collect();
+        let inv_kv = |kv: f64| {
+            if kv > 0.0 {
+                1.0 / (3f64.sqrt() * kv)
+            } else {
+                f64::NAN
+            }
+        };
+        let ka_factor = net
+            .branches
+            .iter()
+            .map(|b| {
+                (
+                    inv_kv(net.buses[b.from].base_kv),
+                    inv_kv(net.buses[b.to].base_kv),
+                )
+            })
+            .collect();
         let limits = match &sc.bus_v_limits {
             Some(l) => l.clone(),
             None => vec![sc.v_limits; nb],
@@ -504,8 +553,12 @@ impl<'a> Engine<'a> {
             avail: vec![0.0; nu],
             v: v0.clone(),
             v0,
-            bus_kv,
+            dir,
+            vm: vec![0.0; nb],
+            ka_factor,
             limits,
+            lane_v: Vec::new(),
+            lane_s: Vec::new(),
             math,
             net,
         })
@@ -528,18 +581,93 @@ impl<'a> Engine<'a> {
         Ok(summary)
     }
 
+    /// Runs up to [`LANES`] blocks of a scenario whose steps are
+    /// independent side by side: step k of every block is solved in one
+    /// batched fixed-point solve. Each block's results equal those of
+    /// [`Self::run_block`] bit for bit.
+    fn run_blocks_lanes(&mut self, blocks: &[usize], out: &mut [Block]) -> Result<Vec<RunSummary>> {
+        debug_assert!(self.sc.steps_independent() && blocks.len() <= LANES);
+        let a = blocks.len();
+        let nb = self.v0.len();
+        // Always LANES buffers, so the per-step lane views need no allocation.
+        self.lane_v.resize(LANES, Vec::new());
+        self.lane_s.resize(LANES, Vec::new());
+        for l in 0..LANES {
+            self.lane_v[l].clear();
+            self.lane_v[l].extend_from_slice(&self.v0);
+            self.lane_s[l].resize(nb, Complex64::new(0.0, 0.0));
+        }
+        for l in 0..a {
+            out[l].clear(blocks[l] * BLOCK_STEPS);
+        }
+        let mut summaries = vec![RunSummary::new(); a];
+        let mut tots = Vec::with_capacity(a);
+        let mut active = Vec::with_capacity(a);
+        for k in 0..BLOCK_STEPS {
+            tots.clear();
+            active.clear();
+            for (l, &b) in blocks.iter().enumerate() {
+                let t = b * BLOCK_STEPS + k;
+                if t < self.sc.n_steps {
+                    tots.push(self.prepare(t));
+                    self.math.set_injections(&self.loads, &self.gens);
+                    self.lane_s[l].copy_from_slice(&self.math.s_spec);
+                    active.push(l);
+                }
+            }
+            if active.is_empty() {
+                break;
+            }
+            // Active lanes are a prefix: every block but the last is full.
+            let n_act = active.len();
+            let results = {
+                let mut s_it = self.lane_s.iter();
+                let s_refs: [&[Complex64]; LANES] =
+                    std::array::from_fn(|_| s_it.next().map_or(&[][..], |x| x.as_slice()));
+                let mut v_it = self.lane_v.iter_mut();
+                let mut v_refs: [&mut [Complex64]; LANES] =
+                    std::array::from_fn(|_| v_it.next().map_or(&mut [][..], |x| x.as_mut_slice()));
+                self.solver.solve_lanes(
+                    &self.math.ybus,
+                    &s_refs[..n_act],
+                    &mut v_refs[..n_act],
+                    self.sc.newton,
+                )
+            };
+            for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
+                let report = match res {
+                    Some(Ok(r)) => r,
+                    Some(Err(Error::Numerical(_))) | None => SolveReport {
+                        converged: false,
+                        iterations: self.sc.newton.max_iter,
+                        max_mismatch_pu: f64::NAN,
+                    },
+                    Some(Err(e)) => return Err(e),
+                };
+                let t = blocks[l] * BLOCK_STEPS + k;
+                let sm = &mut summaries[l];
+                sm.iterations += report.iterations as u64;
+                sm.newton_fallbacks += fell_back as u64;
+                self.record(t, report, tots[l], Some(l), &mut out[l], sm)?;
+            }
+        }
+        Ok(summaries)
+    }
+
     /// Step `t`: injections, power flow with controllers, results.
     fn step(&mut self, t: usize, block: &mut Block, summary: &mut RunSummary) -> Result<()> {
+        let tot = self.prepare(t);
+        let report = self.power_flow(&tot, summary)?;
+        self.record(t, report, tot, None, block, summary)
+    }
+
+    /// Parts 1 and 2 of a step: loads, profile elements and unit dispatch
+    /// into `loads` and `gens`.
+    fn prepare(&mut self, t: usize) -> StepTotals {
         let Engine {
             sc,
-            net,
-            net_local,
-            math,
-            solver,
             units,
-            controllers,
             gens_fixed,
-            slack_file,
             p_gen_network,
             fixed_loads,
             loads,
@@ -547,20 +675,10 @@ impl<'a> Engine<'a> {
             bus_net,
             outputs,
             avail,
-            v0,
-            v,
-            bus_kv,
-            limits,
+            ..
         } = self;
         let sc: &Scenario = sc;
-        let net: &Network = net;
-        let nb = net.buses.len();
-        let nbr = net.branches.len();
-        let base = net.base_mva;
         let dt_h = sc.step_s as f64 / 3600.0;
-        let nan = f64::NAN;
-        let sqrt3 = 3f64.sqrt();
-
         // 1. Loads and profile-driven elements.
         loads.clear();
         gens.clear();
@@ -626,6 +744,34 @@ impl<'a> Engine<'a> {
             gens.push((u.bus, outputs[k].p_mw, outputs[k].q_mvar));
         }
 
+        StepTotals {
+            p_load,
+            p_gen,
+            p_renewable,
+            p_storage,
+            unit_gen_start,
+        }
+    }
+
+    /// Part 3: power flow from `v` with the controllers settling.
+    fn power_flow(&mut self, tot: &StepTotals, summary: &mut RunSummary) -> Result<SolveReport> {
+        let unit_gen_start = tot.unit_gen_start;
+        let Engine {
+            sc,
+            net_local,
+            math,
+            solver,
+            units,
+            controllers,
+            loads,
+            gens,
+            outputs,
+            avail,
+            v,
+            ..
+        } = self;
+        let sc: &Scenario = sc;
+        let nan = f64::NAN;
         // 3. Power flow with the controllers settling.
         let mut report;
         let mut oltc_done = false;
@@ -722,6 +868,56 @@ impl<'a> Engine<'a> {
             }
         }
 
+        Ok(report)
+    }
+
+    /// Part 4: results of step `t` into `block` and KPIs into `summary`;
+    /// `lane` selects a lane's voltages and injections instead of the
+    /// engine's own.
+    fn record(
+        &mut self,
+        t: usize,
+        report: SolveReport,
+        tot: StepTotals,
+        lane: Option<usize>,
+        block: &mut Block,
+        summary: &mut RunSummary,
+    ) -> Result<()> {
+        let StepTotals {
+            p_load,
+            mut p_gen,
+            mut p_renewable,
+            mut p_storage,
+            ..
+        } = tot;
+        let Engine {
+            sc,
+            net,
+            math,
+            units,
+            slack_file,
+            outputs,
+            v0,
+            v,
+            dir,
+            vm,
+            ka_factor,
+            limits,
+            lane_v,
+            lane_s,
+            ..
+        } = self;
+        let sc: &Scenario = sc;
+        let net: &Network = net;
+        let nb = net.buses.len();
+        let nbr = net.branches.len();
+        let base = net.base_mva;
+        let dt_h = sc.step_s as f64 / 3600.0;
+        let nan = f64::NAN;
+        let (v, s_spec): (&mut Vec<Complex64>, &[Complex64]) = match lane {
+            Some(l) => (&mut lane_v[l], &lane_s[l]),
+            None => (v, &math.s_spec),
+        };
         // 4. Record.
         summary.steps += 1;
         block.n += 1;
@@ -802,7 +998,7 @@ impl<'a> Engine<'a> {
             // Book the specified injection where it is specified (P at PQ
             // and PV buses, Q at PQ buses), so that the balance closes
             // exactly; the solved value differs by less than the tolerance.
-            let spec = math.s_spec[i] * base;
+            let spec = s_spec[i] * base;
             let bt = math.bus_type[i];
             let s = if bt == BusType::Pq {
                 spec
@@ -821,15 +1017,16 @@ impl<'a> Engine<'a> {
                 }
             };
             loss += s.re;
-            let vm = v[i].norm_sqr().sqrt();
-            block.vm_pu.push(vm);
-            block.va_degree.push(v[i].im.atan2(v[i].re).to_degrees());
+            let vm_i = v[i].norm_sqr().sqrt();
+            vm[i] = vm_i;
+            block.vm_pu.push(vm_i);
+            block.va_degree.push(dir[i].arg(v[i]).to_degrees());
             block.bus_p_mw.push(s.re);
             block.bus_q_mvar.push(s.im);
             if bt != BusType::Isolated {
-                k.min_vm_pu = k.min_vm_pu.min(vm);
-                k.max_vm_pu = k.max_vm_pu.max(vm);
-                if vm < limits[i].0 || vm > limits[i].1 {
+                k.min_vm_pu = k.min_vm_pu.min(vm_i);
+                k.max_vm_pu = k.max_vm_pu.max(vm_i);
+                if vm_i < limits[i].0 || vm_i > limits[i].1 {
                     any_v_bad = true;
                     k.bus_hours_voltage_violation += dt_h;
                 }
@@ -847,18 +1044,10 @@ impl<'a> Engine<'a> {
             block.p_to_mw.push(st.re);
             block.q_to_mvar.push(st.im);
             let br = &net.branches[kb];
-            let (kv_f, kv_t) = (bus_kv[br.from], bus_kv[br.to]);
             let (sf_abs, st_abs) = (sf.norm_sqr().sqrt(), st.norm_sqr().sqrt());
-            let i_f = if kv_f > 0.0 {
-                sf_abs / (sqrt3 * v[br.from].norm_sqr().sqrt() * kv_f)
-            } else {
-                nan
-            };
-            let i_t = if kv_t > 0.0 {
-                st_abs / (sqrt3 * v[br.to].norm_sqr().sqrt() * kv_t)
-            } else {
-                nan
-            };
+            let (kf, kt) = ka_factor[kb];
+            let i_f = sf_abs / vm[br.from] * kf;
+            let i_t = st_abs / vm[br.to] * kt;
             block.i_ka.push(if ba.active { i_f.max(i_t) } else { 0.0 });
             let rating = br.rate_a_mva;
             let loading = if rating > 0.0 {
@@ -976,15 +1165,33 @@ pub fn run_parallel(
                         let sc = &scenarios[*i];
                         let mut engine = Engine::new(sc)?;
                         let mut out = Vec::with_capacity(range.len());
-                        for b in range.clone() {
-                            let mut block = spare
+                        let take = || {
+                            spare
                                 .lock()
                                 .ok()
                                 .and_then(|mut s| s.pop())
-                                .unwrap_or_default();
-                            out.push((b, engine.run_block(b, &mut block)?));
-                            tx.send((*i, block))
-                                .map_err(|_| Error::Usage("results writer stopped".into()))?;
+                                .unwrap_or_default()
+                        };
+                        let send = |tx: &mut std::sync::mpsc::SyncSender<(usize, Block)>, b| {
+                            tx.send((*i, b))
+                                .map_err(|_| Error::Usage("results writer stopped".into()))
+                        };
+                        if sc.steps_independent() {
+                            let ids: Vec<usize> = range.clone().collect();
+                            for group in ids.chunks(LANES) {
+                                let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
+                                let sums = engine.run_blocks_lanes(group, &mut blocks)?;
+                                for ((&b, s), blk) in group.iter().zip(sums).zip(blocks) {
+                                    out.push((b, s));
+                                    send(tx, blk)?;
+                                }
+                            }
+                        } else {
+                            for b in range.clone() {
+                                let mut block = take();
+                                out.push((b, engine.run_block(b, &mut block)?));
+                                send(tx, block)?;
+                            }
                         }
                         Ok(out)
                     })

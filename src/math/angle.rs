@@ -8,16 +8,17 @@
 use num_complex::Complex64;
 use std::f64::consts::PI;
 
-/// 1/17, 1/15, …, 1/3 (evaluated at compile time).
-const INV_ODD: [f64; 8] = [
-    1.0 / 17.0,
-    1.0 / 15.0,
-    1.0 / 13.0,
-    1.0 / 11.0,
-    1.0 / 9.0,
-    1.0 / 7.0,
+/// Coefficients of atan(t)/t in powers of t²: 1, −1/3, 1/5, …, 1/17.
+const SERIES: [f64; 9] = [
+    1.0,
+    -1.0 / 3.0,
     1.0 / 5.0,
-    1.0 / 3.0,
+    -1.0 / 7.0,
+    1.0 / 9.0,
+    -1.0 / 11.0,
+    1.0 / 13.0,
+    -1.0 / 15.0,
+    1.0 / 17.0,
 ];
 
 /// A reference direction: a unit vector and its angle.
@@ -53,12 +54,20 @@ impl Direction {
             // atan t = t − t³/3 + t⁵/5 − …; for |t| < 1/8 the first omitted
             // term (t¹⁹/19) is below 1e-18 of the result.
             let t = w.im / w.re;
-            let t2 = t * t;
-            let mut p = INV_ODD[0];
-            for &c in &INV_ODD[1..] {
-                p = c - t2 * p;
-            }
-            let a = self.angle_rad + t * (1.0 - t2 * p);
+            // Σ_{j=0}^{8} (−1)^j t^{2j+1}/(2j+1) by Estrin's scheme in u = t²
+            // (short dependency chains instead of a 9-step Horner chain).
+            let u = t * t;
+            let u2 = u * u;
+            let u4 = u2 * u2;
+            let c = &SERIES;
+            let p01 = c[0] + c[1] * u;
+            let p23 = c[2] + c[3] * u;
+            let p45 = c[4] + c[5] * u;
+            let p67 = c[6] + c[7] * u;
+            let p03 = p01 + p23 * u2;
+            let p47 = p45 + p67 * u2;
+            let p = p03 + (p47 + c[8] * u4) * u4;
+            let a = self.angle_rad + t * p;
             if a > PI {
                 a - 2.0 * PI
             } else if a <= -PI {

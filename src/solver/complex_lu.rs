@@ -42,6 +42,20 @@ pub struct ComplexLu {
     scale: Vec<f64>,
     /// For each entry of the input pattern (as passed to `analyze`), its slot.
     input_slot: Vec<u32>,
+    /// The factors split into real and imaginary parts (for the lane kernels):
+    /// L, U and 1/pivot.
+    split: SplitFactors,
+}
+
+/// L, U and 1/pivot with real and imaginary parts in separate arrays.
+#[derive(Debug, Clone, Default)]
+pub struct SplitFactors {
+    /// Re and Im of L entries (pattern order).
+    pub l: (Vec<f64>, Vec<f64>),
+    /// Re and Im of U entries (pattern order).
+    pub u: (Vec<f64>, Vec<f64>),
+    /// Re and Im of 1/pivot.
+    pub inv_diag: (Vec<f64>, Vec<f64>),
 }
 
 impl ComplexLu {
@@ -162,6 +176,7 @@ impl ComplexLu {
             inv_diag: vec![Complex64::new(0.0, 0.0); n],
             scale: vec![0.0; n],
             input_slot,
+            split: SplitFactors::default(),
         })
     }
 
@@ -230,6 +245,17 @@ impl ComplexLu {
                 self.val[u[0] as usize] -= d;
             }
         }
+        let split = |v: &[Complex64]| -> (Vec<f64>, Vec<f64>) {
+            (
+                v.iter().map(|x| x.re).collect(),
+                v.iter().map(|x| x.im).collect(),
+            )
+        };
+        self.split = SplitFactors {
+            l: split(&self.val[n..n + m]),
+            u: split(&self.val[n + m..]),
+            inv_diag: split(&self.inv_diag),
+        };
         Ok(())
     }
 
@@ -296,6 +322,17 @@ impl ComplexLu {
                 x[k][q] = s[q] * d;
             }
         }
+    }
+
+    /// The pattern: column k of L (= row k of U) holds the positions
+    /// `idx[ptr[k]..ptr[k+1]]`.
+    pub fn pattern(&self) -> (&[usize], &[usize]) {
+        (&self.pat_ptr, &self.pat_idx)
+    }
+
+    /// The factors split into real and imaginary parts.
+    pub fn split_factors(&self) -> &SplitFactors {
+        &self.split
     }
 
     /// Solves `A x = b` in place, `x` in the original order; `work` must

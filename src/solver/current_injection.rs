@@ -14,7 +14,7 @@
 //! with a rate that grows with loading; [`super::hybrid`] falls back to
 //! Newton when it is slow.
 
-use super::complex_lu::ComplexLu;
+use super::complex_lu::{ComplexLu, SplitFactors};
 use super::newton::SolveReport;
 use crate::error::Result;
 use crate::math::{BusType, CsrMatrix};
@@ -61,13 +61,145 @@ pub struct CurrentInjectionSolver {
     /// |S|² and 1/|V|² of the current iterate.
     s2: Vec<f64>,
     inv_d: Vec<f64>,
-    // The same, one entry per lane (allocated on first use).
-    xl: Vec<[Complex64; LANES]>,
-    xnl: Vec<[Complex64; LANES]>,
-    sl: Vec<[Complex64; LANES]>,
-    cl: Vec<[Complex64; LANES]>,
-    s2l: Vec<[f64; LANES]>,
-    inv_dl: Vec<[f64; LANES]>,
+    /// The same for batched solves (allocated on first use).
+    lanes: Lanes,
+}
+
+/// Work vectors of a batched solve, real and imaginary parts apart, one
+/// value per lane for each unknown (pivot order).
+#[derive(Debug, Clone, Default)]
+struct Lanes {
+    xr: Vec<[f64; LANES]>,
+    xi: Vec<[f64; LANES]>,
+    xnr: Vec<[f64; LANES]>,
+    xni: Vec<[f64; LANES]>,
+    sr: Vec<[f64; LANES]>,
+    si: Vec<[f64; LANES]>,
+    cr: Vec<[f64; LANES]>,
+    ci: Vec<[f64; LANES]>,
+    s2: Vec<[f64; LANES]>,
+    inv_d: Vec<[f64; LANES]>,
+}
+
+impl Lanes {
+    fn resize(&mut self, n: usize) {
+        for b in [
+            &mut self.xr,
+            &mut self.xi,
+            &mut self.xnr,
+            &mut self.xni,
+            &mut self.sr,
+            &mut self.si,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.s2,
+            &mut self.inv_d,
+        ] {
+            b.resize(n, [0.0; LANES]);
+        }
+    }
+
+    /// Makes lane `q` of unknown `k` iterate on harmless values.
+    fn idle(&mut self, k: usize, q: usize) {
+        self.sr[k][q] = 0.0;
+        self.si[k][q] = 0.0;
+        self.s2[k][q] = 0.0;
+        self.cr[k][q] = 1.0;
+        self.ci[k][q] = 0.0;
+        self.xr[k][q] = 1.0;
+        self.xi[k][q] = 0.0;
+    }
+}
+
+/// One fixed-point iteration of every lane: right-hand sides, the two
+/// sweeps, and each lane's mismatch estimate (squared). Written out in
+/// real arithmetic that repeats, operation for operation, what
+/// [`CurrentInjectionSolver::solve`] does with complex numbers, so each lane's
+/// result is bit-identical to a single solve.
+#[inline(always)]
+fn lane_iteration_impl(
+    ptr: &[usize],
+    idx: &[usize],
+    f: &SplitFactors,
+    ln: &mut Lanes,
+) -> [f64; LANES] {
+    let n = ln.xr.len();
+    for k in 0..n {
+        for q in 0..LANES {
+            let (xr, xi) = (ln.xr[k][q], ln.xi[k][q]);
+            let (sr, si) = (ln.sr[k][q], ln.si[k][q]);
+            let inv = 1.0 / (xr * xr + xi * xi);
+            ln.inv_d[k][q] = inv;
+            // conj(S)·V / |V|² + c
+            let pr = sr * xr - (-si) * xi;
+            let pi = sr * xi + (-si) * xr;
+            ln.xnr[k][q] = pr * inv + ln.cr[k][q];
+            ln.xni[k][q] = pi * inv + ln.ci[k][q];
+        }
+    }
+    let ((lre, lim), (ure, uim), (dre, dim)) = (&f.l, &f.u, &f.inv_diag);
+    for k in 0..n {
+        let (ar, ai) = (ln.xnr[k], ln.xni[k]);
+        for e in ptr[k]..ptr[k + 1] {
+            let i = idx[e];
+            let (lr, li) = (lre[e], lim[e]);
+            for q in 0..LANES {
+                ln.xnr[i][q] -= lr * ar[q] - li * ai[q];
+                ln.xni[i][q] -= lr * ai[q] + li * ar[q];
+            }
+        }
+    }
+    for k in (0..n).rev() {
+        let (mut sr, mut si) = (ln.xnr[k], ln.xni[k]);
+        for e in ptr[k]..ptr[k + 1] {
+            let j = idx[e];
+            let (ur, ui) = (ure[e], uim[e]);
+            let (br, bi) = (ln.xnr[j], ln.xni[j]);
+            for q in 0..LANES {
+                sr[q] -= ur * br[q] - ui * bi[q];
+                si[q] -= ur * bi[q] + ui * br[q];
+            }
+        }
+        let (dr, di) = (dre[k], dim[k]);
+        for q in 0..LANES {
+            ln.xnr[k][q] = sr[q] * dr - si[q] * di;
+            ln.xni[k][q] = sr[q] * di + si[q] * dr;
+        }
+    }
+    let mut est = [0.0f64; LANES];
+    for k in 0..n {
+        for q in 0..LANES {
+            let dr = ln.xnr[k][q] - ln.xr[k][q];
+            let di = ln.xni[k][q] - ln.xi[k][q];
+            let m = ln.s2[k][q] * (dr * dr + di * di) * ln.inv_d[k][q];
+            est[q] = est[q].max(m);
+        }
+    }
+    est
+}
+
+/// [`lane_iteration_impl`] compiled for AVX2 (no FMA, so results are the
+/// same as the baseline build's).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lane_iteration_avx2(
+    ptr: &[usize],
+    idx: &[usize],
+    f: &SplitFactors,
+    ln: &mut Lanes,
+) -> [f64; LANES] {
+    lane_iteration_impl(ptr, idx, f, ln)
+}
+
+fn lane_iteration(ptr: &[usize], idx: &[usize], f: &SplitFactors, ln: &mut Lanes) -> [f64; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { lane_iteration_avx2(ptr, idx, f, ln) };
+        }
+    }
+    lane_iteration_impl(ptr, idx, f, ln)
 }
 
 impl CurrentInjectionSolver {
@@ -132,12 +264,7 @@ impl CurrentInjectionSolver {
             c: vec![z; n],
             s2: vec![0.0; n],
             inv_d: vec![0.0; n],
-            s2l: Vec::new(),
-            inv_dl: Vec::new(),
-            xl: Vec::new(),
-            xnl: Vec::new(),
-            sl: Vec::new(),
-            cl: Vec::new(),
+            lanes: Lanes::default(),
         };
         s.refactor(ybus)?;
         Ok(Some(s))
@@ -246,32 +373,28 @@ impl CurrentInjectionSolver {
         assert!(a <= LANES && v.len() == a, "lane count");
         let data = ybus.data();
         let n = self.bus_of.len();
-        let z = Complex64::new(0.0, 0.0);
-        for buf in [&mut self.xl, &mut self.xnl, &mut self.sl, &mut self.cl] {
-            buf.resize(n, [z; LANES]);
-        }
-        self.s2l.resize(n, [0.0; LANES]);
-        self.inv_dl.resize(n, [0.0; LANES]);
-        // Lanes beyond `a` (and finished lanes) iterate on harmless values.
-        let idle = (z, Complex64::new(1.0, 0.0), Complex64::new(1.0, 0.0));
+        let ln = &mut self.lanes;
+        ln.resize(n);
         for k in 0..n {
             let b = self.bus_of[k];
             for l in 0..LANES {
                 if l < a {
-                    let mut acc = z;
+                    let mut acc = Complex64::new(0.0, 0.0);
                     for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
                         acc -= data[e] * v[l][bus];
                     }
-                    self.cl[k][l] = acc;
-                    self.sl[k][l] = s_spec[l][b];
-                    self.s2l[k][l] = s_spec[l][b].norm_sqr();
-                    self.xl[k][l] = v[l][b];
+                    let sp = s_spec[l][b];
+                    (ln.cr[k][l], ln.ci[k][l]) = (acc.re, acc.im);
+                    (ln.sr[k][l], ln.si[k][l]) = (sp.re, sp.im);
+                    ln.s2[k][l] = sp.norm_sqr();
+                    (ln.xr[k][l], ln.xi[k][l]) = (v[l][b].re, v[l][b].im);
                 } else {
-                    (self.sl[k][l], self.cl[k][l], self.xl[k][l]) = idle;
-                    self.s2l[k][l] = 0.0;
+                    ln.idle(k, l);
                 }
             }
         }
+        let (ptr, idx) = self.lu.pattern();
+        let f = self.lu.split_factors();
         let tol2 = tol * tol;
         let mut running = [false; LANES];
         running[..a].iter_mut().for_each(|r| *r = true);
@@ -279,24 +402,9 @@ impl CurrentInjectionSolver {
         let mut it = [0usize; LANES];
         let mut out: [Option<FixedPointResult>; LANES] = [None; LANES];
         while running.iter().any(|&r| r) {
-            for k in 0..n {
-                for l in 0..LANES {
-                    let (s, x) = (self.sl[k][l], self.xl[k][l]);
-                    let inv = 1.0 / x.norm_sqr();
-                    self.inv_dl[k][l] = inv;
-                    self.xnl[k][l] = s.conj() * x * inv + self.cl[k][l];
-                }
-            }
-            self.lu.solve_lanes(&mut self.xnl);
-            let mut est = [0.0f64; LANES];
-            for k in 0..n {
-                for l in 0..LANES {
-                    let dx = (self.xnl[k][l] - self.xl[k][l]).norm_sqr();
-                    let m = self.s2l[k][l] * dx * self.inv_dl[k][l];
-                    est[l] = est[l].max(m);
-                }
-            }
-            std::mem::swap(&mut self.xl, &mut self.xnl);
+            let est = lane_iteration(ptr, idx, f, ln);
+            std::mem::swap(&mut ln.xr, &mut ln.xnr);
+            std::mem::swap(&mut ln.xi, &mut ln.xni);
             for l in 0..a {
                 if !running[l] {
                     continue;
@@ -306,7 +414,7 @@ impl CurrentInjectionSolver {
                     Some(Err((Stall::NonFinite, it[l])))
                 } else if est[l] < tol2 {
                     for k in 0..n {
-                        v[l][self.bus_of[k]] = self.xl[k][l];
+                        v[l][self.bus_of[k]] = Complex64::new(ln.xr[k][l], ln.xi[k][l]);
                     }
                     let mis = pq_mismatch(ybus, s_spec[l], v[l], &self.bus_of);
                     Some(Ok(SolveReport {
@@ -322,13 +430,11 @@ impl CurrentInjectionSolver {
                     prev[l] = est[l];
                     None
                 };
+                // A finished lane keeps iterating on its own values (finite
+                // or not, lanes never mix) until the others are done.
                 if let Some(r) = stop {
                     out[l] = Some(r);
                     running[l] = false;
-                    for k in 0..n {
-                        (self.sl[k][l], self.cl[k][l], self.xl[k][l]) = idle;
-                        self.s2l[k][l] = 0.0;
-                    }
                 }
             }
         }

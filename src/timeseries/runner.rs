@@ -259,6 +259,46 @@ pub struct Block {
 }
 
 impl Block {
+    /// Makes room for `steps` steps of `nb` buses, `nbr` branches and `nu`
+    /// units, so that recording never reallocates.
+    fn reserve(&mut self, steps: usize, nb: usize, nbr: usize, nu: usize) {
+        for (v, w) in [
+            (&mut self.vm_pu, nb),
+            (&mut self.va_degree, nb),
+            (&mut self.bus_p_mw, nb),
+            (&mut self.bus_q_mvar, nb),
+            (&mut self.p_from_mw, nbr),
+            (&mut self.q_from_mvar, nbr),
+            (&mut self.p_to_mw, nbr),
+            (&mut self.q_to_mvar, nbr),
+            (&mut self.i_ka, nbr),
+            (&mut self.loading_percent, nbr),
+            (&mut self.p_slack_mw, 1),
+            (&mut self.q_slack_mvar, 1),
+            (&mut self.p_loss_mw, 1),
+            (&mut self.max_mismatch_pu, 1),
+            (&mut self.p_load_mw, 1),
+            (&mut self.p_gen_mw, 1),
+            (&mut self.p_storage_mw, 1),
+            (&mut self.co2_t, 1),
+            (&mut self.unit_p_mw, nu),
+            (&mut self.unit_q_mvar, nu),
+            (&mut self.unit_heat_mw, nu),
+            (&mut self.unit_fuel_mw, nu),
+            (&mut self.unit_boiler_heat_mw, nu),
+            (&mut self.unit_boiler_fuel_mw, nu),
+            (&mut self.unit_co2_t, nu),
+            (&mut self.unit_curtailed_mw, nu),
+            (&mut self.unit_soc_percent, nu),
+        ] {
+            v.reserve_exact((steps * w).saturating_sub(v.len()));
+        }
+        self.converged
+            .reserve_exact(steps.saturating_sub(self.converged.len()));
+        self.iterations
+            .reserve_exact(steps.saturating_sub(self.iterations.len()));
+    }
+
     fn clear(&mut self, start_step: usize) {
         self.start_step = start_step;
         self.n = 0;
@@ -435,8 +475,10 @@ struct Engine<'a> {
     v: Vec<Complex64>,
     /// Initial direction of each bus voltage (fast exact angles).
     dir: Vec<Direction>,
-    /// |V| of each bus at the current step.
-    vm: Vec<f64>,
+    /// 1/|V| of each bus at the current step.
+    inv_vm: Vec<f64>,
+    /// Per branch: 100 / rating (MVA), NaN without a rating.
+    loading_factor: Vec<f64>,
     /// Per branch: 1 / (√3 · base kV) at the from and to end (NaN where the base is 0).
     ka_factor: Vec<(f64, f64)>,
     limits: Vec<(f64, f64)>,
@@ -554,7 +596,18 @@ impl<'a> Engine<'a> {
             v: v0.clone(),
             v0,
             dir,
-            vm: vec![0.0; nb],
+            inv_vm: vec![0.0; nb],
+            loading_factor: net
+                .branches
+                .iter()
+                .map(|b| {
+                    if b.rate_a_mva > 0.0 {
+                        100.0 / b.rate_a_mva
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect(),
             ka_factor,
             limits,
             lane_v: Vec::new(),
@@ -569,6 +622,12 @@ impl<'a> Engine<'a> {
         let t0 = b * BLOCK_STEPS;
         let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
         block.clear(t0);
+        block.reserve(
+            t1 - t0,
+            self.v0.len(),
+            self.math.branches.len(),
+            self.units.len(),
+        );
         if self.sc.steps_independent() {
             self.v.copy_from_slice(&self.v0);
         }
@@ -597,8 +656,11 @@ impl<'a> Engine<'a> {
             self.lane_v[l].extend_from_slice(&self.v0);
             self.lane_s[l].resize(nb, Complex64::new(0.0, 0.0));
         }
+        let nbr = self.math.branches.len();
         for l in 0..a {
-            out[l].clear(blocks[l] * BLOCK_STEPS);
+            let t0 = blocks[l] * BLOCK_STEPS;
+            out[l].clear(t0);
+            out[l].reserve((self.sc.n_steps - t0).min(BLOCK_STEPS), nb, nbr, 0);
         }
         let mut summaries = vec![RunSummary::new(); a];
         let mut tots = Vec::with_capacity(a);
@@ -900,7 +962,8 @@ impl<'a> Engine<'a> {
             v0,
             v,
             dir,
-            vm,
+            inv_vm,
+            loading_factor,
             ka_factor,
             limits,
             lane_v,
@@ -994,6 +1057,21 @@ impl<'a> Engine<'a> {
         let mut any_v_bad = false;
         let mut slack = *slack_file;
         let k = &mut summary.kpis;
+        // Rows are written in place (no per-value capacity checks).
+        let row = block.vm_pu.len();
+        for col in [
+            &mut block.vm_pu,
+            &mut block.va_degree,
+            &mut block.bus_p_mw,
+            &mut block.bus_q_mvar,
+        ] {
+            col.resize(row + nb, 0.0);
+        }
+        let vm_out = &mut block.vm_pu[row..];
+        let va_out = &mut block.va_degree[row..];
+        let p_out = &mut block.bus_p_mw[row..];
+        let q_out = &mut block.bus_q_mvar[row..];
+        let (mut vm_min, mut vm_max) = (k.min_vm_pu, k.max_vm_pu);
         for i in 0..nb {
             // Book the specified injection where it is specified (P at PQ
             // and PV buses, Q at PQ buses), so that the balance closes
@@ -1018,51 +1096,61 @@ impl<'a> Engine<'a> {
             };
             loss += s.re;
             let vm_i = v[i].norm_sqr().sqrt();
-            vm[i] = vm_i;
-            block.vm_pu.push(vm_i);
-            block.va_degree.push(dir[i].arg(v[i]).to_degrees());
-            block.bus_p_mw.push(s.re);
-            block.bus_q_mvar.push(s.im);
+            inv_vm[i] = 1.0 / vm_i;
+            vm_out[i] = vm_i;
+            va_out[i] = dir[i].arg(v[i]).to_degrees();
+            p_out[i] = s.re;
+            q_out[i] = s.im;
             if bt != BusType::Isolated {
-                k.min_vm_pu = k.min_vm_pu.min(vm_i);
-                k.max_vm_pu = k.max_vm_pu.max(vm_i);
+                vm_min = vm_min.min(vm_i);
+                vm_max = vm_max.max(vm_i);
                 if vm_i < limits[i].0 || vm_i > limits[i].1 {
                     any_v_bad = true;
                     k.bus_hours_voltage_violation += dt_h;
                 }
             }
         }
+        (k.min_vm_pu, k.max_vm_pu) = (vm_min, vm_max);
         block.p_slack_mw.push(slack.re);
         block.q_slack_mvar.push(slack.im);
         block.p_loss_mw.push(loss);
-        let mut any_overload = false;
+        let row = block.p_from_mw.len();
+        for col in [
+            &mut block.p_from_mw,
+            &mut block.q_from_mvar,
+            &mut block.p_to_mw,
+            &mut block.q_to_mvar,
+            &mut block.i_ka,
+            &mut block.loading_percent,
+        ] {
+            col.resize(row + nbr, 0.0);
+        }
+        let pf_out = &mut block.p_from_mw[row..];
+        let qf_out = &mut block.q_from_mvar[row..];
+        let pt_out = &mut block.p_to_mw[row..];
+        let qt_out = &mut block.q_to_mvar[row..];
+        let i_out = &mut block.i_ka[row..];
+        let load_out = &mut block.loading_percent[row..];
+        let mut max_loading = k.max_loading_percent;
         for (kb, ba) in math.branches.iter().enumerate() {
             let (sf, st) = ba.flows(v);
             let (sf, st) = (sf * base, st * base);
-            block.p_from_mw.push(sf.re);
-            block.q_from_mvar.push(sf.im);
-            block.p_to_mw.push(st.re);
-            block.q_to_mvar.push(st.im);
-            let br = &net.branches[kb];
+            pf_out[kb] = sf.re;
+            qf_out[kb] = sf.im;
+            pt_out[kb] = st.re;
+            qt_out[kb] = st.im;
             let (sf_abs, st_abs) = (sf.norm_sqr().sqrt(), st.norm_sqr().sqrt());
             let (kf, kt) = ka_factor[kb];
-            let i_f = sf_abs / vm[br.from] * kf;
-            let i_t = st_abs / vm[br.to] * kt;
-            block.i_ka.push(if ba.active { i_f.max(i_t) } else { 0.0 });
-            let rating = br.rate_a_mva;
-            let loading = if rating > 0.0 {
-                100.0 * sf_abs.max(st_abs) / rating
-            } else {
-                nan
-            };
-            block.loading_percent.push(loading);
-            if loading > 100.0 {
-                any_overload = true;
-            }
-            if loading.is_finite() {
-                k.max_loading_percent = k.max_loading_percent.max(loading);
-            }
+            let i_f = sf_abs * kf * inv_vm[ba.from];
+            let i_t = st_abs * kt * inv_vm[ba.to];
+            i_out[kb] = if ba.active { i_f.max(i_t) } else { 0.0 };
+            // NaN without a rating.
+            let loading = sf_abs.max(st_abs) * loading_factor[kb];
+            load_out[kb] = loading;
+            max_loading = max_loading.max(loading);
         }
+        let any_overload = load_out.iter().any(|&x| x > 100.0);
+        k.max_loading_percent = max_loading;
         let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;
         block.co2_t.push(co2_grid + co2_units);
         // KPIs

@@ -1,10 +1,13 @@
-//! A year of 15-minute steps (35,136) on the shipped SimBench MV urban grid,
-//! solver only (results discarded) and with the HDF5 writer.
+//! A year of 15-minute steps (35,136) on the shipped SimBench MV urban grid:
+//! solver only (results computed, then discarded), and the full run with
+//! the HDF5 writer on 1 and 2 threads (default f64 and f32 series).
 //!
-//! Run with `cargo bench --bench timeseries`.
+//! Run with `cargo bench --bench timeseries`. The side-by-side comparison
+//! with power-grid-model is `tools/bench/compare_pgm.sh`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use gridsim::cli::run::{quick_scenario, run_scenarios, RunArgs};
+use gridsim::results::hdf5::Precision;
 use gridsim::solver::NewtonOptions;
 use gridsim::timeseries::runner::run_scenario;
 use std::hint::black_box;
@@ -50,9 +53,25 @@ fn bench(c: &mut Criterion) {
             steps
         })
     });
-    g.bench_function("with_hdf5", |b| {
-        b.iter(|| run_scenarios(std::slice::from_ref(&sc), &a, "").expect("run"))
-    });
+    for (name, threads, precision) in [
+        ("with_hdf5", 1, Precision::F64),
+        ("with_hdf5_2_threads", 2, Precision::F64),
+        ("with_hdf5_f32", 1, Precision::F32),
+    ] {
+        let mut a = args(out.clone());
+        a.threads = threads;
+        a.storage.precision = precision;
+        g.bench_function(name, |b| {
+            // Deleting the previous year's file is setup, not timed.
+            b.iter_batched(
+                || {
+                    let _ = std::fs::remove_file(&out);
+                },
+                |_| run_scenarios(std::slice::from_ref(&sc), &a, "").expect("run"),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
     let _ = std::fs::remove_file(&out);
 }

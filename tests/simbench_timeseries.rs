@@ -57,6 +57,10 @@ fn read_ref(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
 }
 
 fn run_quick(code: &str, steps: usize, threads: usize, out: &Path) {
+    run_quick_with(code, steps, threads, out, &[]);
+}
+
+fn run_quick_with(code: &str, steps: usize, threads: usize, out: &Path, extra: &[&str]) {
     let g = grid(code);
     let status = Command::new(env!("CARGO_BIN_EXE_gridsim"))
         .args([
@@ -73,6 +77,7 @@ fn run_quick(code: &str, steps: usize, threads: usize, out: &Path) {
         .arg("--profiles")
         .arg(g.join("profiles.csv.gz"))
         .args(["--steps", &steps.to_string()])
+        .args(extra)
         .arg("--out")
         .arg(out)
         .output()
@@ -286,5 +291,160 @@ fn bad_element_table_reports_all_rows() {
         "{err}"
     );
     assert!(!dir.join("x.h5").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A scenario without state is split into blocks that run side by side
+/// (4 lanes per solve, several threads); every block starts from the
+/// initial voltages, so the thread count changes nothing, bit for bit.
+#[test]
+fn quick_path_is_independent_of_threads() {
+    let dir = tmpdir("quick-threads");
+    // 9 blocks of 336 steps: two full groups of 4 lanes and a lone last block.
+    let steps = 3000;
+    let sets = [
+        "bus/vm_pu",
+        "bus/va_degree",
+        "bus/p_mw",
+        "branch/p_from_mw",
+        "branch/q_to_mvar",
+        "branch/i_ka",
+        "branch/loading_percent",
+    ];
+    let mut first: Option<Vec<Vec<f64>>> = None;
+    for threads in [1, 2, 3] {
+        let out = dir.join(format!("t{threads}.h5"));
+        run_quick("1-MV-urban--0-sw", steps, threads, &out);
+        let f = hdf5::File::open(&out).unwrap();
+        let mut got: Vec<Vec<f64>> = sets
+            .iter()
+            .map(|n| {
+                f.dataset(&format!("scenarios/default/{n}"))
+                    .unwrap()
+                    .read_raw::<f64>()
+                    .unwrap()
+            })
+            .collect();
+        for n in ["p_slack_mw", "p_loss_mw", "max_mismatch_pu"] {
+            got.push(
+                f.dataset(&format!("scenarios/default/grid/{n}"))
+                    .unwrap()
+                    .read_raw::<f64>()
+                    .unwrap(),
+            );
+        }
+        let it: Vec<u32> = f
+            .dataset("scenarios/default/grid/iterations")
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        got.push(it.iter().map(|&x| x as f64).collect());
+        let kpi = f.group("scenarios/default/kpi").unwrap();
+        for k in ["loss_mwh", "import_mwh", "max_loading_percent", "min_vm_pu"] {
+            got.push(vec![kpi.attr(k).unwrap().read_scalar::<f64>().unwrap()]);
+        }
+        assert_eq!(got[0].len(), steps * 150);
+        match &first {
+            None => first = Some(got),
+            Some(a) => {
+                for (k, (x, y)) in a.iter().zip(&got).enumerate() {
+                    assert!(
+                        x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits()),
+                        "series {k} differs with {threads} threads"
+                    );
+                }
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--precision f32` stores the per-element series as float32 (the f64
+/// values rounded once), keeps the grid totals in float64, and says so in
+/// the root attributes; every compression choice stores the same numbers.
+#[test]
+fn storage_options() {
+    let dir = tmpdir("storage");
+    let steps = 700;
+    let base = dir.join("f64.h5");
+    run_quick("1-LV-rural1--0-sw", steps, 2, &base);
+    let f = hdf5::File::open(&base).unwrap();
+    let vm64: Vec<f64> = f
+        .dataset("scenarios/default/bus/vm_pu")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let loss64: Vec<f64> = f
+        .dataset("scenarios/default/grid/p_loss_mw")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    for (tag, extra) in [
+        (
+            "f32-lzf",
+            vec!["--precision", "f32", "--compression", "lzf"],
+        ),
+        (
+            "f32-gzip",
+            vec!["--precision", "f32", "--compression", "gzip=6"],
+        ),
+        ("f64-lzf", vec!["--compression", "lzf"]),
+    ] {
+        let out = dir.join(format!("{tag}.h5"));
+        run_quick_with("1-LV-rural1--0-sw", steps, 1, &out, &extra);
+        let g = hdf5::File::open(&out).unwrap();
+        let ds = g.dataset("scenarios/default/bus/vm_pu").unwrap();
+        let single = tag.starts_with("f32");
+        assert_eq!(
+            ds.dtype().unwrap().size(),
+            if single { 4 } else { 8 },
+            "{tag}"
+        );
+        let vm: Vec<f64> = if single {
+            ds.read_raw::<f32>()
+                .unwrap()
+                .iter()
+                .map(|&x| x as f64)
+                .collect()
+        } else {
+            ds.read_raw::<f64>().unwrap()
+        };
+        let want: Vec<f64> = if single {
+            vm64.iter().map(|&x| x as f32 as f64).collect()
+        } else {
+            vm64.clone()
+        };
+        assert_eq!(vm, want, "{tag}");
+        let loss: Vec<f64> = g
+            .dataset("scenarios/default/grid/p_loss_mw")
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        assert_eq!(loss, loss64, "{tag}: grid totals stay float64");
+        let prec: String = g
+            .attr("series_precision")
+            .unwrap()
+            .read_scalar::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .to_string();
+        assert_eq!(prec, if single { "float32" } else { "float64" });
+    }
+    // A filter that does not exist is a usage error naming the choices.
+    let g = grid("1-LV-rural1--0-sw");
+    let o = Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(["run", "--quiet", "--compression", "zstd", "--network"])
+        .arg(g.join("network.m"))
+        .arg("--elements")
+        .arg(g.join("elements.csv"))
+        .arg("--profiles")
+        .arg(g.join("profiles.csv.gz"))
+        .arg("--out")
+        .arg(dir.join("bad.h5"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("zstd") && err.contains("lzf"), "{err}");
+    assert!(!dir.join("bad.h5").exists());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -378,7 +378,7 @@ impl RunSummary {
 }
 
 /// Steps per result block handed to the writer (one week of 15-minute steps).
-pub const BLOCK_STEPS: usize = 672;
+pub const BLOCK_STEPS: usize = 336;
 
 /// Maximum power flows per step while controllers settle.
 const MAX_CONTROL_LOOPS: usize = 50;

@@ -160,7 +160,8 @@ pub fn run_scenarios(
             &[
                 ("tap_changes", s.tap_changes as f64),
                 ("control_not_settled", s.control_not_settled as f64),
-                ("newton_iterations", s.iterations as f64),
+                ("solver_iterations", s.iterations as f64),
+                ("newton_fallbacks", s.newton_fallbacks as f64),
                 ("step_seconds", sc.step_s as f64),
                 // NaN when each bus has its own band (use_bus_limits).
                 (

@@ -1,5 +1,5 @@
 # Two entry points for newcomers (see README.md). Both install what is missing first.
-.PHONY: setup venv run test bench lint
+.PHONY: setup venv run test bench bench-compare lint
 
 setup:
 	@./scripts/setup.sh
@@ -22,6 +22,10 @@ test: setup venv
 
 bench: setup
 	cargo bench
+
+# Side by side with power-grid-model on the SimBench MV urban year (own venv, ~5 min).
+bench-compare: setup
+	tools/bench/compare_pgm.sh --repeats 5
 
 lint: setup
 	cargo fmt --all -- --check

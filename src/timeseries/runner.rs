@@ -14,7 +14,7 @@ use super::elements::{Element, ElementKind};
 use super::profiles::ProfileTable;
 use super::time::Timestamp;
 use crate::error::{Error, Result};
-use crate::math::angle::Direction;
+use super::record::ResultKernel;
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
 use crate::results::kpi::{Kpis, PesReference};
@@ -473,14 +473,8 @@ struct Engine<'a> {
     avail: Vec<f64>,
     v0: Vec<Complex64>,
     v: Vec<Complex64>,
-    /// Initial direction of each bus voltage (fast exact angles).
-    dir: Vec<Direction>,
-    /// 1/|V| of each bus at the current step.
-    inv_vm: Vec<f64>,
-    /// Per branch: 100 / rating (MVA), NaN without a rating.
-    loading_factor: Vec<f64>,
-    /// Per branch: 1 / (√3 · base kV) at the from and to end (NaN where the base is 0).
-    ka_factor: Vec<(f64, f64)>,
+    /// Voltage-derived results of a step (|V|, angles, branch flows).
+    results: ResultKernel,
     limits: Vec<(f64, f64)>,
     /// Per lane: voltages and specified injections (batched solves).
     lane_v: Vec<Vec<Complex64>>,
@@ -556,24 +550,7 @@ impl<'a> Engine<'a> {
             Vec::with_capacity(fixed_loads.len() + sc.elements.len() + sc.synthetic_loads.len());
         let gens = Vec::with_capacity(gens_fixed.len() + sc.elements.len() + nu);
         let v0 = math.v_init.clone();
-        let dir = v0.iter().map(|&x| Direction::of(x)).collect();
-        let inv_kv = |kv: f64| {
-            if kv > 0.0 {
-                1.0 / (3f64.sqrt() * kv)
-            } else {
-                f64::NAN
-            }
-        };
-        let ka_factor = net
-            .branches
-            .iter()
-            .map(|b| {
-                (
-                    inv_kv(net.buses[b.from].base_kv),
-                    inv_kv(net.buses[b.to].base_kv),
-                )
-            })
-            .collect();
+        let results = ResultKernel::new(&math, &net, &v0);
         let limits = match &sc.bus_v_limits {
             Some(l) => l.clone(),
             None => vec![sc.v_limits; nb],
@@ -595,20 +572,7 @@ impl<'a> Engine<'a> {
             avail: vec![0.0; nu],
             v: v0.clone(),
             v0,
-            dir,
-            inv_vm: vec![0.0; nb],
-            loading_factor: net
-                .branches
-                .iter()
-                .map(|b| {
-                    if b.rate_a_mva > 0.0 {
-                        100.0 / b.rate_a_mva
-                    } else {
-                        f64::NAN
-                    }
-                })
-                .collect(),
-            ka_factor,
+            results,
             limits,
             lane_v: Vec::new(),
             lane_s: Vec::new(),
@@ -830,6 +794,7 @@ impl<'a> Engine<'a> {
             outputs,
             avail,
             v,
+            results,
             ..
         } = self;
         let sc: &Scenario = sc;
@@ -918,6 +883,7 @@ impl<'a> Engine<'a> {
                                     math.set_branch_ratio(nl, b, ratio);
                                 }
                                 solver.ybus_changed(&math.ybus);
+                                results.refresh_branches(math);
                             }
                             summary.tap_changes += 1;
                             changed = true;
@@ -961,10 +927,7 @@ impl<'a> Engine<'a> {
             outputs,
             v0,
             v,
-            dir,
-            inv_vm,
-            loading_factor,
-            ka_factor,
+            results,
             limits,
             lane_v,
             lane_s,
@@ -1058,20 +1021,10 @@ impl<'a> Engine<'a> {
         let mut slack = *slack_file;
         let k = &mut summary.kpis;
         // Rows are written in place (no per-value capacity checks).
-        let row = block.vm_pu.len();
-        for col in [
-            &mut block.vm_pu,
-            &mut block.va_degree,
-            &mut block.bus_p_mw,
-            &mut block.bus_q_mvar,
-        ] {
-            col.resize(row + nb, 0.0);
-        }
-        let vm_out = &mut block.vm_pu[row..];
-        let va_out = &mut block.va_degree[row..];
-        let p_out = &mut block.bus_p_mw[row..];
-        let q_out = &mut block.bus_q_mvar[row..];
         let (mut vm_min, mut vm_max) = (k.min_vm_pu, k.max_vm_pu);
+        results.buses(v);
+        block.vm_pu.extend_from_slice(&results.vm);
+        block.va_degree.extend_from_slice(&results.va_deg);
         for i in 0..nb {
             // Book the specified injection where it is specified (P at PQ
             // and PV buses, Q at PQ buses), so that the balance closes
@@ -1095,12 +1048,9 @@ impl<'a> Engine<'a> {
                 }
             };
             loss += s.re;
-            let vm_i = v[i].norm_sqr().sqrt();
-            inv_vm[i] = 1.0 / vm_i;
-            vm_out[i] = vm_i;
-            va_out[i] = dir[i].arg(v[i]).to_degrees();
-            p_out[i] = s.re;
-            q_out[i] = s.im;
+            let vm_i = results.vm[i];
+            block.bus_p_mw.push(s.re);
+            block.bus_q_mvar.push(s.im);
             if bt != BusType::Isolated {
                 vm_min = vm_min.min(vm_i);
                 vm_max = vm_max.max(vm_i);
@@ -1114,41 +1064,19 @@ impl<'a> Engine<'a> {
         block.p_slack_mw.push(slack.re);
         block.q_slack_mvar.push(slack.im);
         block.p_loss_mw.push(loss);
-        let row = block.p_from_mw.len();
-        for col in [
-            &mut block.p_from_mw,
-            &mut block.q_from_mvar,
-            &mut block.p_to_mw,
-            &mut block.q_to_mvar,
-            &mut block.i_ka,
-            &mut block.loading_percent,
-        ] {
-            col.resize(row + nbr, 0.0);
-        }
-        let pf_out = &mut block.p_from_mw[row..];
-        let qf_out = &mut block.q_from_mvar[row..];
-        let pt_out = &mut block.p_to_mw[row..];
-        let qt_out = &mut block.q_to_mvar[row..];
-        let i_out = &mut block.i_ka[row..];
-        let load_out = &mut block.loading_percent[row..];
-        let mut max_loading = k.max_loading_percent;
-        for (kb, ba) in math.branches.iter().enumerate() {
-            let (sf, st) = ba.flows(v);
-            let (sf, st) = (sf * base, st * base);
-            pf_out[kb] = sf.re;
-            qf_out[kb] = sf.im;
-            pt_out[kb] = st.re;
-            qt_out[kb] = st.im;
-            let (sf_abs, st_abs) = (sf.norm_sqr().sqrt(), st.norm_sqr().sqrt());
-            let (kf, kt) = ka_factor[kb];
-            let i_f = sf_abs * kf * inv_vm[ba.from];
-            let i_t = st_abs * kt * inv_vm[ba.to];
-            i_out[kb] = if ba.active { i_f.max(i_t) } else { 0.0 };
-            // NaN without a rating.
-            let loading = sf_abs.max(st_abs) * loading_factor[kb];
-            load_out[kb] = loading;
-            max_loading = max_loading.max(loading);
-        }
+        results.branches(base);
+        let o = &results.out;
+        block.p_from_mw.extend_from_slice(&o.p_from);
+        block.q_from_mvar.extend_from_slice(&o.q_from);
+        block.p_to_mw.extend_from_slice(&o.p_to);
+        block.q_to_mvar.extend_from_slice(&o.q_to);
+        block.i_ka.extend_from_slice(&o.i_ka);
+        block.loading_percent.extend_from_slice(&o.loading);
+        let load_out = &o.loading;
+        // Loading is NaN without a rating; max ignores NaN.
+        let max_loading = load_out
+            .iter()
+            .fold(k.max_loading_percent, |m, &x| m.max(x));
         let any_overload = load_out.iter().any(|&x| x > 100.0);
         k.max_loading_percent = max_loading;
         let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;

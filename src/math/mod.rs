@@ -4,7 +4,6 @@
 //! ([`MathModel::set_injections`]), never the admittance matrix or the bus
 //! types, so the solver's symbolic analysis stays valid.
 
-pub mod angle;
 pub mod topology;
 pub mod ybus;
 

@@ -1,6 +1,6 @@
 //! A year of 15-minute steps (35,136) on the shipped SimBench MV urban grid:
 //! solver only (results computed, then discarded), and the full run with
-//! the HDF5 writer on 1 and 2 threads (default f64 and f32 series).
+//! the HDF5 writer on 1 and 2 threads (default f32 and f64 series).
 //!
 //! Run with `cargo bench --bench timeseries`. The side-by-side comparison
 //! with power-grid-model is `tools/bench/compare_pgm.sh`.
@@ -54,9 +54,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     for (name, threads, precision) in [
-        ("with_hdf5", 1, Precision::F64),
-        ("with_hdf5_2_threads", 2, Precision::F64),
-        ("with_hdf5_f32", 1, Precision::F32),
+        ("with_hdf5", 1, Precision::F32),
+        ("with_hdf5_2_threads", 2, Precision::F32),
+        ("with_hdf5_f64", 1, Precision::F64),
     ] {
         let mut a = args(out.clone());
         a.threads = threads;

@@ -129,8 +129,9 @@ enum Command {
         /// Maximum Newton iterations per step.
         #[arg(long, default_value_t = 20)]
         max_iter: usize,
-        /// Float type of the per-bus/branch/unit series: f64 or f32.
-        #[arg(long, default_value = "f64")]
+        /// Float type of the per-bus/branch/unit series: f32 (default: 7
+        /// significant digits, half the size) or f64. Grid totals and KPIs are f64.
+        #[arg(long, default_value = "f32")]
         precision: Precision,
         /// Chunk filter: none, lzf or gzip[=1..9] (with byte shuffle).
         #[arg(long, default_value = "none")]

@@ -24,15 +24,21 @@ fn gridsim(args: &[&str]) -> std::process::Output {
 
 /// `gridsim run SCENARIO --steps N --out OUT --quiet`, which must succeed.
 fn run_study(scenario: &Path, steps: usize, out: &Path) {
-    let o = gridsim(&[
+    run_study_with(scenario, steps, out, &[]);
+}
+
+fn run_study_with(scenario: &Path, steps: usize, out: &Path, extra: &[&str]) {
+    let mut args = vec![
         "run",
         scenario.to_str().unwrap(),
-        "--steps",
-        &steps.to_string(),
         "--out",
         out.to_str().unwrap(),
         "--quiet",
-    ]);
+    ];
+    let steps = steps.to_string();
+    args.extend(["--steps", &steps]);
+    args.extend(extra);
+    let o = gridsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -198,7 +204,8 @@ fn energy_balance_closes_in_every_step() {
     let dir = tmpdir("balance");
     let out = dir.join("r.h5");
     let sc = root().join("scenarios/rural_chp_renewables.toml");
-    run_study(&sc, 192, &out);
+    // Full precision: the per-bus series are summed and compared at 1e-9.
+    run_study_with(&sc, 192, &out, &["--precision", "f64"]);
     let f = hdf5::File::open(&out).unwrap();
     let names = compare::scenario_names(&f, &out).unwrap();
     assert_eq!(names.len(), 6);

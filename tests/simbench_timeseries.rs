@@ -56,10 +56,6 @@ fn read_ref(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     (header, rows)
 }
 
-fn run_quick(code: &str, steps: usize, threads: usize, out: &Path) {
-    run_quick_with(code, steps, threads, out, &[]);
-}
-
 fn run_quick_with(code: &str, steps: usize, threads: usize, out: &Path, extra: &[&str]) {
     let g = grid(code);
     let status = Command::new(env!("CARGO_BIN_EXE_gridsim"))
@@ -96,7 +92,9 @@ fn read2(file: &hdf5::File, name: &str) -> ndarray::Array2<f64> {
 fn check_grid(code: &str) {
     let dir = tmpdir(code);
     let out = dir.join("r.h5");
-    run_quick(code, 1344, 2, &out);
+    // Solver accuracy: store full precision (the default f32 adds up to
+    // 6e-8 p.u. of rounding; tested in `storage_options`).
+    run_quick_with(code, 1344, 2, &out, &["--precision", "f64"]);
     let f = hdf5::File::open(&out).unwrap();
     let ids: Vec<u64> = f
         .dataset("scenarios/default/bus/id")
@@ -314,7 +312,13 @@ fn quick_path_is_independent_of_threads() {
     let mut first: Option<Vec<Vec<f64>>> = None;
     for threads in [1, 2, 3] {
         let out = dir.join(format!("t{threads}.h5"));
-        run_quick("1-MV-urban--0-sw", steps, threads, &out);
+        run_quick_with(
+            "1-MV-urban--0-sw",
+            steps,
+            threads,
+            &out,
+            &["--precision", "f64"],
+        );
         let f = hdf5::File::open(&out).unwrap();
         let mut got: Vec<Vec<f64>> = sets
             .iter()
@@ -359,15 +363,22 @@ fn quick_path_is_independent_of_threads() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// `--precision f32` stores the per-element series as float32 (the f64
-/// values rounded once), keeps the grid totals in float64, and says so in
-/// the root attributes; every compression choice stores the same numbers.
+/// The default (`--precision f32`) stores the per-element series as
+/// float32 (the f64 values rounded once), keeps the grid totals in float64,
+/// and says so in the root attributes; every compression choice stores the
+/// same numbers.
 #[test]
 fn storage_options() {
     let dir = tmpdir("storage");
     let steps = 700;
     let base = dir.join("f64.h5");
-    run_quick("1-LV-rural1--0-sw", steps, 2, &base);
+    run_quick_with(
+        "1-LV-rural1--0-sw",
+        steps,
+        2,
+        &base,
+        &["--precision", "f64"],
+    );
     let f = hdf5::File::open(&base).unwrap();
     let vm64: Vec<f64> = f
         .dataset("scenarios/default/bus/vm_pu")
@@ -380,15 +391,16 @@ fn storage_options() {
         .read_raw()
         .unwrap();
     for (tag, extra) in [
-        (
-            "f32-lzf",
-            vec!["--precision", "f32", "--compression", "lzf"],
-        ),
+        // The default precision is f32.
+        ("f32-lzf", vec!["--compression", "lzf"]),
         (
             "f32-gzip",
             vec!["--precision", "f32", "--compression", "gzip=6"],
         ),
-        ("f64-lzf", vec!["--compression", "lzf"]),
+        (
+            "f64-lzf",
+            vec!["--precision", "f64", "--compression", "lzf"],
+        ),
     ] {
         let out = dir.join(format!("{tag}.h5"));
         run_quick_with("1-LV-rural1--0-sw", steps, 1, &out, &extra);

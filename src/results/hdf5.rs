@@ -41,9 +41,10 @@ fn vlu(s: &str) -> VarLenUnicode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Precision {
     /// IEEE double (about 16 significant digits).
-    #[default]
     F64,
-    /// IEEE single (about 7 significant digits: |V| to 6e-8 p.u.), half the size.
+    /// IEEE single (about 7 significant digits: |V| to 6e-8 p.u.), half the
+    /// size and half the write time; the default.
+    #[default]
     F32,
 }
 

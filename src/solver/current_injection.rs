@@ -52,6 +52,10 @@ pub struct CurrentInjectionSolver {
     /// Per pivot position, couplings to reference buses: (Ybus entry, bus).
     known_ptr: Vec<usize>,
     known: Vec<(usize, usize)>,
+    /// Per pivot position, the Ybus entries of its row that couple to
+    /// unknowns: (Ybus entry, pivot position of the column), CSR order.
+    row_ptr: Vec<usize>,
+    row: Vec<(usize, usize)>,
     // Work vectors in pivot order: iterate, next iterate, injections, and
     // the reference buses' contribution to the right-hand side.
     x: Vec<Complex64>,
@@ -79,6 +83,10 @@ struct Lanes {
     ci: Vec<[f64; LANES]>,
     s2: Vec<[f64; LANES]>,
     inv_d: Vec<[f64; LANES]>,
+    /// Accepted iterates awaiting the final test (S and c of a lane do
+    /// not change during a call).
+    dr: Vec<[f64; LANES]>,
+    di: Vec<[f64; LANES]>,
 }
 
 impl Lanes {
@@ -94,6 +102,8 @@ impl Lanes {
             &mut self.ci,
             &mut self.s2,
             &mut self.inv_d,
+            &mut self.dr,
+            &mut self.di,
         ] {
             b.resize(n, [0.0; LANES]);
         }
@@ -191,6 +201,73 @@ fn lane_iteration_avx2(
     lane_iteration_impl(ptr, idx, f, ln)
 }
 
+/// [`CurrentInjectionSolver::final_mismatch`] for the accepted iterates of
+/// all lanes at once (lanes without one compute garbage that is ignored).
+#[inline(always)]
+fn lane_mismatch_impl(
+    row_ptr: &[usize],
+    row: &[(usize, usize)],
+    data: &[Complex64],
+    ln: &Lanes,
+) -> [f64; LANES] {
+    let mut norm = [0.0f64; LANES];
+    let mut finite = [true; LANES];
+    for k in 0..ln.dr.len() {
+        let mut ar = [0.0f64; LANES];
+        let mut ai = [0.0f64; LANES];
+        for &(e, p) in &row[row_ptr[k]..row_ptr[k + 1]] {
+            let (yr, yi) = (data[e].re, data[e].im);
+            let (xr, xi) = (ln.dr[p], ln.di[p]);
+            for q in 0..LANES {
+                ar[q] += yr * xr[q] - yi * xi[q];
+                ai[q] += yr * xi[q] + yi * xr[q];
+            }
+        }
+        for q in 0..LANES {
+            let a_r = ar[q] - ln.cr[k][q];
+            let a_i = ai[q] - ln.ci[k][q];
+            let (xr, xi) = (ln.dr[k][q], ln.di[k][q]);
+            let mr = (xr * a_r + xi * a_i) - ln.sr[k][q];
+            let mi = (xi * a_r - xr * a_i) - ln.si[k][q];
+            finite[q] &= mr.is_finite() && mi.is_finite();
+            norm[q] = norm[q].max(mr.abs()).max(mi.abs());
+        }
+    }
+    for q in 0..LANES {
+        if !finite[q] {
+            norm[q] = f64::NAN;
+        }
+    }
+    norm
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lane_mismatch_avx2(
+    row_ptr: &[usize],
+    row: &[(usize, usize)],
+    data: &[Complex64],
+    ln: &Lanes,
+) -> [f64; LANES] {
+    lane_mismatch_impl(row_ptr, row, data, ln)
+}
+
+fn lane_mismatch(
+    row_ptr: &[usize],
+    row: &[(usize, usize)],
+    data: &[Complex64],
+    ln: &Lanes,
+) -> [f64; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { lane_mismatch_avx2(row_ptr, row, data, ln) };
+        }
+    }
+    lane_mismatch_impl(row_ptr, row, data, ln)
+}
+
 fn lane_iteration(ptr: &[usize], idx: &[usize], f: &SplitFactors, ln: &mut Lanes) -> [f64; LANES] {
     #[cfg(target_arch = "x86_64")]
     {
@@ -241,14 +318,19 @@ impl CurrentInjectionSolver {
         let bus_of: Vec<usize> = (0..n).map(|k| pq[lu.original(k)]).collect();
         let mut known_ptr = vec![0];
         let mut known = Vec::new();
+        let mut row_ptr = vec![0];
+        let mut row = Vec::new();
         for &i in &bus_of {
             for e in indptr[i]..indptr[i + 1] {
                 let k = indices[e];
                 if bus_type[k] == BusType::Ref {
                     known.push((e, k));
+                } else if unknown[k] != NONE {
+                    row.push((e, lu.position(unknown[k])));
                 }
             }
             known_ptr.push(known.len());
+            row_ptr.push(row.len());
         }
         let z = Complex64::new(0.0, 0.0);
         let mut s = CurrentInjectionSolver {
@@ -258,6 +340,8 @@ impl CurrentInjectionSolver {
             lu_src,
             known_ptr,
             known,
+            row_ptr,
+            row,
             x: vec![z; n],
             xn: vec![z; n],
             s: vec![z; n],
@@ -344,7 +428,7 @@ impl CurrentInjectionSolver {
         for k in 0..n {
             v[self.bus_of[k]] = self.x[k];
         }
-        let mis = pq_mismatch(ybus, s_spec, v, &self.bus_of);
+        let mis = self.final_mismatch(data);
         Ok(SolveReport {
             converged: mis < tol,
             iterations: it,
@@ -354,6 +438,36 @@ impl CurrentInjectionSolver {
 }
 
 impl CurrentInjectionSolver {
+    /// Newton's test at the iterate in `self.x`: `max |ΔP|, |ΔQ|` over the
+    /// PQ buses from the full Ybus rows (unknown columns from the iterate,
+    /// reference columns through `c`). NaN if any mismatch is not finite.
+    /// Written in the same real arithmetic as the lane version.
+    fn final_mismatch(&self, data: &[Complex64]) -> f64 {
+        let mut norm: f64 = 0.0;
+        let mut finite = true;
+        for k in 0..self.bus_of.len() {
+            let (mut ar, mut ai) = (0.0, 0.0);
+            for &(e, p) in &self.row[self.row_ptr[k]..self.row_ptr[k + 1]] {
+                let (yr, yi) = (data[e].re, data[e].im);
+                let (xr, xi) = (self.x[p].re, self.x[p].im);
+                ar += yr * xr - yi * xi;
+                ai += yr * xi + yi * xr;
+            }
+            ar -= self.c[k].re;
+            ai -= self.c[k].im;
+            let (xr, xi) = (self.x[k].re, self.x[k].im);
+            let mr = (xr * ar + xi * ai) - self.s[k].re;
+            let mi = (xi * ar - xr * ai) - self.s[k].im;
+            finite &= mr.is_finite() && mi.is_finite();
+            norm = norm.max(mr.abs()).max(mi.abs());
+        }
+        if finite {
+            norm
+        } else {
+            f64::NAN
+        }
+    }
+
     /// Runs up to [`LANES`] independent solves (same admittances, their own
     /// injections `s_spec[l]` and voltages `v[l]`) in lockstep. Each lane
     /// performs exactly the arithmetic of [`Self::solve`] and stops on its
@@ -401,6 +515,7 @@ impl CurrentInjectionSolver {
         let mut prev = [f64::INFINITY; LANES];
         let mut it = [0usize; LANES];
         let mut out: [Option<FixedPointResult>; LANES] = [None; LANES];
+        let mut pending = [false; LANES];
         while running.iter().any(|&r| r) {
             let est = lane_iteration(ptr, idx, f, ln);
             std::mem::swap(&mut ln.xr, &mut ln.xnr);
@@ -413,14 +528,16 @@ impl CurrentInjectionSolver {
                 let stop = if !est[l].is_finite() {
                     Some(Err((Stall::NonFinite, it[l])))
                 } else if est[l] < tol2 {
+                    // Keep the iterate; the final test runs for all lanes at once.
                     for k in 0..n {
-                        v[l][self.bus_of[k]] = Complex64::new(ln.xr[k][l], ln.xi[k][l]);
+                        ln.dr[k][l] = ln.xr[k][l];
+                        ln.di[k][l] = ln.xi[k][l];
                     }
-                    let mis = pq_mismatch(ybus, s_spec[l], v[l], &self.bus_of);
+                    pending[l] = true;
                     Some(Ok(SolveReport {
-                        converged: mis < tol,
+                        converged: false,
                         iterations: it[l],
-                        max_mismatch_pu: mis,
+                        max_mismatch_pu: f64::NAN,
                     }))
                 } else if it[l] >= max_iter {
                     Some(Err((Stall::IterationLimit, it[l])))
@@ -438,34 +555,22 @@ impl CurrentInjectionSolver {
                 }
             }
         }
+        if pending.iter().any(|&p| p) {
+            let mis = lane_mismatch(&self.row_ptr, &self.row, ybus.data(), ln);
+            for l in 0..a {
+                if !pending[l] {
+                    continue;
+                }
+                for k in 0..n {
+                    v[l][self.bus_of[k]] = Complex64::new(ln.dr[k][l], ln.di[k][l]);
+                }
+                out[l] = Some(Ok(SolveReport {
+                    converged: mis[l] < tol,
+                    iterations: it[l],
+                    max_mismatch_pu: mis[l],
+                }));
+            }
+        }
         out
     }
-}
-
-/// `max |ΔP|, |ΔQ|` over the buses `buses` (Newton's convergence test
-/// restricted to PQ buses, which are all the equations when there are no
-/// PV buses).
-pub fn pq_mismatch(
-    ybus: &CsrMatrix,
-    s_spec: &[Complex64],
-    v: &[Complex64],
-    buses: &[usize],
-) -> f64 {
-    let indptr = ybus.indptr();
-    let indptr = indptr.raw_storage();
-    let indices = ybus.indices();
-    let data = ybus.data();
-    let mut norm: f64 = 0.0;
-    for &i in buses {
-        let mut acc = Complex64::new(0.0, 0.0);
-        for e in indptr[i]..indptr[i + 1] {
-            acc += data[e] * v[indices[e]];
-        }
-        let mis = v[i] * acc.conj() - s_spec[i];
-        if !(mis.re.is_finite() && mis.im.is_finite()) {
-            return f64::NAN;
-        }
-        norm = norm.max(mis.re.abs()).max(mis.im.abs());
-    }
-    norm
 }

@@ -489,22 +489,22 @@ impl CurrentInjectionSolver {
         let n = self.bus_of.len();
         let ln = &mut self.lanes;
         ln.resize(n);
-        for k in 0..n {
-            let b = self.bus_of[k];
-            for l in 0..LANES {
-                if l < a {
-                    let mut acc = Complex64::new(0.0, 0.0);
-                    for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
-                        acc -= data[e] * v[l][bus];
-                    }
-                    let sp = s_spec[l][b];
-                    (ln.cr[k][l], ln.ci[k][l]) = (acc.re, acc.im);
-                    (ln.sr[k][l], ln.si[k][l]) = (sp.re, sp.im);
-                    ln.s2[k][l] = sp.norm_sqr();
-                    (ln.xr[k][l], ln.xi[k][l]) = (v[l][b].re, v[l][b].im);
-                } else {
-                    ln.idle(k, l);
+        for l in 0..LANES {
+            if l >= a {
+                (0..n).for_each(|k| ln.idle(k, l));
+                continue;
+            }
+            let (sl, vl) = (s_spec[l], &*v[l]);
+            for (k, &b) in self.bus_of.iter().enumerate() {
+                let sp = sl[b];
+                (ln.sr[k][l], ln.si[k][l]) = (sp.re, sp.im);
+                ln.s2[k][l] = sp.norm_sqr();
+                (ln.xr[k][l], ln.xi[k][l]) = (vl[b].re, vl[b].im);
+                let mut acc = Complex64::new(0.0, 0.0);
+                for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
+                    acc -= data[e] * vl[bus];
                 }
+                (ln.cr[k][l], ln.ci[k][l]) = (acc.re, acc.im);
             }
         }
         let (ptr, idx) = self.lu.pattern();

@@ -479,6 +479,9 @@ struct Engine<'a> {
     /// Per lane: voltages and specified injections (batched solves).
     lane_v: Vec<Vec<Complex64>>,
     lane_s: Vec<Vec<Complex64>>,
+    /// Injections of the fixed network loads and generators, p.u. (steps
+    /// without units start from these).
+    s_fixed: Vec<Complex64>,
 }
 
 /// Injection totals of a step, MW.
@@ -551,6 +554,16 @@ impl<'a> Engine<'a> {
         let gens = Vec::with_capacity(gens_fixed.len() + sc.elements.len() + nu);
         let v0 = math.v_init.clone();
         let results = ResultKernel::new(&math, &net, &v0);
+        let mut s_fixed = vec![Complex64::new(0.0, 0.0); nb];
+        let inv_base = 1.0 / math.base_mva;
+        for &(bus, p, q) in &gens_fixed {
+            s_fixed[bus] += Complex64::new(p, q) * inv_base;
+        }
+        for &(bus, p, q) in &fixed_loads {
+            if math.bus_type[bus] != BusType::Isolated {
+                s_fixed[bus] -= Complex64::new(p, q) * inv_base;
+            }
+        }
         let limits = match &sc.bus_v_limits {
             Some(l) => l.clone(),
             None => vec![sc.v_limits; nb],
@@ -576,6 +589,7 @@ impl<'a> Engine<'a> {
             limits,
             lane_v: Vec::new(),
             lane_s: Vec::new(),
+            s_fixed,
             math,
             net,
         })
@@ -635,9 +649,9 @@ impl<'a> Engine<'a> {
             for (l, &b) in blocks.iter().enumerate() {
                 let t = b * BLOCK_STEPS + k;
                 if t < self.sc.n_steps {
-                    tots.push(self.prepare(t));
-                    self.math.set_injections(&self.loads, &self.gens);
-                    self.lane_s[l].copy_from_slice(&self.math.s_spec);
+                    let mut s = std::mem::take(&mut self.lane_s[l]);
+                    tots.push(self.stateless_injections(t, &mut s));
+                    self.lane_s[l] = s;
                     active.push(l);
                 }
             }
@@ -678,6 +692,58 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(summaries)
+    }
+
+    /// The specified injections (p.u.) of step `t` of a scenario without
+    /// units into `s`, and the step's totals: fixed network loads and
+    /// generators, then profile elements, then synthetic loads, straight
+    /// into the injection vector (what `prepare` + `set_injections` do for
+    /// the general case, without the intermediate lists).
+    fn stateless_injections(&self, t: usize, s: &mut [Complex64]) -> StepTotals {
+        let sc = self.sc;
+        let bt = &self.math.bus_type;
+        let inv_base = 1.0 / self.math.base_mva;
+        s.copy_from_slice(&self.s_fixed);
+        let mut p_load = self.fixed_loads.iter().map(|l| l.1).sum::<f64>();
+        let mut p_gen = self.p_gen_network;
+        let mut p_renewable = 0.0;
+        let mut p_storage = 0.0;
+        for e in sc.elements.iter() {
+            let (p, q) = (e.p_at(&sc.profiles, t), e.q_at(&sc.profiles, t));
+            let inj = match e.kind {
+                ElementKind::Load => {
+                    p_load += p;
+                    -Complex64::new(p, q)
+                }
+                // Storage rows follow the load convention (p > 0 charging).
+                ElementKind::Storage => {
+                    p_storage -= p;
+                    -Complex64::new(p, q)
+                }
+                ElementKind::Sgen => {
+                    p_gen += p;
+                    p_renewable += p;
+                    Complex64::new(p, q)
+                }
+            };
+            if bt[e.bus] != BusType::Isolated {
+                s[e.bus] += inj * inv_base;
+            }
+        }
+        for sl in &sc.synthetic_loads {
+            let p = sl.p_mw[t];
+            p_load += p;
+            if bt[sl.bus] != BusType::Isolated {
+                s[sl.bus] -= Complex64::new(p, p * sl.tan_phi) * inv_base;
+            }
+        }
+        StepTotals {
+            p_load,
+            p_gen,
+            p_renewable,
+            p_storage,
+            unit_gen_start: 0,
+        }
     }
 
     /// Step `t`: injections, power flow with controllers, results.

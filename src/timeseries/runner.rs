@@ -1202,8 +1202,10 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
 /// `sink` on the calling thread. Blocks of one scenario may arrive in any
 /// order (each carries its first step). A scenario with state (units,
 /// controllers) runs on one thread from start to end; one whose steps are
-/// independent is split into runs of blocks, each block starting from the
-/// initial voltages. Results and KPIs do not depend on the thread count.
+/// independent is split into groups of [`LANES`] blocks (one batched solve
+/// each), each block starting from the initial voltages, and every worker
+/// keeps one engine per scenario. Results and KPIs do not depend on the
+/// thread count.
 pub fn run_parallel(
     scenarios: &[Scenario],
     threads: usize,
@@ -1214,19 +1216,18 @@ pub fn run_parallel(
         sc.validate()?;
     }
     let threads = threads.max(1);
+    // Tasks: a whole scenario with state, or one group of up to LANES
+    // blocks of a scenario without state (small tasks balance the threads;
+    // each worker keeps one engine per scenario).
     let mut tasks: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         let nb = sc.n_blocks();
-        let parts = if sc.steps_independent() && threads > 1 {
-            (2 * threads).min(nb)
-        } else {
-            1
-        };
-        for p in 0..parts {
-            let r = (nb * p / parts)..(nb * (p + 1) / parts);
-            if !r.is_empty() {
-                tasks.push((i, r));
+        if sc.steps_independent() {
+            for g in (0..nb).step_by(LANES) {
+                tasks.push((i, g..(g + LANES).min(nb)));
             }
+        } else {
+            tasks.push((i, 0..nb));
         }
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -1243,40 +1244,48 @@ pub fn run_parallel(
             pool.install(|| {
                 tasks
                     .par_iter()
-                    .map_with(tx, |tx, (i, range)| {
-                        let sc = &scenarios[*i];
-                        let mut engine = Engine::new(sc)?;
-                        let mut out = Vec::with_capacity(range.len());
-                        let take = || {
-                            spare
-                                .lock()
-                                .ok()
-                                .and_then(|mut s| s.pop())
-                                .unwrap_or_default()
-                        };
-                        let send = |tx: &mut std::sync::mpsc::SyncSender<(usize, Block)>, b| {
-                            tx.send((*i, b))
-                                .map_err(|_| Error::Usage("results writer stopped".into()))
-                        };
-                        if sc.steps_independent() {
-                            let ids: Vec<usize> = range.clone().collect();
-                            for group in ids.chunks(LANES) {
+                    .map_init(
+                        || {
+                            let engines: Vec<Option<Engine>> =
+                                scenarios.iter().map(|_| None).collect();
+                            (tx.clone(), engines)
+                        },
+                        |(tx, engines), (i, range)| {
+                            let sc = &scenarios[*i];
+                            let engine = match &mut engines[*i] {
+                                Some(e) => e,
+                                slot => slot.insert(Engine::new(sc)?),
+                            };
+                            let mut out = Vec::with_capacity(range.len());
+                            let take = || {
+                                spare
+                                    .lock()
+                                    .ok()
+                                    .and_then(|mut s| s.pop())
+                                    .unwrap_or_default()
+                            };
+                            let send = |tx: &mut std::sync::mpsc::SyncSender<(usize, Block)>, b| {
+                                tx.send((*i, b))
+                                    .map_err(|_| Error::Usage("results writer stopped".into()))
+                            };
+                            if sc.steps_independent() {
+                                let group: Vec<usize> = range.clone().collect();
                                 let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
-                                let sums = engine.run_blocks_lanes(group, &mut blocks)?;
+                                let sums = engine.run_blocks_lanes(&group, &mut blocks)?;
                                 for ((&b, s), blk) in group.iter().zip(sums).zip(blocks) {
                                     out.push((b, s));
                                     send(tx, blk)?;
                                 }
+                            } else {
+                                for b in range.clone() {
+                                    let mut block = take();
+                                    out.push((b, engine.run_block(b, &mut block)?));
+                                    send(tx, block)?;
+                                }
                             }
-                        } else {
-                            for b in range.clone() {
-                                let mut block = take();
-                                out.push((b, engine.run_block(b, &mut block)?));
-                                send(tx, block)?;
-                            }
-                        }
-                        Ok(out)
-                    })
+                            Ok(out)
+                        },
+                    )
                     .collect::<Vec<Result<Vec<(usize, RunSummary)>>>>()
             })
         });

@@ -5,8 +5,9 @@
 //! feeder: leaves first, no fill at all), computes the filled pattern and
 //! flattens the numeric elimination into a list of slot updates. Every
 //! [`ComplexLu::factor`] then runs that list over a flat value array, and
-//! [`ComplexLu::solve_in_place`] does the two triangular sweeps. Nothing is
-//! allocated after `analyze`.
+//! [`ComplexLu::solve_in_place`] does the two triangular sweeps. The factors
+//! are also kept split into real and imaginary parts for the batched
+//! kernels of `current_injection`. Nothing is allocated per solve.
 //!
 //! Without pivoting the factorization relies on the matrix being (close to)
 //! diagonally dominant, which bus admittance matrices of real grids are; a
@@ -286,44 +287,6 @@ impl ComplexLu {
         }
     }
 
-    /// Solves `L` systems with the same matrix at once, `x[k][lane]` in
-    /// pivot order. Each lane gets exactly the arithmetic of
-    /// [`Self::solve_permuted`]; interleaving independent lanes hides the
-    /// latency of the sweeps' dependency chains.
-    ///
-    /// # Panics
-    /// If `x` does not have the matrix's dimension.
-    pub fn solve_lanes<const L: usize>(&self, x: &mut [[Complex64; L]]) {
-        let n = self.n;
-        assert_eq!(x.len(), n, "right-hand side of the wrong length");
-        let m = self.pat_idx.len();
-        let (lv, uv) = self.val[n..].split_at(m);
-        for k in 0..n {
-            let xk = x[k];
-            let r = self.pat_ptr[k]..self.pat_ptr[k + 1];
-            for (&i, &l) in self.pat_idx[r.clone()].iter().zip(&lv[r]) {
-                let xi = &mut x[i];
-                for q in 0..L {
-                    xi[q] -= l * xk[q];
-                }
-            }
-        }
-        for k in (0..n).rev() {
-            let mut s = x[k];
-            let r = self.pat_ptr[k]..self.pat_ptr[k + 1];
-            for (&j, &u) in self.pat_idx[r.clone()].iter().zip(&uv[r]) {
-                let xj = x[j];
-                for q in 0..L {
-                    s[q] -= u * xj[q];
-                }
-            }
-            let d = self.inv_diag[k];
-            for q in 0..L {
-                x[k][q] = s[q] * d;
-            }
-        }
-    }
-
     /// The pattern: column k of L (= row k of U) holds the positions
     /// `idx[ptr[k]..ptr[k+1]]`.
     pub fn pattern(&self) -> (&[usize], &[usize]) {
@@ -397,30 +360,14 @@ mod tests {
             );
         }
         assert!(lu.fill_nnz() > 2 * edges.len());
-        // Lanes give each lane the single solve's result, bit for bit.
-        let mut lanes = vec![[c(0.0, 0.0); 3]; n];
-        let mut singles = Vec::new();
-        for q in 0..3 {
-            let xq: Vec<Complex64> = (0..n)
-                .map(|i| c(i as f64 - q as f64, 0.3 * q as f64))
-                .collect();
-            let mut bq = matvec(n, &e, &v, &xq);
-            let mut perm: Vec<Complex64> = (0..n).map(|k| bq[lu.original(k)]).collect();
-            for k in 0..n {
-                lanes[k][q] = perm[k];
-            }
-            lu.solve_permuted(&mut perm);
-            lu.solve_in_place(&mut bq, &mut work);
-            for k in 0..n {
-                assert_eq!(perm[k], bq[lu.original(k)]);
-            }
-            singles.push(perm);
-        }
-        lu.solve_lanes(&mut lanes);
-        for q in 0..3 {
-            for k in 0..n {
-                assert_eq!(lanes[k][q], singles[q][k]);
-            }
+        // The permuted solve is the same solve.
+        let xq: Vec<Complex64> = (0..n).map(|i| c(i as f64, 0.3)).collect();
+        let mut bq = matvec(n, &e, &v, &xq);
+        let mut perm: Vec<Complex64> = (0..n).map(|k| bq[lu.original(k)]).collect();
+        lu.solve_permuted(&mut perm);
+        lu.solve_in_place(&mut bq, &mut work);
+        for k in 0..n {
+            assert_eq!(perm[k], bq[lu.original(k)]);
         }
     }
 

@@ -41,11 +41,6 @@ impl HybridSolver {
         self.fixed.is_some()
     }
 
-    /// Disables the fixed-point method (every solve is Newton).
-    pub fn newton_only(&mut self) {
-        self.fixed = None;
-    }
-
     /// Call after the Ybus values changed (same pattern).
     pub fn ybus_changed(&mut self, ybus: &CsrMatrix) {
         if let Some(f) = self.fixed.as_mut() {

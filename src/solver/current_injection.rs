@@ -40,6 +40,34 @@ pub enum Stall {
     NonFinite,
 }
 
+/// What to do after an iteration whose squared mismatch estimate is `est`.
+enum Move {
+    /// Below the tolerance: accept the iterate (the full test follows).
+    Accept,
+    /// Give up for this reason.
+    Stop(Stall),
+    /// Iterate again.
+    Continue,
+}
+
+/// The stopping rule shared by the single and the batched solve: `est` and
+/// `prev` are squared mismatch estimates of iterations `it` and `it - 1`.
+fn next_move(est: f64, prev: f64, it: usize, tol2: f64, max_iter: usize) -> Move {
+    if !est.is_finite() {
+        Move::Stop(Stall::NonFinite)
+    } else if est < tol2 {
+        Move::Accept
+    } else if it >= max_iter {
+        Move::Stop(Stall::IterationLimit)
+    } else if it >= 4 && est > 0.25 * prev {
+        // Linear rate worse than 0.5 (0.25 on squares) after a few steps:
+        // Newton's quadratic convergence wins.
+        Move::Stop(Stall::SlowContraction)
+    } else {
+        Move::Continue
+    }
+}
+
 /// The fixed-point solver bound to one Ybus pattern and one set of bus types.
 #[derive(Debug, Clone)]
 pub struct CurrentInjectionSolver {
@@ -409,21 +437,11 @@ impl CurrentInjectionSolver {
                 est = est.max(m);
             }
             std::mem::swap(&mut self.x, &mut self.xn);
-            if !est.is_finite() {
-                return Err((Stall::NonFinite, it));
+            match next_move(est, prev, it, tol2, max_iter) {
+                Move::Accept => break,
+                Move::Stop(why) => return Err((why, it)),
+                Move::Continue => prev = est,
             }
-            if est < tol2 {
-                break;
-            }
-            if it >= max_iter {
-                return Err((Stall::IterationLimit, it));
-            }
-            // Linear rate worse than 0.5 (0.25 on squares) after a few steps:
-            // Newton's quadratic convergence wins.
-            if it >= 4 && est > 0.25 * prev {
-                return Err((Stall::SlowContraction, it));
-            }
-            prev = est;
         }
         for k in 0..n {
             v[self.bus_of[k]] = self.x[k];
@@ -525,33 +543,23 @@ impl CurrentInjectionSolver {
                     continue;
                 }
                 it[l] += 1;
-                let stop = if !est[l].is_finite() {
-                    Some(Err((Stall::NonFinite, it[l])))
-                } else if est[l] < tol2 {
-                    // Keep the iterate; the final test runs for all lanes at once.
-                    for k in 0..n {
-                        ln.dr[k][l] = ln.xr[k][l];
-                        ln.di[k][l] = ln.xi[k][l];
-                    }
-                    pending[l] = true;
-                    Some(Ok(SolveReport {
-                        converged: false,
-                        iterations: it[l],
-                        max_mismatch_pu: f64::NAN,
-                    }))
-                } else if it[l] >= max_iter {
-                    Some(Err((Stall::IterationLimit, it[l])))
-                } else if it[l] >= 4 && est[l] > 0.25 * prev[l] {
-                    Some(Err((Stall::SlowContraction, it[l])))
-                } else {
-                    prev[l] = est[l];
-                    None
-                };
                 // A finished lane keeps iterating on its own values (finite
                 // or not, lanes never mix) until the others are done.
-                if let Some(r) = stop {
-                    out[l] = Some(r);
-                    running[l] = false;
+                match next_move(est[l], prev[l], it[l], tol2, max_iter) {
+                    Move::Continue => prev[l] = est[l],
+                    Move::Stop(why) => {
+                        out[l] = Some(Err((why, it[l])));
+                        running[l] = false;
+                    }
+                    Move::Accept => {
+                        // Keep the iterate; the final test runs for all lanes at once.
+                        for k in 0..n {
+                            ln.dr[k][l] = ln.xr[k][l];
+                            ln.di[k][l] = ln.xi[k][l];
+                        }
+                        pending[l] = true;
+                        running[l] = false;
+                    }
                 }
             }
         }

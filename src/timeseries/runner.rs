@@ -12,7 +12,7 @@ use super::controllers::{pu_fraction, qu_fraction, ControllerSpec, OltcState};
 use super::der::{StepContext, Technology, Unit, UnitOutput};
 use super::elements::{Element, ElementKind};
 use super::profiles::ProfileTable;
-use super::record::ResultKernel;
+use super::record::{LaneResults, ResultKernel};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
@@ -479,6 +479,8 @@ struct Engine<'a> {
     /// Per lane: voltages and specified injections (batched solves).
     lane_v: Vec<Vec<Complex64>>,
     lane_s: Vec<Vec<Complex64>>,
+    /// Voltage-derived results of all lanes of a batched step.
+    lane_results: LaneResults,
     /// Injections of the fixed network loads and generators, p.u. (steps
     /// without units start from these).
     s_fixed: Vec<Complex64>,
@@ -589,6 +591,7 @@ impl<'a> Engine<'a> {
             limits,
             lane_v: Vec::new(),
             lane_s: Vec::new(),
+            lane_results: LaneResults::default(),
             s_fixed,
             math,
             net,
@@ -635,6 +638,11 @@ impl<'a> Engine<'a> {
             self.lane_s[l].resize(nb, Complex64::new(0.0, 0.0));
         }
         let nbr = self.math.branches.len();
+        self.lane_results.resize(nb, nbr);
+        for (i, x) in self.v0.iter().enumerate() {
+            self.lane_results.vr[i] = [x.re; LANES];
+            self.lane_results.vi[i] = [x.im; LANES];
+        }
         for l in 0..a {
             let t0 = blocks[l] * BLOCK_STEPS;
             out[l].clear(t0);
@@ -674,6 +682,15 @@ impl<'a> Engine<'a> {
                     self.sc.newton,
                 )
             };
+            // Voltage-derived results of all lanes in one pass.
+            let lr = &mut self.lane_results;
+            for l in 0..n_act {
+                for (i, x) in self.lane_v[l].iter().enumerate() {
+                    lr.vr[i][l] = x.re;
+                    lr.vi[i][l] = x.im;
+                }
+            }
+            self.results.lanes(self.math.base_mva, lr);
             for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
                 let report = match res {
                     Some(Ok(r)) => r,
@@ -997,8 +1014,10 @@ impl<'a> Engine<'a> {
             limits,
             lane_v,
             lane_s,
+            lane_results,
             ..
         } = self;
+        let lr: &LaneResults = lane_results;
         let sc: &Scenario = sc;
         let net: &Network = net;
         let nb = net.buses.len();
@@ -1088,9 +1107,18 @@ impl<'a> Engine<'a> {
         let k = &mut summary.kpis;
         // Rows are written in place (no per-value capacity checks).
         let (mut vm_min, mut vm_max) = (k.min_vm_pu, k.max_vm_pu);
-        results.buses(v);
-        block.vm_pu.extend_from_slice(&results.vm);
-        block.va_degree.extend_from_slice(&results.va_deg);
+        // A lane's results were computed for all lanes at once.
+        match lane {
+            Some(l) => {
+                block.vm_pu.extend(lr.vm.iter().map(|x| x[l]));
+                block.va_degree.extend(lr.va_deg.iter().map(|x| x[l]));
+            }
+            None => {
+                results.buses(v);
+                block.vm_pu.extend_from_slice(&results.vm);
+                block.va_degree.extend_from_slice(&results.va_deg);
+            }
+        }
         for i in 0..nb {
             // Book the specified injection where it is specified (P at PQ
             // and PV buses, Q at PQ buses), so that the balance closes
@@ -1114,7 +1142,10 @@ impl<'a> Engine<'a> {
                 }
             };
             loss += s.re;
-            let vm_i = results.vm[i];
+            let vm_i = match lane {
+                Some(l) => lr.vm[i][l],
+                None => results.vm[i],
+            };
             block.bus_p_mw.push(s.re);
             block.bus_q_mvar.push(s.im);
             if bt != BusType::Isolated {
@@ -1130,20 +1161,32 @@ impl<'a> Engine<'a> {
         block.p_slack_mw.push(slack.re);
         block.q_slack_mvar.push(slack.im);
         block.p_loss_mw.push(loss);
-        results.branches(base);
-        let o = &results.out;
-        block.p_from_mw.extend_from_slice(&o.p_from);
-        block.q_from_mvar.extend_from_slice(&o.q_from);
-        block.p_to_mw.extend_from_slice(&o.p_to);
-        block.q_to_mvar.extend_from_slice(&o.q_to);
-        block.i_ka.extend_from_slice(&o.i_ka);
-        block.loading_percent.extend_from_slice(&o.loading);
-        let load_out = &o.loading;
-        // Loading is NaN without a rating; max ignores NaN.
-        let max_loading = load_out
-            .iter()
-            .fold(k.max_loading_percent, |m, &x| m.max(x));
-        let any_overload = load_out.iter().any(|&x| x > 100.0);
+        let (max_loading, any_overload) = match lane {
+            Some(l) => {
+                for (dst, src) in [
+                    (&mut block.p_from_mw, &lr.p_from),
+                    (&mut block.q_from_mvar, &lr.q_from),
+                    (&mut block.p_to_mw, &lr.p_to),
+                    (&mut block.q_to_mvar, &lr.q_to),
+                    (&mut block.i_ka, &lr.i_ka),
+                    (&mut block.loading_percent, &lr.loading),
+                ] {
+                    dst.extend(src.iter().map(|x| x[l]));
+                }
+                max_and_overload(lr.loading.iter().map(|x| x[l]), k.max_loading_percent)
+            }
+            None => {
+                results.branches(base);
+                let o = &results.out;
+                block.p_from_mw.extend_from_slice(&o.p_from);
+                block.q_from_mvar.extend_from_slice(&o.q_from);
+                block.p_to_mw.extend_from_slice(&o.p_to);
+                block.q_to_mvar.extend_from_slice(&o.q_to);
+                block.i_ka.extend_from_slice(&o.i_ka);
+                block.loading_percent.extend_from_slice(&o.loading);
+                max_and_overload(o.loading.iter().copied(), k.max_loading_percent)
+            }
+        };
         k.max_loading_percent = max_loading;
         let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;
         block.co2_t.push(co2_grid + co2_units);
@@ -1183,6 +1226,12 @@ impl<'a> Engine<'a> {
         }
         Ok(())
     }
+}
+
+/// The largest loading (starting from `max`; NaN, a branch without a
+/// rating, is ignored) and whether any branch is above 100 %.
+fn max_and_overload(loading: impl Iterator<Item = f64>, max: f64) -> (f64, bool) {
+    loading.fold((max, false), |(m, o), x| (m.max(x), o || x > 100.0))
 }
 
 /// Generation of non-storage units already dispatched this step (for storage's view of the grid).

@@ -9,6 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use gridsim::cli::run::{quick_scenario, run_scenarios, RunArgs};
 use gridsim::results::hdf5::Precision;
 use gridsim::solver::NewtonOptions;
+use gridsim::timeseries::rows::RowPrecision;
 use gridsim::timeseries::runner::run_scenario;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -43,7 +44,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("solve_only", |b| {
         b.iter(|| {
             let mut steps = 0usize;
-            let s = run_scenario(&sc, |blk| {
+            let s = run_scenario(&sc, RowPrecision::F32, |blk| {
                 steps += blk.n;
                 black_box(&blk.vm_pu);
                 Ok(())

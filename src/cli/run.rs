@@ -146,10 +146,15 @@ pub fn run_scenarios(
         );
         b
     };
-    let summaries = run_parallel(scenarios, args.threads, |i, block| {
-        bar.inc(block.n as u64);
-        writer.write_block(ids[i], block)
-    })?;
+    let summaries = run_parallel(
+        scenarios,
+        args.threads,
+        args.storage.precision,
+        |i, block| {
+            bar.inc(block.n as u64);
+            writer.write_block(ids[i], block)
+        },
+    )?;
     bar.finish_and_clear();
     let mut o = String::new();
     for (sc, s) in scenarios.iter().zip(&summaries) {

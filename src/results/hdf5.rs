@@ -12,6 +12,7 @@
 //! An existing output is never replaced without `force`.
 
 use crate::error::{Error, Result};
+use crate::timeseries::rows::RowSlice;
 use crate::timeseries::runner::{Block, Layout};
 use crate::timeseries::time::Timestamp;
 use hdf5::types::VarLenUnicode;
@@ -36,17 +37,10 @@ fn vlu(s: &str) -> VarLenUnicode {
     s.replace('\0', " ").parse().unwrap_or_default()
 }
 
-/// Floating-point type of the per-element series (`bus/`, `branch/`, `unit/`).
-/// The per-step totals in `grid/` are always 64-bit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Precision {
-    /// IEEE double (about 16 significant digits).
-    F64,
-    /// IEEE single (about 7 significant digits: |V| to 6e-8 p.u.), half the
-    /// size and half the write time; the default.
-    #[default]
-    F32,
-}
+/// Floating-point type of the per-element series (`bus/`, `branch/`, `unit/`):
+/// the runner records them in this precision. The per-step totals in
+/// `grid/` are always 64-bit.
+pub use crate::timeseries::rows::RowPrecision as Precision;
 
 /// Filter applied to every time series chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,17 +61,6 @@ pub struct StorageOptions {
     pub precision: Precision,
     /// Chunk filter.
     pub compression: Compression,
-}
-
-impl std::str::FromStr for Precision {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "f64" | "float64" | "double" => Ok(Precision::F64),
-            "f32" | "float32" | "single" => Ok(Precision::F32),
-            _ => Err(format!("unknown precision '{s}' (expected f64 or f32)")),
-        }
-    }
 }
 
 impl std::str::FromStr for Compression {
@@ -108,7 +91,7 @@ impl std::fmt::Display for Compression {
 }
 
 /// Picks one series out of a block.
-type Getter = fn(&Block) -> &[f64];
+type Getter = fn(&Block) -> RowSlice<'_>;
 
 /// One scenario's datasets.
 struct ScenarioSets {
@@ -277,36 +260,58 @@ impl ResultsWriter {
 
         let (nb, nbr) = (Some(nb), Some(nbr));
         let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 26] = [
-            (&bus, "vm_pu", "p.u.", nb, |b| &b.vm_pu),
-            (&bus, "va_degree", "degree", nb, |b| &b.va_degree),
-            (&bus, "p_mw", "MW", nb, |b| &b.bus_p_mw),
-            (&bus, "q_mvar", "Mvar", nb, |b| &b.bus_q_mvar),
-            (&branch, "p_from_mw", "MW", nbr, |b| &b.p_from_mw),
-            (&branch, "q_from_mvar", "Mvar", nbr, |b| &b.q_from_mvar),
-            (&branch, "p_to_mw", "MW", nbr, |b| &b.p_to_mw),
-            (&branch, "q_to_mvar", "Mvar", nbr, |b| &b.q_to_mvar),
-            (&branch, "i_ka", "kA", nbr, |b| &b.i_ka),
-            (&branch, "loading_percent", "%", nbr, |b| &b.loading_percent),
-            (&grid, "p_slack_mw", "MW", None, |b| &b.p_slack_mw),
-            (&grid, "q_slack_mvar", "Mvar", None, |b| &b.q_slack_mvar),
-            (&grid, "p_loss_mw", "MW", None, |b| &b.p_loss_mw),
-            (&grid, "p_load_mw", "MW", None, |b| &b.p_load_mw),
-            (&grid, "p_gen_mw", "MW", None, |b| &b.p_gen_mw),
-            (&grid, "p_storage_mw", "MW", None, |b| &b.p_storage_mw),
-            (&grid, "co2_t", "t", None, |b| &b.co2_t),
-            (&unit, "p_mw", "MW", nu, |b| &b.unit_p_mw),
-            (&unit, "q_mvar", "Mvar", nu, |b| &b.unit_q_mvar),
-            (&unit, "heat_mw", "MW_th", nu, |b| &b.unit_heat_mw),
-            (&unit, "fuel_mw", "MW", nu, |b| &b.unit_fuel_mw),
+            (&bus, "vm_pu", "p.u.", nb, |b| b.vm_pu.as_slice()),
+            (&bus, "va_degree", "degree", nb, |b| b.va_degree.as_slice()),
+            (&bus, "p_mw", "MW", nb, |b| b.bus_p_mw.as_slice()),
+            (&bus, "q_mvar", "Mvar", nb, |b| b.bus_q_mvar.as_slice()),
+            (&branch, "p_from_mw", "MW", nbr, |b| b.p_from_mw.as_slice()),
+            (&branch, "q_from_mvar", "Mvar", nbr, |b| {
+                b.q_from_mvar.as_slice()
+            }),
+            (&branch, "p_to_mw", "MW", nbr, |b| b.p_to_mw.as_slice()),
+            (&branch, "q_to_mvar", "Mvar", nbr, |b| {
+                b.q_to_mvar.as_slice()
+            }),
+            (&branch, "i_ka", "kA", nbr, |b| b.i_ka.as_slice()),
+            (&branch, "loading_percent", "%", nbr, |b| {
+                b.loading_percent.as_slice()
+            }),
+            (&grid, "p_slack_mw", "MW", None, |b| {
+                RowSlice::F64(&b.p_slack_mw)
+            }),
+            (&grid, "q_slack_mvar", "Mvar", None, |b| {
+                RowSlice::F64(&b.q_slack_mvar)
+            }),
+            (&grid, "p_loss_mw", "MW", None, |b| {
+                RowSlice::F64(&b.p_loss_mw)
+            }),
+            (&grid, "p_load_mw", "MW", None, |b| {
+                RowSlice::F64(&b.p_load_mw)
+            }),
+            (&grid, "p_gen_mw", "MW", None, |b| {
+                RowSlice::F64(&b.p_gen_mw)
+            }),
+            (&grid, "p_storage_mw", "MW", None, |b| {
+                RowSlice::F64(&b.p_storage_mw)
+            }),
+            (&grid, "co2_t", "t", None, |b| RowSlice::F64(&b.co2_t)),
+            (&unit, "p_mw", "MW", nu, |b| b.unit_p_mw.as_slice()),
+            (&unit, "q_mvar", "Mvar", nu, |b| b.unit_q_mvar.as_slice()),
+            (&unit, "heat_mw", "MW_th", nu, |b| b.unit_heat_mw.as_slice()),
+            (&unit, "fuel_mw", "MW", nu, |b| b.unit_fuel_mw.as_slice()),
             (&unit, "boiler_heat_mw", "MW_th", nu, |b| {
-                &b.unit_boiler_heat_mw
+                b.unit_boiler_heat_mw.as_slice()
             }),
             (&unit, "boiler_fuel_mw", "MW", nu, |b| {
-                &b.unit_boiler_fuel_mw
+                b.unit_boiler_fuel_mw.as_slice()
             }),
-            (&unit, "co2_t", "t", nu, |b| &b.unit_co2_t),
-            (&unit, "curtailed_mw", "MW", nu, |b| &b.unit_curtailed_mw),
-            (&unit, "soc_percent", "%", nu, |b| &b.unit_soc_percent),
+            (&unit, "co2_t", "t", nu, |b| b.unit_co2_t.as_slice()),
+            (&unit, "curtailed_mw", "MW", nu, |b| {
+                b.unit_curtailed_mw.as_slice()
+            }),
+            (&unit, "soc_percent", "%", nu, |b| {
+                b.unit_soc_percent.as_slice()
+            }),
         ];
         let mut f64_sets = Vec::new();
         let comp = self.storage.compression;
@@ -322,7 +327,7 @@ impl ResultsWriter {
         }
         let mm = new_series::<f64>(&grid, "max_mismatch_pu", n_steps, None, comp, &tmp)?;
         put_attr(&mm, "unit", "p.u.", &tmp)?;
-        f64_sets.push((mm, |b: &Block| &b.max_mismatch_pu[..], false));
+        f64_sets.push((mm, |b: &Block| RowSlice::F64(&b.max_mismatch_pu), false));
         let converged = new_series::<u8>(&grid, "converged", n_steps, None, comp, &tmp)?;
         put_attr(&converged, "unit", "1 = converged", &tmp)?;
         let iterations = new_series::<u32>(&grid, "iterations", n_steps, None, comp, &tmp)?;
@@ -345,12 +350,22 @@ impl ResultsWriter {
             return Err(Error::Usage("block beyond the scenario's steps".into()));
         }
         for (ds, get, single) in &sc.f64_sets {
-            if *single {
-                self.buf32.clear();
-                self.buf32.extend(get(b).iter().map(|&x| x as f32));
-                write_rows(ds, &self.buf32, r0, r1, &tmp)?;
-            } else {
-                write_rows(ds, get(b), r0, r1, &tmp)?;
+            // Rows recorded in the file's precision go as they are.
+            match (get(b), *single) {
+                (RowSlice::F32(x), true) => write_rows(ds, x, r0, r1, &tmp)?,
+                (RowSlice::F64(x), false) => write_rows(ds, x, r0, r1, &tmp)?,
+                (RowSlice::F64(x), true) => {
+                    self.buf32.clear();
+                    self.buf32.extend(x.iter().map(|&v| v as f32));
+                    write_rows(ds, &self.buf32, r0, r1, &tmp)?;
+                }
+                (RowSlice::F32(_), false) => {
+                    return Err(Error::Usage(format!(
+                        "{}: results recorded in single precision cannot fill a \
+                         double-precision file (run with the file's precision)",
+                        tmp.display()
+                    )))
+                }
             }
         }
         sc.converged

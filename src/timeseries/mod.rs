@@ -5,6 +5,7 @@ pub mod der;
 pub mod elements;
 pub mod profiles;
 pub mod record;
+pub mod rows;
 pub mod runner;
 pub mod scenario;
 pub mod synthetic;

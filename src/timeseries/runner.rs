@@ -13,6 +13,7 @@ use super::der::{StepContext, Technology, Unit, UnitOutput};
 use super::elements::{Element, ElementKind};
 use super::profiles::ProfileTable;
 use super::record::{LaneResults, ResultKernel};
+use super::rows::{RowPrecision, Rows};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
@@ -191,7 +192,8 @@ impl Layout {
     }
 }
 
-/// Results of consecutive steps, row-major (`step × element`).
+/// Results of consecutive steps, row-major (`step × element`); the
+/// per-element series in the run's [`RowPrecision`], grid totals in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
     /// First step of the block.
@@ -199,25 +201,25 @@ pub struct Block {
     /// Steps in the block.
     pub n: usize,
     /// Bus voltage magnitude, p.u.
-    pub vm_pu: Vec<f64>,
+    pub vm_pu: Rows,
     /// Bus voltage angle, degrees.
-    pub va_degree: Vec<f64>,
+    pub va_degree: Rows,
     /// Net active power injected into the grid at each bus, MW.
-    pub bus_p_mw: Vec<f64>,
+    pub bus_p_mw: Rows,
     /// Net reactive power injected into the grid at each bus, Mvar.
-    pub bus_q_mvar: Vec<f64>,
+    pub bus_q_mvar: Rows,
     /// Branch flows into the branch at the from end, MW.
-    pub p_from_mw: Vec<f64>,
+    pub p_from_mw: Rows,
     /// Mvar at the from end.
-    pub q_from_mvar: Vec<f64>,
+    pub q_from_mvar: Rows,
     /// MW at the to end.
-    pub p_to_mw: Vec<f64>,
+    pub p_to_mw: Rows,
     /// Mvar at the to end.
-    pub q_to_mvar: Vec<f64>,
+    pub q_to_mvar: Rows,
     /// Larger of the two terminal currents, kA (NaN where the base kV is 0).
-    pub i_ka: Vec<f64>,
+    pub i_ka: Rows,
     /// Larger terminal apparent power over the rating, % (NaN without rating).
-    pub loading_percent: Vec<f64>,
+    pub loading_percent: Rows,
     /// Slack active power (generator convention), MW.
     pub p_slack_mw: Vec<f64>,
     /// Slack reactive power, Mvar.
@@ -239,23 +241,23 @@ pub struct Block {
     /// CO2 of the step (grid imports, CHP and boiler fuel), t.
     pub co2_t: Vec<f64>,
     /// Unit active power injected, MW (`step × unit`).
-    pub unit_p_mw: Vec<f64>,
+    pub unit_p_mw: Rows,
     /// Unit reactive power injected, Mvar.
-    pub unit_q_mvar: Vec<f64>,
+    pub unit_q_mvar: Rows,
     /// Unit useful heat, MW_th (CHP).
-    pub unit_heat_mw: Vec<f64>,
+    pub unit_heat_mw: Rows,
     /// Unit fuel input (CHP), MW.
-    pub unit_fuel_mw: Vec<f64>,
+    pub unit_fuel_mw: Rows,
     /// Heat of the unit's backup boiler, MW_th.
-    pub unit_boiler_heat_mw: Vec<f64>,
+    pub unit_boiler_heat_mw: Rows,
     /// Fuel of the unit's backup boiler, MW.
-    pub unit_boiler_fuel_mw: Vec<f64>,
+    pub unit_boiler_fuel_mw: Rows,
     /// Unit CO2, t per step.
-    pub unit_co2_t: Vec<f64>,
+    pub unit_co2_t: Rows,
     /// Unit curtailed power, MW.
-    pub unit_curtailed_mw: Vec<f64>,
+    pub unit_curtailed_mw: Rows,
     /// Unit state of charge / buffer level, %.
-    pub unit_soc_percent: Vec<f64>,
+    pub unit_soc_percent: Rows,
 }
 
 impl Block {
@@ -273,14 +275,6 @@ impl Block {
             (&mut self.q_to_mvar, nbr),
             (&mut self.i_ka, nbr),
             (&mut self.loading_percent, nbr),
-            (&mut self.p_slack_mw, 1),
-            (&mut self.q_slack_mvar, 1),
-            (&mut self.p_loss_mw, 1),
-            (&mut self.max_mismatch_pu, 1),
-            (&mut self.p_load_mw, 1),
-            (&mut self.p_gen_mw, 1),
-            (&mut self.p_storage_mw, 1),
-            (&mut self.co2_t, 1),
             (&mut self.unit_p_mw, nu),
             (&mut self.unit_q_mvar, nu),
             (&mut self.unit_heat_mw, nu),
@@ -291,7 +285,19 @@ impl Block {
             (&mut self.unit_curtailed_mw, nu),
             (&mut self.unit_soc_percent, nu),
         ] {
-            v.reserve_exact((steps * w).saturating_sub(v.len()));
+            v.reserve_total(steps * w);
+        }
+        for v in [
+            &mut self.p_slack_mw,
+            &mut self.q_slack_mvar,
+            &mut self.p_loss_mw,
+            &mut self.max_mismatch_pu,
+            &mut self.p_load_mw,
+            &mut self.p_gen_mw,
+            &mut self.p_storage_mw,
+            &mut self.co2_t,
+        ] {
+            v.reserve_exact(steps.saturating_sub(v.len()));
         }
         self.converged
             .reserve_exact(steps.saturating_sub(self.converged.len()));
@@ -299,7 +305,7 @@ impl Block {
             .reserve_exact(steps.saturating_sub(self.iterations.len()));
     }
 
-    fn clear(&mut self, start_step: usize) {
+    fn clear(&mut self, start_step: usize, precision: RowPrecision) {
         self.start_step = start_step;
         self.n = 0;
         for v in [
@@ -313,14 +319,6 @@ impl Block {
             &mut self.q_to_mvar,
             &mut self.i_ka,
             &mut self.loading_percent,
-            &mut self.p_slack_mw,
-            &mut self.q_slack_mvar,
-            &mut self.p_loss_mw,
-            &mut self.max_mismatch_pu,
-            &mut self.p_load_mw,
-            &mut self.p_gen_mw,
-            &mut self.p_storage_mw,
-            &mut self.co2_t,
             &mut self.unit_p_mw,
             &mut self.unit_q_mvar,
             &mut self.unit_heat_mw,
@@ -330,6 +328,18 @@ impl Block {
             &mut self.unit_co2_t,
             &mut self.unit_curtailed_mw,
             &mut self.unit_soc_percent,
+        ] {
+            v.clear(precision);
+        }
+        for v in [
+            &mut self.p_slack_mw,
+            &mut self.q_slack_mvar,
+            &mut self.p_loss_mw,
+            &mut self.max_mismatch_pu,
+            &mut self.p_load_mw,
+            &mut self.p_gen_mw,
+            &mut self.p_storage_mw,
+            &mut self.co2_t,
         ] {
             v.clear();
         }
@@ -418,13 +428,15 @@ impl Scenario {
     }
 }
 
-/// Runs `sc`, handing each block of results to `emit` in step order.
+/// Runs `sc`, handing each block of results (per-element rows in
+/// `precision`) to `emit` in step order.
 pub fn run_scenario(
     sc: &Scenario,
+    precision: RowPrecision,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
     sc.validate()?;
-    let mut engine = Engine::new(sc)?;
+    let mut engine = Engine::new(sc, precision)?;
     let mut total = RunSummary::new();
     let mut blocks: Vec<Block> = (0..LANES).map(|_| Block::default()).collect();
     if sc.steps_independent() {
@@ -451,6 +463,8 @@ pub fn run_scenario(
 /// step: the math model, the solver, and all work buffers.
 struct Engine<'a> {
     sc: &'a Scenario,
+    /// Precision of the per-element rows recorded.
+    precision: RowPrecision,
     net: std::borrow::Cow<'a, Network>,
     /// A private copy whose tap ratios the OLTCs change.
     net_local: Option<Network>,
@@ -498,7 +512,7 @@ struct StepTotals {
 }
 
 impl<'a> Engine<'a> {
-    fn new(sc: &'a Scenario) -> Result<Engine<'a>> {
+    fn new(sc: &'a Scenario, precision: RowPrecision) -> Result<Engine<'a>> {
         // Time series treat every load as constant power (ZIP shares apply
         // to single power flows), so the booked injections balance exactly.
         let net: std::borrow::Cow<'a, Network> = if sc.network.has_voltage_dependent_loads() {
@@ -572,6 +586,7 @@ impl<'a> Engine<'a> {
         };
         Ok(Engine {
             sc,
+            precision,
             net_local,
             solver,
             units: sc.units.clone(),
@@ -602,7 +617,7 @@ impl<'a> Engine<'a> {
     fn run_block(&mut self, b: usize, block: &mut Block) -> Result<RunSummary> {
         let t0 = b * BLOCK_STEPS;
         let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
-        block.clear(t0);
+        block.clear(t0, self.precision);
         block.reserve(
             t1 - t0,
             self.v0.len(),
@@ -645,7 +660,7 @@ impl<'a> Engine<'a> {
         }
         for l in 0..a {
             let t0 = blocks[l] * BLOCK_STEPS;
-            out[l].clear(t0);
+            out[l].clear(t0, self.precision);
             out[l].reserve((self.sc.n_steps - t0).min(BLOCK_STEPS), nb, nbr, 0);
         }
         let mut summaries = vec![RunSummary::new(); a];
@@ -1070,16 +1085,14 @@ impl<'a> Engine<'a> {
         if !report.converged {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
-            let row = block.vm_pu.len() + nb;
             for s in [
                 &mut block.vm_pu,
                 &mut block.va_degree,
                 &mut block.bus_p_mw,
                 &mut block.bus_q_mvar,
             ] {
-                s.resize(row, nan);
+                s.push_nan(nb);
             }
-            let row = block.p_from_mw.len() + nbr;
             for s in [
                 &mut block.p_from_mw,
                 &mut block.q_from_mvar,
@@ -1088,7 +1101,7 @@ impl<'a> Engine<'a> {
                 &mut block.i_ka,
                 &mut block.loading_percent,
             ] {
-                s.resize(row, nan);
+                s.push_nan(nbr);
             }
             block.p_slack_mw.push(nan);
             block.q_slack_mvar.push(nan);
@@ -1110,8 +1123,8 @@ impl<'a> Engine<'a> {
         // A lane's results were computed for all lanes at once.
         match lane {
             Some(l) => {
-                block.vm_pu.extend(lr.vm.iter().map(|x| x[l]));
-                block.va_degree.extend(lr.va_deg.iter().map(|x| x[l]));
+                block.vm_pu.extend_lane(&lr.vm, l);
+                block.va_degree.extend_lane(&lr.va_deg, l);
             }
             None => {
                 results.buses(v);
@@ -1171,7 +1184,7 @@ impl<'a> Engine<'a> {
                     (&mut block.i_ka, &lr.i_ka),
                     (&mut block.loading_percent, &lr.loading),
                 ] {
-                    dst.extend(src.iter().map(|x| x[l]));
+                    dst.extend_lane(src, l);
                 }
                 max_and_overload(lr.loading.iter().map(|x| x[l]), k.max_loading_percent)
             }
@@ -1247,7 +1260,8 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
         .sum()
 }
 
-/// Runs `scenarios` on `threads` worker threads (rayon); results go to
+/// Runs `scenarios` on `threads` worker threads (rayon); results (per-element
+/// rows in `precision`) go to
 /// `sink` on the calling thread. Blocks of one scenario may arrive in any
 /// order (each carries its first step). A scenario with state (units,
 /// controllers) runs on one thread from start to end; one whose steps are
@@ -1258,6 +1272,7 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
 pub fn run_parallel(
     scenarios: &[Scenario],
     threads: usize,
+    precision: RowPrecision,
     mut sink: impl FnMut(usize, &Block) -> Result<()>,
 ) -> Result<Vec<RunSummary>> {
     use rayon::prelude::*;
@@ -1303,7 +1318,7 @@ pub fn run_parallel(
                             let sc = &scenarios[*i];
                             let engine = match &mut engines[*i] {
                                 Some(e) => e,
-                                slot => slot.insert(Engine::new(sc)?),
+                                slot => slot.insert(Engine::new(sc, precision)?),
                             };
                             let mut out = Vec::with_capacity(range.len());
                             let take = || {

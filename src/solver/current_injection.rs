@@ -25,6 +25,56 @@ const NONE: usize = usize::MAX;
 /// Systems solved together by [`CurrentInjectionSolver::solve_lanes`].
 pub const LANES: usize = 4;
 
+/// Complex values of [`LANES`] independent systems, interleaved: entry `i`
+/// holds the real (`re[i][l]`) and imaginary (`im[i][l]`) part of every
+/// lane `l`, so that a whole row moves as one vector.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaneVec {
+    /// Real parts.
+    pub re: Vec<[f64; LANES]>,
+    /// Imaginary parts.
+    pub im: Vec<[f64; LANES]>,
+}
+
+impl LaneVec {
+    /// `n` entries, every lane equal to `x[i]`.
+    pub fn splat(x: &[Complex64]) -> LaneVec {
+        LaneVec {
+            re: x.iter().map(|c| [c.re; LANES]).collect(),
+            im: x.iter().map(|c| [c.im; LANES]).collect(),
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.re.len()
+    }
+
+    /// True without entries.
+    pub fn is_empty(&self) -> bool {
+        self.re.is_empty()
+    }
+
+    /// Entry `i` of lane `l`.
+    #[inline]
+    pub fn get(&self, i: usize, l: usize) -> Complex64 {
+        Complex64::new(self.re[i][l], self.im[i][l])
+    }
+
+    /// Lane `l` as a vector.
+    pub fn lane(&self, l: usize) -> Vec<Complex64> {
+        (0..self.len()).map(|i| self.get(i, l)).collect()
+    }
+
+    /// Sets lane `l` from `x`.
+    pub fn set_lane(&mut self, l: usize, x: &[Complex64]) {
+        for (i, c) in x.iter().enumerate() {
+            self.re[i][l] = c.re;
+            self.im[i][l] = c.im;
+        }
+    }
+}
+
 /// Outcome of one fixed-point solve: a report, or why and after how many
 /// iterations it stalled (the voltages are then left untouched).
 pub type FixedPointResult = std::result::Result<SolveReport, (Stall, usize)>;
@@ -503,27 +553,64 @@ impl CurrentInjectionSolver {
     ) -> [Option<FixedPointResult>; LANES] {
         let a = s_spec.len();
         assert!(a <= LANES && v.len() == a, "lane count");
+        let nb = s_spec.first().map_or(0, |x| x.len());
+        let mut s = LaneVec::splat(&vec![Complex64::new(0.0, 0.0); nb]);
+        let mut vv = s.clone();
+        for l in 0..a {
+            s.set_lane(l, s_spec[l]);
+            vv.set_lane(l, v[l]);
+        }
+        let out = self.solve_interleaved(ybus, &s, &mut vv, a, tol, max_iter);
+        for (l, vl) in v.iter_mut().enumerate() {
+            vl.copy_from_slice(&vv.lane(l));
+        }
+        out
+    }
+
+    /// [`Self::solve_lanes`] on interleaved injections `s` and voltages `v`
+    /// (bus order) of the first `a` lanes; the other lanes are ignored and
+    /// left as they are.
+    ///
+    /// # Panics
+    /// If `a` exceeds [`LANES`].
+    pub fn solve_interleaved(
+        &mut self,
+        ybus: &CsrMatrix,
+        s: &LaneVec,
+        v: &mut LaneVec,
+        a: usize,
+        tol: f64,
+        max_iter: usize,
+    ) -> [Option<FixedPointResult>; LANES] {
+        assert!(a <= LANES, "lane count");
         let data = ybus.data();
         let n = self.bus_of.len();
         let ln = &mut self.lanes;
         ln.resize(n);
-        for l in 0..LANES {
-            if l >= a {
-                (0..n).for_each(|k| ln.idle(k, l));
-                continue;
-            }
-            let (sl, vl) = (s_spec[l], &*v[l]);
-            for (k, &b) in self.bus_of.iter().enumerate() {
-                let sp = sl[b];
-                (ln.sr[k][l], ln.si[k][l]) = (sp.re, sp.im);
-                ln.s2[k][l] = sp.norm_sqr();
-                (ln.xr[k][l], ln.xi[k][l]) = (vl[b].re, vl[b].im);
-                let mut acc = Complex64::new(0.0, 0.0);
-                for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
-                    acc -= data[e] * vl[bus];
+        for (k, &b) in self.bus_of.iter().enumerate() {
+            let (sr, si) = (s.re[b], s.im[b]);
+            ln.sr[k] = sr;
+            ln.si[k] = si;
+            ln.xr[k] = v.re[b];
+            ln.xi[k] = v.im[b];
+            let (mut cr, mut ci) = ([0.0; LANES], [0.0; LANES]);
+            for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
+                let (yr, yi) = (data[e].re, data[e].im);
+                let (vr, vi) = (v.re[bus], v.im[bus]);
+                // acc -= y · v, as Complex64 computes it.
+                for q in 0..LANES {
+                    cr[q] -= yr * vr[q] - yi * vi[q];
+                    ci[q] -= yr * vi[q] + yi * vr[q];
                 }
-                (ln.cr[k][l], ln.ci[k][l]) = (acc.re, acc.im);
             }
+            for q in 0..LANES {
+                ln.s2[k][q] = sr[q] * sr[q] + si[q] * si[q];
+            }
+            ln.cr[k] = cr;
+            ln.ci[k] = ci;
+        }
+        for l in a..LANES {
+            (0..n).for_each(|k| ln.idle(k, l));
         }
         let (ptr, idx) = self.lu.pattern();
         let f = self.lu.split_factors();
@@ -565,12 +652,23 @@ impl CurrentInjectionSolver {
         }
         if pending.iter().any(|&p| p) {
             let mis = lane_mismatch(&self.row_ptr, &self.row, ybus.data(), ln);
+            // Every lane accepted (the usual case): whole rows at once.
+            let whole = pending.iter().all(|&p| p);
+            if whole {
+                for (k, &b) in self.bus_of.iter().enumerate() {
+                    v.re[b] = ln.dr[k];
+                    v.im[b] = ln.di[k];
+                }
+            }
             for l in 0..a {
                 if !pending[l] {
                     continue;
                 }
-                for k in 0..n {
-                    v[l][self.bus_of[k]] = Complex64::new(ln.dr[k][l], ln.di[k][l]);
+                if !whole {
+                    for (k, &b) in self.bus_of.iter().enumerate() {
+                        v.re[b][l] = ln.dr[k][l];
+                        v.im[b][l] = ln.di[k][l];
+                    }
                 }
                 out[l] = Some(Ok(SolveReport {
                     converged: mis[l] < tol,

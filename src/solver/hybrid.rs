@@ -5,7 +5,7 @@
 //! choice changes speed, not accuracy. A fixed-point attempt that stalls
 //! leaves the starting voltages untouched and Newton starts from them.
 
-use super::current_injection::{CurrentInjectionSolver, LANES};
+use super::current_injection::{CurrentInjectionSolver, LaneVec, LANES};
 use super::newton::{NewtonOptions, NewtonSolver, SolveReport};
 use crate::error::Result;
 use crate::math::{BusType, CsrMatrix};
@@ -102,6 +102,40 @@ impl HybridSolver {
                 Some(self.newton.solve(ybus, s_spec[l], v[l], opts)),
                 fell_back,
             );
+        }
+        out
+    }
+
+    /// [`Self::solve_lanes`] on interleaved injections and voltages (see
+    /// [`CurrentInjectionSolver::solve_interleaved`]) of the first `a` lanes.
+    pub fn solve_interleaved(
+        &mut self,
+        ybus: &CsrMatrix,
+        s: &LaneVec,
+        v: &mut LaneVec,
+        a: usize,
+        opts: NewtonOptions,
+    ) -> [(Option<Result<SolveReport>>, bool); LANES] {
+        let fixed = match self.fixed.as_mut() {
+            Some(f) => f.solve_interleaved(ybus, s, v, a, opts.tol, FIXED_POINT_MAX_ITER),
+            None => [None; LANES],
+        };
+        let mut out: [(Option<Result<SolveReport>>, bool); LANES] = Default::default();
+        for l in 0..a {
+            if let Some(Ok(r)) = fixed[l] {
+                if r.converged {
+                    out[l] = (Some(Ok(r)), false);
+                    continue;
+                }
+            }
+            let fell_back = self.fixed.is_some();
+            if fell_back {
+                self.newton_fallbacks += 1;
+            }
+            let mut vl = v.lane(l);
+            let r = self.newton.solve(ybus, &s.lane(l), &mut vl, opts);
+            v.set_lane(l, &vl);
+            out[l] = (Some(r), fell_back);
         }
         out
     }

@@ -11,7 +11,7 @@
 
 use crate::math::MathModel;
 use crate::network::Network;
-use crate::solver::current_injection::LANES;
+use crate::solver::current_injection::{LaneVec, LANES};
 use num_complex::Complex64;
 use std::f64::consts::PI;
 
@@ -64,10 +64,6 @@ pub struct ResultKernel {
 /// [`ResultKernel::lanes`] with the same arithmetic, lane by lane.
 #[derive(Debug, Clone, Default)]
 pub struct LaneResults {
-    /// Real and imaginary part of each bus voltage (inputs), p.u.
-    pub vr: Vec<[f64; LANES]>,
-    /// Imaginary part of each bus voltage (input), p.u.
-    pub vi: Vec<[f64; LANES]>,
     /// |V| per bus, p.u.
     pub vm: Vec<[f64; LANES]>,
     inv_vm: Vec<[f64; LANES]>,
@@ -91,13 +87,7 @@ impl LaneResults {
     /// Sizes the arrays for `nb` buses and `nbr` branches.
     pub fn resize(&mut self, nb: usize, nbr: usize) {
         let z = [0.0; LANES];
-        for v in [
-            &mut self.vr,
-            &mut self.vi,
-            &mut self.vm,
-            &mut self.inv_vm,
-            &mut self.va_deg,
-        ] {
+        for v in [&mut self.vm, &mut self.inv_vm, &mut self.va_deg] {
             v.resize(nb, z);
         }
         for v in [
@@ -264,28 +254,28 @@ impl ResultKernel {
 }
 
 impl ResultKernel {
-    /// Bus and branch results of every lane for the voltages in `r.vr`,
-    /// `r.vi` (sized by [`LaneResults::resize`]): lane `l` gets exactly the
+    /// Bus and branch results of every lane for the voltages `v` into `r`
+    /// (sized by [`LaneResults::resize`]): lane `l` gets exactly the
     /// numbers [`Self::buses`] and [`Self::branches`] give for its voltages.
-    pub fn lanes(&self, base_mva: f64, r: &mut LaneResults) {
+    pub fn lanes(&self, base_mva: f64, v: &LaneVec, r: &mut LaneResults) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { lanes_avx2(self, base_mva, r) };
-                return self.lane_angle_fixups(r);
+                unsafe { lanes_avx2(self, base_mva, v, r) };
+                return self.lane_angle_fixups(v, r);
             }
         }
-        lanes_impl(self, base_mva, r);
-        self.lane_angle_fixups(r)
+        lanes_impl(self, base_mva, v, r);
+        self.lane_angle_fixups(v, r)
     }
 
     /// [`Self::angle_fixups`] for every lane.
-    fn lane_angle_fixups(&self, r: &mut LaneResults) {
-        for i in 0..r.vr.len() {
+    fn lane_angle_fixups(&self, v: &LaneVec, r: &mut LaneResults) {
+        for i in 0..v.len() {
             let (ur, ui) = (self.ur[i], self.ui[i]);
             for q in 0..LANES {
-                let (vr, vi) = (r.vr[i][q], r.vi[i][q]);
+                let (vr, vi) = (v.re[i][q], v.im[i][q]);
                 let wr = vr * ur + vi * ui;
                 let wi = vi * ur - vr * ui;
                 if !(wr > 0.0 && wi.abs() < 0.125 * wr) {
@@ -299,19 +289,19 @@ impl ResultKernel {
 /// [`buses_impl`] and [`branches_impl`] for all lanes: the same operations
 /// in the same order, each on `LANES` values at once.
 #[inline(always)]
-fn lanes_impl(k: &ResultKernel, base: f64, r: &mut LaneResults) {
-    lanes_buses(k, r, r.vr.len());
-    lanes_branches(k, base, r);
+fn lanes_impl(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
+    lanes_buses(k, v, r);
+    lanes_branches(k, base, v, r);
 }
 
 /// The bus part of [`lanes_impl`].
 #[inline(always)]
-fn lanes_buses(k: &ResultKernel, r: &mut LaneResults, nb: usize) {
+fn lanes_buses(k: &ResultKernel, v: &LaneVec, r: &mut LaneResults) {
     let c = &SERIES;
-    for i in 0..nb {
+    for i in 0..v.len() {
         let (ur, ui, ua) = (k.ur[i], k.ui[i], k.ua[i]);
         for q in 0..LANES {
-            let (vr, vi) = (r.vr[i][q], r.vi[i][q]);
+            let (vr, vi) = (v.re[i][q], v.im[i][q]);
             let m = (vr * vr + vi * vi).sqrt();
             r.vm[i][q] = m;
             r.inv_vm[i][q] = 1.0 / m;
@@ -336,11 +326,11 @@ fn lanes_buses(k: &ResultKernel, r: &mut LaneResults, nb: usize) {
 
 /// The branch part of [`lanes_impl`].
 #[inline(always)]
-fn lanes_branches(k: &ResultKernel, base: f64, r: &mut LaneResults) {
+fn lanes_branches(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
     let [yffr, yffi, yftr, yfti, ytfr, ytfi, yttr, ytti] = &k.y;
     for b in 0..k.from.len() {
         let (f, t) = (k.from[b], k.to[b]);
-        let (fr, fi, tr, ti) = (r.vr[f], r.vi[f], r.vr[t], r.vi[t]);
+        let (fr, fi, tr, ti) = (v.re[f], v.im[f], v.re[t], v.im[t]);
         let (ivf, ivt) = (r.inv_vm[f], r.inv_vm[t]);
         let (kf, kt, lf, active) = (k.kf[b], k.kt[b], k.loading_factor[b], k.active[b]);
         let (a, bb, cc, d) = (yffr[b], yffi[b], yftr[b], yfti[b]);
@@ -374,11 +364,10 @@ fn lanes_branches(k: &ResultKernel, base: f64, r: &mut LaneResults) {
 /// leaves it scalar), the same operations in the same order.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lanes_avx2(k: &ResultKernel, base: f64, r: &mut LaneResults) {
+fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
     use std::arch::x86_64::*;
     const _: () = assert!(LANES == 4, "one AVX2 register per lane group");
-    let nb = r.vr.len();
-    lanes_buses(k, r, nb);
+    lanes_buses(k, v, r);
     let [yffr, yffi, yftr, yfti, ytfr, ytfi, yttr, ytti] = &k.y;
     // f64::max(x, y): y where x is NaN, else max (maxpd gives its second
     // operand when either is NaN).
@@ -401,7 +390,7 @@ fn lanes_avx2(k: &ResultKernel, base: f64, r: &mut LaneResults) {
         let zero = _mm256_setzero_pd();
         for b in 0..k.from.len() {
             let (f, t) = (k.from[b], k.to[b]);
-            let (fr, fi, tr, ti) = (ld(&r.vr[f]), ld(&r.vi[f]), ld(&r.vr[t]), ld(&r.vi[t]));
+            let (fr, fi, tr, ti) = (ld(&v.re[f]), ld(&v.im[f]), ld(&v.re[t]), ld(&v.im[t]));
             let (ivf, ivt) = (ld(&r.inv_vm[f]), ld(&r.inv_vm[t]));
             let s1 = _mm256_set1_pd;
             let (a, bb, cc, d) = (s1(yffr[b]), s1(yffi[b]), s1(yftr[b]), s1(yfti[b]));
@@ -586,15 +575,14 @@ mod tests {
             .collect();
         let mut r = LaneResults::default();
         r.resize(v0.len(), math.branches.len());
+        let mut lv = LaneVec::splat(&v0);
         for (l, v) in lane_v.iter().enumerate() {
-            for (i, x) in v.iter().enumerate() {
-                (r.vr[i][l], r.vi[i][l]) = (x.re, x.im);
-            }
+            lv.set_lane(l, v);
         }
         let mut portable = r.clone();
-        k.lanes(net.base_mva, &mut r);
-        lanes_impl(&k, net.base_mva, &mut portable);
-        k.lane_angle_fixups(&mut portable);
+        k.lanes(net.base_mva, &lv, &mut r);
+        lanes_impl(&k, net.base_mva, &lv, &mut portable);
+        k.lane_angle_fixups(&lv, &mut portable);
         let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
         for (l, v) in lane_v.iter().enumerate() {
             k.buses(v);

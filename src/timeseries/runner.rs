@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
 use crate::results::kpi::{Kpis, PesReference};
+use crate::solver::current_injection::LaneVec;
 use crate::solver::current_injection::LANES;
 use crate::solver::{HybridSolver, NewtonOptions, SolveReport};
 use num_complex::Complex64;
@@ -490,9 +491,9 @@ struct Engine<'a> {
     /// Voltage-derived results of a step (|V|, angles, branch flows).
     results: ResultKernel,
     limits: Vec<(f64, f64)>,
-    /// Per lane: voltages and specified injections (batched solves).
-    lane_v: Vec<Vec<Complex64>>,
-    lane_s: Vec<Vec<Complex64>>,
+    /// Voltages and specified injections of the lanes of a batched solve.
+    lane_v: LaneVec,
+    lane_s: LaneVec,
     /// Voltage-derived results of all lanes of a batched step.
     lane_results: LaneResults,
     /// Injections of the fixed network loads and generators, p.u. (steps
@@ -604,8 +605,8 @@ impl<'a> Engine<'a> {
             v0,
             results,
             limits,
-            lane_v: Vec::new(),
-            lane_s: Vec::new(),
+            lane_v: LaneVec::default(),
+            lane_s: LaneVec::default(),
             lane_results: LaneResults::default(),
             s_fixed,
             math,
@@ -644,20 +645,11 @@ impl<'a> Engine<'a> {
         debug_assert!(self.sc.steps_independent() && blocks.len() <= LANES);
         let a = blocks.len();
         let nb = self.v0.len();
-        // Always LANES buffers, so the per-step lane views need no allocation.
-        self.lane_v.resize(LANES, Vec::new());
-        self.lane_s.resize(LANES, Vec::new());
-        for l in 0..LANES {
-            self.lane_v[l].clear();
-            self.lane_v[l].extend_from_slice(&self.v0);
-            self.lane_s[l].resize(nb, Complex64::new(0.0, 0.0));
-        }
+        // Every lane starts from the initial voltages.
+        self.lane_v = LaneVec::splat(&self.v0);
+        self.lane_s = LaneVec::splat(&self.s_fixed);
         let nbr = self.math.branches.len();
         self.lane_results.resize(nb, nbr);
-        for (i, x) in self.v0.iter().enumerate() {
-            self.lane_results.vr[i] = [x.re; LANES];
-            self.lane_results.vi[i] = [x.im; LANES];
-        }
         for l in 0..a {
             let t0 = blocks[l] * BLOCK_STEPS;
             out[l].clear(t0, self.precision);
@@ -672,9 +664,9 @@ impl<'a> Engine<'a> {
             for (l, &b) in blocks.iter().enumerate() {
                 let t = b * BLOCK_STEPS + k;
                 if t < self.sc.n_steps {
-                    let mut s = std::mem::take(&mut self.lane_s[l]);
-                    tots.push(self.stateless_injections(t, &mut s));
-                    self.lane_s[l] = s;
+                    let mut s = std::mem::take(&mut self.lane_s);
+                    tots.push(self.stateless_injections(t, &mut s, l));
+                    self.lane_s = s;
                     active.push(l);
                 }
             }
@@ -683,29 +675,16 @@ impl<'a> Engine<'a> {
             }
             // Active lanes are a prefix: every block but the last is full.
             let n_act = active.len();
-            let results = {
-                let mut s_it = self.lane_s.iter();
-                let s_refs: [&[Complex64]; LANES] =
-                    std::array::from_fn(|_| s_it.next().map_or(&[][..], |x| x.as_slice()));
-                let mut v_it = self.lane_v.iter_mut();
-                let mut v_refs: [&mut [Complex64]; LANES] =
-                    std::array::from_fn(|_| v_it.next().map_or(&mut [][..], |x| x.as_mut_slice()));
-                self.solver.solve_lanes(
-                    &self.math.ybus,
-                    &s_refs[..n_act],
-                    &mut v_refs[..n_act],
-                    self.sc.newton,
-                )
-            };
+            let results = self.solver.solve_interleaved(
+                &self.math.ybus,
+                &self.lane_s,
+                &mut self.lane_v,
+                n_act,
+                self.sc.newton,
+            );
             // Voltage-derived results of all lanes in one pass.
-            let lr = &mut self.lane_results;
-            for l in 0..n_act {
-                for (i, x) in self.lane_v[l].iter().enumerate() {
-                    lr.vr[i][l] = x.re;
-                    lr.vi[i][l] = x.im;
-                }
-            }
-            self.results.lanes(self.math.base_mva, lr);
+            self.results
+                .lanes(self.math.base_mva, &self.lane_v, &mut self.lane_results);
             for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
                 let report = match res {
                     Some(Ok(r)) => r,
@@ -727,15 +706,17 @@ impl<'a> Engine<'a> {
     }
 
     /// The specified injections (p.u.) of step `t` of a scenario without
-    /// units into `s`, and the step's totals: fixed network loads and
+    /// units into lane `l` of `s`, and the step's totals: fixed network loads and
     /// generators, then profile elements, then synthetic loads, straight
     /// into the injection vector (what `prepare` + `set_injections` do for
     /// the general case, without the intermediate lists).
-    fn stateless_injections(&self, t: usize, s: &mut [Complex64]) -> StepTotals {
+    fn stateless_injections(&self, t: usize, s: &mut LaneVec, l: usize) -> StepTotals {
         let sc = self.sc;
         let bt = &self.math.bus_type;
         let inv_base = 1.0 / self.math.base_mva;
-        s.copy_from_slice(&self.s_fixed);
+        for (i, x) in self.s_fixed.iter().enumerate() {
+            (s.re[i][l], s.im[i][l]) = (x.re, x.im);
+        }
         let mut p_load = self.fixed_loads.iter().map(|l| l.1).sum::<f64>();
         let mut p_gen = self.p_gen_network;
         let mut p_renewable = 0.0;
@@ -759,14 +740,18 @@ impl<'a> Engine<'a> {
                 }
             };
             if bt[e.bus] != BusType::Isolated {
-                s[e.bus] += inj * inv_base;
+                let x = inj * inv_base;
+                s.re[e.bus][l] += x.re;
+                s.im[e.bus][l] += x.im;
             }
         }
         for sl in &sc.synthetic_loads {
             let p = sl.p_mw[t];
             p_load += p;
             if bt[sl.bus] != BusType::Isolated {
-                s[sl.bus] -= Complex64::new(p, p * sl.tan_phi) * inv_base;
+                let x = Complex64::new(p, p * sl.tan_phi) * inv_base;
+                s.re[sl.bus][l] -= x.re;
+                s.im[sl.bus][l] -= x.im;
             }
         }
         StepTotals {
@@ -1040,9 +1025,11 @@ impl<'a> Engine<'a> {
         let base = net.base_mva;
         let dt_h = sc.step_s as f64 / 3600.0;
         let nan = f64::NAN;
-        let (v, s_spec): (&mut Vec<Complex64>, &[Complex64]) = match lane {
-            Some(l) => (&mut lane_v[l], &lane_s[l]),
-            None => (v, &math.s_spec),
+        let lanes = (&mut *lane_v, &*lane_s);
+        // Voltage and specified injection of bus i (the lane's, or the engine's own).
+        let v_at = |lv: &LaneVec, v: &[Complex64], i: usize| match lane {
+            Some(l) => lv.get(i, l),
+            None => v[i],
         };
         // 4. Record.
         summary.steps += 1;
@@ -1107,7 +1094,10 @@ impl<'a> Engine<'a> {
             block.q_slack_mvar.push(nan);
             block.p_loss_mw.push(nan);
             block.co2_t.push(nan);
-            v.copy_from_slice(v0);
+            match lane {
+                Some(l) => lanes.0.set_lane(l, v0),
+                None => v.copy_from_slice(v0),
+            }
             return Ok(());
         }
         let ybus = &math.ybus;
@@ -1136,16 +1126,19 @@ impl<'a> Engine<'a> {
             // Book the specified injection where it is specified (P at PQ
             // and PV buses, Q at PQ buses), so that the balance closes
             // exactly; the solved value differs by less than the tolerance.
-            let spec = s_spec[i] * base;
+            let spec = match lane {
+                Some(l) => lanes.1.get(i, l),
+                None => math.s_spec[i],
+            } * base;
             let bt = math.bus_type[i];
             let s = if bt == BusType::Pq {
                 spec
             } else {
                 let mut acc = Complex64::new(0.0, 0.0);
                 for e in indptr[i]..indptr[i + 1] {
-                    acc += data[e] * v[idx[e]];
+                    acc += data[e] * v_at(lanes.0, v, idx[e]);
                 }
-                let solved = v[i] * acc.conj() * base;
+                let solved = v_at(lanes.0, v, i) * acc.conj() * base;
                 if bt == BusType::Ref {
                     slack += solved - spec;
                 }

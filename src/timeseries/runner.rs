@@ -491,6 +491,13 @@ struct Engine<'a> {
     /// Voltage-derived results of a step (|V|, angles, branch flows).
     results: ResultKernel,
     limits: Vec<(f64, f64)>,
+    /// Profile columns the elements use (stateless scenarios), and per lane
+    /// the values of its block, step-major: `BLOCK_STEPS × (columns + 1)`,
+    /// the last column 1.0 (for values without a profile).
+    elem_cols: Vec<usize>,
+    lane_rows: Vec<Vec<f64>>,
+    /// Per element, the positions of its P and Q factors in a row.
+    elem_pos: Vec<(usize, usize)>,
     /// Voltages and specified injections of the lanes of a batched solve.
     lane_v: LaneVec,
     lane_s: LaneVec,
@@ -581,6 +588,32 @@ impl<'a> Engine<'a> {
                 s_fixed[bus] -= Complex64::new(p, q) * inv_base;
             }
         }
+        // Profile columns in first-use order; constants point past them.
+        let mut elem_cols: Vec<usize> = Vec::new();
+        let pos_of = |c: Option<usize>, cols: &mut Vec<usize>| -> Option<usize> {
+            c.map(|c| match cols.iter().position(|&x| x == c) {
+                Some(j) => j,
+                None => {
+                    cols.push(c);
+                    cols.len() - 1
+                }
+            })
+        };
+        let raw: Vec<(Option<usize>, Option<usize>)> = sc
+            .elements
+            .iter()
+            .map(|e| {
+                (
+                    pos_of(e.p_col, &mut elem_cols),
+                    pos_of(e.q_col, &mut elem_cols),
+                )
+            })
+            .collect();
+        let ones = elem_cols.len();
+        let elem_pos = raw
+            .into_iter()
+            .map(|(p, q)| (p.unwrap_or(ones), q.unwrap_or(ones)))
+            .collect();
         let limits = match &sc.bus_v_limits {
             Some(l) => l.clone(),
             None => vec![sc.v_limits; nb],
@@ -605,6 +638,9 @@ impl<'a> Engine<'a> {
             v0,
             results,
             limits,
+            elem_cols,
+            lane_rows: vec![Vec::new(); LANES],
+            elem_pos,
             lane_v: LaneVec::default(),
             lane_s: LaneVec::default(),
             lane_results: LaneResults::default(),
@@ -650,8 +686,19 @@ impl<'a> Engine<'a> {
         self.lane_s = LaneVec::splat(&self.s_fixed);
         let nbr = self.math.branches.len();
         self.lane_results.resize(nb, nbr);
+        let m = self.elem_cols.len() + 1;
         for l in 0..a {
             let t0 = blocks[l] * BLOCK_STEPS;
+            let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
+            let rows = &mut self.lane_rows[l];
+            rows.clear();
+            rows.resize((t1 - t0) * m, 1.0);
+            for (j, &c) in self.elem_cols.iter().enumerate() {
+                let col = &self.sc.profiles.series(c)[t0..t1];
+                for (k, &x) in col.iter().enumerate() {
+                    rows[k * m + j] = x;
+                }
+            }
             out[l].clear(t0, self.precision);
             out[l].reserve((self.sc.n_steps - t0).min(BLOCK_STEPS), nb, nbr, 0);
         }
@@ -665,7 +712,7 @@ impl<'a> Engine<'a> {
                 let t = b * BLOCK_STEPS + k;
                 if t < self.sc.n_steps {
                     let mut s = std::mem::take(&mut self.lane_s);
-                    tots.push(self.stateless_injections(t, &mut s, l));
+                    tots.push(self.stateless_injections(t, k, &mut s, l));
                     self.lane_s = s;
                     active.push(l);
                 }
@@ -705,12 +752,12 @@ impl<'a> Engine<'a> {
         Ok(summaries)
     }
 
-    /// The specified injections (p.u.) of step `t` of a scenario without
-    /// units into lane `l` of `s`, and the step's totals: fixed network loads and
+    /// The specified injections (p.u.) of step `t` (step `k` of the block of
+    /// lane `l`) of a scenario without units into lane `l` of `s`, and the step's totals: fixed network loads and
     /// generators, then profile elements, then synthetic loads, straight
     /// into the injection vector (what `prepare` + `set_injections` do for
     /// the general case, without the intermediate lists).
-    fn stateless_injections(&self, t: usize, s: &mut LaneVec, l: usize) -> StepTotals {
+    fn stateless_injections(&self, t: usize, k: usize, s: &mut LaneVec, l: usize) -> StepTotals {
         let sc = self.sc;
         let bt = &self.math.bus_type;
         let inv_base = 1.0 / self.math.base_mva;
@@ -721,8 +768,12 @@ impl<'a> Engine<'a> {
         let mut p_gen = self.p_gen_network;
         let mut p_renewable = 0.0;
         let mut p_storage = 0.0;
-        for e in sc.elements.iter() {
-            let (p, q) = (e.p_at(&sc.profiles, t), e.q_at(&sc.profiles, t));
+        // Step k of the lane's block: the same products as `p_at`/`q_at`
+        // (a constant is multiplied by 1.0, exactly).
+        let m = self.elem_cols.len() + 1;
+        let row = &self.lane_rows[l][k * m..(k + 1) * m];
+        for (e, &(jp, jq)) in sc.elements.iter().zip(&self.elem_pos) {
+            let (p, q) = (e.p_mw * row[jp], e.q_mvar * row[jq]);
             let inj = match e.kind {
                 ElementKind::Load => {
                     p_load += p;

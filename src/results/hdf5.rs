@@ -349,15 +349,18 @@ impl ResultsWriter {
         if r1 > sc.n_steps {
             return Err(Error::Usage("block beyond the scenario's steps".into()));
         }
+        // Whole chunks of unfiltered datasets go in as raw chunks.
+        let direct =
+            (self.storage.compression == Compression::None).then(|| chunk_rows(sc.n_steps));
         for (ds, get, single) in &sc.f64_sets {
             // Rows recorded in the file's precision go as they are.
             match (get(b), *single) {
-                (RowSlice::F32(x), true) => write_rows(ds, x, r0, r1, &tmp)?,
-                (RowSlice::F64(x), false) => write_rows(ds, x, r0, r1, &tmp)?,
+                (RowSlice::F32(x), true) => write_rows(ds, x, r0, r1, direct, &tmp)?,
+                (RowSlice::F64(x), false) => write_rows(ds, x, r0, r1, direct, &tmp)?,
                 (RowSlice::F64(x), true) => {
                     self.buf32.clear();
                     self.buf32.extend(x.iter().map(|&v| v as f32));
-                    write_rows(ds, &self.buf32, r0, r1, &tmp)?;
+                    write_rows(ds, &self.buf32, r0, r1, direct, &tmp)?;
                 }
                 (RowSlice::F32(_), false) => {
                     return Err(Error::Usage(format!(
@@ -368,12 +371,8 @@ impl ResultsWriter {
                 }
             }
         }
-        sc.converged
-            .write_slice(ArrayView1::from(&b.converged[..]), s![r0..r1])
-            .map_err(|e| h5err(&tmp, e))?;
-        sc.iterations
-            .write_slice(ArrayView1::from(&b.iterations[..]), s![r0..r1])
-            .map_err(|e| h5err(&tmp, e))?;
+        write_rows(&sc.converged, &b.converged, r0, r1, direct, &tmp)?;
+        write_rows(&sc.iterations, &b.iterations, r0, r1, direct, &tmp)?;
         Ok(())
     }
 
@@ -452,14 +451,47 @@ fn new_series<T: hdf5::H5Type>(
     r.map_err(|e| h5err(path, e))
 }
 
-fn write_rows<T: hdf5::H5Type>(
+/// Writes rows `r0..r1` of `ds` from `data` (row-major). Rows that fill
+/// exactly one chunk of an unfiltered dataset go to the file as that
+/// chunk's bytes (`H5Dwrite_chunk`: no selection, no copy); others through
+/// the normal write.
+fn write_rows<T: hdf5::H5Type + Copy>(
     ds: &hdf5::Dataset,
     data: &[T],
     r0: usize,
     r1: usize,
+    direct_rows: Option<usize>,
     path: &Path,
 ) -> Result<()> {
     let n = r1 - r0;
+    if let Some(rows) = direct_rows {
+        if n == rows && r0.is_multiple_of(rows) && !data.is_empty() && data.len().is_multiple_of(n) {
+            let offset: [hdf5_sys::h5::hsize_t; 2] = [r0 as u64, 0];
+            let bytes = std::mem::size_of_val(data);
+            // SAFETY: `ds` is an open dataset whose chunk is `rows` rows of
+            // the full width and whose file type is `T` (native layout), so
+            // `data` (n × width values of T, contiguous) is exactly the raw
+            // bytes of the chunk at `offset`; HDF5 only reads `bytes` bytes.
+            let status = unsafe {
+                hdf5_sys::h5d::H5Dwrite_chunk(
+                    ds.id(),
+                    hdf5_sys::h5p::H5P_DEFAULT,
+                    0,
+                    offset.as_ptr(),
+                    bytes,
+                    data.as_ptr() as *const std::ffi::c_void,
+                )
+            };
+            if status < 0 {
+                return Err(Error::Usage(format!(
+                    "{}: HDF5 could not write a chunk of {} at row {r0}",
+                    path.display(),
+                    ds.name()
+                )));
+            }
+            return Ok(());
+        }
+    }
     if ds.ndim() == 1 {
         ds.write_slice(ArrayView1::from(data), s![r0..r1])
     } else {

@@ -465,7 +465,8 @@ fn write_rows<T: hdf5::H5Type + Copy>(
 ) -> Result<()> {
     let n = r1 - r0;
     if let Some(rows) = direct_rows {
-        if n == rows && r0.is_multiple_of(rows) && !data.is_empty() && data.len().is_multiple_of(n) {
+        if n == rows && r0.is_multiple_of(rows) && !data.is_empty() && data.len().is_multiple_of(n)
+        {
             let offset: [hdf5_sys::h5::hsize_t; 2] = [r0 as u64, 0];
             let bytes = std::mem::size_of_val(data);
             // SAFETY: `ds` is an open dataset whose chunk is `rows` rows of

@@ -503,9 +503,29 @@ struct Engine<'a> {
     lane_s: LaneVec,
     /// Voltage-derived results of all lanes of a batched step.
     lane_results: LaneResults,
+    /// Bus booking of all lanes of a batched step.
+    lane_booking: LaneBooking,
     /// Injections of the fixed network loads and generators, p.u. (steps
     /// without units start from these).
     s_fixed: Vec<Complex64>,
+}
+
+/// Bus booking of the lanes of a batched step (what `record` computes bus
+/// by bus for one step, for all lanes at once, in the same order).
+#[derive(Debug, Clone, Default)]
+struct LaneBooking {
+    /// Booked injection per bus, MW and Mvar.
+    p: Vec<[f64; LANES]>,
+    q: Vec<[f64; LANES]>,
+    /// Σ booked P (losses), MW.
+    loss: [f64; LANES],
+    /// Slack power, MW + j Mvar.
+    slack: [Complex64; LANES],
+    /// Extremes of |V| over the connected buses (from +inf / −inf).
+    vm_min: [f64; LANES],
+    vm_max: [f64; LANES],
+    /// Connected buses outside their voltage band.
+    n_viol: [u32; LANES],
 }
 
 /// Injection totals of a step, MW.
@@ -644,6 +664,7 @@ impl<'a> Engine<'a> {
             lane_v: LaneVec::default(),
             lane_s: LaneVec::default(),
             lane_results: LaneResults::default(),
+            lane_booking: LaneBooking::default(),
             s_fixed,
             math,
             net,
@@ -732,6 +753,7 @@ impl<'a> Engine<'a> {
             // Voltage-derived results of all lanes in one pass.
             self.results
                 .lanes(self.math.base_mva, &self.lane_v, &mut self.lane_results);
+            self.book_lanes();
             for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
                 let report = match res {
                     Some(Ok(r)) => r,
@@ -750,6 +772,66 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(summaries)
+    }
+
+    /// The bus part of `record` for every lane at once: booked injections
+    /// (specified at PQ buses, solved elsewhere), losses, slack, |V|
+    /// extremes and band violations, each lane in `record`'s order.
+    fn book_lanes(&mut self) {
+        let nb = self.v0.len();
+        let base = self.math.base_mva;
+        let (s, v) = (&self.lane_s, &self.lane_v);
+        let vm = &self.lane_results.vm;
+        let bk = &mut self.lane_booking;
+        bk.p.resize(nb, [0.0; LANES]);
+        bk.q.resize(nb, [0.0; LANES]);
+        bk.loss = [0.0; LANES];
+        bk.slack = [self.slack_file; LANES];
+        bk.vm_min = [f64::INFINITY; LANES];
+        bk.vm_max = [f64::NEG_INFINITY; LANES];
+        bk.n_viol = [0; LANES];
+        let ybus = &self.math.ybus;
+        let indptr = ybus.indptr();
+        let indptr = indptr.raw_storage();
+        let (idx, data) = (ybus.indices(), ybus.data());
+        for i in 0..nb {
+            let bt = self.math.bus_type[i];
+            if bt == BusType::Pq {
+                for q in 0..LANES {
+                    bk.p[i][q] = s.re[i][q] * base;
+                    bk.q[i][q] = s.im[i][q] * base;
+                }
+            } else {
+                for l in 0..LANES {
+                    let spec = s.get(i, l) * base;
+                    let mut acc = Complex64::new(0.0, 0.0);
+                    for e in indptr[i]..indptr[i + 1] {
+                        acc += data[e] * v.get(idx[e], l);
+                    }
+                    let solved = v.get(i, l) * acc.conj() * base;
+                    if bt == BusType::Ref {
+                        bk.slack[l] += solved - spec;
+                    }
+                    let x = match bt {
+                        BusType::Pv => Complex64::new(spec.re, solved.im),
+                        _ => solved,
+                    };
+                    (bk.p[i][l], bk.q[i][l]) = (x.re, x.im);
+                }
+            }
+            for q in 0..LANES {
+                bk.loss[q] += bk.p[i][q];
+            }
+            if bt != BusType::Isolated {
+                let (lo, hi) = self.limits[i];
+                for q in 0..LANES {
+                    let x = vm[i][q];
+                    bk.vm_min[q] = bk.vm_min[q].min(x);
+                    bk.vm_max[q] = bk.vm_max[q].max(x);
+                    bk.n_viol[q] += (x < lo || x > hi) as u32;
+                }
+            }
+        }
     }
 
     /// The specified injections (p.u.) of step `t` (step `k` of the block of
@@ -1064,8 +1146,8 @@ impl<'a> Engine<'a> {
             results,
             limits,
             lane_v,
-            lane_s,
             lane_results,
+            lane_booking,
             ..
         } = self;
         let lr: &LaneResults = lane_results;
@@ -1076,12 +1158,6 @@ impl<'a> Engine<'a> {
         let base = net.base_mva;
         let dt_h = sc.step_s as f64 / 3600.0;
         let nan = f64::NAN;
-        let lanes = (&mut *lane_v, &*lane_s);
-        // Voltage and specified injection of bus i (the lane's, or the engine's own).
-        let v_at = |lv: &LaneVec, v: &[Complex64], i: usize| match lane {
-            Some(l) => lv.get(i, l),
-            None => v[i],
-        };
         // 4. Record.
         summary.steps += 1;
         block.n += 1;
@@ -1146,7 +1222,7 @@ impl<'a> Engine<'a> {
             block.p_loss_mw.push(nan);
             block.co2_t.push(nan);
             match lane {
-                Some(l) => lanes.0.set_lane(l, v0),
+                Some(l) => lane_v.set_lane(l, v0),
                 None => v.copy_from_slice(v0),
             }
             return Ok(());
@@ -1173,23 +1249,33 @@ impl<'a> Engine<'a> {
                 block.va_degree.extend_from_slice(&results.va_deg);
             }
         }
-        for i in 0..nb {
+        if let Some(l) = lane {
+            let bk = &*lane_booking;
+            block.bus_p_mw.extend_lane(&bk.p, l);
+            block.bus_q_mvar.extend_lane(&bk.q, l);
+            loss = bk.loss[l];
+            slack = bk.slack[l];
+            vm_min = vm_min.min(bk.vm_min[l]);
+            vm_max = vm_max.max(bk.vm_max[l]);
+            any_v_bad = bk.n_viol[l] > 0;
+            for _ in 0..bk.n_viol[l] {
+                k.bus_hours_voltage_violation += dt_h;
+            }
+        }
+        for i in 0..if lane.is_some() { 0 } else { nb } {
             // Book the specified injection where it is specified (P at PQ
             // and PV buses, Q at PQ buses), so that the balance closes
             // exactly; the solved value differs by less than the tolerance.
-            let spec = match lane {
-                Some(l) => lanes.1.get(i, l),
-                None => math.s_spec[i],
-            } * base;
+            let spec = math.s_spec[i] * base;
             let bt = math.bus_type[i];
             let s = if bt == BusType::Pq {
                 spec
             } else {
                 let mut acc = Complex64::new(0.0, 0.0);
                 for e in indptr[i]..indptr[i + 1] {
-                    acc += data[e] * v_at(lanes.0, v, idx[e]);
+                    acc += data[e] * v[idx[e]];
                 }
-                let solved = v_at(lanes.0, v, i) * acc.conj() * base;
+                let solved = v[i] * acc.conj() * base;
                 if bt == BusType::Ref {
                     slack += solved - spec;
                 }
@@ -1199,10 +1285,7 @@ impl<'a> Engine<'a> {
                 }
             };
             loss += s.re;
-            let vm_i = match lane {
-                Some(l) => lr.vm[i][l],
-                None => results.vm[i],
-            };
+            let vm_i = results.vm[i];
             block.bus_p_mw.push(s.re);
             block.bus_q_mvar.push(s.im);
             if bt != BusType::Isolated {

@@ -126,6 +126,42 @@ impl Rows {
         }
     }
 
+    /// Appends one row to each of the first `a` of `rows` (all of one
+    /// precision): lane `l` of the lane-interleaved values `xs` goes to
+    /// `rows[l]`, rounded as [`Self::extend_lane`] rounds it.
+    pub fn extend_lanes(rows: &mut [&mut Rows; LANES], a: usize, xs: &[[f64; LANES]]) {
+        let n = xs.len();
+        let single = rows[0].single;
+        debug_assert!(rows[..a].iter().all(|r| r.single == single));
+        if single {
+            let mut spare = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+            let mut dst: [&mut [f32]; LANES] = std::array::from_fn(|_| &mut [][..]);
+            for (l, (r, sp)) in rows.iter_mut().zip(spare.iter_mut()).enumerate() {
+                let v: &mut Vec<f32> = if l < a { &mut r.f32 } else { sp };
+                let len = v.len();
+                v.resize(len + n, 0.0);
+                dst[l] = &mut v[len..];
+            }
+            transpose_f32(xs, dst);
+        } else {
+            for (l, r) in rows.iter_mut().enumerate().take(a) {
+                r.f64.extend(xs.iter().map(|x| x[l]));
+            }
+        }
+    }
+
+    /// Overwrites the last `n` values with NaN (a lane whose step did not
+    /// converge after [`Self::extend_lanes`] appended its row).
+    pub fn set_last_nan(&mut self, n: usize) {
+        if self.single {
+            let len = self.f32.len();
+            self.f32[len - n..].fill(f32::NAN);
+        } else {
+            let len = self.f64.len();
+            self.f64[len - n..].fill(f64::NAN);
+        }
+    }
+
     /// Appends `n` NaN values (a step without results).
     pub fn push_nan(&mut self, n: usize) {
         if self.single {
@@ -145,9 +181,114 @@ impl Rows {
     }
 }
 
+/// `dst[l][i] = xs[i][l] as f32` for every lane: 4×4 blocks transposed in
+/// AVX2 registers where the CPU has it.
+fn transpose_f32(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { transpose_f32_avx2(xs, dst) };
+            return;
+        }
+    }
+    transpose_f32_tail(xs, dst, 0);
+}
+
+/// The portable part of [`transpose_f32`], from element `from` on.
+fn transpose_f32_tail(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES], from: usize) {
+    for (l, d) in dst.into_iter().enumerate() {
+        for (i, x) in xs.iter().enumerate().skip(from) {
+            d[i] = x[l] as f32;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn transpose_f32_avx2(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES]) {
+    use std::arch::x86_64::*;
+    const _: () = assert!(LANES == 4, "4x4 transposes");
+    let n = xs.len();
+    assert!(dst.iter().all(|d| d.len() == n), "row lengths");
+    let quads = n / 4 * 4;
+    let mut i = 0;
+    while i < quads {
+        // SAFETY: i + 3 < n, so the four loads read whole `[f64; 4]`
+        // elements of `xs` and the four stores write 4 f32 inside each
+        // destination row (all of length n, checked above).
+        unsafe {
+            let r0 = _mm256_loadu_pd(xs[i].as_ptr());
+            let r1 = _mm256_loadu_pd(xs[i + 1].as_ptr());
+            let r2 = _mm256_loadu_pd(xs[i + 2].as_ptr());
+            let r3 = _mm256_loadu_pd(xs[i + 3].as_ptr());
+            let t0 = _mm256_unpacklo_pd(r0, r1);
+            let t1 = _mm256_unpackhi_pd(r0, r1);
+            let t2 = _mm256_unpacklo_pd(r2, r3);
+            let t3 = _mm256_unpackhi_pd(r2, r3);
+            let l0 = _mm256_permute2f128_pd::<0x20>(t0, t2);
+            let l1 = _mm256_permute2f128_pd::<0x20>(t1, t3);
+            let l2 = _mm256_permute2f128_pd::<0x31>(t0, t2);
+            let l3 = _mm256_permute2f128_pd::<0x31>(t1, t3);
+            _mm_storeu_ps(dst[0].as_mut_ptr().add(i), _mm256_cvtpd_ps(l0));
+            _mm_storeu_ps(dst[1].as_mut_ptr().add(i), _mm256_cvtpd_ps(l1));
+            _mm_storeu_ps(dst[2].as_mut_ptr().add(i), _mm256_cvtpd_ps(l2));
+            _mm_storeu_ps(dst[3].as_mut_ptr().add(i), _mm256_cvtpd_ps(l3));
+        }
+        i += 4;
+    }
+    transpose_f32_tail(xs, dst, quads);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// All lanes at once equal lane by lane, bit for bit (odd lengths, NaN,
+    /// infinities, values that round), in both precisions.
+    #[test]
+    fn extend_lanes_equals_extend_lane() {
+        for p in [RowPrecision::F32, RowPrecision::F64] {
+            for n in [0usize, 1, 3, 4, 7, 150] {
+                let xs: Vec<[f64; LANES]> = (0..n)
+                    .map(|i| {
+                        std::array::from_fn(|l| match (i + l) % 7 {
+                            0 => f64::NAN,
+                            1 => f64::INFINITY,
+                            2 => 1e300,
+                            _ => (i as f64 + 0.1) / (l as f64 + 3.0) - 1.0,
+                        })
+                    })
+                    .collect();
+                for a in 1..=LANES {
+                    let mut one: Vec<Rows> = (0..LANES).map(|_| Rows::default()).collect();
+                    let mut all = one.clone();
+                    for (r, q) in one.iter_mut().zip(all.iter_mut()) {
+                        r.clear(p);
+                        q.clear(p);
+                        r.push(7.0);
+                        q.push(7.0);
+                    }
+                    for (l, r) in one.iter_mut().enumerate().take(a) {
+                        r.extend_lane(&xs, l);
+                    }
+                    {
+                        let mut it = all.iter_mut();
+                        let mut refs: [&mut Rows; LANES] =
+                            std::array::from_fn(|_| it.next().expect("lanes"));
+                        Rows::extend_lanes(&mut refs, a, &xs);
+                    }
+                    for l in 0..LANES {
+                        let (x, y) = (one[l].as_slice(), all[l].as_slice());
+                        assert_eq!(x.len(), y.len(), "n {n} a {a} lane {l}");
+                        for i in 0..x.len() {
+                            assert_eq!(x.get(i).to_bits(), y.get(i).to_bits(), "n {n} lane {l}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn rows_keep_their_precision() {

@@ -754,6 +754,7 @@ impl<'a> Engine<'a> {
             self.results
                 .lanes(self.math.base_mva, &self.lane_v, &mut self.lane_results);
             self.book_lanes();
+            append_lane_rows(out, n_act, &self.lane_results, &self.lane_booking);
             for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
                 let report = match res {
                     Some(Ok(r)) => r,
@@ -1205,7 +1206,11 @@ impl<'a> Engine<'a> {
                 &mut block.bus_p_mw,
                 &mut block.bus_q_mvar,
             ] {
-                s.push_nan(nb);
+                // A lane's row was appended with all lanes': overwrite it.
+                match lane {
+                    Some(_) => s.set_last_nan(nb),
+                    None => s.push_nan(nb),
+                }
             }
             for s in [
                 &mut block.p_from_mw,
@@ -1215,7 +1220,10 @@ impl<'a> Engine<'a> {
                 &mut block.i_ka,
                 &mut block.loading_percent,
             ] {
-                s.push_nan(nbr);
+                match lane {
+                    Some(_) => s.set_last_nan(nbr),
+                    None => s.push_nan(nbr),
+                }
             }
             block.p_slack_mw.push(nan);
             block.q_slack_mvar.push(nan);
@@ -1237,22 +1245,15 @@ impl<'a> Engine<'a> {
         let k = &mut summary.kpis;
         // Rows are written in place (no per-value capacity checks).
         let (mut vm_min, mut vm_max) = (k.min_vm_pu, k.max_vm_pu);
-        // A lane's results were computed for all lanes at once.
-        match lane {
-            Some(l) => {
-                block.vm_pu.extend_lane(&lr.vm, l);
-                block.va_degree.extend_lane(&lr.va_deg, l);
-            }
-            None => {
-                results.buses(v);
-                block.vm_pu.extend_from_slice(&results.vm);
-                block.va_degree.extend_from_slice(&results.va_deg);
-            }
+        // A lane's results and rows were computed and appended for all
+        // lanes at once (`append_lane_rows`).
+        if lane.is_none() {
+            results.buses(v);
+            block.vm_pu.extend_from_slice(&results.vm);
+            block.va_degree.extend_from_slice(&results.va_deg);
         }
         if let Some(l) = lane {
             let bk = &*lane_booking;
-            block.bus_p_mw.extend_lane(&bk.p, l);
-            block.bus_q_mvar.extend_lane(&bk.q, l);
             loss = bk.loss[l];
             slack = bk.slack[l];
             vm_min = vm_min.min(bk.vm_min[l]);
@@ -1302,19 +1303,7 @@ impl<'a> Engine<'a> {
         block.q_slack_mvar.push(slack.im);
         block.p_loss_mw.push(loss);
         let (max_loading, any_overload) = match lane {
-            Some(l) => {
-                for (dst, src) in [
-                    (&mut block.p_from_mw, &lr.p_from),
-                    (&mut block.q_from_mvar, &lr.q_from),
-                    (&mut block.p_to_mw, &lr.p_to),
-                    (&mut block.q_to_mvar, &lr.q_to),
-                    (&mut block.i_ka, &lr.i_ka),
-                    (&mut block.loading_percent, &lr.loading),
-                ] {
-                    dst.extend_lane(src, l);
-                }
-                max_and_overload(lr.loading.iter().map(|x| x[l]), k.max_loading_percent)
-            }
+            Some(l) => max_and_overload(lr.loading.iter().map(|x| x[l]), k.max_loading_percent),
             None => {
                 results.branches(base);
                 let o = &results.out;
@@ -1365,6 +1354,36 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Appends step k's row of every per-element series computed for the lanes
+/// (|V|, angle, bus P/Q, branch flows, currents, loading) to the first
+/// `n_act` blocks of `out`, all lanes in one pass per series.
+fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &LaneBooking) {
+    type Field = fn(&mut Block) -> &mut Rows;
+    let series: [(Field, &[[f64; LANES]]); 10] = [
+        (|b| &mut b.vm_pu, &lr.vm),
+        (|b| &mut b.va_degree, &lr.va_deg),
+        (|b| &mut b.bus_p_mw, &bk.p),
+        (|b| &mut b.bus_q_mvar, &bk.q),
+        (|b| &mut b.p_from_mw, &lr.p_from),
+        (|b| &mut b.q_from_mvar, &lr.q_from),
+        (|b| &mut b.p_to_mw, &lr.p_to),
+        (|b| &mut b.q_to_mvar, &lr.q_to),
+        (|b| &mut b.i_ka, &lr.i_ka),
+        (|b| &mut b.loading_percent, &lr.loading),
+    ];
+    // Lanes past n_act get a row nobody reads.
+    let mut unused: [Rows; LANES] = Default::default();
+    for (field, xs) in series {
+        let mut blocks = out.iter_mut().take(n_act);
+        let mut spare = unused.iter_mut();
+        let mut rows: [&mut Rows; LANES] = std::array::from_fn(|_| match blocks.next() {
+            Some(b) => field(b),
+            None => spare.next().expect("LANES spare rows"),
+        });
+        Rows::extend_lanes(&mut rows, n_act, xs);
     }
 }
 

@@ -617,3 +617,72 @@ fn non_converged_steps_are_recorded_and_the_run_continues() {
     assert_eq!(get("steps_not_converged"), 2.0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The quick path (no units: batched lanes) records a step that does not
+/// converge as NaN in every bus and branch series of its own block only,
+/// whichever lane it ran in, and goes on.
+#[test]
+fn non_converged_steps_in_lanes_are_nan_rows() {
+    let dir = tmpdir("nonconv_lanes");
+    let steps = 700; // three blocks of up to 336 steps: lanes 0, 1, 2
+    write_two_bus_study(&dir, 1);
+    // A load factor of 50 has no power-flow solution.
+    let bad = [3usize, 400, 699];
+    let mut prof = String::from("time,temp_c,sched,load\n");
+    for k in 0..steps {
+        let m = k * 15;
+        let load = if bad.contains(&k) { 50.0 } else { 1.0 };
+        prof.push_str(&format!(
+            "2016-01-{:02}T{:02}:{:02}:00,5.0,1.0,{load}\n",
+            1 + m / 1440,
+            m % 1440 / 60,
+            m % 60
+        ));
+    }
+    std::fs::write(dir.join("profiles.csv"), prof).unwrap();
+    let out = dir.join("r.h5");
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let o = gridsim(&[
+        "run",
+        "--network",
+        &p("twobus.m"),
+        "--elements",
+        &p("elements.csv"),
+        "--profiles",
+        &p("profiles.csv"),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5::File::open(&out).unwrap();
+    let g = f.group("scenarios/default").unwrap();
+    let conv: Vec<u8> = g.dataset("grid/converged").unwrap().read_raw().unwrap();
+    for (t, c) in conv.iter().enumerate() {
+        assert_eq!(*c == 0, bad.contains(&t), "step {t}");
+    }
+    for name in [
+        "bus/vm_pu",
+        "bus/va_degree",
+        "bus/p_mw",
+        "bus/q_mvar",
+        "branch/p_from_mw",
+        "branch/q_from_mvar",
+        "branch/p_to_mw",
+        "branch/q_to_mvar",
+        "branch/i_ka",
+        "branch/loading_percent",
+    ] {
+        let x = g.dataset(name).unwrap().read_2d::<f64>().unwrap();
+        assert_eq!(x.nrows(), steps, "{name}");
+        for t in 0..steps {
+            let row = x.row(t);
+            if bad.contains(&t) {
+                assert!(row.iter().all(|v| v.is_nan()), "{name} step {t}: {row}");
+            } else {
+                assert!(row.iter().all(|v| v.is_finite()), "{name} step {t}: {row}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

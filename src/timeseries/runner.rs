@@ -724,25 +724,18 @@ impl<'a> Engine<'a> {
             out[l].reserve((self.sc.n_steps - t0).min(BLOCK_STEPS), nb, nbr, 0);
         }
         let mut summaries = vec![RunSummary::new(); a];
-        let mut tots = Vec::with_capacity(a);
-        let mut active = Vec::with_capacity(a);
         for k in 0..BLOCK_STEPS {
-            tots.clear();
-            active.clear();
-            for (l, &b) in blocks.iter().enumerate() {
-                let t = b * BLOCK_STEPS + k;
-                if t < self.sc.n_steps {
-                    let mut s = std::mem::take(&mut self.lane_s);
-                    tots.push(self.stateless_injections(t, k, &mut s, l));
-                    self.lane_s = s;
-                    active.push(l);
-                }
-            }
-            if active.is_empty() {
+            // Active lanes are a prefix: every block but the last is full.
+            let n_act = blocks
+                .iter()
+                .take_while(|&&b| b * BLOCK_STEPS + k < self.sc.n_steps)
+                .count();
+            if n_act == 0 {
                 break;
             }
-            // Active lanes are a prefix: every block but the last is full.
-            let n_act = active.len();
+            let ts: [usize; LANES] =
+                std::array::from_fn(|l| blocks[l.min(n_act - 1)] * BLOCK_STEPS + k);
+            let tots = self.stateless_injections(&ts, k, n_act);
             let results = self.solver.solve_interleaved(
                 &self.math.ybus,
                 &self.lane_s,
@@ -835,66 +828,86 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The specified injections (p.u.) of step `t` (step `k` of the block of
-    /// lane `l`) of a scenario without units into lane `l` of `s`, and the step's totals: fixed network loads and
-    /// generators, then profile elements, then synthetic loads, straight
-    /// into the injection vector (what `prepare` + `set_injections` do for
-    /// the general case, without the intermediate lists).
-    fn stateless_injections(&self, t: usize, k: usize, s: &mut LaneVec, l: usize) -> StepTotals {
+    /// The specified injections (p.u.) of steps `ts` (step `k` of each
+    /// lane's block; lanes from `n_act` on repeat the last active lane) of a
+    /// scenario without units into `lane_s`, and each step's totals: fixed
+    /// network loads and generators, then profile elements, then synthetic
+    /// loads, straight into the injection vectors (what `prepare` +
+    /// `set_injections` do for the general case, without the intermediate
+    /// lists), every lane with a single step's arithmetic.
+    fn stateless_injections(
+        &mut self,
+        ts: &[usize; LANES],
+        k: usize,
+        n_act: usize,
+    ) -> [StepTotals; LANES] {
         let sc = self.sc;
         let bt = &self.math.bus_type;
         let inv_base = 1.0 / self.math.base_mva;
+        let s = &mut self.lane_s;
         for (i, x) in self.s_fixed.iter().enumerate() {
-            (s.re[i][l], s.im[i][l]) = (x.re, x.im);
+            s.re[i] = [x.re; LANES];
+            s.im[i] = [x.im; LANES];
         }
-        let mut p_load = self.fixed_loads.iter().map(|l| l.1).sum::<f64>();
-        let mut p_gen = self.p_gen_network;
-        let mut p_renewable = 0.0;
-        let mut p_storage = 0.0;
-        // Step k of the lane's block: the same products as `p_at`/`q_at`
+        let mut p_load = [self.fixed_loads.iter().map(|l| l.1).sum::<f64>(); LANES];
+        let mut p_gen = [self.p_gen_network; LANES];
+        let mut p_renewable = [0.0; LANES];
+        let mut p_storage = [0.0; LANES];
+        // Step k of each lane's block: the same products as `p_at`/`q_at`
         // (a constant is multiplied by 1.0, exactly).
         let m = self.elem_cols.len() + 1;
-        let row = &self.lane_rows[l][k * m..(k + 1) * m];
+        let rows: [&[f64]; LANES] = std::array::from_fn(|l| {
+            let l = l.min(n_act - 1);
+            &self.lane_rows[l][k * m..(k + 1) * m]
+        });
         for (e, &(jp, jq)) in sc.elements.iter().zip(&self.elem_pos) {
-            let (p, q) = (e.p_mw * row[jp], e.q_mvar * row[jq]);
-            let inj = match e.kind {
+            let p: [f64; LANES] = std::array::from_fn(|l| e.p_mw * rows[l][jp]);
+            let q: [f64; LANES] = std::array::from_fn(|l| e.q_mvar * rows[l][jq]);
+            // The injection −(p + jq) for loads and storage (which follows
+            // the load convention, p > 0 charging), p + jq for generators.
+            let sign = match e.kind {
                 ElementKind::Load => {
-                    p_load += p;
-                    -Complex64::new(p, q)
+                    (0..LANES).for_each(|l| p_load[l] += p[l]);
+                    -1.0
                 }
-                // Storage rows follow the load convention (p > 0 charging).
                 ElementKind::Storage => {
-                    p_storage -= p;
-                    -Complex64::new(p, q)
+                    (0..LANES).for_each(|l| p_storage[l] -= p[l]);
+                    -1.0
                 }
                 ElementKind::Sgen => {
-                    p_gen += p;
-                    p_renewable += p;
-                    Complex64::new(p, q)
+                    for l in 0..LANES {
+                        p_gen[l] += p[l];
+                        p_renewable[l] += p[l];
+                    }
+                    1.0
                 }
             };
             if bt[e.bus] != BusType::Isolated {
-                let x = inj * inv_base;
-                s.re[e.bus][l] += x.re;
-                s.im[e.bus][l] += x.im;
+                for l in 0..LANES {
+                    // (±p)·(1/base): the sign flip is exact, as in `-Complex`.
+                    s.re[e.bus][l] += (sign * p[l]) * inv_base;
+                    s.im[e.bus][l] += (sign * q[l]) * inv_base;
+                }
             }
         }
         for sl in &sc.synthetic_loads {
-            let p = sl.p_mw[t];
-            p_load += p;
-            if bt[sl.bus] != BusType::Isolated {
-                let x = Complex64::new(p, p * sl.tan_phi) * inv_base;
-                s.re[sl.bus][l] -= x.re;
-                s.im[sl.bus][l] -= x.im;
+            for l in 0..LANES {
+                let p = sl.p_mw[ts[l]];
+                p_load[l] += p;
+                if bt[sl.bus] != BusType::Isolated {
+                    let x = Complex64::new(p, p * sl.tan_phi) * inv_base;
+                    s.re[sl.bus][l] -= x.re;
+                    s.im[sl.bus][l] -= x.im;
+                }
             }
         }
-        StepTotals {
-            p_load,
-            p_gen,
-            p_renewable,
-            p_storage,
+        std::array::from_fn(|l| StepTotals {
+            p_load: p_load[l],
+            p_gen: p_gen[l],
+            p_renewable: p_renewable[l],
+            p_storage: p_storage[l],
             unit_gen_start: 0,
-        }
+        })
     }
 
     /// Step `t`: injections, power flow with controllers, results.

@@ -135,14 +135,20 @@ impl Rows {
         debug_assert!(rows[..a].iter().all(|r| r.single == single));
         if single {
             let mut spare = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
-            let mut dst: [&mut [f32]; LANES] = std::array::from_fn(|_| &mut [][..]);
+            let mut dst: [&mut [std::mem::MaybeUninit<f32>]; LANES] =
+                std::array::from_fn(|_| &mut [][..]);
             for (l, (r, sp)) in rows.iter_mut().zip(spare.iter_mut()).enumerate() {
                 let v: &mut Vec<f32> = if l < a { &mut r.f32 } else { sp };
-                let len = v.len();
-                v.resize(len + n, 0.0);
-                dst[l] = &mut v[len..];
+                v.reserve(n);
+                dst[l] = &mut v.spare_capacity_mut()[..n];
             }
             transpose_f32(xs, dst);
+            for (l, (r, sp)) in rows.iter_mut().zip(spare.iter_mut()).enumerate() {
+                let v: &mut Vec<f32> = if l < a { &mut r.f32 } else { sp };
+                // SAFETY: `transpose_f32` initialised the first n spare
+                // values (it writes every index of every destination).
+                unsafe { v.set_len(v.len() + n) };
+            }
         } else {
             for (l, r) in rows.iter_mut().enumerate().take(a) {
                 r.f64.extend(xs.iter().map(|x| x[l]));
@@ -183,7 +189,7 @@ impl Rows {
 
 /// `dst[l][i] = xs[i][l] as f32` for every lane: 4×4 blocks transposed in
 /// AVX2 registers where the CPU has it.
-fn transpose_f32(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES]) {
+fn transpose_f32(xs: &[[f64; LANES]], dst: [&mut [std::mem::MaybeUninit<f32>]; LANES]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -196,17 +202,21 @@ fn transpose_f32(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES]) {
 }
 
 /// The portable part of [`transpose_f32`], from element `from` on.
-fn transpose_f32_tail(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES], from: usize) {
+fn transpose_f32_tail(
+    xs: &[[f64; LANES]],
+    dst: [&mut [std::mem::MaybeUninit<f32>]; LANES],
+    from: usize,
+) {
     for (l, d) in dst.into_iter().enumerate() {
         for (i, x) in xs.iter().enumerate().skip(from) {
-            d[i] = x[l] as f32;
+            d[i].write(x[l] as f32);
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn transpose_f32_avx2(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES]) {
+fn transpose_f32_avx2(xs: &[[f64; LANES]], dst: [&mut [std::mem::MaybeUninit<f32>]; LANES]) {
     use std::arch::x86_64::*;
     const _: () = assert!(LANES == 4, "4x4 transposes");
     let n = xs.len();
@@ -230,10 +240,11 @@ fn transpose_f32_avx2(xs: &[[f64; LANES]], dst: [&mut [f32]; LANES]) {
             let l1 = _mm256_permute2f128_pd::<0x20>(t1, t3);
             let l2 = _mm256_permute2f128_pd::<0x31>(t0, t2);
             let l3 = _mm256_permute2f128_pd::<0x31>(t1, t3);
-            _mm_storeu_ps(dst[0].as_mut_ptr().add(i), _mm256_cvtpd_ps(l0));
-            _mm_storeu_ps(dst[1].as_mut_ptr().add(i), _mm256_cvtpd_ps(l1));
-            _mm_storeu_ps(dst[2].as_mut_ptr().add(i), _mm256_cvtpd_ps(l2));
-            _mm_storeu_ps(dst[3].as_mut_ptr().add(i), _mm256_cvtpd_ps(l3));
+            let p = |d: &mut [std::mem::MaybeUninit<f32>]| d.as_mut_ptr().add(i) as *mut f32;
+            _mm_storeu_ps(p(dst[0]), _mm256_cvtpd_ps(l0));
+            _mm_storeu_ps(p(dst[1]), _mm256_cvtpd_ps(l1));
+            _mm_storeu_ps(p(dst[2]), _mm256_cvtpd_ps(l2));
+            _mm_storeu_ps(p(dst[3]), _mm256_cvtpd_ps(l3));
         }
         i += 4;
     }

@@ -6,7 +6,7 @@ use crate::results::hdf5::{ResultsWriter, RunMeta};
 use crate::solver::NewtonOptions;
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
-use crate::timeseries::runner::{run_parallel, Layout, Scenario};
+use crate::timeseries::runner::{run_parallel_with, Layout, Scenario};
 use crate::timeseries::scenario::load_scenarios;
 use crate::timeseries::time::Timestamp;
 use std::fmt::Write;
@@ -120,19 +120,7 @@ pub fn run_scenarios(
         command_line: args.command_line.clone(),
         scenario_file_sha256: scenario_sha256.to_string(),
     };
-    // Timed from here: results file created, every step solved and written, file closed.
-    let t0 = Instant::now();
-    let mut writer = ResultsWriter::create(&args.out, args.force, &meta, &layout, args.storage)?;
-    let mut ids = Vec::new();
-    for sc in scenarios {
-        ids.push(writer.add_scenario(
-            &sc.name,
-            &Layout::of_scenario(sc),
-            sc.start,
-            sc.step_s,
-            sc.n_steps,
-        )?);
-    }
+    ResultsWriter::check_output(&args.out, args.force)?;
     let total: u64 = scenarios.iter().map(|s| s.n_steps as u64).sum();
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
@@ -146,11 +134,29 @@ pub fn run_scenarios(
         );
         b
     };
-    let summaries = run_parallel(
+    // Timed from here: workers started, results file created (while the
+    // first steps are solved), every step solved and written, file closed.
+    let t0 = Instant::now();
+    let ((writer, _), summaries) = run_parallel_with(
         scenarios,
         args.threads,
         args.storage.precision,
-        |i, block| {
+        || {
+            let mut writer =
+                ResultsWriter::create(&args.out, args.force, &meta, &layout, args.storage)?;
+            let mut ids = Vec::new();
+            for sc in scenarios {
+                ids.push(writer.add_scenario(
+                    &sc.name,
+                    &Layout::of_scenario(sc),
+                    sc.start,
+                    sc.step_s,
+                    sc.n_steps,
+                )?);
+            }
+            Ok((writer, ids))
+        },
+        |(writer, ids), i, block| {
             bar.inc(block.n as u64);
             writer.write_block(ids[i], block)
         },

@@ -126,14 +126,10 @@ fn put_attr(loc: &hdf5::Location, name: &str, value: &str, path: &Path) -> Resul
 }
 
 impl ResultsWriter {
-    /// Starts a results file at `out` (written to a temporary name first).
-    pub fn create(
-        out: &Path,
-        force: bool,
-        meta: &RunMeta,
-        layout: &Layout,
-        storage: StorageOptions,
-    ) -> Result<ResultsWriter> {
+    /// Checks that a results file can be started at `out` (no existing
+    /// file unless `force`, an existing directory, a file name), as
+    /// [`Self::create`] does first; lets a caller fail before any work.
+    pub fn check_output(out: &Path, force: bool) -> Result<()> {
         if out.exists() && !force {
             return Err(Error::Usage(format!(
                 "{}: output file exists; use --force to overwrite it",
@@ -150,6 +146,24 @@ impl ResultsWriter {
                 dir.display()
             )));
         }
+        out.file_name()
+            .ok_or_else(|| Error::Usage(format!("{}: not a file path", out.display())))?;
+        Ok(())
+    }
+
+    /// Starts a results file at `out` (written to a temporary name first).
+    pub fn create(
+        out: &Path,
+        force: bool,
+        meta: &RunMeta,
+        layout: &Layout,
+        storage: StorageOptions,
+    ) -> Result<ResultsWriter> {
+        Self::check_output(out, force)?;
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let fname = out
             .file_name()
             .ok_or_else(|| Error::Usage(format!("{}: not a file path", out.display())))?

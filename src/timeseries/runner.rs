@@ -1434,6 +1434,28 @@ pub fn run_parallel(
     precision: RowPrecision,
     mut sink: impl FnMut(usize, &Block) -> Result<()>,
 ) -> Result<Vec<RunSummary>> {
+    run_parallel_with(
+        scenarios,
+        threads,
+        precision,
+        || Ok(()),
+        |_, i, b| sink(i, b),
+    )
+    .map(|(_, s)| s)
+}
+
+/// [`run_parallel`] with a sink `W` made by `start` on the calling thread
+/// while the workers already compute (e.g. creating the results file
+/// overlaps the first steps); returns the sink with the summaries. If
+/// `start` fails, the workers stop at their next block and its error is
+/// returned.
+pub fn run_parallel_with<W>(
+    scenarios: &[Scenario],
+    threads: usize,
+    precision: RowPrecision,
+    start: impl FnOnce() -> Result<W>,
+    mut sink: impl FnMut(&mut W, usize, &Block) -> Result<()>,
+) -> Result<(W, Vec<RunSummary>)> {
     use rayon::prelude::*;
     for sc in scenarios {
         sc.validate()?;
@@ -1512,9 +1534,19 @@ pub fn run_parallel(
                     .collect::<Vec<Result<Vec<(usize, RunSummary)>>>>()
             })
         });
+        // The sink is made while the workers run; a failure stops them.
+        let mut state = match start() {
+            Ok(w) => Some(w),
+            Err(e) => {
+                drop(rx);
+                let _ = worker.join();
+                return Err(e);
+            }
+        };
         let mut sink_err = None;
         for (i, b) in rx.iter() {
-            if let Err(e) = sink(i, &b) {
+            let Some(w) = state.as_mut() else { break };
+            if let Err(e) = sink(w, i, &b) {
                 sink_err = Some(e);
                 break;
             }
@@ -1529,13 +1561,15 @@ pub fn run_parallel(
         if let Some(e) = sink_err {
             return Err(e);
         }
-        Ok(results)
+        Ok((state, results))
     })?;
+    let (state, results) = results;
+    let state = state.ok_or_else(|| Error::Usage("results sink missing".into()))?;
     let mut parts: Vec<Vec<(usize, RunSummary)>> = vec![Vec::new(); scenarios.len()];
     for ((i, _), r) in tasks.iter().zip(results) {
         parts[*i].extend(r?);
     }
-    Ok(parts
+    let summaries = parts
         .into_iter()
         .zip(scenarios)
         .map(|(mut p, sc)| {
@@ -1547,5 +1581,6 @@ pub fn run_parallel(
             total.kpis.finish(sc.pes);
             total
         })
-        .collect())
+        .collect();
+    Ok((state, summaries))
 }

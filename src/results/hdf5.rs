@@ -32,6 +32,24 @@ fn h5err(path: &Path, e: hdf5::Error) -> Error {
     Error::Usage(format!("{}: HDF5 error: {e}", path.display()))
 }
 
+/// A time label as stored in `time` (ISO-8601, 19 characters for years
+/// 0–9999; room for more).
+pub type TimeLabel = hdf5::types::FixedAscii<24>;
+
+/// The time labels of a results group (`time`), from this version's
+/// fixed-length strings or earlier versions' variable-length ones.
+pub fn read_time_labels(g: &hdf5::Group) -> hdf5::Result<Vec<String>> {
+    let ds = g.dataset("time")?;
+    match ds.read_raw::<TimeLabel>() {
+        Ok(v) => Ok(v.iter().map(|t| t.as_str().to_string()).collect()),
+        Err(_) => Ok(ds
+            .read_raw::<VarLenUnicode>()?
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect()),
+    }
+}
+
 fn vlu(s: &str) -> VarLenUnicode {
     // Strings with NUL bytes cannot be stored; replace them.
     s.replace('\0', " ").parse().unwrap_or_default()
@@ -252,9 +270,15 @@ impl ResultsWriter {
         let g = f
             .create_group(&format!("scenarios/{name}"))
             .map_err(|e| h5err(&tmp, e))?;
-        let times: Vec<VarLenUnicode> = (0..n_steps)
-            .map(|k| vlu(&Timestamp(start.0 + step_s * k as i64).to_string()))
-            .collect();
+        // Fixed-length ASCII: a year of labels is written in one piece
+        // (variable-length strings cost about 14 ms here).
+        let mut times: Vec<TimeLabel> = Vec::with_capacity(n_steps);
+        for k in 0..n_steps {
+            let label = Timestamp(start.0 + step_s * k as i64).to_string();
+            times.push(TimeLabel::from_ascii(&label).map_err(|e| {
+                Error::Usage(format!("time label '{label}' cannot be stored: {e}"))
+            })?);
+        }
         let ds = g
             .new_dataset_builder()
             .with_data(ArrayView1::from(&times))

@@ -517,10 +517,7 @@ pub fn render(results: &Path, baseline: Option<&str>) -> Result<String> {
     let g0 = file
         .group(&format!("scenarios/{first}"))
         .map_err(|e| h5(results, e))?;
-    let times: Vec<VarLenUnicode> = g0
-        .dataset("time")
-        .and_then(|d| d.read_raw())
-        .map_err(|e| h5(results, e))?;
+    let times = super::hdf5::read_time_labels(&g0).map_err(|e| h5(results, e))?;
     let n_steps = times.len();
     let run = file
         .group(&format!("scenarios/{first}/run"))
@@ -642,10 +639,7 @@ pub fn render(results: &Path, baseline: Option<&str>) -> Result<String> {
                 "Feeder from bus {} to bus {} (lowest voltage), at {} (baseline's worst step)",
                 labels.first().cloned().unwrap_or_default(),
                 labels.last().cloned().unwrap_or_default(),
-                times
-                    .get(worst_step)
-                    .map(|t| t.as_str().to_string())
-                    .unwrap_or_default()
+                times.get(worst_step).cloned().unwrap_or_default()
             ),
             &format!(
                 "bus position along the path ({})",

@@ -491,11 +491,12 @@ struct Engine<'a> {
     /// Voltage-derived results of a step (|V|, angles, branch flows).
     results: ResultKernel,
     limits: Vec<(f64, f64)>,
-    /// Profile columns the elements use (stateless scenarios), and per lane
-    /// the values of its block, step-major: `BLOCK_STEPS × (columns + 1)`,
-    /// the last column 1.0 (for values without a profile).
+    /// Profile columns the elements use (stateless scenarios), and the
+    /// values of the lanes' blocks, step-major and lane-interleaved:
+    /// `lane_rows[k·(columns + 1) + j][l]`, the last column 1.0 (for values
+    /// without a profile).
     elem_cols: Vec<usize>,
-    lane_rows: Vec<Vec<f64>>,
+    lane_rows: Vec<[f64; LANES]>,
     /// Per element, the positions of its P and Q factors in a row.
     elem_pos: Vec<(usize, usize)>,
     /// Voltages and specified injections of the lanes of a batched solve.
@@ -659,7 +660,7 @@ impl<'a> Engine<'a> {
             results,
             limits,
             elem_cols,
-            lane_rows: vec![Vec::new(); LANES],
+            lane_rows: Vec::new(),
             elem_pos,
             lane_v: LaneVec::default(),
             lane_s: LaneVec::default(),
@@ -708,16 +709,16 @@ impl<'a> Engine<'a> {
         let nbr = self.math.branches.len();
         self.lane_results.resize(nb, nbr);
         let m = self.elem_cols.len() + 1;
+        // Lanes and steps without a block keep 1.0 (finite, never used).
+        self.lane_rows.clear();
+        self.lane_rows.resize(BLOCK_STEPS * m, [1.0; LANES]);
         for l in 0..a {
             let t0 = blocks[l] * BLOCK_STEPS;
             let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
-            let rows = &mut self.lane_rows[l];
-            rows.clear();
-            rows.resize((t1 - t0) * m, 1.0);
             for (j, &c) in self.elem_cols.iter().enumerate() {
                 let col = &self.sc.profiles.series(c)[t0..t1];
                 for (k, &x) in col.iter().enumerate() {
-                    rows[k * m + j] = x;
+                    self.lane_rows[k * m + j][l] = x;
                 }
             }
             out[l].clear(t0, self.precision);
@@ -735,7 +736,7 @@ impl<'a> Engine<'a> {
             }
             let ts: [usize; LANES] =
                 std::array::from_fn(|l| blocks[l.min(n_act - 1)] * BLOCK_STEPS + k);
-            let tots = self.stateless_injections(&ts, k, n_act);
+            let tots = self.stateless_injections(&ts, k);
             let results = self.solver.solve_interleaved(
                 &self.math.ybus,
                 &self.lane_s,
@@ -829,18 +830,13 @@ impl<'a> Engine<'a> {
     }
 
     /// The specified injections (p.u.) of steps `ts` (step `k` of each
-    /// lane's block; lanes from `n_act` on repeat the last active lane) of a
+    /// lane's block; lanes without a step repeat the last active one) of a
     /// scenario without units into `lane_s`, and each step's totals: fixed
     /// network loads and generators, then profile elements, then synthetic
     /// loads, straight into the injection vectors (what `prepare` +
     /// `set_injections` do for the general case, without the intermediate
     /// lists), every lane with a single step's arithmetic.
-    fn stateless_injections(
-        &mut self,
-        ts: &[usize; LANES],
-        k: usize,
-        n_act: usize,
-    ) -> [StepTotals; LANES] {
+    fn stateless_injections(&mut self, ts: &[usize; LANES], k: usize) -> [StepTotals; LANES] {
         let sc = self.sc;
         let bt = &self.math.bus_type;
         let inv_base = 1.0 / self.math.base_mva;
@@ -856,13 +852,11 @@ impl<'a> Engine<'a> {
         // Step k of each lane's block: the same products as `p_at`/`q_at`
         // (a constant is multiplied by 1.0, exactly).
         let m = self.elem_cols.len() + 1;
-        let rows: [&[f64]; LANES] = std::array::from_fn(|l| {
-            let l = l.min(n_act - 1);
-            &self.lane_rows[l][k * m..(k + 1) * m]
-        });
+        let row = &self.lane_rows[k * m..(k + 1) * m];
         for (e, &(jp, jq)) in sc.elements.iter().zip(&self.elem_pos) {
-            let p: [f64; LANES] = std::array::from_fn(|l| e.p_mw * rows[l][jp]);
-            let q: [f64; LANES] = std::array::from_fn(|l| e.q_mvar * rows[l][jq]);
+            let (fp, fq) = (row[jp], row[jq]);
+            let p: [f64; LANES] = std::array::from_fn(|l| e.p_mw * fp[l]);
+            let q: [f64; LANES] = std::array::from_fn(|l| e.q_mvar * fq[l]);
             // The injection −(p + jq) for loads and storage (which follows
             // the load convention, p > 0 charging), p + jq for generators.
             let sign = match e.kind {

@@ -11,11 +11,11 @@ What is timed, per configuration, median of --repeats runs after one warm-up run
 * PGM: `calculate_power_flow(symmetric, error_tolerance 1e-8, max_iterations 20,
   calculation_method=M, threading=T)` with node u_pu output only. Conversion, model
   construction and building the update arrays are not timed.
-* gridsim, "run": the time gridsim reports for creating the HDF5 file, solving every step
-  and writing every result (bus vm/va/p/q, branch flows/currents/loading as float32 by
-  default, or float64; grid totals float64) and closing the file (tolerance 1e-8 on
-  the power mismatch). Reading the inputs is
-  reported separately, like PGM's conversion.
+* gridsim, "run": the time gridsim reports from starting its solver threads (the HDF5
+  file is created meanwhile) through solving every step and writing every result (bus
+  vm/va/p/q, branch flows/currents/loading as float32 by default, or float64; grid
+  totals float64) to closing the file (tolerance 1e-8 on the power mismatch). Reading
+  the inputs is reported separately, like PGM's conversion.
 * gridsim, "cli": wall time of the whole `gridsim run` process, inputs included.
 
 "1 thread" pins the process (Python with PGM, or gridsim with its writer thread) to one

@@ -38,6 +38,8 @@ pub struct ComplexLu {
     upd: Vec<[u32; 3]>,
     /// 1 / pivot.
     inv_diag: Vec<Complex64>,
+    /// U entries divided by their row's pivot (pattern order).
+    u_scaled: Vec<Complex64>,
     /// Largest magnitude in each pivot's original row and column (for the
     /// breakdown test).
     scale: Vec<f64>,
@@ -53,7 +55,7 @@ pub struct ComplexLu {
 pub struct SplitFactors {
     /// Re and Im of L entries (pattern order).
     pub l: (Vec<f64>, Vec<f64>),
-    /// Re and Im of U entries (pattern order).
+    /// Re and Im of U entries divided by their row's pivot (pattern order).
     pub u: (Vec<f64>, Vec<f64>),
     /// Re and Im of 1/pivot.
     pub inv_diag: (Vec<f64>, Vec<f64>),
@@ -175,6 +177,7 @@ impl ComplexLu {
             upd_ptr,
             upd,
             inv_diag: vec![Complex64::new(0.0, 0.0); n],
+            u_scaled: vec![Complex64::new(0.0, 0.0); m],
             scale: vec![0.0; n],
             input_slot,
             split: SplitFactors::default(),
@@ -246,6 +249,14 @@ impl ComplexLu {
                 self.val[u[0] as usize] -= d;
             }
         }
+        // U scaled by the inverse pivots (row k by 1/pivot k): the backward
+        // sweep then multiplies the right-hand side, not the running sum,
+        // which shortens its dependency chain along the tree.
+        for k in 0..n {
+            for e in self.pat_ptr[k]..self.pat_ptr[k + 1] {
+                self.u_scaled[e] = self.inv_diag[k] * self.val[n + m + e];
+            }
+        }
         let split = |v: &[Complex64]| -> (Vec<f64>, Vec<f64>) {
             (
                 v.iter().map(|x| x.re).collect(),
@@ -254,7 +265,7 @@ impl ComplexLu {
         };
         self.split = SplitFactors {
             l: split(&self.val[n..n + m]),
-            u: split(&self.val[n + m..]),
+            u: split(&self.u_scaled),
             inv_diag: split(&self.inv_diag),
         };
         Ok(())
@@ -269,7 +280,7 @@ impl ComplexLu {
         let n = self.n;
         assert_eq!(x.len(), n, "right-hand side of the wrong length");
         let m = self.pat_idx.len();
-        let (lv, uv) = self.val[n..].split_at(m);
+        let lv = &self.val[n..n + m];
         for k in 0..n {
             let xk = x[k];
             let r = self.pat_ptr[k]..self.pat_ptr[k + 1];
@@ -278,12 +289,12 @@ impl ComplexLu {
             }
         }
         for k in (0..n).rev() {
-            let mut s = x[k];
+            let mut s = x[k] * self.inv_diag[k];
             let r = self.pat_ptr[k]..self.pat_ptr[k + 1];
-            for (&j, &u) in self.pat_idx[r.clone()].iter().zip(&uv[r]) {
+            for (&j, &u) in self.pat_idx[r.clone()].iter().zip(&self.u_scaled[r]) {
                 s -= u * x[j];
             }
-            x[k] = s * self.inv_diag[k];
+            x[k] = s;
         }
     }
 

@@ -238,7 +238,16 @@ fn lane_iteration_impl(
         }
     }
     for k in (0..n).rev() {
-        let (mut sr, mut si) = (ln.xnr[k], ln.xni[k]);
+        // x_k / pivot − Σ (U_kj / pivot) x_j: the division is off the
+        // dependency chain.
+        let (xr, xi) = (ln.xnr[k], ln.xni[k]);
+        let (dr, di) = (dre[k], dim[k]);
+        let mut sr = [0.0; LANES];
+        let mut si = [0.0; LANES];
+        for q in 0..LANES {
+            sr[q] = xr[q] * dr - xi[q] * di;
+            si[q] = xr[q] * di + xi[q] * dr;
+        }
         for e in ptr[k]..ptr[k + 1] {
             let j = idx[e];
             let (ur, ui) = (ure[e], uim[e]);
@@ -248,11 +257,8 @@ fn lane_iteration_impl(
                 si[q] -= ur * bi[q] + ui * br[q];
             }
         }
-        let (dr, di) = (dre[k], dim[k]);
-        for q in 0..LANES {
-            ln.xnr[k][q] = sr[q] * dr - si[q] * di;
-            ln.xni[k][q] = sr[q] * di + si[q] * dr;
-        }
+        ln.xnr[k] = sr;
+        ln.xni[k] = si;
     }
     let mut est = [0.0f64; LANES];
     for k in 0..n {

@@ -116,6 +116,30 @@ impl ComplexLu {
         if perm.len() != n {
             return Err(Error::Numerical("ordering failed".into()));
         }
+        // Reorder by height in the elimination tree (leaves first, then
+        // their parents, ...): a topological order of the tree, so the fill
+        // is the same, but consecutive pivots of one height are independent
+        // and the sweeps no longer wait on one long chain per feeder.
+        let (perm, pattern) = {
+            let mut pos0 = vec![0usize; n];
+            for (k, &p) in perm.iter().enumerate() {
+                pos0[p] = k;
+            }
+            let mut height = vec![0usize; n];
+            for k in 0..n {
+                if let Some(parent) = pattern[k].iter().map(|&o| pos0[o]).min() {
+                    height[parent] = height[parent].max(height[k] + 1);
+                }
+            }
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&k| (height[k], k));
+            let perm: Vec<usize> = order.iter().map(|&k| perm[k]).collect();
+            let pattern: Vec<Vec<usize>> = order
+                .iter()
+                .map(|&k| std::mem::take(&mut pattern[k]))
+                .collect();
+            (perm, pattern)
+        };
         let mut pos = vec![0usize; n];
         for (k, &p) in perm.iter().enumerate() {
             pos[p] = k;

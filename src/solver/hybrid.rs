@@ -71,43 +71,11 @@ impl HybridSolver {
         self.newton.solve(ybus, s_spec, v, opts)
     }
 
-    /// Up to [`LANES`] independent solves at once (see
-    /// [`CurrentInjectionSolver::solve_lanes`]); lanes the fixed point does
-    /// not finish go to Newton one by one. Per lane: the outcome and
-    /// whether Newton was needed. Each lane's result equals [`Self::solve`]'s.
-    pub fn solve_lanes(
-        &mut self,
-        ybus: &CsrMatrix,
-        s_spec: &[&[Complex64]],
-        v: &mut [&mut [Complex64]],
-        opts: NewtonOptions,
-    ) -> [(Option<Result<SolveReport>>, bool); LANES] {
-        let fixed = match self.fixed.as_mut() {
-            Some(f) => f.solve_lanes(ybus, s_spec, v, opts.tol, FIXED_POINT_MAX_ITER),
-            None => [None; LANES],
-        };
-        let mut out: [(Option<Result<SolveReport>>, bool); LANES] = Default::default();
-        for l in 0..s_spec.len() {
-            if let Some(Ok(r)) = fixed[l] {
-                if r.converged {
-                    out[l] = (Some(Ok(r)), false);
-                    continue;
-                }
-            }
-            let fell_back = self.fixed.is_some();
-            if fell_back {
-                self.newton_fallbacks += 1;
-            }
-            out[l] = (
-                Some(self.newton.solve(ybus, s_spec[l], v[l], opts)),
-                fell_back,
-            );
-        }
-        out
-    }
-
-    /// [`Self::solve_lanes`] on interleaved injections and voltages (see
-    /// [`CurrentInjectionSolver::solve_interleaved`]) of the first `a` lanes.
+    /// Up to [`LANES`] independent solves at once on interleaved injections
+    /// and voltages (see [`CurrentInjectionSolver::solve_interleaved`]) of
+    /// the first `a` lanes; lanes the fixed point does not finish go to
+    /// Newton one by one. Per lane: the outcome and whether Newton was
+    /// needed. Each lane's result equals [`Self::solve`]'s.
     pub fn solve_interleaved(
         &mut self,
         ybus: &CsrMatrix,

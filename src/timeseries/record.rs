@@ -297,29 +297,13 @@ fn lanes_impl(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
 /// The bus part of [`lanes_impl`].
 #[inline(always)]
 fn lanes_buses(k: &ResultKernel, v: &LaneVec, r: &mut LaneResults) {
-    let c = &SERIES;
     for i in 0..v.len() {
         let (ur, ui, ua) = (k.ur[i], k.ui[i], k.ua[i]);
         for q in 0..LANES {
-            let (vr, vi) = (v.re[i][q], v.im[i][q]);
-            let m = (vr * vr + vi * vi).sqrt();
+            let (m, a) = magnitude_angle(v.re[i][q], v.im[i][q], ur, ui, ua);
             r.vm[i][q] = m;
             r.inv_vm[i][q] = 1.0 / m;
-            let wr = vr * ur + vi * ui;
-            let wi = vi * ur - vr * ui;
-            let t = wi / wr;
-            let u = t * t;
-            let u2 = u * u;
-            let u4 = u2 * u2;
-            let p01 = c[0] + c[1] * u;
-            let p23 = c[2] + c[3] * u;
-            let p45 = c[4] + c[5] * u;
-            let p67 = c[6] + c[7] * u;
-            let p = (p01 + p23 * u2) + ((p45 + p67 * u2) + c[8] * u4) * u4;
-            let mut a = ua + t * p;
-            a = if a > PI { a - 2.0 * PI } else { a };
-            a = if a <= -PI { a + 2.0 * PI } else { a };
-            r.va_deg[i][q] = a.to_degrees();
+            r.va_deg[i][q] = a;
         }
     }
 }
@@ -427,29 +411,38 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
 #[inline(always)]
 fn buses_impl(k: &mut ResultKernel) {
     let n = k.vr.len();
-    let c = &SERIES;
     for i in 0..n {
-        let (vr, vi) = (k.vr[i], k.vi[i]);
-        let m = (vr * vr + vi * vi).sqrt();
+        let (m, a) = magnitude_angle(k.vr[i], k.vi[i], k.ur[i], k.ui[i], k.ua[i]);
         k.vm[i] = m;
         k.inv_vm[i] = 1.0 / m;
-        let (ur, ui) = (k.ur[i], k.ui[i]);
-        let wr = vr * ur + vi * ui;
-        let wi = vi * ur - vr * ui;
-        let t = wi / wr;
-        let u = t * t;
-        let u2 = u * u;
-        let u4 = u2 * u2;
-        let p01 = c[0] + c[1] * u;
-        let p23 = c[2] + c[3] * u;
-        let p45 = c[4] + c[5] * u;
-        let p67 = c[6] + c[7] * u;
-        let p = (p01 + p23 * u2) + ((p45 + p67 * u2) + c[8] * u4) * u4;
-        let mut a = k.ua[i] + t * p;
-        a = if a > PI { a - 2.0 * PI } else { a };
-        a = if a <= -PI { a + 2.0 * PI } else { a };
-        k.va_deg[i] = a.to_degrees();
+        k.va_deg[i] = a;
     }
+}
+
+/// |V| and the angle in degrees of `vr + j·vi` from the series around the
+/// initial direction `(ur, ui)` (angle `ua`, radians), wrapped to
+/// (−180°, 180°]; where the series does not apply, `angle_fixups` replaces
+/// the angle. One body for the single and the lane kernel, so both give the
+/// same numbers.
+#[inline(always)]
+fn magnitude_angle(vr: f64, vi: f64, ur: f64, ui: f64, ua: f64) -> (f64, f64) {
+    let c = &SERIES;
+    let m = (vr * vr + vi * vi).sqrt();
+    let wr = vr * ur + vi * ui;
+    let wi = vi * ur - vr * ui;
+    let t = wi / wr;
+    let u = t * t;
+    let u2 = u * u;
+    let u4 = u2 * u2;
+    let p01 = c[0] + c[1] * u;
+    let p23 = c[2] + c[3] * u;
+    let p45 = c[4] + c[5] * u;
+    let p67 = c[6] + c[7] * u;
+    let p = (p01 + p23 * u2) + ((p45 + p67 * u2) + c[8] * u4) * u4;
+    let mut a = ua + t * p;
+    a = if a > PI { a - 2.0 * PI } else { a };
+    a = if a <= -PI { a + 2.0 * PI } else { a };
+    (m, a.to_degrees())
 }
 
 #[cfg(target_arch = "x86_64")]

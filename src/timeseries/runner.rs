@@ -262,33 +262,36 @@ pub struct Block {
 }
 
 impl Block {
-    /// Makes room for `steps` steps of `nb` buses, `nbr` branches and `nu`
-    /// units, so that recording never reallocates.
-    fn reserve(&mut self, steps: usize, nb: usize, nbr: usize, nu: usize) {
-        for (v, w) in [
-            (&mut self.vm_pu, nb),
-            (&mut self.va_degree, nb),
-            (&mut self.bus_p_mw, nb),
-            (&mut self.bus_q_mvar, nb),
-            (&mut self.p_from_mw, nbr),
-            (&mut self.q_from_mvar, nbr),
-            (&mut self.p_to_mw, nbr),
-            (&mut self.q_to_mvar, nbr),
-            (&mut self.i_ka, nbr),
-            (&mut self.loading_percent, nbr),
-            (&mut self.unit_p_mw, nu),
-            (&mut self.unit_q_mvar, nu),
-            (&mut self.unit_heat_mw, nu),
-            (&mut self.unit_fuel_mw, nu),
-            (&mut self.unit_boiler_heat_mw, nu),
-            (&mut self.unit_boiler_fuel_mw, nu),
-            (&mut self.unit_co2_t, nu),
-            (&mut self.unit_curtailed_mw, nu),
-            (&mut self.unit_soc_percent, nu),
-        ] {
-            v.reserve_total(steps * w);
-        }
-        for v in [
+    /// The per-element series, each with its width class (bus, branch or
+    /// unit).
+    fn rows_mut(&mut self) -> [(&mut Rows, Width); 19] {
+        use Width::{Branch, Bus, Unit};
+        [
+            (&mut self.vm_pu, Bus),
+            (&mut self.va_degree, Bus),
+            (&mut self.bus_p_mw, Bus),
+            (&mut self.bus_q_mvar, Bus),
+            (&mut self.p_from_mw, Branch),
+            (&mut self.q_from_mvar, Branch),
+            (&mut self.p_to_mw, Branch),
+            (&mut self.q_to_mvar, Branch),
+            (&mut self.i_ka, Branch),
+            (&mut self.loading_percent, Branch),
+            (&mut self.unit_p_mw, Unit),
+            (&mut self.unit_q_mvar, Unit),
+            (&mut self.unit_heat_mw, Unit),
+            (&mut self.unit_fuel_mw, Unit),
+            (&mut self.unit_boiler_heat_mw, Unit),
+            (&mut self.unit_boiler_fuel_mw, Unit),
+            (&mut self.unit_co2_t, Unit),
+            (&mut self.unit_curtailed_mw, Unit),
+            (&mut self.unit_soc_percent, Unit),
+        ]
+    }
+
+    /// The per-step grid totals.
+    fn totals_mut(&mut self) -> [&mut Vec<f64>; 8] {
+        [
             &mut self.p_slack_mw,
             &mut self.q_slack_mvar,
             &mut self.p_loss_mw,
@@ -297,7 +300,21 @@ impl Block {
             &mut self.p_gen_mw,
             &mut self.p_storage_mw,
             &mut self.co2_t,
-        ] {
+        ]
+    }
+
+    /// Makes room for `steps` steps of `nb` buses, `nbr` branches and `nu`
+    /// units, so that recording never reallocates.
+    fn reserve(&mut self, steps: usize, nb: usize, nbr: usize, nu: usize) {
+        for (v, w) in self.rows_mut() {
+            let width = match w {
+                Width::Bus => nb,
+                Width::Branch => nbr,
+                Width::Unit => nu,
+            };
+            v.reserve_total(steps * width);
+        }
+        for v in self.totals_mut() {
             v.reserve_exact(steps.saturating_sub(v.len()));
         }
         self.converged
@@ -309,44 +326,23 @@ impl Block {
     fn clear(&mut self, start_step: usize, precision: RowPrecision) {
         self.start_step = start_step;
         self.n = 0;
-        for v in [
-            &mut self.vm_pu,
-            &mut self.va_degree,
-            &mut self.bus_p_mw,
-            &mut self.bus_q_mvar,
-            &mut self.p_from_mw,
-            &mut self.q_from_mvar,
-            &mut self.p_to_mw,
-            &mut self.q_to_mvar,
-            &mut self.i_ka,
-            &mut self.loading_percent,
-            &mut self.unit_p_mw,
-            &mut self.unit_q_mvar,
-            &mut self.unit_heat_mw,
-            &mut self.unit_fuel_mw,
-            &mut self.unit_boiler_heat_mw,
-            &mut self.unit_boiler_fuel_mw,
-            &mut self.unit_co2_t,
-            &mut self.unit_curtailed_mw,
-            &mut self.unit_soc_percent,
-        ] {
+        for (v, _) in self.rows_mut() {
             v.clear(precision);
         }
-        for v in [
-            &mut self.p_slack_mw,
-            &mut self.q_slack_mvar,
-            &mut self.p_loss_mw,
-            &mut self.max_mismatch_pu,
-            &mut self.p_load_mw,
-            &mut self.p_gen_mw,
-            &mut self.p_storage_mw,
-            &mut self.co2_t,
-        ] {
+        for v in self.totals_mut() {
             v.clear();
         }
         self.converged.clear();
         self.iterations.clear();
     }
+}
+
+/// Which dimension a per-element series runs over.
+#[derive(Debug, Clone, Copy)]
+enum Width {
+    Bus,
+    Branch,
+    Unit,
 }
 
 /// Counts over a whole run of one scenario (or over one block of it).
@@ -1207,29 +1203,17 @@ impl<'a> Engine<'a> {
         if !report.converged {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
-            for s in [
-                &mut block.vm_pu,
-                &mut block.va_degree,
-                &mut block.bus_p_mw,
-                &mut block.bus_q_mvar,
-            ] {
+            // The electrical rows are NaN (units keep their dispatch).
+            for (s, w) in block.rows_mut() {
+                let n = match w {
+                    Width::Bus => nb,
+                    Width::Branch => nbr,
+                    Width::Unit => continue,
+                };
                 // A lane's row was appended with all lanes': overwrite it.
                 match lane {
-                    Some(_) => s.set_last_nan(nb),
-                    None => s.push_nan(nb),
-                }
-            }
-            for s in [
-                &mut block.p_from_mw,
-                &mut block.q_from_mvar,
-                &mut block.p_to_mw,
-                &mut block.q_to_mvar,
-                &mut block.i_ka,
-                &mut block.loading_percent,
-            ] {
-                match lane {
-                    Some(_) => s.set_last_nan(nbr),
-                    None => s.push_nan(nbr),
+                    Some(_) => s.set_last_nan(n),
+                    None => s.push_nan(n),
                 }
             }
             block.p_slack_mw.push(nan);

@@ -1462,53 +1462,59 @@ pub fn run_parallel_with<W>(
     let spare: std::sync::Mutex<Vec<Block>> = std::sync::Mutex::new(Vec::new());
     let spare = &spare;
     let tasks = &tasks;
+    // One engine per scenario and worker thread, kept for all the tasks the
+    // thread runs (rayon's `map_init` state lives only as long as one split
+    // of the work, which rebuilt engines several times per run).
+    let engines: Vec<std::sync::Mutex<Vec<Option<Engine>>>> = (0..threads)
+        .map(|_| std::sync::Mutex::new(scenarios.iter().map(|_| None).collect()))
+        .collect();
+    let engines = &engines;
     let results = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
             pool.install(|| {
                 tasks
                     .par_iter()
-                    .map_init(
-                        || {
-                            let engines: Vec<Option<Engine>> =
-                                scenarios.iter().map(|_| None).collect();
-                            (tx.clone(), engines)
-                        },
-                        |(tx, engines), (i, range)| {
-                            let sc = &scenarios[*i];
-                            let engine = match &mut engines[*i] {
-                                Some(e) => e,
-                                slot => slot.insert(Engine::new(sc, precision)?),
-                            };
-                            let mut out = Vec::with_capacity(range.len());
-                            let take = || {
-                                spare
-                                    .lock()
-                                    .ok()
-                                    .and_then(|mut s| s.pop())
-                                    .unwrap_or_default()
-                            };
-                            let send = |tx: &mut std::sync::mpsc::SyncSender<(usize, Block)>, b| {
-                                tx.send((*i, b))
-                                    .map_err(|_| Error::Usage("results writer stopped".into()))
-                            };
-                            if sc.steps_independent() {
-                                let group: Vec<usize> = range.clone().collect();
-                                let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
-                                let sums = engine.run_blocks_lanes(&group, &mut blocks)?;
-                                for ((&b, s), blk) in group.iter().zip(sums).zip(blocks) {
-                                    out.push((b, s));
-                                    send(tx, blk)?;
-                                }
-                            } else {
-                                for b in range.clone() {
-                                    let mut block = take();
-                                    out.push((b, engine.run_block(b, &mut block)?));
-                                    send(tx, block)?;
-                                }
+                    .map_with(tx, |tx, (i, range)| {
+                        let sc = &scenarios[*i];
+                        // This worker's engines (only it locks this slot;
+                        // tasks never nest, so the lock is free).
+                        let slot = rayon::current_thread_index().unwrap_or(0) % engines.len();
+                        let mut mine = engines[slot]
+                            .lock()
+                            .map_err(|_| Error::Numerical("a scenario worker panicked".into()))?;
+                        let engine = match &mut mine[*i] {
+                            Some(e) => e,
+                            slot => slot.insert(Engine::new(sc, precision)?),
+                        };
+                        let mut out = Vec::with_capacity(range.len());
+                        let take = || {
+                            spare
+                                .lock()
+                                .ok()
+                                .and_then(|mut s| s.pop())
+                                .unwrap_or_default()
+                        };
+                        let send = |tx: &mut std::sync::mpsc::SyncSender<(usize, Block)>, b| {
+                            tx.send((*i, b))
+                                .map_err(|_| Error::Usage("results writer stopped".into()))
+                        };
+                        if sc.steps_independent() {
+                            let group: Vec<usize> = range.clone().collect();
+                            let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
+                            let sums = engine.run_blocks_lanes(&group, &mut blocks)?;
+                            for ((&b, s), blk) in group.iter().zip(sums).zip(blocks) {
+                                out.push((b, s));
+                                send(tx, blk)?;
                             }
-                            Ok(out)
-                        },
-                    )
+                        } else {
+                            for b in range.clone() {
+                                let mut block = take();
+                                out.push((b, engine.run_block(b, &mut block)?));
+                                send(tx, block)?;
+                            }
+                        }
+                        Ok(out)
+                    })
                     .collect::<Vec<Result<Vec<(usize, RunSummary)>>>>()
             })
         });

@@ -117,18 +117,9 @@ impl Rows {
         }
     }
 
-    /// Appends lane `l` of lane-interleaved values as a row.
-    pub fn extend_lane(&mut self, xs: &[[f64; LANES]], l: usize) {
-        if self.single {
-            self.f32.extend(xs.iter().map(|x| x[l] as f32));
-        } else {
-            self.f64.extend(xs.iter().map(|x| x[l]));
-        }
-    }
-
     /// Appends one row to each of the first `a` of `rows` (all of one
     /// precision): lane `l` of the lane-interleaved values `xs` goes to
-    /// `rows[l]`, rounded as [`Self::extend_lane`] rounds it.
+    /// `rows[l]`, rounded as [`Self::push`] rounds it.
     pub fn extend_lanes(rows: &mut [&mut Rows; LANES], a: usize, xs: &[[f64; LANES]]) {
         let n = xs.len();
         let single = rows[0].single;
@@ -255,10 +246,10 @@ fn transpose_f32_avx2(xs: &[[f64; LANES]], dst: [&mut [std::mem::MaybeUninit<f32
 mod tests {
     use super::*;
 
-    /// All lanes at once equal lane by lane, bit for bit (odd lengths, NaN,
+    /// All lanes at once equal pushing lane by lane, bit for bit (odd lengths, NaN,
     /// infinities, values that round), in both precisions.
     #[test]
-    fn extend_lanes_equals_extend_lane() {
+    fn extend_lanes_equals_push_lane_by_lane() {
         for p in [RowPrecision::F32, RowPrecision::F64] {
             for n in [0usize, 1, 3, 4, 7, 150] {
                 let xs: Vec<[f64; LANES]> = (0..n)
@@ -281,7 +272,7 @@ mod tests {
                         q.push(7.0);
                     }
                     for (l, r) in one.iter_mut().enumerate().take(a) {
-                        r.extend_lane(&xs, l);
+                        xs.iter().for_each(|x| r.push(x[l]));
                     }
                     {
                         let mut it = all.iter_mut();
@@ -308,7 +299,8 @@ mod tests {
             r.clear(p);
             r.push(1.0 + 1e-12);
             r.extend_from_slice(&[2.0, 3.0]);
-            r.extend_lane(&[[4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]], 1);
+            r.push(5.0);
+            r.push(9.0);
             r.push_nan(2);
             assert_eq!(r.len(), 7);
             let s = r.as_slice();

@@ -56,14 +56,8 @@ fn check_pandapower(name: &str, reference: &str) {
         dva = dva.max(angle_diff(r.bus.va_degree[i], va));
         n += 1;
     }
-    // pandapower's transformer losses include the iron losses, which the
-    // π model carries as bus shunt conductance (outside the branch flows).
-    let iron: f64 = net
-        .shunts
-        .iter()
-        .map(|s| s.g_mw * r.bus.vm_pu[s.bus].powi(2))
-        .sum();
-    let dloss = (r.total_loss_mw + iron - refj["p_loss_mw"].as_f64().unwrap()).abs();
+    // Losses include the transformers' iron losses, as pandapower's pl_mw.
+    let dloss = (r.total_loss_mw - refj["p_loss_mw"].as_f64().unwrap()).abs();
     println!("{name} vs {reference}: {n} buses, |dVm| {dvm:.2e}, |dVa| {dva:.2e} deg, losses {dloss:.2e} MW");
     assert!(
         n >= buses.len().min(net.buses.len()) - 4 && n > 0,
@@ -72,6 +66,94 @@ fn check_pandapower(name: &str, reference: &str) {
     assert!(dvm < 1e-8, "{name}: |dVm| = {dvm:e}");
     assert!(dva < 1e-6, "{name}: |dVa| = {dva:e}");
     assert!(dloss < 1e-7, "{name}: losses differ by {dloss:e} MW");
+    check_elements(&r, &refj, name);
+}
+
+/// Largest deviation of one element table from pandapower's, relative to
+/// each reference value; values below a thousandth of the column's largest
+/// (zero up to the solvers' tolerances, e.g. the open end of a cable) are
+/// compared relative to that thousandth (of the flows' column for losses). Every
+/// element of the reference (pandapower lists those in service) must be
+/// here; elements it does not list (out of service, storage) are skipped.
+fn table_deviation(ids: &[String], ours: &[(&str, &[f64])], reference: &Value, what: &str) -> f64 {
+    let rows = reference.as_object().unwrap();
+    let mut worst = 0.0f64;
+    for (col, values) in ours {
+        // A loss is the small difference of two flows: it is as exact as
+        // the flows are, so its floor comes from the flows' column.
+        let scale_col = match *col {
+            "pl_mw" => ["p_from_mw", "p_hv_mw"],
+            "ql_mvar" => ["q_from_mvar", "q_hv_mvar"],
+            c => [c, c],
+        };
+        let scale = rows
+            .values()
+            .flat_map(|r| scale_col.iter().filter_map(|c| r.get(*c)?.as_f64()))
+            .fold(0.0, |m, x| x.abs().max(m));
+        let mut matched = 0;
+        for (id, x) in ids.iter().zip(values.iter()) {
+            let Some(row) = rows.get(id) else { continue };
+            matched += 1;
+            // No rating here and none in the reference (NaN left out there).
+            let Some(y) = row.get(*col).and_then(|y| y.as_f64()) else {
+                assert!(
+                    x.is_nan(),
+                    "{what} '{id}' {col}: {x} here, none in pandapower"
+                );
+                continue;
+            };
+            let d = (x - y).abs() / y.abs().max(1e-3 * scale).max(f64::MIN_POSITIVE);
+            worst = worst.max(d);
+            assert!(d < 1e-9, "{what} '{id}' {col}: {x} here, {y} in pandapower");
+        }
+        assert_eq!(
+            matched,
+            rows.len(),
+            "{what}: not every reference element found"
+        );
+    }
+    worst
+}
+
+/// Lines, transformers and loads (in service) against pandapower's
+/// res_line / res_trafo / res_load.
+fn check_elements(r: &PowerFlowResult, refj: &Value, name: &str) {
+    let l = &r.line;
+    let unrated = |x: &Option<f64>| x.unwrap_or(f64::NAN);
+    let line_loading: Vec<f64> = l.loading_percent.iter().map(unrated).collect();
+    let trafo_loading: Vec<f64> = r.transformer.loading_percent.iter().map(unrated).collect();
+    let cols: [(&str, &[f64]); 10] = [
+        ("p_from_mw", &l.p_from_mw),
+        ("q_from_mvar", &l.q_from_mvar),
+        ("p_to_mw", &l.p_to_mw),
+        ("q_to_mvar", &l.q_to_mvar),
+        ("pl_mw", &l.pl_mw),
+        ("ql_mvar", &l.ql_mvar),
+        ("i_from_ka", &l.i_from_ka),
+        ("i_to_ka", &l.i_to_ka),
+        ("i_ka", &l.i_ka),
+        ("loading_percent", &line_loading),
+    ];
+    let dl = table_deviation(&l.id, &cols, &refj["line"], "line");
+    let t = &r.transformer;
+    let cols: [(&str, &[f64]); 9] = [
+        ("p_hv_mw", &t.p_hv_mw),
+        ("q_hv_mvar", &t.q_hv_mvar),
+        ("p_lv_mw", &t.p_lv_mw),
+        ("q_lv_mvar", &t.q_lv_mvar),
+        ("pl_mw", &t.pl_mw),
+        ("ql_mvar", &t.ql_mvar),
+        ("i_hv_ka", &t.i_hv_ka),
+        ("i_lv_ka", &t.i_lv_ka),
+        ("loading_percent", &trafo_loading),
+    ];
+    let dt = table_deviation(&t.id, &cols, &refj["trafo"], "transformer");
+    let ld = &r.load;
+    let cols: [(&str, &[f64]); 2] = [("p_mw", &ld.p_mw), ("q_mvar", &ld.q_mvar)];
+    let dd = table_deviation(&ld.id, &cols, &refj["load"], "load");
+    println!(
+        "{name}: max relative deviation lines {dl:.1e}, transformers {dt:.1e}, loads {dd:.1e}"
+    );
 }
 
 #[test]
@@ -82,6 +164,12 @@ fn cigre_mv_with_der_matches_pandapower() {
 #[test]
 fn cigre_lv_matches_pandapower() {
     check_pandapower("cigre_lv", "cigre_lv");
+}
+
+#[test]
+fn ieee_feeders_match_pandapower_element_by_element() {
+    check_pandapower("ieee33", "ieee33");
+    check_pandapower("ieee69", "ieee69");
 }
 
 #[test]
@@ -204,7 +292,10 @@ fn native_matpower_round_trips() {
                 dvm < 1e-10 && dva < 1e-8,
                 "{name}: round trip |dVm| {dvm:e} |dVa| {dva:e}"
             );
-            assert!((x.total_loss_mw - y.total_loss_mw).abs() < 1e-10);
+            // MATPOWER has no branch conductance: iron losses move from the
+            // transformers to bus shunts; the consumption in the grid stays.
+            let consumed = |r: &PowerFlowResult| r.total_loss_mw + r.shunt_p_mw;
+            assert!((consumed(x) - consumed(y)).abs() < 1e-10);
         }
         let n1 = load_network(&m).unwrap();
         let n2 = load_network(&dir.join(format!("{name}.toml"))).unwrap();
@@ -423,4 +514,68 @@ q_mvar = 0.5
         r.bus.vm_pu[1]
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `pf` and `run` report the same losses for the same state on every
+/// shipped network: the run's grid losses (Σ of all bus injections) equal
+/// the power flow's branch losses (transformer iron losses included) plus
+/// the bus shunts' consumption.
+#[test]
+fn pf_losses_equal_run_losses_on_every_shipped_network() {
+    let dir = std::env::temp_dir().join(format!("gridsim-pf-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(root().join("networks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "m"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for net_path in names {
+        let sc = dir.join("one_step.toml");
+        std::fs::write(
+            &sc,
+            format!(
+                "network = {:?}\nnetwork_der = \"fixed\"\n[period]\nstart = \"2016-01-01T00:00:00\"\nstep_minutes = 15\nsteps = 1\n[solver]\ntol = 1e-11\n",
+                net_path.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let out = dir.join("one_step.h5");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_gridsim"))
+            .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(["--force", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let f = hdf5::File::open(&out).unwrap();
+        let run_loss: Vec<f64> = f
+            .dataset("scenarios/base/grid/p_loss_mw")
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        let opts = PfOptions {
+            newton: NewtonOptions {
+                tol: 1e-11,
+                max_iter: 30,
+            },
+            flat_start: false,
+        };
+        // Time series treat loads as constant power (ZIP shares apply to
+        // single power flows): the same state here.
+        let mut net = load_network(&net_path).unwrap();
+        for l in &mut net.loads {
+            (l.z_share, l.i_share) = (0.0, 0.0);
+        }
+        let r = powerflow::solve_converged(&net, &opts).unwrap();
+        let pf_loss = r.total_loss_mw + r.shunt_p_mw;
+        let d = (run_loss[0] - pf_loss).abs();
+        println!(
+            "{}: pf {pf_loss:.9} MW, run {:.9} MW",
+            net_path.display(),
+            run_loss[0]
+        );
+        // Both solved to 1e-11 p.u. (Newton; fixed point in the run).
+        assert!(d < 1e-8, "{}: {d:e}", net_path.display());
+    }
 }

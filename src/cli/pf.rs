@@ -43,8 +43,8 @@ pub fn to_json(res: &PowerFlowResult) -> Result<String> {
 /// Human-readable summary and tables.
 pub fn to_table(net: &Network, res: &PowerFlowResult) -> String {
     let mut o = String::new();
-    let load_p: f64 = net.loads.iter().map(|l| l.p_mw).sum();
-    let load_q: f64 = net.loads.iter().map(|l| l.q_mvar).sum();
+    let load_p: f64 = res.load.p_mw.iter().sum();
+    let load_q: f64 = res.load.q_mvar.iter().sum();
     let gen_p: f64 = res.gen.p_mw.iter().sum();
     let gen_q: f64 = res.gen.q_mvar.iter().sum();
     let (vmin_bus, vmin) = res.min_vm().unwrap_or((0, f64::NAN));
@@ -73,7 +73,14 @@ pub fn to_table(net: &Network, res: &PowerFlowResult) -> String {
     );
     let _ = writeln!(o, "  load        {load_p:12.4} MW  {load_q:12.4} Mvar");
     let _ = writeln!(o, "  generation  {gen_p:12.4} MW  {gen_q:12.4} Mvar");
-    let _ = writeln!(o, "  losses      {:12.4} MW", res.total_loss_mw);
+    let _ = writeln!(
+        o,
+        "  losses      {:12.4} MW   (lines and transformers, iron losses included)",
+        res.total_loss_mw
+    );
+    if res.shunt_p_mw != 0.0 {
+        let _ = writeln!(o, "  shunts      {:12.4} MW", res.shunt_p_mw);
+    }
     let label = |id: u64| match net.bus_index(id).and_then(|i| net.buses[i].name.clone()) {
         Some(n) => format!("{id} ({n})"),
         None => id.to_string(),
@@ -111,40 +118,80 @@ pub fn to_table(net: &Network, res: &PowerFlowResult) -> String {
             res.bus.id[i], name, res.bus.vm_pu[i], res.bus.va_degree[i]
         );
     }
+    element_tables(&mut o, res);
     let _ = writeln!(
         o,
-        "\nBranches\n  {:>6} {:>8} {:>8} {:>12} {:>12} {:>12} {:>12} {:>10}",
-        "#", "from", "to", "p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "loss_mw"
-    );
-    let b = &res.branch;
-    for k in 0..b.from.len() {
-        let _ = writeln!(
-            o,
-            "  {:>6} {:>8} {:>8} {:>12.4} {:>12.4} {:>12.4} {:>12.4} {:>10.5}",
-            k + 1,
-            b.from[k],
-            b.to[k],
-            b.p_from_mw[k],
-            b.q_from_mvar[k],
-            b.p_to_mw[k],
-            b.q_to_mvar[k],
-            b.p_from_mw[k] + b.p_to_mw[k]
-        );
-    }
-    let _ = writeln!(
-        o,
-        "\nGenerators\n  {:>6} {:>8} {:>12} {:>12}",
-        "#", "bus", "p_mw", "q_mvar"
+        "\nGenerators\n  {:<24} {:>8} {:>12} {:>12}",
+        "id", "bus", "p_mw", "q_mvar"
     );
     for k in 0..res.gen.bus.len() {
         let _ = writeln!(
             o,
-            "  {:>6} {:>8} {:>12.4} {:>12.4}",
-            k + 1,
+            "  {:<24} {:>8} {:>12.4} {:>12.4}",
+            clip(&res.gen.id[k]),
             res.gen.bus[k],
             res.gen.p_mw[k],
             res.gen.q_mvar[k]
         );
     }
     o
+}
+
+/// The first 24 characters of an id (table columns).
+fn clip(s: &str) -> String {
+    s.chars().take(24).collect()
+}
+
+/// A loading with two decimals, `-` where there is no rating.
+fn percent(x: Option<f64>) -> String {
+    x.map(|x| format!("{x:.2}")).unwrap_or("-".into())
+}
+
+/// The line and transformer tables of `gridsim pf`.
+fn element_tables(o: &mut String, res: &PowerFlowResult) {
+    let l = &res.line;
+    if !l.id.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nLines\n  {:<24} {:>12} {:>12} {:>12} {:>12} {:>10} {:>9} {:>9}",
+            "id", "p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "pl_mw", "i_ka", "loading%"
+        );
+        for k in 0..l.id.len() {
+            let _ = writeln!(
+                o,
+                "  {:<24} {:>12.4} {:>12.4} {:>12.4} {:>12.4} {:>10.5} {:>9.4} {:>9}",
+                clip(&l.id[k]),
+                l.p_from_mw[k],
+                l.q_from_mvar[k],
+                l.p_to_mw[k],
+                l.q_to_mvar[k],
+                l.pl_mw[k],
+                l.i_ka[k],
+                percent(l.loading_percent[k])
+            );
+        }
+    }
+    let t = &res.transformer;
+    if !t.id.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nTransformers\n  {:<24} {:>12} {:>12} {:>12} {:>12} {:>10} {:>9} {:>5}",
+            "id", "p_hv_mw", "q_hv_mvar", "p_lv_mw", "q_lv_mvar", "pl_mw", "loading%", "tap"
+        );
+        for k in 0..t.id.len() {
+            let tap = t.tap_pos[k].map(|p| p.to_string()).unwrap_or("-".into());
+            let _ = writeln!(
+                o,
+                "  {:<24} {:>12.4} {:>12.4} {:>12.4} {:>12.4} {:>10.5} {:>9} {:>5}",
+                clip(&t.id[k]),
+                t.p_hv_mw[k],
+                t.q_hv_mvar[k],
+                t.p_lv_mw[k],
+                t.q_lv_mvar[k],
+                t.pl_mw[k],
+                percent(t.loading_percent[k]),
+                tap
+            );
+        }
+    }
 }

@@ -136,7 +136,6 @@ impl MathModel {
     /// its next numeric factorization uses the new values.
     pub fn set_branch_ratio(&mut self, net: &mut Network, k: usize, ratio: f64) {
         net.branches[k].tap_ratio = ratio;
-        net.branches[k].is_transformer = true;
         let (y, b) = ybus::build(net, &self.bus_type);
         debug_assert_eq!(y.indices(), self.ybus.indices());
         self.ybus = y;

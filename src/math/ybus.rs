@@ -1,9 +1,10 @@
 //! Bus admittance matrix and branch admittances (MATPOWER's π model).
 //!
 //! The ideal transformer (ratio `t = tap · e^{j·shift}`) sits at the from
-//! end; the line charging `b` is split half to each end:
-//! `Yff = (ys + jb/2)/|t|²`, `Yft = −ys/conj(t)`, `Ytf = −ys/t`,
-//! `Ytt = ys + jb/2`. Bus shunts `GS + jBS` (MW/Mvar at 1 p.u.) are added on
+//! end; the shunt admittance `g + jb` (line charging, transformer
+//! magnetizing branch) is split half to each end:
+//! `Yff = (ys + (g + jb)/2)/|t|²`, `Yft = −ys/conj(t)`, `Ytf = −ys/t`,
+//! `Ytt = ys + (g + jb)/2`. Bus shunts `GS + jBS` (MW/Mvar at 1 p.u.) are added on
 //! the diagonal.
 
 use super::topology::{branch_active, BusType};
@@ -91,7 +92,7 @@ pub fn build(net: &Network, bus_type: &[BusType]) -> (CsrMatrix, Vec<BranchAdmit
         };
         if active {
             let ys = Complex64::new(1.0, 0.0) / Complex64::new(br.r_pu, br.x_pu);
-            let bc = Complex64::new(0.0, br.b_pu / 2.0);
+            let bc = Complex64::new(br.g_pu / 2.0, br.b_pu / 2.0);
             let t = Complex64::from_polar(br.tap_ratio, br.shift_degree.to_radians());
             ba.ytt = ys + bc;
             ba.yff = ba.ytt / (t * t.conj());

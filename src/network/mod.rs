@@ -7,8 +7,13 @@
 //! to this). Nothing here knows about matrices or solvers: that is
 //! [`crate::math`].
 
+pub mod components;
 pub mod matpower;
 pub mod native;
+
+pub use components::line::LineData;
+pub use components::transformer::{TapChanger, TapSide, TransformerData};
+pub use components::PerUnit;
 
 /// How a bus is meant to be controlled, as the input file declares it.
 ///
@@ -83,6 +88,8 @@ pub enum CustomerClass {
 /// `i_share` of it vary with |V|² and |V|, the rest is constant power.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Load {
+    /// Id, unique among loads: the file's id (native), `load N` by bus number (MATPOWER).
+    pub id: String,
     /// Index into [`Network::buses`].
     pub bus: usize,
     /// Active power drawn at 1 p.u., MW.
@@ -99,8 +106,9 @@ pub struct Load {
 
 impl Load {
     /// A constant-power load.
-    pub fn constant_power(bus: usize, p_mw: f64, q_mvar: f64) -> Load {
+    pub fn constant_power(id: String, bus: usize, p_mw: f64, q_mvar: f64) -> Load {
         Load {
+            id,
             bus,
             p_mw,
             q_mvar,
@@ -114,6 +122,8 @@ impl Load {
 /// A constant-admittance shunt at a bus.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shunt {
+    /// Id, unique among shunts: the file's id (native), `shunt N` by bus number (MATPOWER).
+    pub id: String,
     /// Index into [`Network::buses`].
     pub bus: usize,
     /// Active power consumed at 1 p.u. voltage, MW.
@@ -122,9 +132,23 @@ pub struct Shunt {
     pub b_mvar: f64,
 }
 
+/// What a branch is physically, with its nameplate where the file gives one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BranchKind {
+    /// A line or cable (`None`: per-unit data only, e.g. MATPOWER).
+    Line(Option<LineData>),
+    /// A two-winding transformer, HV side at the from end (`None`: per-unit
+    /// data only).
+    Transformer(Option<TransformerData>),
+}
+
 /// A line or transformer, as a π model with an ideal transformer at the from end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
+    /// Id, unique among branches: the file's id (native), `branch K` by row (MATPOWER).
+    pub id: String,
+    /// Line or transformer, and its nameplate.
+    pub kind: BranchKind,
     /// Index of the from bus into [`Network::buses`].
     pub from: usize,
     /// Index of the to bus into [`Network::buses`].
@@ -133,8 +157,11 @@ pub struct Branch {
     pub r_pu: f64,
     /// Series reactance, p.u.
     pub x_pu: f64,
-    /// Total line charging susceptance, p.u.
+    /// Total shunt (line charging, magnetizing) susceptance, p.u.
     pub b_pu: f64,
+    /// Total shunt conductance (transformer iron losses), p.u.; half at each
+    /// end like `b_pu`.
+    pub g_pu: f64,
     /// Long-term rating, MVA (0 = unlimited).
     pub rate_a_mva: f64,
     /// Short-term rating, MVA.
@@ -151,8 +178,81 @@ pub struct Branch {
     pub angmin_degree: f64,
     /// Maximum angle difference, degrees.
     pub angmax_degree: f64,
-    /// Whether the file declared a transformer (non-zero TAP or SHIFT).
-    pub is_transformer: bool,
+}
+
+impl Branch {
+    /// A branch with the per-unit parameters `pu` between `from` and `to`
+    /// (no ratings, in service, no angle limits).
+    pub fn new(id: String, kind: BranchKind, from: usize, to: usize, pu: PerUnit) -> Branch {
+        Branch {
+            id,
+            kind,
+            from,
+            to,
+            r_pu: pu.r_pu,
+            x_pu: pu.x_pu,
+            b_pu: pu.b_pu,
+            g_pu: pu.g_pu,
+            rate_a_mva: 0.0,
+            rate_b_mva: 0.0,
+            rate_c_mva: 0.0,
+            tap_ratio: pu.tap_ratio,
+            shift_degree: pu.shift_degree,
+            in_service: true,
+            angmin_degree: -360.0,
+            angmax_degree: 360.0,
+        }
+    }
+
+    /// Whether the branch is a transformer.
+    pub fn is_transformer(&self) -> bool {
+        matches!(self.kind, BranchKind::Transformer(_))
+    }
+
+    /// The transformer nameplate, if the branch is a transformer that has one.
+    pub fn transformer(&self) -> Option<&TransformerData> {
+        match &self.kind {
+            BranchKind::Transformer(t) => t.as_ref(),
+            BranchKind::Line(_) => None,
+        }
+    }
+
+    /// The line nameplate, if the branch is a line that has one.
+    pub fn line(&self) -> Option<&LineData> {
+        match &self.kind {
+            BranchKind::Line(l) => l.as_ref(),
+            BranchKind::Transformer(_) => None,
+        }
+    }
+
+    /// Loading per end, in percent per (MVA / p.u. of voltage) at that end:
+    /// `loading_percent = max over ends of |S| / |V| · factor`. This is the
+    /// current against the rated current as pandapower defines it: a line's
+    /// ampacity × parallel systems, a transformer's rated winding currents
+    /// (`sn_mva / (√3 · vn_kv)`), otherwise `rate_a_mva` at nominal
+    /// voltage. NaN where the branch has no rating.
+    pub fn loading_factors(&self, buses: &[Bus]) -> [f64; 2] {
+        let s3 = 3f64.sqrt();
+        let (kv_f, kv_t) = (buses[self.from].base_kv, buses[self.to].base_kv);
+        let per_ka = |i_rated_ka: f64, kv: f64| {
+            if i_rated_ka > 0.0 && kv > 0.0 {
+                100.0 / (s3 * kv * i_rated_ka)
+            } else {
+                f64::NAN
+            }
+        };
+        match &self.kind {
+            BranchKind::Line(Some(l)) if l.max_i_ka > 0.0 => {
+                [per_ka(l.rated_i_ka(), kv_f), per_ka(l.rated_i_ka(), kv_t)]
+            }
+            BranchKind::Transformer(Some(t)) => {
+                let [ih, il] = t.rated_i_ka();
+                [per_ka(ih, kv_f), per_ka(il, kv_t)]
+            }
+            _ if self.rate_a_mva > 0.0 => [100.0 / self.rate_a_mva; 2],
+            _ => [f64::NAN; 2],
+        }
+    }
 }
 
 /// IEC wind turbine class (sets the rated wind speed of the power curve).
@@ -210,8 +310,9 @@ pub struct Generator {
     pub pmin_mw: f64,
     /// MATPOWER gen columns 11–21 (capability curve, ramp rates, APF), kept for export.
     pub extra: Vec<f64>,
-    /// Name (native id), where known.
-    pub name: Option<String>,
+    /// Id, unique among generators: the file's id (native ext_grid, generator,
+    /// CHP, PV, wind), `gen K` by row (MATPOWER).
+    pub id: String,
     /// Renewable source data (native PV and wind units).
     pub der: Option<DerSource>,
 }

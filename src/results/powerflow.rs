@@ -2,6 +2,7 @@
 
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
+use crate::results::elements::{self, LineResults, LoadResults, TransformerResults};
 use crate::solver::SolveReport;
 use num_complex::Complex64;
 use serde::Serialize;
@@ -20,6 +21,8 @@ pub struct BusResults {
 /// Branch results, in network branch order (out of service: zeros).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BranchResults {
+    /// Branch ids (`branch K` by row for MATPOWER files).
+    pub id: Vec<String>,
     /// From bus numbers.
     pub from: Vec<u64>,
     /// To bus numbers.
@@ -37,6 +40,8 @@ pub struct BranchResults {
 /// Generator results, in network generator order (out of service: zeros).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct GenResults {
+    /// Generator ids (`gen K` by row for MATPOWER files).
+    pub id: Vec<String>,
     /// Bus numbers.
     pub bus: Vec<u64>,
     /// Active power output, MW.
@@ -54,14 +59,24 @@ pub struct PowerFlowResult {
     pub iterations: usize,
     /// Final max mismatch, p.u.
     pub max_mismatch_pu: f64,
-    /// Sum over in-service branches of p_from + p_to, MW.
+    /// Sum over in-service branches of p_from + p_to, MW (line losses and
+    /// transformer copper and iron losses; MATPOWER's and pandapower's losses).
     pub total_loss_mw: f64,
+    /// Active power consumed by bus shunts at the solved voltages, MW.
+    /// Generation = load + shunt_p_mw + total_loss_mw.
+    pub shunt_p_mw: f64,
     /// Buses.
     pub bus: BusResults,
-    /// Branches.
+    /// Branches (lines and transformers together, in file order).
     pub branch: BranchResults,
     /// Generators.
     pub gen: GenResults,
+    /// Lines, by id.
+    pub line: LineResults,
+    /// Transformers, by id.
+    pub transformer: TransformerResults,
+    /// Loads at the solved voltages, by id.
+    pub load: LoadResults,
 }
 
 impl PowerFlowResult {
@@ -105,6 +120,7 @@ impl PowerFlowResult {
         };
 
         let mut branch = BranchResults {
+            id: net.branches.iter().map(|b| b.id.clone()).collect(),
             from: Vec::new(),
             to: Vec::new(),
             p_from_mw: Vec::new(),
@@ -154,18 +170,24 @@ impl PowerFlowResult {
             }
         }
         let gen = GenResults {
+            id: net.generators.iter().map(|g| g.id.clone()).collect(),
             bus: net.generators.iter().map(|g| net.buses[g.bus].id).collect(),
             p_mw: p,
             q_mvar: q,
         };
+        let (line, transformer) = elements::branch_results(net, math, v);
         PowerFlowResult {
             converged: report.converged,
             iterations: report.iterations,
             max_mismatch_pu: report.max_mismatch_pu,
             total_loss_mw,
+            shunt_p_mw: elements::shunt_p_mw(net, math, v),
             bus,
             branch,
             gen,
+            line,
+            transformer,
+            load: elements::load_results(net, math, v),
         }
     }
 

@@ -51,10 +51,12 @@ pub struct ResultKernel {
     y: [Vec<f64>; 8],
     kf: Vec<f64>,
     kt: Vec<f64>,
-    loading_factor: Vec<f64>,
+    // Loading per (MVA / p.u. voltage) at the from and to ends (`Branch::loading_factors`).
+    lf_from: Vec<f64>,
+    lf_to: Vec<f64>,
     /// Branch results of the last [`Self::branches`]: MW and Mvar into the
     /// from end, into the to end, the larger terminal current (kA) and
-    /// apparent power over the rating (%).
+    /// current over the rated current (%, `Branch::loading_factors`).
     pub out: BranchOut,
 }
 
@@ -79,7 +81,7 @@ pub struct LaneResults {
     pub q_to: Vec<[f64; LANES]>,
     /// Larger terminal current, kA.
     pub i_ka: Vec<[f64; LANES]>,
-    /// Larger terminal apparent power over the rating, %.
+    /// Larger terminal current over its rated current, %.
     pub loading: Vec<[f64; LANES]>,
 }
 
@@ -116,7 +118,7 @@ pub struct BranchOut {
     pub q_to: Vec<f64>,
     /// Larger terminal current, kA.
     pub i_ka: Vec<f64>,
-    /// Larger terminal apparent power over the rating, %.
+    /// Larger terminal current over its rated current, %.
     pub loading: Vec<f64>,
 }
 
@@ -140,7 +142,8 @@ impl ResultKernel {
             y: Default::default(),
             kf: Vec::with_capacity(nbr),
             kt: Vec::with_capacity(nbr),
-            loading_factor: Vec::with_capacity(nbr),
+            lf_from: Vec::with_capacity(nbr),
+            lf_to: Vec::with_capacity(nbr),
             out: BranchOut {
                 p_from: vec![0.0; nbr],
                 q_from: vec![0.0; nbr],
@@ -173,11 +176,9 @@ impl ResultKernel {
         for b in &net.branches {
             k.kf.push(inv_kv(net.buses[b.from].base_kv));
             k.kt.push(inv_kv(net.buses[b.to].base_kv));
-            k.loading_factor.push(if b.rate_a_mva > 0.0 {
-                100.0 / b.rate_a_mva
-            } else {
-                f64::NAN
-            });
+            let [lf, lt] = b.loading_factors(&net.buses);
+            k.lf_from.push(lf);
+            k.lf_to.push(lt);
         }
         k.refresh_branches(math);
         k
@@ -316,7 +317,8 @@ fn lanes_branches(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults)
         let (f, t) = (k.from[b], k.to[b]);
         let (fr, fi, tr, ti) = (v.re[f], v.im[f], v.re[t], v.im[t]);
         let (ivf, ivt) = (r.inv_vm[f], r.inv_vm[t]);
-        let (kf, kt, lf, active) = (k.kf[b], k.kt[b], k.loading_factor[b], k.active[b]);
+        let (kf, kt, active) = (k.kf[b], k.kt[b], k.active[b]);
+        let (lff, lft) = (k.lf_from[b], k.lf_to[b]);
         let (a, bb, cc, d) = (yffr[b], yffi[b], yftr[b], yfti[b]);
         let (e, g, h, j) = (ytfr[b], ytfi[b], yttr[b], ytti[b]);
         for q in 0..LANES {
@@ -338,7 +340,7 @@ fn lanes_branches(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults)
             let i_f = sf * kf * ivf[q];
             let i_t = st * kt * ivt[q];
             r.i_ka[b][q] = if active { i_f.max(i_t) } else { 0.0 };
-            r.loading[b][q] = sf.max(st) * lf;
+            r.loading[b][q] = (sf * ivf[q] * lff).max(st * ivt[q] * lft);
         }
     }
 }
@@ -400,10 +402,9 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
                 &mut r.i_ka[b],
                 if k.active[b] { maxnum(i_f, i_t) } else { zero },
             );
-            st(
-                &mut r.loading[b],
-                mul(maxnum(sf, stt), s1(k.loading_factor[b])),
-            );
+            let l_f = mul(mul(sf, ivf), s1(k.lf_from[b]));
+            let l_t = mul(mul(stt, ivt), s1(k.lf_to[b]));
+            st(&mut r.loading[b], maxnum(l_f, l_t));
         }
     }
 }
@@ -476,7 +477,9 @@ fn branches_impl(k: &ResultKernel, base: f64, out: &mut BranchOut) {
         let i_f = sf * k.kf[b] * k.inv_vm[f];
         let i_t = st * k.kt[b] * k.inv_vm[t];
         out.i_ka[b] = if k.active[b] { i_f.max(i_t) } else { 0.0 };
-        out.loading[b] = sf.max(st) * k.loading_factor[b];
+        let l_f = sf * k.inv_vm[f] * k.lf_from[b];
+        let l_t = st * k.inv_vm[t] * k.lf_to[b];
+        out.loading[b] = l_f.max(l_t);
     }
 }
 

@@ -622,10 +622,7 @@ fn build(
                 let (Some(der), true) = (g.der, g.in_service) else {
                     continue;
                 };
-                let name = g
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("network gen {}", k + 1));
+                let name = g.id.clone();
                 check_name(&name, &mut problems);
                 let state = match der {
                     crate::network::DerSource::Pv { kwp, inverter_mva } => {

@@ -3,7 +3,8 @@
 Run once from the repository root with the project venv:
     .venv/bin/pip install pandapower==3.5.6
     .venv/bin/python tools/networks/reference.py
-Writes tests/data/networks/<name>.json with the solver, versions and options.
+Writes tests/data/networks/<name>.json with the solver, versions and options: bus voltages, slack
+power, losses, and pandapower's res_line / res_trafo / res_load rows keyed by element name.
 
 - cigre_mv_der, cigre_lv: pandapower's own network functions (independent of our files).
 - cn_rural_10kv, cn_urban_10kv_ring: our TOML files translated to pandapower elements
@@ -37,7 +38,7 @@ def from_toml(path):
         t = lib[l["type"]] if "type" in l else l
         lines[l["id"]] = pp.create_line_from_parameters(
             net, bus[l["from"]], bus[l["to"]], length_km=l["length_km"], r_ohm_per_km=t["r_ohm_per_km"],
-            x_ohm_per_km=t["x_ohm_per_km"], c_nf_per_km=t.get("c_nf_per_km", 0.0), max_i_ka=t.get("max_i_ka", 1.0),
+            x_ohm_per_km=t["x_ohm_per_km"], c_nf_per_km=t.get("c_nf_per_km", 0.0), max_i_ka=t.get("max_i_ka", math.nan),
             parallel=l.get("parallel", 1), in_service=l.get("in_service", True), name=l["id"])
     trafos = {}
     for t in d.get("transformer", []):
@@ -85,6 +86,23 @@ def from_toml(path):
     return net
 
 
+LINE_COLS = ["p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "pl_mw", "ql_mvar",
+             "i_from_ka", "i_to_ka", "i_ka", "loading_percent"]
+TRAFO_COLS = ["p_hv_mw", "q_hv_mvar", "p_lv_mw", "q_lv_mvar", "pl_mw", "ql_mvar",
+              "i_hv_ka", "i_lv_ka", "loading_percent"]
+
+
+def table(elements, res, cols):
+    """Result rows of the in-service elements, keyed by element name."""
+    out = {}
+    for i in elements.index:
+        if not bool(elements.in_service[i]):
+            continue
+        # NaN (e.g. the loading of a line without ampacity) is left out: JSON has no NaN.
+        out[str(elements.name[i])] = {c: float(res.at[i, c]) for c in cols if not math.isnan(res.at[i, c])}
+    return out
+
+
 def solve(net, name, how):
     pp.runpp(net, **OPTS)
     res = {
@@ -98,6 +116,9 @@ def solve(net, name, how):
         "p_slack_mw": float(net.res_ext_grid.p_mw.sum()),
         "q_slack_mvar": float(net.res_ext_grid.q_mvar.sum()),
         "p_loss_mw": float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()),
+        "line": table(net.line, net.res_line, LINE_COLS),
+        "trafo": table(net.trafo, net.res_trafo, TRAFO_COLS),
+        "load": table(net.load, net.res_load, ["p_mw", "q_mvar"]),
     }
     out = ROOT / "tests/data/networks" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +129,6 @@ def solve(net, name, how):
 if __name__ == "__main__":
     solve(pn.create_cigre_network_mv(with_der="all"), "cigre_mv_der", "pandapower.networks.create_cigre_network_mv(with_der='all')")
     solve(pn.create_cigre_network_lv(), "cigre_lv", "pandapower.networks.create_cigre_network_lv()")
-    for n in ["cn_rural_10kv", "cn_urban_10kv_ring", "cigre_mv_der", "cigre_lv"]:
+    for n in ["cn_rural_10kv", "cn_urban_10kv_ring", "cigre_mv_der", "cigre_lv", "ieee33", "ieee69"]:
         net = from_toml(ROOT / "networks" / f"{n}.toml")
-        solve(net, n if n.startswith("cn_") else n + "_from_toml", f"networks/{n}.toml translated element by element")
+        solve(net, n if n.startswith(("cn_", "ieee")) else n + "_from_toml", f"networks/{n}.toml translated element by element")

@@ -37,7 +37,7 @@ fn row(out: &mut String, vals: &[f64]) {
 /// Returns the text of a MATPOWER case file describing `net`.
 ///
 /// Loads and shunts are summed per bus (MATPOWER has one PD/QD/GS/BS per
-/// bus). Reading the output back gives the same network up to that
+/// bus); branch shunt conductances become bus shunts. Reading the output back gives the same network up to that
 /// aggregation.
 pub fn write_case(net: &Network) -> String {
     let nb = net.buses.len();
@@ -57,6 +57,18 @@ pub fn write_case(net: &Network) -> String {
     for s in &net.shunts {
         gs[s.bus] += s.g_mw;
         bs[s.bus] += s.b_mvar;
+    }
+    // MATPOWER has no branch conductance: a branch's shunt conductance
+    // (transformer iron losses) becomes bus shunts, half at each end, the
+    // from half behind the ratio (exact at this ratio).
+    for br in net
+        .branches
+        .iter()
+        .filter(|b| b.in_service && b.g_pu != 0.0)
+    {
+        let half_mw = br.g_pu / 2.0 * net.base_mva;
+        gs[br.from] += half_mw / (br.tap_ratio * br.tap_ratio);
+        gs[br.to] += half_mw;
     }
     let fname: String = net
         .name
@@ -133,7 +145,11 @@ pub fn write_case(net: &Network) -> String {
     }
     o.push_str("];\n\n%% branch data\n%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\tangle\tstatus\tangmin\tangmax\nmpc.branch = [\n");
     for br in &net.branches {
-        let tap = if br.is_transformer { br.tap_ratio } else { 0.0 };
+        let tap = if br.is_transformer() {
+            br.tap_ratio
+        } else {
+            0.0
+        };
         row(
             &mut o,
             &[

@@ -2,7 +2,8 @@
 
 use super::interp::{Matrix, Value, Workspace};
 use crate::error::{Error, Result};
-use crate::network::{Branch, Bus, BusKind, Generator, Load, Network, Shunt};
+use crate::network::components::per_unit_transformer;
+use crate::network::{Branch, BranchKind, Bus, BusKind, Generator, Load, Network, PerUnit, Shunt};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -186,7 +187,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             );
             continue;
         };
-        if index.insert(id, buses.len()).is_some() {
+        if index.contains_key(&id) {
             pr.at(
                 &bus_m,
                 "bus",
@@ -196,6 +197,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             );
             continue;
         }
+        index.insert(id, buses.len());
         let kind = match g(1) {
             1.0 => BusKind::Pq,
             2.0 => BusKind::Pv,
@@ -214,10 +216,11 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         };
         let bi = buses.len();
         if g(2) != 0.0 || g(3) != 0.0 {
-            loads.push(Load::constant_power(bi, g(2), g(3)));
+            loads.push(Load::constant_power(format!("load {id}"), bi, g(2), g(3)));
         }
         if g(4) != 0.0 || g(5) != 0.0 {
             shunts.push(Shunt {
+                id: format!("shunt {id}"),
                 bus: bi,
                 g_mw: g(4),
                 b_mvar: g(5),
@@ -305,8 +308,8 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             in_service,
             pmax_mw: g(8),
             pmin_mw: g(9),
+            id: format!("gen {}", r + 1),
             extra,
-            name: None,
             der: None,
         });
     }
@@ -375,22 +378,30 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
                 format!("tap ratio {tap} must not be negative"),
             );
         }
-        branches.push(Branch {
-            from,
-            to,
+        let transformer = tap != 0.0
+            || g(9) != 0.0
+            || per_unit_transformer(buses[from].base_kv, buses[to].base_kv);
+        let pu = PerUnit {
             r_pu: g(2),
             x_pu: g(3),
             b_pu: g(4),
-            rate_a_mva: g(5),
-            rate_b_mva: g(6),
-            rate_c_mva: g(7),
+            g_pu: 0.0,
             tap_ratio: if tap == 0.0 { 1.0 } else { tap },
             shift_degree: g(9),
-            in_service,
-            angmin_degree: g(11),
-            angmax_degree: g(12),
-            is_transformer: tap != 0.0 || g(9) != 0.0,
-        });
+        };
+        let kind = if transformer {
+            BranchKind::Transformer(None)
+        } else {
+            BranchKind::Line(None)
+        };
+        let mut br = Branch::new(format!("branch {}", r + 1), kind, from, to, pu);
+        br.rate_a_mva = g(5);
+        br.rate_b_mva = g(6);
+        br.rate_c_mva = g(7);
+        br.in_service = in_service;
+        br.angmin_degree = g(11);
+        br.angmax_degree = g(12);
+        branches.push(br);
     }
 
     if !pr.list.is_empty() {

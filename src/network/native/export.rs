@@ -17,6 +17,21 @@ fn sp(s: String) -> Spanned<String> {
     Spanned::new(0..0, s)
 }
 
+/// `ids` made unique: a repeated id gets ` (2)`, ` (3)`, … appended.
+fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    ids.map(|id| {
+        let mut out = id.to_string();
+        let mut n = 1;
+        while !seen.insert(out.clone()) {
+            n += 1;
+            out = format!("{id} ({n})");
+        }
+        out
+    })
+    .collect()
+}
+
 /// Converts a network to the native file structure.
 pub fn to_file(net: &Network) -> NetworkFile {
     // Bus ids: names when present and unique, else the bus numbers.
@@ -75,23 +90,26 @@ pub fn to_file(net: &Network) -> NetworkFile {
             in_service: b.kind != BusKind::Isolated,
         });
     }
-    for (k, br) in net.branches.iter().enumerate() {
+    let branch_ids = unique_ids(net.branches.iter().map(|b| b.id.as_str()));
+    for (br, br_id) in net.branches.iter().zip(branch_ids) {
         file.branch.push(BranchSpec {
-            id: sp(format!("br{}", k + 1)),
+            id: sp(br_id),
             from: id(br.from),
             to: id(br.to),
             r_pu: br.r_pu,
             x_pu: br.x_pu,
             b_pu: br.b_pu,
+            g_pu: br.g_pu,
             rate_a_mva: br.rate_a_mva,
-            tap: br.is_transformer.then_some(br.tap_ratio),
+            tap: br.is_transformer().then_some(br.tap_ratio),
             shift_degree: br.shift_degree,
             in_service: br.in_service,
         });
     }
-    for (k, l) in net.loads.iter().enumerate() {
+    let load_ids = unique_ids(net.loads.iter().map(|l| l.id.as_str()));
+    for (l, load_id) in net.loads.iter().zip(load_ids) {
         file.load.push(LoadSpec {
-            id: sp(format!("load{}", k + 1)),
+            id: sp(load_id),
             bus: id(l.bus),
             p_mw: l.p_mw,
             q_mvar: Some(l.q_mvar),
@@ -101,9 +119,10 @@ pub fn to_file(net: &Network) -> NetworkFile {
             in_service: true,
         });
     }
-    for (k, s) in net.shunts.iter().enumerate() {
+    let shunt_ids = unique_ids(net.shunts.iter().map(|s| s.id.as_str()));
+    for (s, shunt_id) in net.shunts.iter().zip(shunt_ids) {
         file.shunt.push(ShuntSpec {
-            id: sp(format!("shunt{}", k + 1)),
+            id: sp(shunt_id),
             bus: id(s.bus),
             g_mw: s.g_mw,
             b_mvar: s.b_mvar,
@@ -111,9 +130,9 @@ pub fn to_file(net: &Network) -> NetworkFile {
         });
     }
     let mut slack_done = vec![false; net.buses.len()];
-    for (k, g) in net.generators.iter().enumerate() {
+    let gen_ids = unique_ids(net.generators.iter().map(|g| g.id.as_str()));
+    for (g, gid) in net.generators.iter().zip(gen_ids) {
         let b = &net.buses[g.bus];
-        let gid = format!("gen{}", k + 1);
         if b.kind == BusKind::Ref && g.in_service && !slack_done[g.bus] {
             slack_done[g.bus] = true;
             file.ext_grid.push(ExtGridSpec {

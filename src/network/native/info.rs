@@ -123,7 +123,7 @@ pub fn network_summary(net: &Network) -> String {
     for (k, n) in &levels {
         let _ = writeln!(o, "  {k}: {n}");
     }
-    let trafos = net.branches.iter().filter(|b| b.is_transformer).count();
+    let trafos = net.branches.iter().filter(|b| b.is_transformer()).count();
     let _ = writeln!(
         o,
         "Branches: {} ({} in service, {trafos} transformers)",

@@ -21,9 +21,13 @@ pub mod info;
 pub mod line_types;
 
 use crate::error::{Error, Result};
+use crate::network::components::per_unit_transformer;
 use crate::network::CustomerClass;
 use crate::network::TurbineClass;
-use crate::network::{Branch, Bus, BusKind, Generator, Load, Network, Shunt};
+use crate::network::{
+    Branch, BranchKind, Bus, BusKind, Generator, LineData, Load, Network, PerUnit, Shunt,
+    TapChanger, TapSide, TransformerData,
+};
 use crate::timeseries::der::ChpTechnology;
 use line_types::{LineType, LineTypeLibrary};
 use serde::{Deserialize, Serialize};
@@ -48,6 +52,9 @@ fn hv() -> String {
 }
 fn rte() -> f64 {
     0.9
+}
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// `[network]` header.
@@ -230,6 +237,9 @@ pub struct BranchSpec {
     /// Total charging susceptance, p.u.
     #[serde(default)]
     pub b_pu: f64,
+    /// Total shunt conductance (transformer iron losses), p.u., half at each end.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub g_pu: f64,
     /// Rating, MVA.
     #[serde(default)]
     pub rate_a_mva: f64,
@@ -737,7 +747,8 @@ pub fn to_network(
     let mut shunts: Vec<Shunt> = Vec::new();
     let mut loads: Vec<Load> = Vec::new();
     let mut gens: Vec<Generator> = Vec::new();
-    let zero_gen = |bus: usize, p: f64, q: f64, in_service: bool| Generator {
+    let zero_gen = |id: &Spanned<String>, bus: usize, p: f64, q: f64, in_service: bool| Generator {
+        id: id.get_ref().clone(),
         bus,
         p_mw: p,
         q_mvar: q,
@@ -749,7 +760,6 @@ pub fn to_network(
         pmax_mw: p.max(0.0),
         pmin_mw: 0.0,
         extra: vec![0.0; 11],
-        name: None,
         der: None,
     };
 
@@ -866,8 +876,17 @@ pub fn to_network(
             ));
             continue;
         }
-        let par = l.parallel.max(1) as f64;
-        let zb = vn * vn / base;
+        let data = LineData {
+            length_km: l.length_km,
+            parallel: l.parallel.max(1),
+            max_i_ka: t.max_i_ka,
+            r_ohm_per_km: t.r_ohm_per_km,
+            x_ohm_per_km: t.x_ohm_per_km,
+            c_nf_per_km: t.c_nf_per_km,
+            line_type: l.line_type.clone(),
+        };
+        let pu = data.per_unit(vn, base, w);
+        let rate_a_mva = 3f64.sqrt() * vn * data.rated_i_ka();
         let open_from = line_open.contains(&(line_idx[l.id.get_ref().as_str()], 0));
         let open_to = line_open.contains(&(line_idx[l.id.get_ref().as_str()], 1));
         let mut from = fb_i;
@@ -894,22 +913,16 @@ pub fn to_network(
         if in_service && open_to {
             to = aux(&mut buses);
         }
-        branches.push(Branch {
+        let mut br = Branch::new(
+            l.id.get_ref().clone(),
+            BranchKind::Line(Some(data)),
             from,
             to,
-            r_pu: t.r_ohm_per_km * l.length_km / par / zb,
-            x_pu: t.x_ohm_per_km * l.length_km / par / zb,
-            b_pu: w * t.c_nf_per_km * 1e-9 * l.length_km * par * zb,
-            rate_a_mva: 3f64.sqrt() * vn * t.max_i_ka * par,
-            rate_b_mva: 0.0,
-            rate_c_mva: 0.0,
-            tap_ratio: 1.0,
-            shift_degree: 0.0,
-            in_service,
-            angmin_degree: -360.0,
-            angmax_degree: 360.0,
-            is_transformer: false,
-        });
+            pu,
+        );
+        br.rate_a_mva = rate_a_mva;
+        br.in_service = in_service;
+        branches.push(br);
     }
 
     // --- transformers
@@ -1015,51 +1028,39 @@ pub fn to_network(
         if !ok {
             continue;
         }
-        // Per unit on the system base and the LV bus voltage (pandapower).
-        let k_lv = (t.vn_lv_kv / vl).powi(2);
-        let zk = t.vk_percent / 100.0 * base / t.sn_mva * k_lv;
-        let rk = t.vkr_percent / 100.0 * base / t.sn_mva * k_lv;
-        let xk = (zk * zk - rk * rk).max(0.0).sqrt();
-        let ym = t.i0_percent / 100.0 * t.sn_mva / base / k_lv;
-        let gm = t.pfe_kw / 1000.0 / base / k_lv;
-        let bm = -(ym * ym - gm * gm).max(0.0).sqrt();
-        let steps = (t.tap_pos - t.tap_neutral) as f64 * t.tap_step_percent / 100.0;
-        let mut ratio = (t.vn_hv_kv / vh) / (t.vn_lv_kv / vl);
-        if t.tap_side == "hv" {
-            ratio *= 1.0 + steps;
-        } else {
-            ratio /= 1.0 + steps;
-        }
-        let in_service = t.in_service && !trafo_open.contains(&ti);
-        branches.push(Branch {
-            from: hb,
-            to: lb,
-            r_pu: rk,
-            x_pu: xk,
-            b_pu: bm,
-            rate_a_mva: t.sn_mva,
-            rate_b_mva: 0.0,
-            rate_c_mva: 0.0,
-            tap_ratio: ratio,
+        let data = TransformerData {
+            sn_mva: t.sn_mva,
+            vn_hv_kv: t.vn_hv_kv,
+            vn_lv_kv: t.vn_lv_kv,
+            vk_percent: t.vk_percent,
+            vkr_percent: t.vkr_percent,
+            pfe_kw: t.pfe_kw,
+            i0_percent: t.i0_percent,
             shift_degree: shift,
-            in_service,
-            angmin_degree: -360.0,
-            angmax_degree: 360.0,
-            is_transformer: true,
-        });
-        if in_service && gm > 0.0 {
-            // Magnetizing conductance, half at each terminal (inside the ratio at the HV end).
-            shunts.push(Shunt {
-                bus: hb,
-                g_mw: gm / 2.0 / (ratio * ratio) * base,
-                b_mvar: 0.0,
-            });
-            shunts.push(Shunt {
-                bus: lb,
-                g_mw: gm / 2.0 * base,
-                b_mvar: 0.0,
-            });
-        }
+            tap: TapChanger {
+                side: if t.tap_side == "lv" {
+                    TapSide::Lv
+                } else {
+                    TapSide::Hv
+                },
+                pos: t.tap_pos,
+                neutral: t.tap_neutral,
+                min: t.tap_min,
+                max: t.tap_max,
+                step_percent: t.tap_step_percent,
+            },
+        };
+        let pu = data.per_unit(vh, vl, base, t.tap_pos);
+        let mut br = Branch::new(
+            t.id.get_ref().clone(),
+            BranchKind::Transformer(Some(data)),
+            hb,
+            lb,
+            pu,
+        );
+        br.rate_a_mva = t.sn_mva;
+        br.in_service = t.in_service && !trafo_open.contains(&ti);
+        branches.push(br);
     }
 
     // --- per-unit branches
@@ -1080,25 +1081,30 @@ pub fn to_network(
                 ));
             }
         }
-        let (Some(fb), Some(tb)) = (fb.map(|i| rep_index[i]), tb.map(|i| rep_index[i])) else {
+        let (Some(fb), Some(tb)) = (fb, tb) else {
             continue;
         };
-        branches.push(Branch {
-            from: fb,
-            to: tb,
+        let kind = if b.tap.is_some()
+            || b.shift_degree != 0.0
+            || per_unit_transformer(f.bus[fb].vn_kv, f.bus[tb].vn_kv)
+        {
+            BranchKind::Transformer(None)
+        } else {
+            BranchKind::Line(None)
+        };
+        let (fb, tb) = (rep_index[fb], rep_index[tb]);
+        let pu = PerUnit {
             r_pu: b.r_pu,
             x_pu: b.x_pu,
             b_pu: b.b_pu,
-            rate_a_mva: b.rate_a_mva,
-            rate_b_mva: 0.0,
-            rate_c_mva: 0.0,
+            g_pu: b.g_pu,
             tap_ratio: b.tap.unwrap_or(1.0),
             shift_degree: b.shift_degree,
-            in_service: b.in_service,
-            angmin_degree: -360.0,
-            angmax_degree: 360.0,
-            is_transformer: b.tap.is_some() || b.shift_degree != 0.0,
-        });
+        };
+        let mut br = Branch::new(b.id.get_ref().clone(), kind, fb, tb, pu);
+        br.rate_a_mva = b.rate_a_mva;
+        br.in_service = b.in_service;
+        branches.push(br);
     }
 
     // --- loads and shunts
@@ -1151,6 +1157,7 @@ pub fn to_network(
                 p: 1.0,
             });
             loads.push(Load {
+                id: l.id.get_ref().clone(),
                 bus: nbus(&l.bus).unwrap_or(b),
                 p_mw: l.p_mw,
                 q_mvar: q,
@@ -1167,6 +1174,7 @@ pub fn to_network(
             s.in_service,
         ) {
             shunts.push(Shunt {
+                id: s.id.get_ref().clone(),
                 bus: nbus(&s.bus).unwrap_or(b),
                 g_mw: s.g_mw,
                 b_mvar: s.b_mvar,
@@ -1190,7 +1198,7 @@ pub fn to_network(
             buses[bi].kind = BusKind::Ref;
             buses[bi].vm_pu = e.vm_pu;
             buses[bi].va_degree = e.va_degree;
-            let mut g = zero_gen(bi, 0.0, 0.0, true);
+            let mut g = zero_gen(&e.id, bi, 0.0, 0.0, true);
             g.vg_pu = e.vm_pu;
             g.qmax_mvar = f64::INFINITY;
             g.qmin_mvar = f64::NEG_INFINITY;
@@ -1202,7 +1210,7 @@ pub fn to_network(
         check_id("generator", &g.id, &mut pr);
         if let Some(b) = bus_ref(&g.id, "generator", "bus", &g.bus, &mut pr) {
             let bi = nbus(&g.bus).unwrap_or(b);
-            let mut x = zero_gen(bi, g.p_mw, g.q_mvar, g.in_service);
+            let mut x = zero_gen(&g.id, bi, g.p_mw, g.q_mvar, g.in_service);
             if let Some(v) = g.vm_pu {
                 if !(v > 0.0) {
                     pr.push(at(
@@ -1231,8 +1239,7 @@ pub fn to_network(
                     der: Option<crate::network::DerSource>,
                     pr: &mut Vec<String>| {
         if let Some(b) = bus_ref(id, kind, "bus", bus, pr) {
-            let mut g = zero_gen(nbus(bus).unwrap_or(b), p, q, true);
-            g.name = Some(id.get_ref().clone());
+            let mut g = zero_gen(id, nbus(bus).unwrap_or(b), p, q, true);
             g.der = der;
             gens.push(g);
         }
@@ -1334,6 +1341,7 @@ pub fn to_network(
         }
         if let Some(b) = bus_ref(&s.id, "storage", "bus", &s.bus, &mut pr) {
             loads.push(Load::constant_power(
+                s.id.get_ref().clone(),
                 nbus(&s.bus).unwrap_or(b),
                 s.p_mw,
                 s.q_mvar,

@@ -686,3 +686,98 @@ fn non_converged_steps_in_lanes_are_nan_rows() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A one-variant study on the Chinese rural feeder with constant loads and
+/// the given controller line.
+fn write_rural_oltc_study(dir: &Path, controller: &str, steps: usize) -> PathBuf {
+    let net = root().join("networks/cn_rural_10kv.toml");
+    let sc = format!(
+        "network = {:?}\nnetwork_der = \"fixed\"\n[period]\nstart = \"2016-01-01T00:00:00\"\nstep_minutes = 15\nsteps = {steps}\n[solver]\ntol = 1e-11\n[[controller]]\n{controller}\n",
+        net.to_str().unwrap()
+    );
+    let path = dir.join("oltc.toml");
+    std::fs::write(&path, sc).unwrap();
+    path
+}
+
+/// An OLTC names its transformer and uses the file's tap changer (±3 ×
+/// 2.5 % on the HV side, not the controller's ±9 × 1.5 % defaults): with
+/// the set-point out of reach it moves to the end of the file's range, and
+/// the voltages are then those of the network file with tap_pos = 3.
+#[test]
+fn oltc_uses_the_transformers_own_tap_changer() {
+    let dir = tmpdir("oltc-own");
+    let sc = write_rural_oltc_study(
+        &dir,
+        "type = \"oltc\"\ntransformer = \"T1 S11-10000/35\"\nbus = \"SS10\"\nvset_pu = 0.9\ndeadband_pu = 0.01\ndelay_steps = 1",
+        8,
+    );
+    let out = dir.join("o.h5");
+    run_study(&sc, 8, &out);
+    let f = hdf5::File::open(&out).unwrap();
+    let taps = f
+        .group("scenarios/base/run")
+        .unwrap()
+        .attr("tap_changes")
+        .unwrap()
+        .read_scalar::<f64>()
+        .unwrap();
+    assert_eq!(taps, 3.0, "the file allows 3 steps up from position 0");
+    let vm = f
+        .dataset("scenarios/base/bus/vm_pu")
+        .unwrap()
+        .read_2d::<f64>()
+        .unwrap();
+    let text = std::fs::read_to_string(root().join("networks/cn_rural_10kv.toml")).unwrap();
+    let edited = dir.join("tap3.toml");
+    // Time series treat loads as constant power: the same here (no zip lines).
+    let text: Vec<&str> = text.lines().filter(|l| !l.starts_with("zip")).collect();
+    let text = text.join("\n").replace("tap_pos = 0", "tap_pos = 3");
+    std::fs::write(&edited, text).unwrap();
+    let o = gridsim(&[
+        "pf",
+        edited.to_str().unwrap(),
+        "--format",
+        "json",
+        "--tol",
+        "1e-11",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pf: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let last = vm.nrows() - 1;
+    for (i, x) in pf["bus"]["vm_pu"].as_array().unwrap().iter().enumerate() {
+        let d = (vm[[last, i]] - x.as_f64().unwrap()).abs();
+        assert!(d < 1e-6, "bus {i}: {} in the run, {x} in pf", vm[[last, i]]);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An OLTC on a line, or on an id that does not exist, is an error naming it.
+#[test]
+fn oltc_on_a_line_is_rejected() {
+    let dir = tmpdir("oltc-line");
+    for (target, expect) in [
+        (
+            "main SS10-M1",
+            "'main SS10-M1' is a line, not a transformer",
+        ),
+        ("T9", "no transformer 'T9'"),
+    ] {
+        let sc = write_rural_oltc_study(
+            &dir,
+            &format!("type = \"oltc\"\ntransformer = \"{target}\"\nbus = \"SS10\""),
+            2,
+        );
+        let o = gridsim(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            dir.join("x.h5").to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(expect), "{e}");
+        assert!(!dir.join("x.h5").exists());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,7 +2,8 @@
 //!
 //! Layout (see README "Results file"):
 //! - root attributes `gridsim_version`, `created`, `command_line`, `scenario_file_sha256`;
-//! - `/network/bus/{id, base_kv}`, `/network/branch/{id, from, to, rating_mva}`;
+//! - `/network/bus/{id, base_kv}`, `/network/branch/{id, kind, from, to, rating_mva}`
+//!   (branch ids as UTF-8 strings: the file's ids);
 //! - `/scenarios/<name>/time` (ISO-8601 strings) and groups `bus/`, `branch/`, `grid/`
 //!   with `steps × elements` datasets, chunked along time, shuffle + deflate,
 //!   each with a `unit` attribute.
@@ -46,6 +47,20 @@ pub fn read_time_labels(g: &hdf5::Group) -> hdf5::Result<Vec<String>> {
             .read_raw::<VarLenUnicode>()?
             .iter()
             .map(|t| t.as_str().to_string())
+            .collect()),
+    }
+}
+
+/// A dataset of element ids: UTF-8 strings (this version's branch ids), or
+/// earlier versions' 1-based branch rows, read as `branch K`.
+pub fn read_strings(f: &hdf5::File, name: &str) -> hdf5::Result<Vec<String>> {
+    let ds = f.dataset(name)?;
+    match ds.read_raw::<VarLenUnicode>() {
+        Ok(v) => Ok(v.iter().map(|t| t.as_str().to_string()).collect()),
+        Err(_) => Ok(ds
+            .read_raw::<u64>()?
+            .iter()
+            .map(|n| format!("branch {n}"))
             .collect()),
     }
 }
@@ -236,8 +251,10 @@ impl ResultsWriter {
         let br = f
             .create_group("network/branch")
             .map_err(|e| h5err(&tmp, e))?;
-        let ids: Vec<u64> = (1..=layout.branch_from.len() as u64).collect();
+        let ids: Vec<VarLenUnicode> = layout.branch_id.iter().map(|s| vlu(s)).collect();
         write_1d(&br, "id", &ids, "", &tmp)?;
+        let kinds: Vec<VarLenUnicode> = layout.branch_kind.iter().map(|s| vlu(s)).collect();
+        write_1d(&br, "kind", &kinds, "line or transformer", &tmp)?;
         write_1d(&br, "from", &layout.branch_from, "", &tmp)?;
         write_1d(&br, "to", &layout.branch_to, "", &tmp)?;
         write_1d(&br, "rating_mva", &layout.branch_rating_mva, "MVA", &tmp)?;
@@ -292,7 +309,7 @@ impl ResultsWriter {
         let bus = g.create_group("bus").map_err(|e| h5err(&tmp, e))?;
         write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
         let branch = g.create_group("branch").map_err(|e| h5err(&tmp, e))?;
-        let ids: Vec<u64> = (1..=nbr as u64).collect();
+        let ids: Vec<VarLenUnicode> = layout.branch_id.iter().map(|s| vlu(s)).collect();
         write_1d(&branch, "id", &ids, "", &tmp)?;
         let grid = g.create_group("grid").map_err(|e| h5err(&tmp, e))?;
         write_units(&g, "unit", layout, &tmp)?;

@@ -59,6 +59,7 @@ struct Meta {
     period_label: &'static str,
     bus_id: Vec<u64>,
     bus_type: Vec<u8>,
+    br_id: Vec<String>,
     br_from: Vec<u64>,
     br_to: Vec<u64>,
     br_in_service: Vec<u8>,
@@ -544,6 +545,7 @@ pub fn render(results: &Path, baseline: Option<&str>) -> Result<String> {
         period_label,
         bus_id: read_u64("network/bus/id")?,
         bus_type: read_u8("network/bus/type")?,
+        br_id: super::hdf5::read_strings(&file, "network/branch/id").map_err(|e| h5(results, e))?,
         br_from: read_u64("network/branch/from")?,
         br_to: read_u64("network/branch/to")?,
         br_in_service: read_u8("network/branch/in_service")?,
@@ -729,15 +731,7 @@ pub fn render(results: &Path, baseline: Option<&str>) -> Result<String> {
         };
         let labels: Vec<String> = order
             .iter()
-            .map(|&k| {
-                format!(
-                    "{} {}–{} ({:.0}%)",
-                    k + 1,
-                    meta.br_from[k],
-                    meta.br_to[k],
-                    peak(k)
-                )
-            })
+            .map(|&k| format!("{} ({:.0}%)", meta.br_id[k], peak(k)))
             .collect();
         plots.push((
             format!("Branch loading: {}", d.name),

@@ -5,6 +5,7 @@
 //! flow is repeated until the set-points settle); the tap changer acts at
 //! most once per step, after its delay, and the step is then solved again.
 
+use crate::network::{Network, TapSide};
 use serde::{Deserialize, Serialize};
 
 fn d_vset() -> f64 {
@@ -12,15 +13,6 @@ fn d_vset() -> f64 {
 }
 fn d_db() -> f64 {
     0.02
-}
-fn d_step() -> f64 {
-    1.5
-}
-fn d_tmin() -> i32 {
-    -9
-}
-fn d_tmax() -> i32 {
-    9
 }
 fn d_delay() -> usize {
     2
@@ -47,22 +39,22 @@ fn d_pend() -> f64 {
     1.10
 }
 
-/// One branch row or several (1-based).
+/// One element id or several.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(untagged)]
-pub enum BranchSelection {
-    /// A single branch row.
-    One(usize),
-    /// Several branch rows moving together.
-    Many(Vec<usize>),
+pub enum IdSelection {
+    /// A single element.
+    One(String),
+    /// Several elements acting together.
+    Many(Vec<String>),
 }
 
-impl BranchSelection {
-    /// The rows as a list.
-    pub fn rows(&self) -> Vec<usize> {
+impl IdSelection {
+    /// The ids as a list.
+    pub fn ids(&self) -> Vec<String> {
         match self {
-            BranchSelection::One(r) => vec![*r],
-            BranchSelection::Many(v) => v.clone(),
+            IdSelection::One(r) => vec![r.clone()],
+            IdSelection::Many(v) => v.clone(),
         }
     }
 }
@@ -73,9 +65,9 @@ impl BranchSelection {
 pub enum ControllerSpec {
     /// On-load tap changer of a transformer branch.
     Oltc {
-        /// Transformer branch(es): 1-based rows in the network file
-        /// (parallel transformers listed together move together).
-        branch: BranchSelection,
+        /// Transformer id(s) (`branch K` for MATPOWER rows); transformers
+        /// listed together (in parallel) move together.
+        transformer: IdSelection,
         /// Bus whose voltage is controlled (bus number or id).
         bus: crate::network::BusRef,
         /// Voltage set-point, p.u.
@@ -84,15 +76,16 @@ pub enum ControllerSpec {
         /// Dead band (full width), p.u.
         #[serde(default = "d_db")]
         deadband_pu: f64,
-        /// Ratio change per tap step, % (on the from/HV side).
-        #[serde(default = "d_step")]
-        step_percent: f64,
-        /// Lowest tap position.
-        #[serde(default = "d_tmin")]
-        tap_min: i32,
-        /// Highest tap position.
-        #[serde(default = "d_tmax")]
-        tap_max: i32,
+        /// Voltage change per tap step, %; default: the transformer's own
+        /// tap changer (1.5 % where the file gives only a per-unit ratio).
+        #[serde(default)]
+        step_percent: Option<f64>,
+        /// Lowest tap position; default: the transformer's (-9 without one).
+        #[serde(default)]
+        tap_min: Option<i32>,
+        /// Highest tap position; default: the transformer's (9 without one).
+        #[serde(default)]
+        tap_max: Option<i32>,
         /// Steps the voltage must stay outside the band before a tap change.
         #[serde(default = "d_delay")]
         delay_steps: usize,
@@ -150,15 +143,26 @@ pub fn pu_fraction(v: f64, v_start: f64, v_end: f64) -> f64 {
     ((v_end - v) / (v_end - v_start)).clamp(0.0, 1.0)
 }
 
-/// Runtime state of a tap changer.
+/// Runtime state of a tap changer: the positions of the transformers it
+/// moves and the ratio at each position.
 #[derive(Debug, Clone)]
 pub struct OltcState {
     /// Branch indices (0-based) moving together.
     pub branches: Vec<usize>,
     /// Controlled bus index.
     pub bus: usize,
-    /// Nominal ratio (tap position 0).
-    pub ratio0: f64,
+    /// Off-nominal ratio at the neutral position.
+    pub ratio_neutral: f64,
+    /// Winding the taps are on (HV: the ratio grows with the position).
+    pub side: TapSide,
+    /// Neutral position.
+    pub neutral: i32,
+    /// Voltage change per step, fraction.
+    pub step: f64,
+    /// Lowest position.
+    pub tap_min: i32,
+    /// Highest position.
+    pub tap_max: i32,
     /// Current position.
     pub tap: i32,
     /// Consecutive steps below the band.
@@ -168,19 +172,149 @@ pub struct OltcState {
 }
 
 impl OltcState {
+    /// The tap changer of the transformers `spec` names in `net`,
+    /// controlling bus `bus`. Uses each transformer's own tap changer
+    /// unless the controller sets step_percent / tap_min / tap_max; a
+    /// transformer given only in per unit (MATPOWER) starts at its file
+    /// ratio with ±9 × 1.5 % unless set. Problems (unknown id, not a
+    /// transformer, parallel units with different tap changers, values
+    /// out of range) are pushed to `problems` in words naming `what`.
+    pub fn new(
+        spec: &ControllerSpec,
+        net: &Network,
+        bus: usize,
+        what: &str,
+        problems: &mut Vec<String>,
+    ) -> Option<OltcState> {
+        let ControllerSpec::Oltc {
+            transformer,
+            vset_pu,
+            deadband_pu,
+            step_percent,
+            tap_min,
+            tap_max,
+            ..
+        } = spec
+        else {
+            return None;
+        };
+        let n0 = problems.len();
+        if !(vset_pu.is_finite() && *vset_pu > 0.5 && *vset_pu < 1.5) {
+            problems.push(format!(
+                "{what}: vset_pu must be between 0.5 and 1.5, found {vset_pu}"
+            ));
+        }
+        if !(deadband_pu.is_finite() && *deadband_pu >= 0.0 && *deadband_pu < 0.5) {
+            problems.push(format!(
+                "{what}: deadband_pu must be in [0, 0.5), found {deadband_pu}"
+            ));
+        }
+        let mut branches = Vec::new();
+        for id in transformer.ids() {
+            match net
+                .branches
+                .iter()
+                .position(|b| b.id == id && b.is_transformer())
+            {
+                Some(k) => branches.push(k),
+                None if net.branches.iter().any(|b| b.id == id) => problems.push(format!(
+                    "{what}: '{id}' is a line, not a transformer: a tap changer needs a transformer"
+                )),
+                None => problems.push(format!("{what}: no transformer '{id}' in the network")),
+            }
+        }
+        if transformer.ids().is_empty() {
+            problems.push(format!("{what}: name at least one transformer"));
+        }
+        let first = &net.branches[*branches.first()?];
+        let mut st = match first.transformer() {
+            Some(t) => {
+                let (vh, vl) = (net.buses[first.from].base_kv, net.buses[first.to].base_kv);
+                OltcState {
+                    ratio_neutral: t.ratio(vh, vl, t.tap.neutral),
+                    side: t.tap.side,
+                    neutral: t.tap.neutral,
+                    step: t.tap.step_percent / 100.0,
+                    tap_min: t.tap.min,
+                    tap_max: t.tap.max,
+                    tap: t.tap.pos,
+                    ..OltcState::per_unit(first.tap_ratio)
+                }
+            }
+            None => OltcState::per_unit(first.tap_ratio),
+        };
+        for &k in &branches[1..] {
+            if net.branches[k].transformer().map(|t| t.tap) != first.transformer().map(|t| t.tap)
+                || net.branches[k].tap_ratio != first.tap_ratio
+            {
+                problems.push(format!(
+                    "{what}: transformers '{}' and '{}' move together but differ in ratio or tap changer",
+                    first.id, net.branches[k].id
+                ));
+            }
+        }
+        if let Some(p) = step_percent {
+            st.step = p / 100.0;
+        }
+        st.tap_min = tap_min.unwrap_or(st.tap_min);
+        st.tap_max = tap_max.unwrap_or(st.tap_max);
+        if !(st.step.is_finite() && st.step != 0.0 && st.step.abs() < 0.5) {
+            problems.push(format!(
+                "{what}: transformer '{}' has no tap step: give step_percent (found {} %)",
+                first.id,
+                st.step * 100.0
+            ));
+        }
+        if st.tap_min >= st.tap_max || !(st.tap_min..=st.tap_max).contains(&st.tap) {
+            problems.push(format!(
+                "{what}: transformer '{}': tap range [{}, {}] must be wider than one position and hold the position {}",
+                first.id, st.tap_min, st.tap_max, st.tap
+            ));
+        }
+        st.branches = branches;
+        st.bus = bus;
+        (problems.len() == n0).then_some(st)
+    }
+
+    /// A tap changer for a transformer given only by its per-unit ratio:
+    /// position 0 at that ratio, ±9 × 1.5 % on the HV (from) side.
+    fn per_unit(ratio: f64) -> OltcState {
+        OltcState {
+            branches: Vec::new(),
+            bus: 0,
+            ratio_neutral: ratio,
+            side: TapSide::Hv,
+            neutral: 0,
+            step: 0.015,
+            tap_min: -9,
+            tap_max: 9,
+            tap: 0,
+            low: 0,
+            high: 0,
+        }
+    }
+
+    /// Ratio at position `pos` (pandapower's ratio tap changer).
+    pub fn ratio_at(&self, pos: i32) -> f64 {
+        let steps = (pos - self.neutral) as f64 * self.step;
+        match self.side {
+            TapSide::Hv => self.ratio_neutral * (1.0 + steps),
+            TapSide::Lv => self.ratio_neutral / (1.0 + steps),
+        }
+    }
+
     /// Ratio at the current position.
-    pub fn ratio(&self, step_percent: f64) -> f64 {
-        self.ratio0 * (1.0 + step_percent / 100.0 * self.tap as f64)
+    pub fn ratio(&self) -> f64 {
+        self.ratio_at(self.tap)
     }
 
     /// Updates counters with the controlled voltage; returns true when the
-    /// tap moved (a higher from-side ratio lowers the controlled voltage).
+    /// tap moved. A higher from-side (HV) ratio lowers the controlled
+    /// voltage, so a high voltage moves the tap towards a higher ratio.
     pub fn check(&mut self, v: f64, spec: &ControllerSpec) -> bool {
         let ControllerSpec::Oltc {
             vset_pu,
             deadband_pu,
-            tap_min,
-            tap_max,
             delay_steps,
             ..
         } = spec
@@ -197,17 +331,27 @@ impl OltcState {
             self.low = 0;
             self.high = 0;
         }
-        if self.low >= *delay_steps && self.tap > *tap_min {
-            self.tap -= 1;
-            self.low = 0;
-            return true;
+        // The position that raises the ratio by one step.
+        let up = if self.ratio_at(self.tap + 1) > self.ratio() {
+            1
+        } else {
+            -1
+        };
+        let wanted = if self.low >= *delay_steps {
+            -up
+        } else if self.high >= *delay_steps {
+            up
+        } else {
+            return false;
+        };
+        let next = self.tap + wanted;
+        if !(self.tap_min..=self.tap_max).contains(&next) {
+            return false;
         }
-        if self.high >= *delay_steps && self.tap < *tap_max {
-            self.tap += 1;
-            self.high = 0;
-            return true;
-        }
-        false
+        self.tap = next;
+        self.low = 0;
+        self.high = 0;
+        true
     }
 }
 
@@ -228,11 +372,16 @@ mod tests {
     #[test]
     fn oltc_waits_for_delay_and_moves_the_right_way() {
         let spec: ControllerSpec =
-            toml::from_str("type = 'oltc'\nbranch = 1\nbus = 2\ndelay_steps = 2").unwrap();
+            toml::from_str("type = 'oltc'\ntransformer = 'T1'\nbus = 2\ndelay_steps = 2").unwrap();
         let mut s = OltcState {
             branches: vec![0],
             bus: 1,
-            ratio0: 1.0,
+            ratio_neutral: 1.0,
+            side: TapSide::Hv,
+            neutral: 0,
+            step: 0.015,
+            tap_min: -9,
+            tap_max: 9,
             tap: 0,
             low: 0,
             high: 0,
@@ -240,17 +389,26 @@ mod tests {
         assert!(!s.check(0.95, &spec));
         assert!(s.check(0.95, &spec));
         assert_eq!(s.tap, -1);
-        assert!((s.ratio(1.5) - 0.985).abs() < 1e-12);
+        assert!((s.ratio() - 0.985).abs() < 1e-12);
         assert!(!s.check(1.0, &spec));
         assert!(!s.check(1.05, &spec));
         assert!(s.check(1.05, &spec));
         assert_eq!(s.tap, 0);
+        // Taps on the LV side: a higher position lowers the ratio, so a low
+        // voltage moves the tap up.
+        s.side = TapSide::Lv;
+        assert!(!s.check(0.95, &spec));
+        assert!(s.check(0.95, &spec));
+        assert_eq!(s.tap, 1);
+        assert!((s.ratio() - 1.0 / 1.015).abs() < 1e-12);
     }
 
     #[test]
     fn unknown_fields_are_rejected() {
-        let e = toml::from_str::<ControllerSpec>("type = 'oltc'\nbranch = 1\nbus = 2\nvset = 1.0")
-            .unwrap_err();
+        let e = toml::from_str::<ControllerSpec>(
+            "type = 'oltc'\ntransformer = 'T'\nbus = 2\nvset = 1.0",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("vset"), "{e}");
     }
 }

@@ -146,6 +146,10 @@ pub struct Layout {
     pub bus_base_kv: Vec<f64>,
     /// Declared bus type (MATPOWER code: 1 PQ, 2 PV, 3 REF, 4 isolated).
     pub bus_type: Vec<u8>,
+    /// Branch ids (the file's ids; `branch K` for MATPOWER rows).
+    pub branch_id: Vec<String>,
+    /// Branch kinds: "line" or "transformer".
+    pub branch_kind: Vec<String>,
     /// 1 if the branch is in service.
     pub branch_in_service: Vec<u8>,
     /// Branch from/to bus ids.
@@ -186,6 +190,19 @@ impl Layout {
             bus_base_kv: net.buses.iter().map(|b| b.base_kv).collect(),
             bus_type: net.buses.iter().map(|b| b.kind.code()).collect(),
             branch_in_service: net.branches.iter().map(|b| b.in_service as u8).collect(),
+            branch_id: net.branches.iter().map(|b| b.id.clone()).collect(),
+            branch_kind: net
+                .branches
+                .iter()
+                .map(|b| {
+                    if b.is_transformer() {
+                        "transformer"
+                    } else {
+                        "line"
+                    }
+                    .to_string()
+                })
+                .collect(),
             branch_from: net.branches.iter().map(|b| net.buses[b.from].id).collect(),
             branch_to: net.branches.iter().map(|b| net.buses[b.to].id).collect(),
             branch_rating_mva: net.branches.iter().map(|b| b.rate_a_mva).collect(),
@@ -1093,11 +1110,9 @@ impl<'a> Engine<'a> {
             if !changed && !oltc_done {
                 oltc_done = true;
                 for c in controllers.iter_mut() {
-                    if let (Some(st), ControllerSpec::Oltc { step_percent, .. }) =
-                        (c.oltc.as_mut(), &c.spec)
-                    {
+                    if let (Some(st), ControllerSpec::Oltc { .. }) = (c.oltc.as_mut(), &c.spec) {
                         if st.check(v[st.bus].norm(), &c.spec) {
-                            let ratio = st.ratio(*step_percent);
+                            let ratio = st.ratio();
                             if let Some(nl) = net_local.as_mut() {
                                 for &b in &st.branches {
                                     math.set_branch_ratio(nl, b, ratio);

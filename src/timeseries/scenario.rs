@@ -880,41 +880,10 @@ fn build(
             oltc: None,
         };
         match c {
-            ControllerSpec::Oltc {
-                branch,
-                bus,
-                tap_min,
-                tap_max,
-                ..
-            } => {
-                let rows = branch.rows();
-                let mut idx = Vec::new();
-                for r in &rows {
-                    if *r == 0 || *r > net.branches.len() {
-                        problems.push(format!(
-                            "{w} (oltc): branch row {r} does not exist (1..{})",
-                            net.branches.len()
-                        ));
-                    } else {
-                        idx.push(r - 1);
-                    }
-                }
-                if tap_min > tap_max {
-                    problems.push(format!("{w} (oltc): tap_min > tap_max"));
-                }
-                let b = bus_of(bus, &format!("{w} (oltc)"), &mut problems);
-                let ratio0 = idx
-                    .first()
-                    .map(|&k| net.branches[k].tap_ratio)
-                    .unwrap_or(1.0);
-                ctl.oltc = Some(OltcState {
-                    branches: idx,
-                    bus: b,
-                    ratio0,
-                    tap: 0,
-                    low: 0,
-                    high: 0,
-                });
+            ControllerSpec::Oltc { bus, .. } => {
+                let what = format!("{w} (oltc)");
+                let b = bus_of(bus, &what, &mut problems);
+                ctl.oltc = OltcState::new(c, &net, b, &what, &mut problems);
             }
             ControllerSpec::PvQu { units: sel, .. } | ControllerSpec::PvPu { units: sel, .. } => {
                 for (k, u) in units.iter().enumerate() {

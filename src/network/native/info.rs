@@ -2,7 +2,7 @@
 
 use super::line_types::LineTypeLibrary;
 use super::NetworkFile;
-use crate::network::Network;
+use crate::network::{Generator, Network};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -40,12 +40,23 @@ pub fn native_summary(f: &NetworkFile, lib: &LineTypeLibrary, net: &Network) -> 
         e.1 += 1;
     }
     let total: f64 = km.values().map(|v| v.0).sum::<f64>() + 0.0;
-    let _ = writeln!(o, "Lines: {} ({total:.3} km)", f.line.len());
+    if !f.line.is_empty() || f.branch.is_empty() {
+        let _ = writeln!(o, "Lines: {} ({total:.3} km)", f.line.len());
+    }
     for (k, (len, n)) in &km {
         let _ = writeln!(o, "  {len:>9.3} km  {n:>4} × {k}");
     }
     if !f.branch.is_empty() {
-        let _ = writeln!(o, "Per-unit branches: {}", f.branch.len());
+        let ids: std::collections::HashSet<&str> =
+            f.branch.iter().map(|b| b.id.get_ref().as_str()).collect();
+        let per_unit = net.branches.iter().filter(|b| ids.contains(b.id.as_str()));
+        let trafos = per_unit.clone().filter(|b| b.is_transformer()).count();
+        let _ = writeln!(
+            o,
+            "Per-unit branches: {} ({} lines, {trafos} transformers: tap, shift or two voltage levels; no lengths)",
+            f.branch.len(),
+            per_unit.count() - trafos
+        );
     }
     let sn: f64 = f.transformer.iter().map(|t| t.sn_mva).sum::<f64>() + 0.0;
     let _ = writeln!(
@@ -66,8 +77,7 @@ pub fn native_summary(f: &NetworkFile, lib: &LineTypeLibrary, net: &Network) -> 
     }
     let open = f.switch.iter().filter(|s| !s.closed).count();
     let _ = writeln!(o, "Switches: {} ({open} open)", f.switch.len());
-    let p: f64 = f.load.iter().filter(|l| l.in_service).map(|l| l.p_mw).sum();
-    let _ = writeln!(o, "Loads: {} ({p:.4} MW)", f.load.len());
+    let _ = writeln!(o, "{}", load_line(net));
     let mut by_class: BTreeMap<String, f64> = BTreeMap::new();
     for l in &f.load {
         *by_class
@@ -78,8 +88,10 @@ pub fn native_summary(f: &NetworkFile, lib: &LineTypeLibrary, net: &Network) -> 
             )
             .or_default() += l.p_mw;
     }
-    for (c, p) in &by_class {
-        let _ = writeln!(o, "  {c}: {p:.4} MW");
+    if f.load.iter().any(|l| l.class.is_some()) {
+        for (c, p) in &by_class {
+            let _ = writeln!(o, "  {c}: {p:.4} MW");
+        }
     }
     let _ = writeln!(o, "Installed DER:");
     let chp: f64 = f.chp.iter().map(|c| c.rated_mw).sum::<f64>() + 0.0;
@@ -130,24 +142,50 @@ pub fn network_summary(net: &Network) -> String {
         net.branches.len(),
         net.branches.iter().filter(|b| b.in_service).count()
     );
-    let p: f64 = net.loads.iter().map(|l| l.p_mw).sum();
-    let q: f64 = net.loads.iter().map(|l| l.q_mvar).sum();
-    let _ = writeln!(
-        o,
-        "Loads: {} buses, {p:.4} MW, {q:.4} Mvar",
-        net.loads.len()
-    );
-    let g: f64 = net
-        .generators
+    let _ = writeln!(o, "{}", load_line(net));
+    let slack_buses: Vec<usize> = net
+        .buses
         .iter()
-        .filter(|g| g.in_service)
-        .map(|g| g.p_mw)
-        .sum();
+        .enumerate()
+        .filter(|(_, b)| b.kind == crate::network::BusKind::Ref)
+        .map(|(i, _)| i)
+        .collect();
+    let in_service: Vec<&Generator> = net.generators.iter().filter(|g| g.in_service).collect();
+    let (slack, other): (Vec<&Generator>, Vec<&Generator>) = in_service
+        .iter()
+        .partition(|g| slack_buses.contains(&g.bus));
+    let g: f64 = other.iter().map(|g| g.p_mw).sum::<f64>() + 0.0;
     let _ = writeln!(
         o,
-        "Generators: {} ({} in service, {g:.4} MW dispatched)",
+        "Generators: {} ({} in service: {} at reference buses (slack), {} others dispatching {g:.4} MW)",
         net.generators.len(),
-        net.generators.iter().filter(|g| g.in_service).count()
+        in_service.len(),
+        slack.len(),
+        other.len()
     );
     o
+}
+
+/// Loads of a network: consumption, and rows with negative power (net
+/// generation booked as a load, as in MATPOWER files of grids with
+/// distributed generation) apart.
+fn load_line(net: &Network) -> String {
+    let (mut n_pos, mut p_pos, mut n_neg, mut p_neg) = (0, 0.0, 0, 0.0);
+    for l in &net.loads {
+        if l.p_mw < 0.0 {
+            n_neg += 1;
+            p_neg += l.p_mw;
+        } else {
+            n_pos += 1;
+            p_pos += l.p_mw;
+        }
+    }
+    let mut s = format!("Loads: {n_pos} consuming {p_pos:.4} MW");
+    if n_neg > 0 {
+        s += &format!(
+            "; {n_neg} with negative power (net generation in the file): {:.4} MW",
+            -p_neg
+        );
+    }
+    s
 }

@@ -376,15 +376,7 @@ mod tests {
         let mut s = OltcState {
             branches: vec![0],
             bus: 1,
-            ratio_neutral: 1.0,
-            side: TapSide::Hv,
-            neutral: 0,
-            step: 0.015,
-            tap_min: -9,
-            tap_max: 9,
-            tap: 0,
-            low: 0,
-            high: 0,
+            ..OltcState::per_unit(1.0)
         };
         assert!(!s.check(0.95, &spec));
         assert!(s.check(0.95, &spec));

@@ -49,11 +49,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PfFormat::Table)]
         format: PfFormat,
     },
-    /// Compare the scenarios of a results file: one row per scenario, KPI
-    /// columns, deltas against the baseline.
+    /// Compare the scenarios of one or more results files: one row per
+    /// scenario, KPI columns, deltas against the baseline.
     Compare {
-        /// Results file written by `gridsim run`.
-        results: PathBuf,
+        /// Results files written by `gridsim run` (scenarios of several files
+        /// are shown as FILE:SCENARIO where their names clash).
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
         /// Baseline scenario (default: the first).
         #[arg(long)]
         baseline: Option<String>,
@@ -79,8 +81,9 @@ enum Command {
     },
     /// Write a self-contained HTML report (comparison table and SVG plots).
     Report {
-        /// Results file written by `gridsim run`.
-        results: PathBuf,
+        /// Results files written by `gridsim run` (one or more).
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
         /// Output HTML file.
         #[arg(long)]
         out: PathBuf,

@@ -132,7 +132,7 @@ fn kpis_match_hand_computed_values() {
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let c = compare::read(&out, None).unwrap();
+    let c = compare::read(std::slice::from_ref(&out), None).unwrap();
     let get = |k: &str| c.values[0][c.kpis.iter().position(|x| x == k).unwrap()];
 
     let hours = steps as f64 * 0.25;
@@ -238,7 +238,7 @@ fn energy_balance_closes_in_every_step() {
             );
         }
     }
-    let c = compare::read(&out, Some("base")).unwrap();
+    let c = compare::read(std::slice::from_ref(&out), Some("base")).unwrap();
     for (i, s) in c.scenarios.iter().enumerate() {
         let get = |k: &str| c.values[i][c.kpis.iter().position(|x| x == k).unwrap()];
         let lhs = get("import_mwh") - get("export_mwh")
@@ -504,7 +504,7 @@ fn killed_run_leaves_no_output_file() {
 fn native_network_scenario_with_bus_ids_and_bus_limits() {
     let sc = root().join("scenarios/cn_county_feeder.toml");
     let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&sc, Some(96)).unwrap();
-    assert_eq!(scs.len(), 4);
+    assert_eq!(scs.len(), 6);
     let pv = &scs[1];
     let bus_c3 = pv
         .network
@@ -553,7 +553,7 @@ fn native_network_scenario_with_bus_ids_and_bus_limits() {
     }
     std::fs::remove_file(&narrow).ok();
     let hours = |p: &Path| {
-        let c = compare::read(p, None).unwrap();
+        let c = compare::read(&[p.to_path_buf()], None).unwrap();
         c.values[0][c
             .kpis
             .iter()
@@ -611,7 +611,7 @@ fn non_converged_steps_are_recorded_and_the_run_continues() {
         .read_raw()
         .unwrap();
     assert!(mm[3] > 1e-8 || mm[3].is_nan());
-    let c = compare::read(&out, None).unwrap();
+    let c = compare::read(std::slice::from_ref(&out), None).unwrap();
     let get = |k: &str| c.values[0][c.kpis.iter().position(|x| x == k).unwrap()];
     assert_eq!(get("steps"), 6.0);
     assert_eq!(get("steps_not_converged"), 2.0);

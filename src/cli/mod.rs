@@ -6,41 +6,10 @@ pub mod pf;
 pub mod run;
 
 use crate::error::{Error, Result};
-use crate::network::{matpower, native, Network};
+use crate::network::{matpower, native};
 use std::path::Path;
 
-/// Network file formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetworkFormat {
-    /// MATPOWER `.m`.
-    Matpower,
-    /// gridsim native `.toml`.
-    Native,
-}
-
-/// The format of a network file, by extension.
-pub fn network_format(path: &Path) -> Result<NetworkFormat> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-    {
-        Some(ext) if ext == "m" => Ok(NetworkFormat::Matpower),
-        Some(ext) if ext == "toml" => Ok(NetworkFormat::Native),
-        _ => Err(Error::Usage(format!(
-            "{}: unknown network file type (expected a MATPOWER .m or a gridsim .toml file)",
-            path.display()
-        ))),
-    }
-}
-
-/// Loads a network file, choosing the reader by extension.
-pub fn load_network(path: &Path) -> Result<Network> {
-    match network_format(path)? {
-        NetworkFormat::Matpower => matpower::read_case(path),
-        NetworkFormat::Native => native::read_network(path),
-    }
-}
+pub use crate::network::{network_format, read_network as load_network, NetworkFormat};
 
 /// `gridsim convert IN OUT`: between MATPOWER `.m` and native `.toml`.
 pub fn convert(input: &Path, output: &Path, force: bool) -> Result<String> {

@@ -4,14 +4,13 @@
 //! ([`MathModel::set_injections`]), never the admittance matrix or the bus
 //! types, so the solver's symbolic analysis stays valid.
 
-pub mod topology;
 pub mod ybus;
 
 use crate::error::Result;
-use crate::network::Network;
+use crate::network::{Network, PerUnit};
 use num_complex::Complex64;
 
-pub use topology::BusType;
+pub use crate::network::topology::{self, BusType};
 pub use ybus::{BranchAdmittance, CsrMatrix};
 
 /// Per-unit model of a network, what the solvers see.
@@ -130,12 +129,12 @@ impl MathModel {
         }
     }
 
-    /// Changes the off-nominal ratio of branch `k` of `net` (a tap move):
-    /// recomputes the branch admittances and the Ybus values. The sparsity
-    /// pattern is unchanged, so a solver's symbolic analysis stays valid;
-    /// its next numeric factorization uses the new values.
-    pub fn set_branch_ratio(&mut self, net: &mut Network, k: usize, ratio: f64) {
-        net.branches[k].tap_ratio = ratio;
+    /// Changes the per-unit parameters of branch `k` of `net` (a tap
+    /// move): recomputes the branch admittances and the Ybus values. The
+    /// sparsity pattern is unchanged, so a solver's symbolic analysis stays
+    /// valid; its next numeric factorization uses the new values.
+    pub fn set_branch_per_unit(&mut self, net: &mut Network, k: usize, pu: PerUnit) {
+        net.branches[k].set_per_unit(pu);
         let (y, b) = ybus::build(net, &self.bus_type);
         debug_assert_eq!(y.indices(), self.ybus.indices());
         self.ybus = y;

@@ -7,7 +7,7 @@
 //! `Ytt = ys + (g + jb)/2`. Bus shunts `GS + jBS` (MW/Mvar at 1 p.u.) are added on
 //! the diagonal.
 
-use super::topology::{branch_active, BusType};
+use crate::network::topology::{branch_active, BusType};
 use crate::network::Network;
 use num_complex::Complex64;
 use sprs::{CsMat, TriMat};

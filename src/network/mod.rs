@@ -8,16 +8,56 @@
 //! [`crate::math`].
 
 pub mod components;
+pub mod edit;
 pub mod matpower;
 pub mod native;
+pub mod topology;
 
+pub use components::chp::ChpTechnology;
 pub use components::line::LineData;
+pub use components::regulator::RegulatorData;
 pub use components::transformer::{TapChanger, TapSide, TransformerData};
 pub use components::PerUnit;
 
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// Network file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkFormat {
+    /// MATPOWER `.m`.
+    Matpower,
+    /// gridsim native `.toml`.
+    Native,
+}
+
+/// The format of a network file, by extension.
+pub fn network_format(path: &Path) -> Result<NetworkFormat> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+    {
+        Some(ext) if ext == "m" => Ok(NetworkFormat::Matpower),
+        Some(ext) if ext == "toml" => Ok(NetworkFormat::Native),
+        _ => Err(Error::Usage(format!(
+            "{}: unknown network file type (expected a MATPOWER .m or a gridsim .toml file)",
+            path.display()
+        ))),
+    }
+}
+
+/// Reads a network file, choosing the reader by extension.
+pub fn read_network(path: &Path) -> Result<Network> {
+    match network_format(path)? {
+        NetworkFormat::Matpower => matpower::read_case(path),
+        NetworkFormat::Native => native::read_network(path),
+    }
+}
+
 /// How a bus is meant to be controlled, as the input file declares it.
 ///
-/// The effective type used by the solver is decided in [`crate::math`]
+/// The effective type used by the solver is decided in [`topology`]
 /// (e.g. a PV bus without an in-service generator is solved as PQ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BusKind {
@@ -140,6 +180,34 @@ pub enum BranchKind {
     /// A two-winding transformer, HV side at the from end (`None`: per-unit
     /// data only).
     Transformer(Option<TransformerData>),
+    /// A line voltage regulator, with the transformer it is electrically
+    /// (see [`RegulatorData::transformer`]).
+    Regulator {
+        /// Its nameplate.
+        nameplate: RegulatorData,
+        /// The equivalent transformer (1:1, taps on the regulated side).
+        equivalent: TransformerData,
+    },
+}
+
+impl BranchKind {
+    /// A regulator branch kind from its nameplate.
+    pub fn regulator(nameplate: RegulatorData) -> BranchKind {
+        let equivalent = nameplate.transformer();
+        BranchKind::Regulator {
+            nameplate,
+            equivalent,
+        }
+    }
+
+    /// "line", "transformer" or "regulator".
+    pub fn name(&self) -> &'static str {
+        match self {
+            BranchKind::Line(_) => "line",
+            BranchKind::Transformer(_) => "transformer",
+            BranchKind::Regulator { .. } => "regulator",
+        }
+    }
 }
 
 /// A line or transformer, as a π model with an ideal transformer at the from end.
@@ -204,15 +272,39 @@ impl Branch {
         }
     }
 
-    /// Whether the branch is a transformer.
-    pub fn is_transformer(&self) -> bool {
-        matches!(self.kind, BranchKind::Transformer(_))
+    /// Replaces the per-unit parameters (e.g. after a tap move).
+    pub fn set_per_unit(&mut self, pu: PerUnit) {
+        self.r_pu = pu.r_pu;
+        self.x_pu = pu.x_pu;
+        self.b_pu = pu.b_pu;
+        self.g_pu = pu.g_pu;
+        self.tap_ratio = pu.tap_ratio;
+        self.shift_degree = pu.shift_degree;
     }
 
-    /// The transformer nameplate, if the branch is a transformer that has one.
+    /// The per-unit parameters.
+    pub fn per_unit(&self) -> PerUnit {
+        PerUnit {
+            r_pu: self.r_pu,
+            x_pu: self.x_pu,
+            b_pu: self.b_pu,
+            g_pu: self.g_pu,
+            tap_ratio: self.tap_ratio,
+            shift_degree: self.shift_degree,
+        }
+    }
+
+    /// Whether the branch is a transformer (a line voltage regulator is one).
+    pub fn is_transformer(&self) -> bool {
+        !matches!(self.kind, BranchKind::Line(_))
+    }
+
+    /// The transformer nameplate, if the branch is a transformer that has
+    /// one (for a regulator: its equivalent transformer).
     pub fn transformer(&self) -> Option<&TransformerData> {
         match &self.kind {
             BranchKind::Transformer(t) => t.as_ref(),
+            BranchKind::Regulator { equivalent, .. } => Some(equivalent),
             BranchKind::Line(_) => None,
         }
     }
@@ -221,7 +313,7 @@ impl Branch {
     pub fn line(&self) -> Option<&LineData> {
         match &self.kind {
             BranchKind::Line(l) => l.as_ref(),
-            BranchKind::Transformer(_) => None,
+            _ => None,
         }
     }
 
@@ -245,7 +337,7 @@ impl Branch {
             BranchKind::Line(Some(l)) if l.max_i_ka > 0.0 => {
                 [per_ka(l.rated_i_ka(), kv_f), per_ka(l.rated_i_ka(), kv_t)]
             }
-            BranchKind::Transformer(Some(t)) => {
+            BranchKind::Transformer(Some(t)) | BranchKind::Regulator { equivalent: t, .. } => {
                 let [ih, il] = t.rated_i_ka();
                 [per_ka(ih, kv_f), per_ka(il, kv_t)]
             }

@@ -1,17 +1,20 @@
-//! Scenario comparison: KPIs of every scenario in a results file, with
-//! deltas against a baseline scenario.
+//! Scenario comparison: KPIs of every scenario in one or more results
+//! files, with deltas against a baseline scenario.
 
 use super::kpi::KPI_NAMES;
 use crate::error::{Error, Result};
 use hdf5::types::VarLenUnicode;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// KPIs of the scenarios of a results file, in run order.
+/// KPIs of the scenarios of one or more results files, in run order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    /// Scenario names.
+    /// Scenario names as shown: the scenario's name, prefixed with its
+    /// file's name (`a.h5:base`) where several files share a name.
     pub scenarios: Vec<String>,
+    /// Where each scenario is stored: results file and scenario group.
+    pub sources: Vec<(PathBuf, String)>,
     /// KPI names (columns).
     pub kpis: Vec<String>,
     /// `values[s][k]`.
@@ -36,42 +39,75 @@ pub fn scenario_names(file: &hdf5::File, path: &Path) -> Result<Vec<String>> {
     Ok(names.into_iter().map(|s| s.as_str().to_string()).collect())
 }
 
-/// Reads the KPIs of every scenario in `path`.
-pub fn read(path: &Path, baseline: Option<&str>) -> Result<Comparison> {
-    if !path.exists() {
-        return Err(Error::Usage(format!("{}: no such file", path.display())));
+/// The KPIs of scenario `s` of an open results file.
+fn read_kpis(file: &hdf5::File, path: &Path, s: &str) -> Result<Vec<f64>> {
+    let g = file
+        .group(&format!("scenarios/{s}/kpi"))
+        .map_err(|e| h5(path, e))?;
+    Ok(KPI_NAMES
+        .iter()
+        .map(|k| {
+            g.attr(k)
+                .and_then(|a| a.read_scalar::<f64>())
+                .unwrap_or(f64::NAN)
+        })
+        .collect())
+}
+
+/// Reads the KPIs of every scenario in `paths` (one file or several, e.g.
+/// runs of different networks or option sets); `baseline` names a scenario
+/// as shown (default: the first).
+pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
+    if paths.is_empty() {
+        return Err(Error::Usage("name at least one results file".into()));
     }
-    let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
-    let scenarios = scenario_names(&file, path)?;
-    let kpis: Vec<String> = KPI_NAMES.iter().map(|s| s.to_string()).collect();
+    let mut sources = Vec::new();
     let mut values = Vec::new();
-    for s in &scenarios {
-        let g = file
-            .group(&format!("scenarios/{s}/kpi"))
-            .map_err(|e| h5(path, e))?;
-        let row = kpis
-            .iter()
-            .map(|k| {
-                g.attr(k)
-                    .and_then(|a| a.read_scalar::<f64>())
-                    .unwrap_or(f64::NAN)
-            })
-            .collect();
-        values.push(row);
+    for path in paths {
+        if !path.exists() {
+            return Err(Error::Usage(format!("{}: no such file", path.display())));
+        }
+        let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+        for s in scenario_names(&file, path)? {
+            values.push(read_kpis(&file, path, &s)?);
+            sources.push((path.clone(), s));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let clash = sources.iter().any(|(_, s)| !seen.insert(s.clone()));
+    let scenarios: Vec<String> = sources
+        .iter()
+        .map(|(p, s)| {
+            if clash {
+                let f = p
+                    .file_name()
+                    .map_or(String::new(), |f| f.to_string_lossy().into_owned());
+                format!("{f}:{s}")
+            } else {
+                s.clone()
+            }
+        })
+        .collect();
+    let unique: std::collections::HashSet<&String> = scenarios.iter().collect();
+    if unique.len() != scenarios.len() {
+        return Err(Error::Usage(format!(
+            "two scenarios would both be shown as '{}': give each results file once, with distinct file names",
+            scenarios.iter().find(|s| scenarios.iter().filter(|x| x == s).count() > 1).cloned().unwrap_or_default()
+        )));
     }
     let baseline = match baseline {
         None => 0,
         Some(b) => scenarios.iter().position(|s| s == b).ok_or_else(|| {
             Error::Usage(format!(
-                "--baseline '{b}' is not a scenario of {} (scenarios: {})",
-                path.display(),
+                "--baseline '{b}' is not a scenario of the results (scenarios: {})",
                 scenarios.join(", ")
             ))
         })?,
     };
     Ok(Comparison {
         scenarios,
-        kpis,
+        sources,
+        kpis: KPI_NAMES.iter().map(|s| s.to_string()).collect(),
         values,
         baseline,
     })

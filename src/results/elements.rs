@@ -44,6 +44,9 @@ pub struct LineResults {
 pub struct TransformerResults {
     /// Transformer ids.
     pub id: Vec<String>,
+    /// "transformer", or "regulator" for a line voltage regulator (HV =
+    /// source side, LV = regulated side).
+    pub kind: Vec<&'static str>,
     /// HV (from) bus ids.
     pub hv_bus: Vec<String>,
     /// LV (to) bus ids.
@@ -156,8 +159,9 @@ pub fn branch_results(
                 lines.i_ka.push(f.i_from_ka.max(f.i_to_ka));
                 lines.loading_percent.push(f.loading_percent);
             }
-            BranchKind::Transformer(data) => {
+            BranchKind::Transformer(_) | BranchKind::Regulator { .. } => {
                 trafos.id.push(br.id.clone());
+                trafos.kind.push(br.kind.name());
                 trafos.hv_bus.push(bus_label(net, br.from));
                 trafos.lv_bus.push(bus_label(net, br.to));
                 trafos.p_hv_mw.push(f.s_from.re);
@@ -169,7 +173,7 @@ pub fn branch_results(
                 trafos.i_hv_ka.push(f.i_from_ka);
                 trafos.i_lv_ka.push(f.i_to_ka);
                 trafos.loading_percent.push(f.loading_percent);
-                trafos.tap_pos.push(data.as_ref().map(|t| t.tap.pos));
+                trafos.tap_pos.push(br.transformer().map(|t| t.tap.pos));
             }
         }
     }

@@ -2,11 +2,13 @@
 //!
 //! Layout (see README "Results file"):
 //! - root attributes `gridsim_version`, `created`, `command_line`, `scenario_file_sha256`;
-//! - `/network/bus/{id, base_kv}`, `/network/branch/{id, kind, from, to, rating_mva}`
-//!   (branch ids as UTF-8 strings: the file's ids);
+//! - `/network/bus/{id, base_kv, name, type}`, `/network/branch/{id, kind,
+//!   from, to, rating_mva, in_service, length_km}`: the first scenario's
+//!   network (branch ids as UTF-8 strings: the file's ids);
 //! - `/scenarios/<name>/time` (ISO-8601 strings) and groups `bus/`, `branch/`, `grid/`
 //!   with `steps × elements` datasets, chunked along time, shuffle + deflate,
-//!   each with a `unit` attribute.
+//!   each with a `unit` attribute; `bus/` and `branch/` also describe the
+//!   scenario's own network as `/network` does (a variant may change it).
 //!
 //! The file is written under a temporary name beside the output and renamed
 //! when complete; dropping an unfinished writer removes the temporary file.
@@ -237,34 +239,10 @@ impl ResultsWriter {
             &tmp,
         )?;
         let bus = f.create_group("network/bus").map_err(|e| h5err(&tmp, e))?;
-        write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
-        write_1d(&bus, "base_kv", &layout.bus_base_kv, "kV", &tmp)?;
-        let names: Vec<VarLenUnicode> = layout.bus_name.iter().map(|s| vlu(s)).collect();
-        write_1d(&bus, "name", &names, "", &tmp)?;
-        write_1d(
-            &bus,
-            "type",
-            &layout.bus_type,
-            "1 PQ, 2 PV, 3 REF, 4 isolated",
-            &tmp,
-        )?;
-        let br = f
+        let branch = f
             .create_group("network/branch")
             .map_err(|e| h5err(&tmp, e))?;
-        let ids: Vec<VarLenUnicode> = layout.branch_id.iter().map(|s| vlu(s)).collect();
-        write_1d(&br, "id", &ids, "", &tmp)?;
-        let kinds: Vec<VarLenUnicode> = layout.branch_kind.iter().map(|s| vlu(s)).collect();
-        write_1d(&br, "kind", &kinds, "line or transformer", &tmp)?;
-        write_1d(&br, "from", &layout.branch_from, "", &tmp)?;
-        write_1d(&br, "to", &layout.branch_to, "", &tmp)?;
-        write_1d(&br, "rating_mva", &layout.branch_rating_mva, "MVA", &tmp)?;
-        write_1d(
-            &br,
-            "in_service",
-            &layout.branch_in_service,
-            "1 = in service",
-            &tmp,
-        )?;
+        write_description(&bus, &branch, layout, &tmp)?;
         write_units(f, "network/unit", layout, &tmp)?;
         Ok(w)
     }
@@ -307,10 +285,8 @@ impl ResultsWriter {
         let nb = layout.bus_id.len();
         let nbr = layout.branch_from.len();
         let bus = g.create_group("bus").map_err(|e| h5err(&tmp, e))?;
-        write_1d(&bus, "id", &layout.bus_id, "", &tmp)?;
         let branch = g.create_group("branch").map_err(|e| h5err(&tmp, e))?;
-        let ids: Vec<VarLenUnicode> = layout.branch_id.iter().map(|s| vlu(s)).collect();
-        write_1d(&branch, "id", &ids, "", &tmp)?;
+        write_description(&bus, &branch, layout, &tmp)?;
         let grid = g.create_group("grid").map_err(|e| h5err(&tmp, e))?;
         write_units(&g, "unit", layout, &tmp)?;
         let unit = g.group("unit").map_err(|e| h5err(&tmp, e))?;
@@ -622,6 +598,40 @@ fn write_1d<T: hdf5::H5Type>(
     if !unit.is_empty() {
         put_attr(&ds, "unit", unit, path)?;
     }
+    Ok(())
+}
+
+/// The buses and branches of a network: ids, names, nominal voltages and
+/// types; branch kinds, ends, ratings, state and lengths.
+fn write_description(
+    bus: &hdf5::Group,
+    branch: &hdf5::Group,
+    layout: &Layout,
+    tmp: &Path,
+) -> Result<()> {
+    write_1d(bus, "id", &layout.bus_id, "", tmp)?;
+    write_1d(bus, "base_kv", &layout.bus_base_kv, "kV", tmp)?;
+    let names: Vec<VarLenUnicode> = layout.bus_name.iter().map(|s| vlu(s)).collect();
+    write_1d(bus, "name", &names, "", tmp)?;
+    let types = "1 PQ, 2 PV, 3 REF, 4 isolated";
+    write_1d(bus, "type", &layout.bus_type, types, tmp)?;
+    let ids: Vec<VarLenUnicode> = layout.branch_id.iter().map(|s| vlu(s)).collect();
+    write_1d(branch, "id", &ids, "", tmp)?;
+    let kinds: Vec<VarLenUnicode> = layout.branch_kind.iter().map(|s| vlu(s)).collect();
+    write_1d(
+        branch,
+        "kind",
+        &kinds,
+        "line, transformer or regulator",
+        tmp,
+    )?;
+    write_1d(branch, "from", &layout.branch_from, "", tmp)?;
+    write_1d(branch, "to", &layout.branch_to, "", tmp)?;
+    write_1d(branch, "rating_mva", &layout.branch_rating_mva, "MVA", tmp)?;
+    let state = "1 = in service";
+    write_1d(branch, "in_service", &layout.branch_in_service, state, tmp)?;
+    let km = "km (0 where unknown: transformers, per-unit branches)";
+    write_1d(branch, "length_km", &layout.branch_length_km, km, tmp)?;
     Ok(())
 }
 

@@ -1,15 +1,18 @@
 //! `gridsim report`: a self-contained HTML page (inline SVG, no network
 //! access) with the scenario comparison and plots drawn with plotters.
 //!
-//! The results file is read one scenario and one block of rows at a time,
-//! so memory stays bounded for year-long, many-scenario files.
+//! Scenarios may come from several results files and run on different
+//! networks (each scenario's own description is used; buses and branches
+//! are named by id). The files are read one scenario and one block of rows
+//! at a time, so memory stays bounded for year-long, many-scenario files.
 
 use super::compare::{self, fmt_num, Comparison, KEY_KPIS};
 use crate::error::{Error, Result};
 use hdf5::types::VarLenUnicode;
 use plotters::prelude::*;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const W: u32 = 960;
@@ -38,9 +41,125 @@ fn palette(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
+/// The network a scenario ran on, as its results file describes it.
+struct Description {
+    /// Bus labels: the file's bus ids (names), or numbers.
+    bus_label: Vec<String>,
+    bus_id: Vec<u64>,
+    bus_type: Vec<u8>,
+    br_id: Vec<String>,
+    br_from: Vec<u64>,
+    br_to: Vec<u64>,
+    br_in_service: Vec<u8>,
+    /// Line lengths, km (0 where unknown).
+    br_length_km: Vec<f64>,
+}
+
+impl Description {
+    /// The scenario's own description (`scenarios/<s>/bus`, `branch`), or
+    /// `/network` in files written before scenarios carried one.
+    fn read(file: &hdf5::File, path: &Path, scenario: &str) -> Result<Description> {
+        let own = format!("scenarios/{scenario}/");
+        let base = if file.link_exists(&format!("{own}bus/type")) {
+            own
+        } else {
+            "network/".to_string()
+        };
+        let ds = |n: &str| file.dataset(&format!("{base}{n}")).map_err(|e| h5(path, e));
+        let bus_id: Vec<u64> = ds("bus/id")?.read_raw().map_err(|e| h5(path, e))?;
+        let names: Vec<String> = ds("bus/name")
+            .and_then(|d| d.read_raw::<VarLenUnicode>().map_err(|e| h5(path, e)))
+            .map(|v| v.iter().map(|s| s.as_str().to_string()).collect())
+            .unwrap_or_default();
+        let bus_label = bus_id
+            .iter()
+            .enumerate()
+            .map(|(i, id)| match names.get(i) {
+                Some(n) if !n.is_empty() => n.clone(),
+                _ => id.to_string(),
+            })
+            .collect();
+        let nbr_ids = super::hdf5::read_strings(file, &format!("{base}branch/id"))
+            .map_err(|e| h5(path, e))?;
+        let br_length_km = match ds("branch/length_km") {
+            Ok(d) => d.read_raw().map_err(|e| h5(path, e))?,
+            Err(_) => vec![0.0; nbr_ids.len()],
+        };
+        Ok(Description {
+            bus_label,
+            bus_id,
+            bus_type: ds("bus/type")?.read_raw().map_err(|e| h5(path, e))?,
+            br_id: nbr_ids,
+            br_from: ds("branch/from")?.read_raw().map_err(|e| h5(path, e))?,
+            br_to: ds("branch/to")?.read_raw().map_err(|e| h5(path, e))?,
+            br_in_service: ds("branch/in_service")?
+                .read_raw()
+                .map_err(|e| h5(path, e))?,
+            br_length_km,
+        })
+    }
+
+    /// Bus path from the first reference bus to `target` over in-service
+    /// branches (breadth-first), with the distance of each bus from the
+    /// start in km (None where a line on the way has no length).
+    fn feeder_path(&self, target: usize) -> (Vec<usize>, Option<Vec<f64>>) {
+        let nb = self.bus_id.len();
+        let index: HashMap<u64, usize> = self
+            .bus_id
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| (b, i))
+            .collect();
+        let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nb];
+        for k in 0..self.br_from.len() {
+            if self.br_in_service[k] == 0 {
+                continue;
+            }
+            if let (Some(&a), Some(&b)) = (index.get(&self.br_from[k]), index.get(&self.br_to[k])) {
+                adj[a].push((b, k));
+                adj[b].push((a, k));
+            }
+        }
+        let Some(start) = self.bus_type.iter().position(|&t| t == 3) else {
+            return (vec![target], None);
+        };
+        let mut prev = vec![(usize::MAX, usize::MAX); nb];
+        let mut seen = vec![false; nb];
+        let mut queue = std::collections::VecDeque::from([start]);
+        seen[start] = true;
+        while let Some(x) = queue.pop_front() {
+            for &(y, k) in &adj[x] {
+                if !seen[y] {
+                    seen[y] = true;
+                    prev[y] = (x, k);
+                    queue.push_back(y);
+                }
+            }
+        }
+        let mut path = vec![target];
+        let mut via = Vec::new();
+        let mut x = target;
+        while prev[x].0 != usize::MAX {
+            via.push(prev[x].1);
+            x = prev[x].0;
+            path.push(x);
+        }
+        path.reverse();
+        via.reverse();
+        let mut km = vec![0.0];
+        let mut has_lengths = false;
+        for &k in &via {
+            has_lengths |= self.br_length_km[k] > 0.0;
+            km.push(km.last().copied().unwrap_or(0.0) + self.br_length_km[k]);
+        }
+        (path, has_lengths.then_some(km))
+    }
+}
+
 /// What the report needs of one scenario.
 struct ScenarioData {
     name: String,
+    desc: Description,
     /// Per-day (or per-hour for short runs) min and max |V| over buses.
     env_min: Vec<f64>,
     env_max: Vec<f64>,
@@ -50,30 +169,82 @@ struct ScenarioData {
     p_slack: Vec<f64>,
     /// Daily max loading per branch (branch × period).
     loading: Vec<Vec<f64>>,
+    /// Step of the lowest bus voltage.
+    worst_step: usize,
 }
 
+/// Time axis and limits of the report (from the baseline scenario).
 struct Meta {
     step_s: f64,
     n_steps: usize,
     period_steps: usize,
     period_label: &'static str,
-    bus_id: Vec<u64>,
-    bus_type: Vec<u8>,
-    br_id: Vec<String>,
-    br_from: Vec<u64>,
-    br_to: Vec<u64>,
-    br_in_service: Vec<u8>,
     vlim: (f64, f64),
+    /// Time labels of the baseline.
+    times: Vec<String>,
+}
+
+impl Meta {
+    fn read(file: &hdf5::File, path: &Path, scenario: &str) -> Result<Meta> {
+        let g = file
+            .group(&format!("scenarios/{scenario}"))
+            .map_err(|e| h5(path, e))?;
+        let times = super::hdf5::read_time_labels(&g).map_err(|e| h5(path, e))?;
+        let run = g.group("run").map_err(|e| h5(path, e))?;
+        let attr = |k: &str, d: f64| {
+            run.attr(k)
+                .and_then(|a| a.read_scalar::<f64>())
+                .unwrap_or(d)
+        };
+        let step_s = attr("step_seconds", 900.0);
+        let steps_per_day = (86400.0 / step_s).round().max(1.0) as usize;
+        let (period_steps, period_label) = if times.len() > 14 * steps_per_day {
+            (steps_per_day, "day of the study")
+        } else {
+            (
+                (3600.0 / step_s).round().max(1.0) as usize,
+                "hour of the study",
+            )
+        };
+        Ok(Meta {
+            step_s,
+            n_steps: times.len(),
+            period_steps,
+            period_label,
+            vlim: (attr("vmin_limit_pu", 0.95), attr("vmax_limit_pu", 1.05)),
+            times,
+        })
+    }
+
+    fn period_word(&self) -> &'static str {
+        self.period_label.split(' ').next().unwrap_or("day")
+    }
+}
+
+/// Folds `x` into a running maximum that starts as NaN.
+fn fold_max(acc: &mut f64, x: f64) {
+    if acc.is_nan() || x > *acc {
+        *acc = x;
+    }
+}
+
+/// Folds `x` into a running minimum that starts as NaN.
+fn fold_min(acc: &mut f64, x: f64) {
+    if acc.is_nan() || x < *acc {
+        *acc = x;
+    }
 }
 
 fn read_scenario(
-    file: &hdf5::File,
     path: &Path,
+    group: &str,
     name: &str,
-    meta: &Meta,
-) -> Result<(ScenarioData, usize, Vec<f64>)> {
+    period_steps: usize,
+) -> Result<ScenarioData> {
+    let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+    let desc = Description::read(&file, path, group)?;
     let g = file
-        .group(&format!("scenarios/{name}"))
+        .group(&format!("scenarios/{group}"))
         .map_err(|e| h5(path, e))?;
     let vm = g.dataset("bus/vm_pu").map_err(|e| h5(path, e))?;
     let load = g
@@ -83,44 +254,33 @@ fn read_scenario(
         .dataset("grid/p_slack_mw")
         .and_then(|d| d.read_raw())
         .map_err(|e| h5(path, e))?;
-    let n = meta.n_steps;
-    let nbr = meta.br_from.len();
-    let nper = n.div_ceil(meta.period_steps);
+    let n = p_slack.len();
+    let nbr = desc.br_id.len();
+    let nper = n.div_ceil(period_steps);
     let mut env_min = vec![f64::NAN; nper];
     let mut env_max = vec![f64::NAN; nper];
     let mut vmin_step = vec![f64::NAN; n];
     let mut loading = vec![vec![f64::NAN; nper]; nbr];
     let mut worst = (f64::INFINITY, 0usize);
-    let mut r0 = 0;
-    while r0 < n {
+    for r0 in (0..n).step_by(ROWS_PER_READ) {
         let r1 = (r0 + ROWS_PER_READ).min(n);
         let block = vm
             .read_slice_2d::<f64, _>(ndarray::s![r0..r1, ..])
             .map_err(|e| h5(path, e))?;
         for (i, row) in block.outer_iter().enumerate() {
-            let t = r0 + i;
-            let per = t / meta.period_steps;
-            let mut lo = f64::INFINITY;
-            let mut hi = f64::NEG_INFINITY;
-            for (b, &v) in row.iter().enumerate() {
-                if meta.bus_type[b] == 4 || !v.is_finite() {
-                    continue;
-                }
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
+            let (t, per) = (r0 + i, (r0 + i) / period_steps);
+            let solved = row
+                .iter()
+                .zip(&desc.bus_type)
+                .filter(|(v, &ty)| ty != 4 && v.is_finite())
+                .map(|(v, _)| *v);
+            let (lo, hi) = solved.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
             if lo.is_finite() {
                 vmin_step[t] = lo;
-                env_min[per] = if env_min[per].is_nan() {
-                    lo
-                } else {
-                    env_min[per].min(lo)
-                };
-                env_max[per] = if env_max[per].is_nan() {
-                    hi
-                } else {
-                    env_max[per].max(hi)
-                };
+                fold_min(&mut env_min[per], lo);
+                fold_max(&mut env_max[per], hi);
                 if lo < worst.0 {
                     worst = (lo, t);
                 }
@@ -131,77 +291,38 @@ fn read_scenario(
                 .read_slice_2d::<f64, _>(ndarray::s![r0..r1, ..])
                 .map_err(|e| h5(path, e))?;
             for (i, row) in lb.outer_iter().enumerate() {
-                let per = (r0 + i) / meta.period_steps;
-                for (k, &x) in row.iter().enumerate() {
-                    if x.is_finite() && (loading[k][per].is_nan() || x > loading[k][per]) {
-                        loading[k][per] = x;
-                    }
+                let per = (r0 + i) / period_steps;
+                for (k, &x) in row.iter().enumerate().filter(|(_, x)| x.is_finite()) {
+                    fold_max(&mut loading[k][per], x);
                 }
             }
         }
-        r0 = r1;
     }
-    let worst_row: Vec<f64> = vm
-        .read_slice_1d::<f64, _>(ndarray::s![worst.1, ..])
-        .map_err(|e| h5(path, e))?
-        .to_vec();
-    Ok((
-        ScenarioData {
-            name: name.to_string(),
-            env_min,
-            env_max,
-            vmin_step,
-            p_slack,
-            loading,
-        },
-        worst.1,
-        worst_row,
-    ))
+    Ok(ScenarioData {
+        name: name.to_string(),
+        desc,
+        env_min,
+        env_max,
+        vmin_step,
+        p_slack,
+        loading,
+        worst_step: worst.1,
+    })
 }
 
-/// Bus path from the first reference bus to `target` over in-service branches (BFS).
-fn feeder_path(meta: &Meta, target: usize) -> Vec<usize> {
-    let nb = meta.bus_id.len();
-    let index: std::collections::HashMap<u64, usize> = meta
-        .bus_id
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| (b, i))
-        .collect();
-    let mut adj = vec![Vec::new(); nb];
-    for k in 0..meta.br_from.len() {
-        if meta.br_in_service[k] == 0 {
-            continue;
-        }
-        if let (Some(&a), Some(&b)) = (index.get(&meta.br_from[k]), index.get(&meta.br_to[k])) {
-            adj[a].push(b);
-            adj[b].push(a);
-        }
+/// |V| of scenario `d` at step `t` (None past its end).
+fn voltages_at(path: &Path, group: &str, t: usize) -> Result<Option<Vec<f64>>> {
+    let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+    let ds = file
+        .dataset(&format!("scenarios/{group}/bus/vm_pu"))
+        .map_err(|e| h5(path, e))?;
+    if t >= ds.shape().first().copied().unwrap_or(0) {
+        return Ok(None);
     }
-    let Some(start) = meta.bus_type.iter().position(|&t| t == 3) else {
-        return vec![target];
-    };
-    let mut prev = vec![usize::MAX; nb];
-    let mut seen = vec![false; nb];
-    let mut queue = std::collections::VecDeque::from([start]);
-    seen[start] = true;
-    while let Some(x) = queue.pop_front() {
-        for &y in &adj[x] {
-            if !seen[y] {
-                seen[y] = true;
-                prev[y] = x;
-                queue.push_back(y);
-            }
-        }
-    }
-    let mut path = vec![target];
-    let mut x = target;
-    while prev[x] != usize::MAX {
-        x = prev[x];
-        path.push(x);
-    }
-    path.reverse();
-    path
+    let row = ds
+        .read_slice_1d::<f64, _>(ndarray::s![t, ..])
+        .map_err(|e| h5(path, e))?;
+    Ok(Some(row.to_vec()))
 }
 
 fn svg(
@@ -474,11 +595,23 @@ fn comparison_table(c: &Comparison) -> String {
     o
 }
 
-/// Writes the HTML report of `results` to `out` (temporary name, then rename).
-pub fn write_report(results: &Path, out: &Path, baseline: Option<&str>, force: bool) -> Result<()> {
+/// Writes the HTML report of the scenarios in `results` (one or more
+/// results files) to `out` (temporary name, then rename).
+pub fn write_report(
+    results: &[PathBuf],
+    out: &Path,
+    baseline: Option<&str>,
+    force: bool,
+) -> Result<()> {
     if out.exists() && !force {
         return Err(Error::Usage(format!(
             "{}: output file exists; use --force to overwrite it",
+            out.display()
+        )));
+    }
+    if results.iter().any(|r| r == out) {
+        return Err(Error::Usage(format!(
+            "{}: the report would overwrite a results file",
             out.display()
         )));
     }
@@ -499,296 +632,300 @@ pub fn write_report(results: &Path, out: &Path, baseline: Option<&str>, force: b
     })
 }
 
-/// Renders the report page.
-pub fn render(results: &Path, baseline: Option<&str>) -> Result<String> {
+/// A figure: caption and inline SVG.
+type Plot = (String, String);
+
+/// Renders the report page of the scenarios in `results`.
+pub fn render(results: &[PathBuf], baseline: Option<&str>) -> Result<String> {
     let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
     let cmp = compare::read(results, baseline)?;
-    let file = hdf5::File::open(results).map_err(|e| h5(results, e))?;
-    let read_u64 = |n: &str| -> Result<Vec<u64>> {
-        file.dataset(n)
-            .and_then(|d| d.read_raw())
-            .map_err(|e| h5(results, e))
-    };
-    let read_u8 = |n: &str| -> Result<Vec<u8>> {
-        file.dataset(n)
-            .and_then(|d| d.read_raw())
-            .map_err(|e| h5(results, e))
-    };
-    let first = &cmp.scenarios[0];
-    let g0 = file
-        .group(&format!("scenarios/{first}"))
-        .map_err(|e| h5(results, e))?;
-    let times = super::hdf5::read_time_labels(&g0).map_err(|e| h5(results, e))?;
-    let n_steps = times.len();
-    let run = file
-        .group(&format!("scenarios/{first}/run"))
-        .map_err(|e| h5(results, e))?;
-    let attr = |k: &str, d: f64| {
-        run.attr(k)
-            .and_then(|a| a.read_scalar::<f64>())
-            .unwrap_or(d)
-    };
-    let step_s = attr("step_seconds", 900.0);
-    let steps_per_day = (86400.0 / step_s).round().max(1.0) as usize;
-    let (period_steps, period_label) = if n_steps > 14 * steps_per_day {
-        (steps_per_day, "day of the study")
-    } else {
-        (
-            (3600.0 / step_s).round().max(1.0) as usize,
-            "hour of the study",
-        )
-    };
-    let meta = Meta {
-        step_s,
-        n_steps,
-        period_steps,
-        period_label,
-        bus_id: read_u64("network/bus/id")?,
-        bus_type: read_u8("network/bus/type")?,
-        br_id: super::hdf5::read_strings(&file, "network/branch/id").map_err(|e| h5(results, e))?,
-        br_from: read_u64("network/branch/from")?,
-        br_to: read_u64("network/branch/to")?,
-        br_in_service: read_u8("network/branch/in_service")?,
-        vlim: (attr("vmin_limit_pu", 0.95), attr("vmax_limit_pu", 1.05)),
+    let (bpath, bgroup) = &cmp.sources[cmp.baseline];
+    let meta = {
+        let file = hdf5::File::open(bpath).map_err(|e| h5(bpath, e))?;
+        Meta::read(&file, bpath, bgroup)?
     };
     let mut data = Vec::new();
-    let mut worst_step = 0;
-    let mut worst_rows = Vec::new();
-    for (i, s) in cmp.scenarios.iter().enumerate() {
-        let (d, ws, _) = read_scenario(&file, results, s, &meta)?;
-        if i == cmp.baseline {
-            worst_step = ws;
-        }
-        data.push(d);
+    for ((path, group), name) in cmp.sources.iter().zip(&cmp.scenarios) {
+        data.push(read_scenario(path, group, name, meta.period_steps)?);
     }
-    // Feeder profile: every scenario at the baseline's worst step.
-    for s in &cmp.scenarios {
-        let vm = file
-            .dataset(&format!("scenarios/{s}/bus/vm_pu"))
-            .and_then(|d| d.read_slice_1d::<f64, _>(ndarray::s![worst_step, ..]))
-            .map_err(|e| h5(results, e))?;
-        worst_rows.push(vm.to_vec());
+    let mut plots: Vec<Plot> = vec![voltage_envelope(&data, &meta)?];
+    plots.push(feeder_profile(&cmp, &data, &meta)?);
+    plots.extend(duration_curves(&data, &meta)?);
+    for d in &data {
+        plots.push(loading_heat_map(d, &meta)?);
     }
-    let base_row = &worst_rows[cmp.baseline];
-    let target = base_row
-        .iter()
-        .enumerate()
-        .filter(|(b, v)| v.is_finite() && meta.bus_type[*b] != 4)
-        .min_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |x| x.0);
-    let path = feeder_path(&meta, target);
-    let dt_h = meta.step_s / 3600.0;
+    plots.extend(energy_and_co2(&cmp)?);
+    page(results, &cmp, &meta, plots)
+}
 
-    let mut plots: Vec<(String, String)> = Vec::new();
-    // 1. Voltage envelope.
+fn voltage_envelope(data: &[ScenarioData], meta: &Meta) -> Result<Plot> {
+    let points = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter().enumerate().map(|(k, &x)| (k as f64, x)).collect()
+    };
     let mut series = Vec::new();
     for (i, d) in data.iter().enumerate() {
-        series.push((
-            format!("{} max", d.name),
-            d.env_max
-                .iter()
-                .enumerate()
-                .map(|(k, &v)| (k as f64, v))
-                .collect(),
-            i,
-            2,
-        ));
-        series.push((
-            format!("{} min", d.name),
-            d.env_min
-                .iter()
-                .enumerate()
-                .map(|(k, &v)| (k as f64, v))
-                .collect(),
-            i,
-            1,
-        ));
+        series.push((format!("{} max", d.name), points(&d.env_max), i, 2));
+        series.push((format!("{} min", d.name), points(&d.env_min), i, 1));
     }
-    plots.push((
+    Ok((
         "Voltage envelope".into(),
         line_chart(
-            &format!(
-                "Highest and lowest bus voltage per {}",
-                period_label.split(' ').next().unwrap_or("day")
-            ),
+            &format!("Highest and lowest bus voltage per {}", meta.period_word()),
             meta.period_label,
             "|V| (p.u.)",
             &series,
             &[meta.vlim.0, meta.vlim.1],
         )?,
-    ));
-    // 2. Feeder profile.
-    let labels: Vec<String> = path.iter().map(|&b| meta.bus_id[b].to_string()).collect();
-    let series: Vec<_> = worst_rows
+    ))
+}
+
+/// Voltage along the path from the substation to the baseline's weakest
+/// bus at its worst step, every scenario at that step; buses are matched
+/// by id, so variants with other topologies show the buses they share.
+fn feeder_profile(cmp: &Comparison, data: &[ScenarioData], meta: &Meta) -> Result<Plot> {
+    let base = &data[cmp.baseline];
+    let t = base.worst_step;
+    let (bpath, bgroup) = &cmp.sources[cmp.baseline];
+    let row = voltages_at(bpath, bgroup, t)?.unwrap_or_default();
+    let target = row
         .iter()
         .enumerate()
-        .map(|(i, row)| {
-            (
-                cmp.scenarios[i].clone(),
-                path.iter()
-                    .enumerate()
-                    .map(|(k, &b)| (k as f64, row[b]))
-                    .collect(),
-                i,
-                2,
-            )
-        })
-        .collect();
-    plots.push((
+        .filter(|(b, v)| v.is_finite() && base.desc.bus_type.get(*b) != Some(&4))
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |x| x.0);
+    let (path, km) = base.desc.feeder_path(target);
+    let labels: Vec<&String> = path.iter().map(|&b| &base.desc.bus_label[b]).collect();
+    let x: Vec<f64> = km
+        .clone()
+        .unwrap_or_else(|| (0..path.len()).map(|k| k as f64).collect());
+    let mut series = Vec::new();
+    for (i, (d, (p, g))) in data.iter().zip(&cmp.sources).enumerate() {
+        let Some(row) = voltages_at(p, g, t)? else {
+            continue;
+        };
+        let index: HashMap<&String, usize> = d
+            .desc
+            .bus_label
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (l, k))
+            .collect();
+        let pts = labels
+            .iter()
+            .zip(&x)
+            .filter_map(|(l, &xk)| index.get(l).map(|&b| (xk, row[b])))
+            .filter(|p| p.1.is_finite())
+            .collect();
+        series.push((d.name.clone(), pts, i, 2));
+    }
+    let first = labels.first().map_or(String::new(), |s| s.to_string());
+    let last = labels.last().map_or(String::new(), |s| s.to_string());
+    let x_label = match km {
+        Some(_) => format!("distance from bus {first} along the feeder (km)"),
+        None => format!(
+            "bus position along the path ({})",
+            labels
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
+                .chars()
+                .take(90)
+                .collect::<String>()
+        ),
+    };
+    Ok((
         "Voltage along the main feeder".into(),
         line_chart(
             &format!(
-                "Feeder from bus {} to bus {} (lowest voltage), at {} (baseline's worst step)",
-                labels.first().cloned().unwrap_or_default(),
-                labels.last().cloned().unwrap_or_default(),
-                times.get(worst_step).cloned().unwrap_or_default()
+                "Feeder from bus {first} to bus {last} (lowest voltage), at {} (baseline's worst step)",
+                meta.times.get(t).cloned().unwrap_or_default()
             ),
-            &format!(
-                "bus position along the path ({})",
-                labels.join(" → ").chars().take(90).collect::<String>()
-            ),
+            &x_label,
             "|V| (p.u.)",
             &series,
             &[meta.vlim.0],
         )?,
-    ));
-    // 3. Duration curves.
-    let dur = |v: &[f64], desc: bool| -> Vec<(f64, f64)> {
-        let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        s.sort_by(|a, b| if desc { b.total_cmp(a) } else { a.total_cmp(b) });
-        let n = s.len().max(1) as f64;
-        // At most ~1,000 points per curve keep the page small; the ends are kept.
-        let stride = (s.len() / 1000).max(1);
-        let last = s.len().saturating_sub(1);
-        s.into_iter()
+    ))
+}
+
+/// A duration curve: values sorted, against the share of time (at most
+/// about 1,000 points; the ends are kept).
+fn duration(v: &[f64], descending: bool) -> Vec<(f64, f64)> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(|a, b| {
+        if descending {
+            b.total_cmp(a)
+        } else {
+            a.total_cmp(b)
+        }
+    });
+    let n = s.len().max(1) as f64;
+    let stride = (s.len() / 1000).max(1);
+    let last = s.len().saturating_sub(1);
+    s.into_iter()
+        .enumerate()
+        .filter(|(k, _)| k % stride == 0 || *k == last)
+        .map(|(k, x)| (100.0 * k as f64 / n, x))
+        .collect()
+}
+
+fn duration_curves(data: &[ScenarioData], meta: &Meta) -> Result<Vec<Plot>> {
+    let series = |f: &dyn Fn(&ScenarioData) -> Vec<(f64, f64)>| -> Vec<Series> {
+        data.iter()
             .enumerate()
-            .filter(|(k, _)| k % stride == 0 || *k == last)
-            .map(|(k, x)| (100.0 * k as f64 / n, x))
+            .map(|(i, d)| (d.name.clone(), f(d), i, 2))
             .collect()
     };
-    let series: Vec<_> = data
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.clone(), dur(&d.p_slack, true), i, 2))
-        .collect();
-    plots.push((
-        "Load duration".into(),
-        line_chart(
-            "Substation import, duration curve",
-            "share of time (%)",
-            "import (MW)",
-            &series,
-            &[0.0],
-        )?,
-    ));
-    let series: Vec<_> = data
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.clone(), dur(&d.vmin_step, false), i, 2))
-        .collect();
-    plots.push((
-        "Voltage duration".into(),
-        line_chart(
-            "Lowest bus voltage, duration curve",
-            "share of time (%)",
-            "min |V| (p.u.)",
-            &series,
-            &[meta.vlim.0],
-        )?,
-    ));
-    // 4. Loading heat maps (the 30 most loaded branches of each scenario).
-    for d in &data {
-        let mut order: Vec<usize> = (0..d.loading.len()).collect();
-        let peak = |k: usize| {
-            d.loading[k]
-                .iter()
-                .copied()
-                .filter(|x| x.is_finite())
-                .fold(f64::NEG_INFINITY, f64::max)
-        };
-        order.sort_by(|&a, &b| peak(b).total_cmp(&peak(a)));
-        order.truncate(30);
-        // At most 60 columns: merge periods by their maximum.
-        let merge = d.loading.first().map_or(1, |r| r.len().div_ceil(60)).max(1);
-        let rows: Vec<Vec<f64>> = order
-            .iter()
-            .map(|&k| {
-                d.loading[k]
-                    .chunks(merge)
-                    .map(|c| {
-                        c.iter()
-                            .copied()
-                            .filter(|x| x.is_finite())
-                            .fold(f64::NAN, |a, b| if a.is_nan() || b > a { b } else { a })
-                    })
-                    .collect()
-            })
-            .collect();
-        let col_label = if merge == 1 {
-            meta.period_label.to_string()
-        } else {
-            format!("{} ({} per column)", meta.period_label, merge)
-        };
-        let labels: Vec<String> = order
-            .iter()
-            .map(|&k| format!("{} ({:.0}%)", meta.br_id[k], peak(k)))
-            .collect();
-        plots.push((
-            format!("Branch loading: {}", d.name),
-            heat_map(
-                &format!("{}: highest loading per {} of the 30 most loaded branches (white 0 %, red ≥ 120 %)", d.name, period_label.split(' ').next().unwrap_or("day")),
-                &rows,
-                &labels,
-                &col_label,
+    Ok(vec![
+        (
+            "Load duration".into(),
+            line_chart(
+                "Substation import, duration curve",
+                "share of time (%)",
+                "import (MW)",
+                &series(&|d| duration(&d.p_slack, true)),
+                &[0.0],
             )?,
-        ));
-    }
-    // 5. Energy and CO2.
+        ),
+        (
+            "Voltage duration".into(),
+            line_chart(
+                "Lowest bus voltage, duration curve",
+                "share of time (%)",
+                "min |V| (p.u.)",
+                &series(&|d| duration(&d.vmin_step, false)),
+                &[meta.vlim.0],
+            )?,
+        ),
+    ])
+}
+
+/// The 30 most loaded branches of a scenario, by id, per period.
+fn loading_heat_map(d: &ScenarioData, meta: &Meta) -> Result<Plot> {
+    let peak = |k: usize| {
+        d.loading[k]
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let mut order: Vec<usize> = (0..d.loading.len()).collect();
+    order.sort_by(|&a, &b| peak(b).total_cmp(&peak(a)));
+    order.truncate(30);
+    // At most 60 columns: merge periods by their maximum.
+    let merge = d.loading.first().map_or(1, |r| r.len().div_ceil(60)).max(1);
+    let rows: Vec<Vec<f64>> = order
+        .iter()
+        .map(|&k| {
+            d.loading[k]
+                .chunks(merge)
+                .map(|c| {
+                    let mut m = f64::NAN;
+                    c.iter()
+                        .filter(|x| x.is_finite())
+                        .for_each(|&x| fold_max(&mut m, x));
+                    m
+                })
+                .collect()
+        })
+        .collect();
+    let col_label = if merge == 1 {
+        meta.period_label.to_string()
+    } else {
+        format!("{} ({} per column)", meta.period_label, merge)
+    };
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&k| format!("{} ({:.0}%)", d.desc.br_id[k], peak(k)))
+        .collect();
+    Ok((
+        format!("Branch loading: {}", d.name),
+        heat_map(
+            &format!(
+                "{}: highest loading per {} of the 30 most loaded branches (white 0 %, red ≥ 120 %)",
+                d.name,
+                meta.period_word()
+            ),
+            &rows,
+            &labels,
+            &col_label,
+        )?,
+    ))
+}
+
+fn energy_and_co2(cmp: &Comparison) -> Result<Vec<Plot>> {
     let kp = |k: &str| -> Vec<f64> {
         let i = cmp.kpis.iter().position(|x| x == k).unwrap_or(0);
         cmp.values.iter().map(|r| r[i]).collect()
     };
-    plots.push((
-        "Energy".into(),
-        bar_chart(
-            "Energy per scenario",
-            "MWh",
-            &cmp.scenarios,
-            &[
-                ("served", kp("energy_served_mwh")),
-                ("import", kp("import_mwh")),
-                ("export", kp("export_mwh")),
-                ("local generation", kp("generation_mwh")),
-                ("losses", kp("loss_mwh")),
-            ],
-        )?,
-    ));
-    plots.push((
-        "CO2".into(),
-        bar_chart(
-            "CO2 per scenario",
-            "t CO2",
-            &cmp.scenarios,
-            &[
-                ("grid imports", kp("co2_grid_t")),
-                ("CHP fuel", kp("co2_chp_t")),
-                ("boiler fuel", kp("co2_boiler_t")),
-                ("total", kp("co2_total_t")),
-                ("avoided by CHP", kp("co2_avoided_t")),
-            ],
-        )?,
-    ));
+    Ok(vec![
+        (
+            "Energy".into(),
+            bar_chart(
+                "Energy per scenario",
+                "MWh",
+                &cmp.scenarios,
+                &[
+                    ("served", kp("energy_served_mwh")),
+                    ("import", kp("import_mwh")),
+                    ("export", kp("export_mwh")),
+                    ("local generation", kp("generation_mwh")),
+                    ("losses", kp("loss_mwh")),
+                ],
+            )?,
+        ),
+        (
+            "CO2".into(),
+            bar_chart(
+                "CO2 per scenario",
+                "t CO2",
+                &cmp.scenarios,
+                &[
+                    ("grid imports", kp("co2_grid_t")),
+                    ("CHP fuel", kp("co2_chp_t")),
+                    ("boiler fuel", kp("co2_boiler_t")),
+                    ("total", kp("co2_total_t")),
+                    ("avoided by CHP", kp("co2_avoided_t")),
+                ],
+            )?,
+        ),
+    ])
+}
 
-    let cmdline = file
-        .attr("command_line")
-        .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
-    let created = file
-        .attr("created")
-        .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
+/// One line per results file: name, when it was written, the command.
+fn provenance(results: &[PathBuf]) -> String {
+    let mut o = String::new();
+    for path in results {
+        let attr = |k: &str| -> String {
+            hdf5::File::open(path)
+                .and_then(|f| f.attr(k))
+                .and_then(|a| a.read_scalar::<VarLenUnicode>())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default()
+        };
+        let _ = write!(
+            o,
+            "<br>{} · written {} · <code>{}</code>",
+            html_escape(&path.display().to_string()),
+            html_escape(&attr("created")),
+            html_escape(&attr("command_line"))
+        );
+    }
+    o
+}
+
+fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) -> Result<String> {
+    let title = results
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let files = results
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut o = String::new();
     let _ = write!(
         o,
@@ -797,16 +934,15 @@ pub fn render(results: &Path, baseline: Option<&str>) -> Result<String> {
 td,th{{border:1px solid #ccc;padding:4px 6px;text-align:right;vertical-align:top}}td:first-child,th:first-child{{text-align:left}}\
 th{{background:#f2f2f2}}.up{{color:#b00}}.down{{color:#070}}figure{{margin:18px 0}}figcaption{{font-weight:bold;margin-bottom:4px}}\
 .meta{{color:#666;font-size:12px}}</style></head><body>\
-<h1>gridsim report</h1><p class=\"meta\">{file} · {n} scenarios · {steps} steps of {step} min · written {created}<br>{cmd}</p>\
-<h2>Scenario comparison</h2><p>Key KPIs; the second line of a cell is the change against the baseline. All KPIs: <code>gridsim compare {file} --format csv</code>.</p>{table}",
-        title = html_escape(&results.display().to_string()),
-        file = html_escape(&results.display().to_string()),
+<h1>gridsim report</h1><p class=\"meta\">{n} scenarios · {steps} steps of {step} min{prov}</p>\
+<h2>Scenario comparison</h2><p>Key KPIs; the second line of a cell is the change against the baseline. All KPIs: <code>gridsim compare {files} --format csv</code>.</p>{table}",
+        title = html_escape(&title),
+        files = html_escape(&files),
         n = cmp.scenarios.len(),
-        steps = n_steps,
+        steps = meta.n_steps,
         step = meta.step_s / 60.0,
-        created = html_escape(&created),
-        cmd = html_escape(&cmdline),
-        table = comparison_table(&cmp)
+        prov = provenance(results),
+        table = comparison_table(cmp)
     );
     for (cap, s) in plots {
         let _ = write!(
@@ -818,7 +954,8 @@ th{{background:#f2f2f2}}.up{{color:#b00}}.down{{color:#070}}figure{{margin:18px 
     }
     let _ = writeln!(
         o,
-        "<p class=\"meta\">Energy integrates with Δt = {dt_h} h. Generated by gridsim {}.</p></body></html>",
+        "<p class=\"meta\">Energy integrates with Δt = {} h. Generated by gridsim {}.</p></body></html>",
+        meta.step_s / 3600.0,
         env!("CARGO_PKG_VERSION")
     );
     Ok(o)

@@ -5,7 +5,7 @@
 //! flow is repeated until the set-points settle); the tap changer acts at
 //! most once per step, after its delay, and the step is then solved again.
 
-use crate::network::{Network, TapSide};
+use crate::network::{Branch, Network, PerUnit, TapSide, TransformerData};
 use serde::{Deserialize, Serialize};
 
 fn d_vset() -> f64 {
@@ -68,8 +68,10 @@ pub enum ControllerSpec {
         /// Transformer id(s) (`branch K` for MATPOWER rows); transformers
         /// listed together (in parallel) move together.
         transformer: IdSelection,
-        /// Bus whose voltage is controlled (bus number or id).
-        bus: crate::network::BusRef,
+        /// Bus whose voltage is controlled (bus number or id); default: the
+        /// transformer's LV bus (a regulator's regulated bus).
+        #[serde(default)]
+        bus: Option<crate::network::BusRef>,
         /// Voltage set-point, p.u.
         #[serde(default = "d_vset")]
         vset_pu: f64,
@@ -165,6 +167,9 @@ pub struct OltcState {
     pub tap_max: i32,
     /// Current position.
     pub tap: i32,
+    /// The transformers' nameplate with the controller's tap range and
+    /// step (None for per-unit transformers: only the ratio moves).
+    pub nameplate: Option<TransformerData>,
     /// Consecutive steps below the band.
     pub low: usize,
     /// Consecutive steps above the band.
@@ -173,7 +178,7 @@ pub struct OltcState {
 
 impl OltcState {
     /// The tap changer of the transformers `spec` names in `net`,
-    /// controlling bus `bus`. Uses each transformer's own tap changer
+    /// controlling bus `bus` (default: the first transformer's LV bus). Uses each transformer's own tap changer
     /// unless the controller sets step_percent / tap_min / tap_max; a
     /// transformer given only in per unit (MATPOWER) starts at its file
     /// ratio with ±9 × 1.5 % unless set. Problems (unknown id, not a
@@ -182,7 +187,7 @@ impl OltcState {
     pub fn new(
         spec: &ControllerSpec,
         net: &Network,
-        bus: usize,
+        bus: Option<usize>,
         what: &str,
         problems: &mut Vec<String>,
     ) -> Option<OltcState> {
@@ -271,8 +276,14 @@ impl OltcState {
                 first.id, st.tap_min, st.tap_max, st.tap
             ));
         }
+        st.bus = bus.unwrap_or(first.to);
+        st.nameplate = first.transformer().map(|t| {
+            let mut t = t.clone();
+            t.tap.step_percent = st.step * 100.0;
+            (t.tap.min, t.tap.max) = (st.tap_min, st.tap_max);
+            t
+        });
         st.branches = branches;
-        st.bus = bus;
         (problems.len() == n0).then_some(st)
     }
 
@@ -289,8 +300,25 @@ impl OltcState {
             tap_min: -9,
             tap_max: 9,
             tap: 0,
+            nameplate: None,
             low: 0,
             high: 0,
+        }
+    }
+
+    /// Per-unit parameters of transformer `br` of `net` at the current
+    /// position: from the nameplate where there is one (an LV-side tap
+    /// also changes the impedances), else the file's with the new ratio.
+    pub fn branch_per_unit(&self, br: &Branch, net: &Network) -> PerUnit {
+        match &self.nameplate {
+            Some(t) => {
+                let (vh, vl) = (net.buses[br.from].base_kv, net.buses[br.to].base_kv);
+                t.per_unit(vh, vl, net.base_mva, self.tap)
+            }
+            None => PerUnit {
+                tap_ratio: self.ratio(),
+                ..br.per_unit()
+            },
         }
     }
 

@@ -106,30 +106,7 @@ pub struct WindSpec {
     pub mean_wind_ms: f64,
 }
 
-/// CHP technology (sets default efficiencies).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ChpTechnology {
-    /// Reciprocating gas engine (η_el 0.38, η_th 0.48).
-    GasEngine,
-    /// Micro gas turbine (η_el 0.28, η_th 0.55).
-    MicroTurbine,
-    /// Fuel cell (η_el 0.45, η_th 0.40).
-    FuelCell,
-    /// Diesel engine (η_el 0.40, η_th 0.45).
-    Diesel,
-}
-
-impl ChpTechnology {
-    fn default_eta(self) -> (f64, f64) {
-        match self {
-            ChpTechnology::GasEngine => (0.38, 0.48),
-            ChpTechnology::MicroTurbine => (0.28, 0.55),
-            ChpTechnology::FuelCell => (0.45, 0.40),
-            ChpTechnology::Diesel => (0.40, 0.45),
-        }
-    }
-}
+pub use crate::network::ChpTechnology;
 
 /// How a CHP unit is dispatched.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]

@@ -148,8 +148,10 @@ pub struct Layout {
     pub bus_type: Vec<u8>,
     /// Branch ids (the file's ids; `branch K` for MATPOWER rows).
     pub branch_id: Vec<String>,
-    /// Branch kinds: "line" or "transformer".
+    /// Branch kinds: "line", "transformer" or "regulator".
     pub branch_kind: Vec<String>,
+    /// Line lengths, km (0 where unknown: transformers, per-unit branches).
+    pub branch_length_km: Vec<f64>,
     /// 1 if the branch is in service.
     pub branch_in_service: Vec<u8>,
     /// Branch from/to bus ids.
@@ -194,14 +196,12 @@ impl Layout {
             branch_kind: net
                 .branches
                 .iter()
-                .map(|b| {
-                    if b.is_transformer() {
-                        "transformer"
-                    } else {
-                        "line"
-                    }
-                    .to_string()
-                })
+                .map(|b| b.kind.name().to_string())
+                .collect(),
+            branch_length_km: net
+                .branches
+                .iter()
+                .map(|b| b.line().map_or(0.0, |l| l.length_km))
                 .collect(),
             branch_from: net.branches.iter().map(|b| net.buses[b.from].id).collect(),
             branch_to: net.branches.iter().map(|b| net.buses[b.to].id).collect(),
@@ -1112,10 +1112,10 @@ impl<'a> Engine<'a> {
                 for c in controllers.iter_mut() {
                     if let (Some(st), ControllerSpec::Oltc { .. }) = (c.oltc.as_mut(), &c.spec) {
                         if st.check(v[st.bus].norm(), &c.spec) {
-                            let ratio = st.ratio();
                             if let Some(nl) = net_local.as_mut() {
                                 for &b in &st.branches {
-                                    math.set_branch_ratio(nl, b, ratio);
+                                    let pu = st.branch_per_unit(&nl.branches[b], nl);
+                                    math.set_branch_per_unit(nl, b, pu);
                                 }
                                 solver.ybus_changed(&math.ybus);
                                 results.refresh_branches(math);

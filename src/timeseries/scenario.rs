@@ -22,6 +22,7 @@ use super::runner::{Controller, Emissions, Scenario, SyntheticLoad};
 use super::time::Timestamp;
 use super::weather::TemperatureProcess;
 use crate::error::{Error, Result};
+use crate::network::edit::GridEdits;
 use crate::network::Network;
 use crate::results::kpi::PesReference;
 use crate::solver::NewtonOptions;
@@ -164,6 +165,9 @@ pub struct ScenarioFile {
     pub description: Option<String>,
     /// Network file.
     pub network: String,
+    /// Changes to the network by element id (usually a variant's).
+    #[serde(default)]
+    pub grid: GridEdits,
     /// Element table CSV (replaces the network's loads).
     pub elements: Option<String>,
     /// Profile CSV.
@@ -261,12 +265,30 @@ fn apply_variant(
     for key in variant.keys() {
         if !matches!(
             key.as_str(),
-            "name" | "description" | "set" | "add" | "remove" | "units"
+            "name" | "description" | "set" | "add" | "remove" | "units" | "grid"
         ) {
             return Err(format!(
-                "unknown field '{key}' (expected name, description, set, add, remove, units)"
+                "unknown field '{key}' (expected name, description, set, add, remove, units, grid)"
             ));
         }
+    }
+    if let Some(g) = variant.get("grid") {
+        let over: GridEdits = g
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("grid: {}", e.message()))?;
+        let mut edits: GridEdits = match doc.get("grid") {
+            Some(v) => v
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("grid: {}", e.message()))?,
+            None => GridEdits::default(),
+        };
+        edits.extend(&over);
+        let v = toml::Value::try_from(edits).map_err(|e| format!("grid: {e}"))?;
+        doc.as_table_mut()
+            .ok_or("scenario is not a table")?
+            .insert("grid".into(), v);
     }
     if let Some(set) = variant.get("set") {
         if !set.is_table() {
@@ -357,7 +379,8 @@ fn name_seed(seed: u64, name: &str) -> u64 {
 /// Shared inputs loaded once for all variants.
 #[derive(Default)]
 struct Cache {
-    networks: HashMap<PathBuf, Arc<Network>>,
+    /// Networks by file and the edits made to it.
+    networks: HashMap<(PathBuf, String), Arc<Network>>,
     profiles: HashMap<PathBuf, Arc<ProfileTable>>,
 }
 
@@ -453,11 +476,15 @@ fn build(
     let mut problems: Vec<String> = Vec::new();
     let loc = format!("{} (scenario '{vname}')", path.display());
     let net_path = dir.join(&f.network);
-    let net = match cache.networks.get(&net_path) {
+    let key = (net_path.clone(), format!("{:?}", f.grid));
+    let net = match cache.networks.get(&key) {
         Some(n) => n.clone(),
         None => {
-            let n = Arc::new(crate::cli::load_network(&net_path)?);
-            cache.networks.insert(net_path.clone(), n.clone());
+            let label = format!("scenario '{vname}'");
+            let n = Arc::new(crate::network::edit::read_edited(
+                &net_path, &f.grid, &label,
+            )?);
+            cache.networks.insert(key, n.clone());
             n
         }
     };
@@ -882,7 +909,7 @@ fn build(
         match c {
             ControllerSpec::Oltc { bus, .. } => {
                 let what = format!("{w} (oltc)");
-                let b = bus_of(bus, &what, &mut problems);
+                let b = bus.as_ref().map(|b| bus_of(b, &what, &mut problems));
                 ctl.oltc = OltcState::new(c, &net, b, &what, &mut problems);
             }
             ControllerSpec::PvQu { units: sel, .. } | ControllerSpec::PvPu { units: sel, .. } => {

@@ -10,6 +10,11 @@ power, losses, and pandapower's res_line / res_trafo / res_load rows keyed by el
 - cn_rural_10kv, cn_urban_10kv_ring: our TOML files translated to pandapower elements
   (create_line_from_parameters, create_transformer_from_parameters, ...), so that pandapower's
   component models check gridsim's conversion of engineering units.
+- cn_rural_10kv_edited: networks/cn_rural_10kv.toml with the grid edits of
+  tests/data/networks/cn_rural_10kv_edits.toml applied here (remove, set, add, line types, as
+  README "Variants that change the grid" defines them), so that gridsim's edits are checked by an
+  implementation it does not share; line voltage regulators become pandapower transformers
+  (1:1, taps on the LV = regulated side).
 Options: Newton-Raphson, tolerance_mva 1e-11, trafo_model "pi", calculate_voltage_angles.
 """
 import json
@@ -25,9 +30,26 @@ ROOT = Path(__file__).resolve().parents[2]
 OPTS = dict(algorithm="nr", tolerance_mva=1e-11, trafo_model="pi", calculate_voltage_angles=True, max_iteration=50)
 
 
-def from_toml(path):
+def apply_edits(d, edits):
+    """A scenario's [grid] table applied to a parsed network file: remove, set, add, line types."""
+    for kind, ids in edits.get("remove", {}).items():
+        d[kind] = [e for e in d.get(kind, []) if e["id"] not in ids]
+    for kind, by_id in edits.get("set", {}).items():
+        for ident, fields in by_id.items():
+            (e,) = [e for e in d[kind] if e["id"] == ident]
+            e.update(fields)
+    for kind, items in edits.get("add", {}).items():
+        d.setdefault(kind, []).extend(items)
+    d.setdefault("line_types", {}).update(edits.get("line_types", {}))
+    return d
+
+
+def from_toml(path, edits=None):
     d = tomllib.loads(path.read_text())
+    if edits is not None:
+        d = apply_edits(d, edits)
     lib = tomllib.loads((ROOT / "src/network/native/line_types.toml").read_text())["types"]
+    lib.update(d.get("line_types", {}))
     f = d["network"].get("frequency_hz", 50.0)
     net = pp.create_empty_network(name=d["network"]["name"], f_hz=f, sn_mva=d["network"].get("base_mva", 1.0))
     bus = {}
@@ -54,6 +76,15 @@ def from_toml(path):
             tap_neutral=t.get("tap_neutral", 0), tap_min=t.get("tap_min", 0), tap_max=t.get("tap_max", 0),
             tap_step_percent=t.get("tap_step_percent", 0.0), tap_pos=t.get("tap_pos", 0),
             tap_changer_type="Ratio", name=t["id"])
+    for r in d.get("regulator", []):
+        vn = net.bus.vn_kv[bus[r["from"]]]
+        rp, xp = r.get("r_percent", 0.01), r.get("x_percent", 0.01)
+        trafos[r["id"]] = pp.create_transformer_from_parameters(
+            net, bus[r["from"]], bus[r["to"]], sn_mva=r["sn_mva"], vn_hv_kv=vn, vn_lv_kv=vn,
+            vk_percent=math.hypot(rp, xp), vkr_percent=rp, pfe_kw=0.0, i0_percent=0.0, shift_degree=0.0,
+            tap_side="lv", tap_neutral=0, tap_min=r.get("tap_min", -16), tap_max=r.get("tap_max", 16),
+            tap_step_percent=r.get("tap_step_percent", 0.625), tap_pos=r.get("tap_pos", 0),
+            tap_changer_type="Ratio", name=r["id"])
     for s in d.get("switch", []):
         if "line" in s:
             pp.create_switch(net, bus[s["bus"]], lines[s["line"]], et="l", closed=s.get("closed", True), name=s["id"])
@@ -73,6 +104,9 @@ def from_toml(path):
         pp.create_load(net, bus[l["bus"]], p_mw=l["p_mw"], q_mvar=q, name=l["id"],
                        const_z_p_percent=100 * z["z"], const_i_p_percent=100 * z["i"],
                        const_z_q_percent=100 * z["z"], const_i_q_percent=100 * z["i"])
+    for s in d.get("shunt", []):
+        # gridsim: b_mvar injected (capacitor > 0); pandapower: q_mvar consumed.
+        pp.create_shunt(net, bus[s["bus"]], q_mvar=-s.get("b_mvar", 0.0), p_mw=s.get("g_mw", 0.0), name=s["id"])
     for e in d.get("ext_grid", []):
         pp.create_ext_grid(net, bus[e["bus"]], vm_pu=e.get("vm_pu", 1.0), va_degree=e.get("va_degree", 0.0), name=e["id"])
     for c in d.get("chp", []):
@@ -132,3 +166,6 @@ if __name__ == "__main__":
     for n in ["cn_rural_10kv", "cn_urban_10kv_ring", "cigre_mv_der", "cigre_lv", "ieee33", "ieee69"]:
         net = from_toml(ROOT / "networks" / f"{n}.toml")
         solve(net, n if n.startswith(("cn_", "ieee")) else n + "_from_toml", f"networks/{n}.toml translated element by element")
+    edits = tomllib.loads((ROOT / "tests/data/networks/cn_rural_10kv_edits.toml").read_text())
+    net = from_toml(ROOT / "networks/cn_rural_10kv.toml", edits)
+    solve(net, "cn_rural_10kv_edited", "networks/cn_rural_10kv.toml with tests/data/networks/cn_rural_10kv_edits.toml applied by this script")

@@ -3,7 +3,9 @@
 //! a line or a transformer by its nameplate and call these; nothing else
 //! does per-unit arithmetic for them.
 
+pub mod chp;
 pub mod line;
+pub mod regulator;
 pub mod transformer;
 
 /// Per-unit π-model parameters of a branch on the system base (MATPOWER's

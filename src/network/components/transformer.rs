@@ -63,8 +63,15 @@ impl TransformerData {
     /// `vh_kv` (HV) and `vl_kv` (LV), at the tap changer's position `pos`:
     /// pandapower's `trafo_model="pi"` (impedances on the LV side, the
     /// magnetizing admittance split equally between the terminals).
+    ///
+    /// Taps on the LV side change the LV winding's rated voltage, and with
+    /// it the impedances referred to that side (as pandapower does).
     pub fn per_unit(&self, vh_kv: f64, vl_kv: f64, base_mva: f64, pos: i32) -> PerUnit {
-        let k_lv = (self.vn_lv_kv / vl_kv).powi(2);
+        let vn_lv_kv = match self.tap.side {
+            TapSide::Hv => self.vn_lv_kv,
+            TapSide::Lv => self.vn_lv_kv * (1.0 + self.tap_steps(pos)),
+        };
+        let k_lv = (vn_lv_kv / vl_kv).powi(2);
         let zk = self.vk_percent / 100.0 * base_mva / self.sn_mva * k_lv;
         let rk = self.vkr_percent / 100.0 * base_mva / self.sn_mva * k_lv;
         let xk = (zk * zk - rk * rk).max(0.0).sqrt();
@@ -84,12 +91,17 @@ impl TransformerData {
     /// Off-nominal ratio at tap position `pos` between buses of nominal
     /// voltage `vh_kv` and `vl_kv`.
     pub fn ratio(&self, vh_kv: f64, vl_kv: f64, pos: i32) -> f64 {
-        let steps = (pos - self.tap.neutral) as f64 * self.tap.step_percent / 100.0;
+        let steps = self.tap_steps(pos);
         let nominal = (self.vn_hv_kv / vh_kv) / (self.vn_lv_kv / vl_kv);
         match self.tap.side {
             TapSide::Hv => nominal * (1.0 + steps),
             TapSide::Lv => nominal / (1.0 + steps),
         }
+    }
+
+    /// Relative voltage change of the tapped winding at position `pos`.
+    fn tap_steps(&self, pos: i32) -> f64 {
+        (pos - self.tap.neutral) as f64 * self.tap.step_percent / 100.0
     }
 
     /// Rated current of the HV and LV windings, kA.

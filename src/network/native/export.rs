@@ -67,6 +67,7 @@ pub fn to_file(net: &Network) -> NetworkFile {
         bus: Vec::new(),
         line: Vec::new(),
         transformer: Vec::new(),
+        regulator: Vec::new(),
         switch: Vec::new(),
         branch: Vec::new(),
         load: Vec::new(),

@@ -1,4 +1,7 @@
-//! Islands and effective bus types.
+//! Islands and effective bus types: which buses the solver sees as PQ,
+//! PV, reference or isolated. A property of the physical network (its
+//! connectivity and sources), used by the readers to reject a part of the
+//! grid without a source and by [`crate::math`] to build the model.
 //!
 //! Follows MATPOWER's `bustypes`: a PV or REF bus without an in-service
 //! generator is solved as PQ; an island without a reference bus takes its

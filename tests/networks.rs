@@ -235,6 +235,34 @@ fn grid_edits_match_pandapower_applying_them_itself() {
     assert!((gain - 1.03125).abs() < 2e-3, "regulator gain {gain}");
 }
 
+/// Reconfiguration (the normally open point closed, the other end of its
+/// cable opened) and a new substation transformer nameplate, against
+/// pandapower on the same edits.
+#[test]
+fn ring_reconfiguration_matches_pandapower_applying_it_itself() {
+    let edits_path = root().join("tests/data/networks/cn_urban_10kv_ring_edits.toml");
+    let edits: GridEdits = toml::from_str(&std::fs::read_to_string(edits_path).unwrap()).unwrap();
+    let original = root().join("networks/cn_urban_10kv_ring.toml");
+    let net = read_edited(&original, &edits, "the test edits").unwrap();
+    let (net, r) = solve_net(net);
+    check_against(
+        &net,
+        &r,
+        "cn_urban_10kv_ring edited",
+        "cn_urban_10kv_ring_edited",
+    );
+    // The edits did change the grid: other losses, another nameplate.
+    let (_, before) = solve("cn_urban_10kv_ring");
+    assert!((r.total_loss_mw - before.total_loss_mw).abs() > 1e-3);
+    let k = r
+        .transformer
+        .id
+        .iter()
+        .position(|id| id == "T1 SZ11-40000/110")
+        .unwrap();
+    assert!(r.transformer.loading_percent[k] < before.transformer.loading_percent[k]);
+}
+
 #[test]
 fn chinese_urban_ring_matches_pandapower() {
     check_pandapower("cn_urban_10kv_ring", "cn_urban_10kv_ring");

@@ -10,8 +10,8 @@ power, losses, and pandapower's res_line / res_trafo / res_load rows keyed by el
 - cn_rural_10kv, cn_urban_10kv_ring: our TOML files translated to pandapower elements
   (create_line_from_parameters, create_transformer_from_parameters, ...), so that pandapower's
   component models check gridsim's conversion of engineering units.
-- cn_rural_10kv_edited: networks/cn_rural_10kv.toml with the grid edits of
-  tests/data/networks/cn_rural_10kv_edits.toml applied here (remove, set, add, line types, as
+- cn_rural_10kv_edited, cn_urban_10kv_ring_edited: the networks with the grid edits of
+  tests/data/networks/<name>_edits.toml applied here (remove, set, add, line types, as
   README "Variants that change the grid" defines them), so that gridsim's edits are checked by an
   implementation it does not share; line voltage regulators become pandapower transformers
   (1:1, taps on the LV = regulated side).
@@ -166,6 +166,7 @@ if __name__ == "__main__":
     for n in ["cn_rural_10kv", "cn_urban_10kv_ring", "cigre_mv_der", "cigre_lv", "ieee33", "ieee69"]:
         net = from_toml(ROOT / "networks" / f"{n}.toml")
         solve(net, n if n.startswith(("cn_", "ieee")) else n + "_from_toml", f"networks/{n}.toml translated element by element")
-    edits = tomllib.loads((ROOT / "tests/data/networks/cn_rural_10kv_edits.toml").read_text())
-    net = from_toml(ROOT / "networks/cn_rural_10kv.toml", edits)
-    solve(net, "cn_rural_10kv_edited", "networks/cn_rural_10kv.toml with tests/data/networks/cn_rural_10kv_edits.toml applied by this script")
+    for n in ["cn_rural_10kv", "cn_urban_10kv_ring"]:
+        edits = tomllib.loads((ROOT / f"tests/data/networks/{n}_edits.toml").read_text())
+        net = from_toml(ROOT / f"networks/{n}.toml", edits)
+        solve(net, f"{n}_edited", f"networks/{n}.toml with tests/data/networks/{n}_edits.toml applied by this script")

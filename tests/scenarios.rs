@@ -781,3 +781,68 @@ fn oltc_on_a_line_is_rejected() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every number a scenario sets is checked finite and in range before any
+/// model is built: NaN and infinities are reported with their field, never
+/// run (they used to give NaN results reported as converged).
+#[test]
+fn non_finite_and_out_of_range_numbers_are_rejected_with_their_field() {
+    let dir = tmpdir("nonfinite");
+    let net = root().join("networks/cn_rural_10kv.toml");
+    let cases = [
+        (
+            "[site]\nlatitude = nan\n",
+            "site.latitude must be between -90 and 90, found NaN",
+        ),
+        (
+            "[site]\nlongitude = inf\n",
+            "site.longitude must be between -180 and 180, found inf",
+        ),
+        ("[site]\nutc_offset_h = nan\n", "site.utc_offset_h"),
+        (
+            "[site]\nmean_temperature_c = -inf\n",
+            "site.mean_temperature_c",
+        ),
+        (
+            "[[pv]]\nname = \"p\"\nbus = \"M3\"\nkwp = 100\ntilt_degree = nan\n",
+            "pv 'p': tilt_degree must be between 0 and 90, found NaN",
+        ),
+        (
+            "[[load]]\nname = \"l\"\nbus = \"M3\"\nclass = \"residential\"\nannual_mwh = inf\n",
+            "load 'l': annual_mwh must be a non-negative number, found inf",
+        ),
+        (
+            "[emissions]\ngrid_t_per_mwh = nan\n",
+            "emissions.grid_t_per_mwh",
+        ),
+        (
+            "[emissions]\nfuel_t_per_mwh = { natural_gas = inf }\n",
+            "emissions.fuel_t_per_mwh.natural_gas",
+        ),
+        (
+            "[kpi]\npes_reference = { heat_eta = 0.0, electricity_eta = 0.5 }\n",
+            "kpi.pes_reference.heat_eta must be in (0, 1], found 0",
+        ),
+        ("[solver]\ntol = nan\n", "solver.tol must be positive"),
+    ];
+    for (extra, expect) in cases {
+        let sc = format!(
+            "network = {:?}\n[period]\nstart = \"2025-01-01T00:00:00\"\nsteps = 4\n{extra}",
+            net.to_str().unwrap()
+        );
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, sc).unwrap();
+        let out = dir.join("x.h5");
+        let o = gridsim(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{extra}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(expect), "'{expect}' not in:\n{e}");
+        assert!(!out.exists());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -3,8 +3,9 @@
 pub mod compare;
 pub mod elements;
 pub mod hdf5;
-pub mod kpi;
 pub mod powerflow;
 pub mod report;
 
+/// The KPIs (accumulated by the time-series runner; read here by compare and report).
+pub use crate::timeseries::kpi;
 pub use powerflow::PowerFlowResult;

@@ -3,6 +3,7 @@
 pub mod controllers;
 pub mod der;
 pub mod elements;
+pub mod kpi;
 pub mod profiles;
 pub mod record;
 pub mod rows;

@@ -11,6 +11,7 @@
 use super::controllers::{pu_fraction, qu_fraction, ControllerSpec, OltcState};
 use super::der::{StepContext, Technology, Unit, UnitOutput};
 use super::elements::{Element, ElementKind};
+use super::kpi::{Kpis, PesReference};
 use super::profiles::ProfileTable;
 use super::record::{LaneResults, ResultKernel};
 use super::rows::{RowPrecision, Rows};
@@ -18,7 +19,6 @@ use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
 use crate::network::Network;
-use crate::results::kpi::{Kpis, PesReference};
 use crate::solver::current_injection::LaneVec;
 use crate::solver::current_injection::LANES;
 use crate::solver::{HybridSolver, NewtonOptions, SolveReport};

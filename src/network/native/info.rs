@@ -75,6 +75,21 @@ pub fn native_summary(f: &NetworkFile, lib: &LineTypeLibrary, net: &Network) -> 
             t.vk_percent
         );
     }
+    if !f.regulator.is_empty() {
+        let _ = writeln!(o, "Line voltage regulators: {}", f.regulator.len());
+        for r in &f.regulator {
+            let range = r.tap_max.max(-r.tap_min) as f64 * r.tap_step_percent;
+            let _ = writeln!(
+                o,
+                "  {}: {} MVA, {} → {}, ±{range:.1} % in {} steps",
+                r.id.get_ref(),
+                r.sn_mva,
+                r.from,
+                r.to,
+                r.tap_max - r.tap_min
+            );
+        }
+    }
     let open = f.switch.iter().filter(|s| !s.closed).count();
     let _ = writeln!(o, "Switches: {} ({open} open)", f.switch.len());
     let _ = writeln!(o, "{}", load_line(net));

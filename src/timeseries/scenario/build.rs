@@ -1,0 +1,785 @@
+//! One scenario from a (variant-merged) scenario file: inputs, the time
+//! axis, site weather, DER units, loads, controllers, emission and KPI
+//! settings — each in its own step of a [`Builder`], every problem
+//! collected and reported together, every number checked finite and in
+//! range before any model is built.
+
+use super::*;
+use crate::timeseries::controllers::OltcState;
+use crate::timeseries::der::{
+    chp_state, load_series, pv_availability, wind_availability, ChpSpec, PvSpec, StorageSpec,
+    Technology, Unit, UnitState, WindSpec,
+};
+use crate::timeseries::elements::read_elements;
+use crate::timeseries::profiles::read_profiles;
+use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
+use crate::timeseries::weather::TemperatureProcess;
+
+/// Builds the scenario `vname` of the file at `path` (folder `dir`).
+pub(super) fn build(
+    f: &ScenarioFile,
+    vname: &str,
+    dir: &Path,
+    path: &Path,
+    cache: &mut Cache,
+    steps_override: Option<usize>,
+) -> Result<Scenario> {
+    let mut b = Builder::new(f, vname, dir, path, cache, steps_override)?;
+    b.shape_network_loads();
+    b.site_and_temperature()?;
+    b.network_der_units();
+    for s in &f.pv {
+        b.pv_unit(s);
+    }
+    for s in &f.wind {
+        b.wind_unit(s);
+    }
+    for s in &f.chp {
+        b.chp_unit(s);
+    }
+    for s in &f.storage {
+        b.storage_unit(s);
+    }
+    for s in &f.load {
+        b.synthetic_load(s);
+    }
+    b.controllers();
+    b.finish()
+}
+
+/// The state of building one scenario.
+struct Builder<'a> {
+    f: &'a ScenarioFile,
+    vname: &'a str,
+    /// "file (scenario 'name')", for messages.
+    loc: String,
+    problems: Vec<String>,
+    net: Arc<Network>,
+    profiles: Arc<ProfileTable>,
+    elements: Vec<crate::timeseries::elements::Element>,
+    start: Timestamp,
+    step_s: i64,
+    n_steps: usize,
+    site: SiteSpec,
+    temperature: Vec<f64>,
+    fuel: BTreeMap<String, f64>,
+    names: HashSet<String>,
+    units: Vec<Unit>,
+    unit_fuel_factor: Vec<f64>,
+    /// Network generators that became weather-driven units.
+    network_der_gens: Vec<usize>,
+    synthetic_loads: Vec<SyntheticLoad>,
+    controllers: Vec<Controller>,
+}
+
+impl<'a> Builder<'a> {
+    /// Reads the inputs (network with the scenario's grid edits, profiles,
+    /// elements) and checks the time axis.
+    fn new(
+        f: &'a ScenarioFile,
+        vname: &'a str,
+        dir: &Path,
+        path: &Path,
+        cache: &mut Cache,
+        steps_override: Option<usize>,
+    ) -> Result<Builder<'a>> {
+        let loc = format!("{} (scenario '{vname}')", path.display());
+        let mut problems = Vec::new();
+        let net = network(f, vname, dir, cache)?;
+        let profiles = match &f.profiles {
+            Some(p) => {
+                let pp = dir.join(p);
+                match cache.profiles.get(&pp) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let t = Arc::new(read_profiles(&pp)?);
+                        cache.profiles.insert(pp, t.clone());
+                        t
+                    }
+                }
+            }
+            None => Arc::new(ProfileTable::from_columns(Vec::new())?),
+        };
+        let elements = match (&f.elements, &f.profiles) {
+            (Some(_), None) => {
+                problems
+                    .push("elements: an element table needs a profile table ('profiles')".into());
+                Vec::new()
+            }
+            (Some(e), Some(_)) => read_elements(&dir.join(e), &net, &profiles)?,
+            (None, _) => Vec::new(),
+        };
+        let start = Timestamp::parse(&f.period.start).ok_or_else(|| {
+            Error::Usage(format!(
+                "{loc}: period.start '{}' is not an ISO-8601 time",
+                f.period.start
+            ))
+        })?;
+        let step_s = (f.period.step_minutes * 60.0).round() as i64;
+        if step_s <= 0 || (f.period.step_minutes * 60.0 - step_s as f64).abs() > 1e-9 {
+            problems.push(format!(
+                "period.step_minutes: {} is not a positive whole number of seconds",
+                f.period.step_minutes
+            ));
+        }
+        let n_steps = steps_override.unwrap_or(f.period.steps);
+        if n_steps == 0 {
+            problems.push("period.steps must be at least 1".into());
+        }
+        if f.profiles.is_some() && n_steps > profiles.n_steps {
+            problems.push(format!(
+                "period.steps: {n_steps} steps but the profile table has only {} rows",
+                profiles.n_steps
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid {
+                source_name: loc,
+                problems,
+            });
+        }
+        let mut fuel = default_fuel_factors();
+        let em = f.emissions.clone().unwrap_or_default();
+        for (k, v) in &em.fuel_t_per_mwh {
+            fuel.insert(k.clone(), *v);
+        }
+        Ok(Builder {
+            f,
+            vname,
+            loc,
+            problems,
+            net,
+            profiles,
+            elements,
+            start,
+            step_s,
+            n_steps,
+            site: f.site.clone().unwrap_or_default(),
+            temperature: Vec::new(),
+            fuel,
+            names: HashSet::new(),
+            units: Vec::new(),
+            unit_fuel_factor: Vec::new(),
+            network_der_gens: Vec::new(),
+            synthetic_loads: Vec::new(),
+            controllers: Vec::new(),
+        })
+    }
+
+    fn problem(&mut self, msg: String) {
+        self.problems.push(msg);
+    }
+
+    /// `v` must be finite and positive.
+    fn positive(&mut self, v: f64, what: String) {
+        if !(v.is_finite() && v > 0.0) {
+            self.problem(format!("{what} must be a positive number, found {v}"));
+        }
+    }
+
+    /// `v` must be in (0, 1].
+    fn fraction(&mut self, v: f64, what: String) {
+        if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+            self.problem(format!("{what} must be in (0, 1], found {v}"));
+        }
+    }
+
+    /// `v` must be finite and within [lo, hi].
+    fn within(&mut self, v: f64, lo: f64, hi: f64, what: String) {
+        if !(v.is_finite() && (lo..=hi).contains(&v)) {
+            self.problem(format!("{what} must be between {lo} and {hi}, found {v}"));
+        }
+    }
+
+    fn check_name(&mut self, n: &str) {
+        if !self.names.insert(n.to_string()) {
+            self.problem(format!("duplicate unit name '{n}'"));
+        }
+    }
+
+    /// The bus index of `id`, or a problem naming `what`.
+    fn bus(&mut self, id: &crate::network::BusRef, what: &str) -> usize {
+        match self.net.find_bus(id) {
+            Some(b) => b,
+            None => {
+                let name = self.net.name.clone();
+                self.problem(format!("{what}: bus {id} is not in network '{name}'"));
+                0
+            }
+        }
+    }
+
+    /// Loads of the network file with a customer class follow its shape
+    /// (the file's value as the peak) when the scenario asks for it.
+    fn shape_network_loads(&mut self) {
+        if !self.f.shape_network_loads {
+            return;
+        }
+        if !self.elements.is_empty() {
+            self.problem("shape_network_loads: the network's loads are replaced by the element table; drop one of them".into());
+        }
+        let mut shaped = (*self.net).clone();
+        let mut kept = Vec::new();
+        for (k, l) in self.net.loads.iter().enumerate() {
+            let Some(class) = l.class else {
+                kept.push(l.clone());
+                continue;
+            };
+            let shape = crate::timeseries::synthetic::load_shape(
+                class,
+                self.start,
+                self.step_s,
+                self.n_steps,
+                name_seed(self.f.seed, &format!("network-load-{k}")),
+                0.05,
+            );
+            let peak = shape.iter().copied().fold(0.0, f64::max);
+            let scale = if peak > 0.0 { l.p_mw / peak } else { 0.0 };
+            self.synthetic_loads.push(SyntheticLoad {
+                name: format!("network load {} ({class:?})", k + 1),
+                bus: l.bus,
+                p_mw: shape.into_iter().map(|x| x * scale).collect(),
+                tan_phi: if l.p_mw != 0.0 {
+                    l.q_mvar / l.p_mw
+                } else {
+                    0.0
+                },
+            });
+        }
+        shaped.loads = kept;
+        self.net = Arc::new(shaped);
+    }
+
+    /// Checks the site and makes the outdoor temperature series.
+    fn site_and_temperature(&mut self) -> Result<()> {
+        let s = self.site.clone();
+        self.within(s.latitude, -90.0, 90.0, "site.latitude".into());
+        self.within(s.longitude, -180.0, 180.0, "site.longitude".into());
+        self.within(s.utc_offset_h, -12.0, 14.0, "site.utc_offset_h".into());
+        self.within(
+            s.mean_temperature_c,
+            -60.0,
+            60.0,
+            "site.mean_temperature_c".into(),
+        );
+        if !self.problems.is_empty() {
+            return Err(Error::Invalid {
+                source_name: self.loc.clone(),
+                problems: std::mem::take(&mut self.problems),
+            });
+        }
+        self.temperature = match &s.temperature_column {
+            Some(c) => match self.profiles.column(c) {
+                Some(ci) => self.profiles.series(ci)[..self.n_steps].to_vec(),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{}: site.temperature_column '{c}' is not in the profile table",
+                        self.loc
+                    )));
+                }
+            },
+            None => {
+                let mut tp = TemperatureProcess::new(
+                    name_seed(self.f.seed, "temperature"),
+                    s.mean_temperature_c,
+                    9.0,
+                    4.0,
+                    self.step_s,
+                );
+                (0..self.n_steps)
+                    .map(|k| tp.at(Timestamp(self.start.0 + self.step_s * k as i64)))
+                    .collect()
+            }
+        };
+        Ok(())
+    }
+
+    fn pv_availability(&self, spec: &PvSpec) -> Vec<f64> {
+        pv_availability(
+            spec,
+            self.site.latitude,
+            self.site.longitude,
+            self.site.utc_offset_h,
+            &self.temperature,
+            self.start,
+            self.step_s,
+            name_seed(self.f.seed, "clouds"),
+        )
+    }
+
+    fn push_unit(&mut self, unit: Unit, fuel_factor: f64) {
+        self.units.push(unit);
+        self.unit_fuel_factor.push(fuel_factor);
+    }
+
+    /// PV and wind units of the network file become weather-driven units
+    /// (`network_der = "weather"`) or keep their base-case output ("fixed").
+    fn network_der_units(&mut self) {
+        match self.f.network_der.as_str() {
+            "fixed" => return,
+            "weather" => {}
+            other => {
+                self.problem(format!(
+                    "network_der: '{other}' is neither \"weather\" nor \"fixed\""
+                ));
+                return;
+            }
+        }
+        let net = self.net.clone();
+        for (k, g) in net.generators.iter().enumerate() {
+            let (Some(der), true) = (g.der, g.in_service) else {
+                continue;
+            };
+            self.check_name(&g.id);
+            let bus = crate::network::BusRef::Number(net.buses[g.bus].id);
+            let (technology, state) = match der {
+                crate::network::DerSource::Pv { kwp, inverter_mva } => {
+                    let spec = PvSpec {
+                        name: g.id.clone(),
+                        bus,
+                        kwp,
+                        inverter_mva: Some(inverter_mva),
+                        tilt_degree: 30.0,
+                        azimuth_degree: 180.0,
+                        performance_ratio: 0.86,
+                    };
+                    let avail = self.pv_availability(&spec);
+                    let state = UnitState::Pv {
+                        avail,
+                        s_mva: inverter_mva,
+                    };
+                    (Technology::Pv, state)
+                }
+                crate::network::DerSource::Wind {
+                    rated_mw,
+                    turbine_class,
+                } => {
+                    let spec = WindSpec {
+                        name: g.id.clone(),
+                        bus,
+                        rated_mw,
+                        turbine_class,
+                        hub_height_m: 100.0,
+                        mean_wind_ms: 6.5,
+                    };
+                    let seed = name_seed(self.f.seed, "wind");
+                    let avail = wind_availability(&spec, self.n_steps, self.step_s, seed);
+                    (Technology::Wind, UnitState::Wind { avail })
+                }
+            };
+            let unit = Unit {
+                name: g.id.clone(),
+                technology,
+                bus: g.bus,
+                fuel: None,
+                state,
+            };
+            self.push_unit(unit, 0.0);
+            self.network_der_gens.push(k);
+        }
+    }
+
+    fn pv_unit(&mut self, s: &PvSpec) {
+        self.check_name(&s.name);
+        let w = format!("pv '{}'", s.name);
+        let bus = self.bus(&s.bus, &w);
+        self.positive(s.kwp, format!("{w}: kwp"));
+        self.fraction(s.performance_ratio, format!("{w}: performance_ratio"));
+        self.within(s.tilt_degree, 0.0, 90.0, format!("{w}: tilt_degree"));
+        self.within(s.azimuth_degree, 0.0, 360.0, format!("{w}: azimuth_degree"));
+        if let Some(m) = s.inverter_mva {
+            self.positive(m, format!("{w}: inverter_mva"));
+        }
+        // No weather model on numbers that failed their checks.
+        let avail = if self.problems.is_empty() {
+            self.pv_availability(s)
+        } else {
+            Vec::new()
+        };
+        let state = UnitState::Pv {
+            avail,
+            s_mva: s.inverter_mva.unwrap_or(s.kwp / 1000.0),
+        };
+        let unit = Unit {
+            name: s.name.clone(),
+            technology: Technology::Pv,
+            bus,
+            fuel: None,
+            state,
+        };
+        self.push_unit(unit, 0.0);
+    }
+
+    fn wind_unit(&mut self, s: &WindSpec) {
+        self.check_name(&s.name);
+        let w = format!("wind '{}'", s.name);
+        let bus = self.bus(&s.bus, &w);
+        self.positive(s.rated_mw, format!("{w}: rated_mw"));
+        self.positive(s.hub_height_m, format!("{w}: hub_height_m"));
+        self.positive(s.mean_wind_ms, format!("{w}: mean_wind_ms"));
+        let seed = name_seed(self.f.seed, "wind");
+        let avail = if self.problems.is_empty() {
+            wind_availability(s, self.n_steps, self.step_s, seed)
+        } else {
+            Vec::new()
+        };
+        let unit = Unit {
+            name: s.name.clone(),
+            technology: Technology::Wind,
+            bus,
+            fuel: None,
+            state: UnitState::Wind { avail },
+        };
+        self.push_unit(unit, 0.0);
+    }
+
+    /// Checks a CHP's numbers; returns its fuel's emission factor.
+    fn check_chp(&mut self, s: &ChpSpec, w: &str) -> f64 {
+        self.positive(s.rated_el_mw, format!("{w}: rated_el_mw"));
+        let (eta_el, eta_th) = crate::timeseries::der::chp_eta(s);
+        self.fraction(eta_el, format!("{w}: eta_el"));
+        self.fraction(eta_th, format!("{w}: eta_th"));
+        if eta_el + eta_th > 1.0 {
+            self.problem(format!(
+                "{w}: eta_el + eta_th = {} exceeds 1",
+                eta_el + eta_th
+            ));
+        }
+        if !(0.0..=1.0).contains(&s.min_load) {
+            self.problem(format!(
+                "{w}: min_load must be in [0, 1], found {}",
+                s.min_load
+            ));
+        }
+        self.fraction(s.boiler_eta, format!("{w}: boiler_eta"));
+        self.fraction(s.power_factor, format!("{w}: power_factor"));
+        if !(s.heat.annual_mwh >= 0.0 && s.heat.annual_mwh.is_finite()) {
+            self.problem(format!(
+                "{w}: heat.annual_mwh must be a non-negative number, found {}",
+                s.heat.annual_mwh
+            ));
+        }
+        self.within(
+            s.heat.hot_water_share,
+            0.0,
+            1.0,
+            format!("{w}: heat.hot_water_share"),
+        );
+        self.within(
+            s.heat.base_temperature_c,
+            -30.0,
+            40.0,
+            format!("{w}: heat.base_temperature_c"),
+        );
+        if let Some(b) = s.buffer_mwh {
+            if !(b >= 0.0 && b.is_finite()) {
+                self.problem(format!(
+                    "{w}: buffer_mwh must be a non-negative number, found {b}"
+                ));
+            }
+        }
+        match self.fuel.get(&s.fuel) {
+            Some(x) => *x,
+            None => {
+                let known = self.fuel.keys().cloned().collect::<Vec<_>>().join(", ");
+                self.problem(format!(
+                    "{w}: fuel '{}' has no emission factor (known: {known}; add it under [emissions.fuel_t_per_mwh])",
+                    s.fuel
+                ));
+                0.0
+            }
+        }
+    }
+
+    /// The profile column a scheduled CHP follows.
+    fn chp_schedule(&mut self, s: &ChpSpec, w: &str) -> Vec<f64> {
+        match (&s.mode, &s.schedule) {
+            (crate::timeseries::der::ChpMode::Schedule, None) => {
+                self.problem(format!(
+                    "{w}: mode 'schedule' needs 'schedule' (a profile column)"
+                ));
+                Vec::new()
+            }
+            (_, Some(col)) => match self.profiles.column(col) {
+                Some(c) => {
+                    let n = self.n_steps.min(self.profiles.n_steps);
+                    self.profiles.series(c)[..n].to_vec()
+                }
+                None => {
+                    self.problem(format!(
+                        "{w}: schedule column '{col}' is not in the profile table"
+                    ));
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn chp_unit(&mut self, s: &ChpSpec) {
+        self.check_name(&s.name);
+        let w = format!("chp '{}'", s.name);
+        let bus = self.bus(&s.bus, &w);
+        let fuel_factor = self.check_chp(s, &w);
+        let schedule = self.chp_schedule(s, &w);
+        if !self.problems.is_empty() {
+            return;
+        }
+        let state = chp_state(s, &self.temperature, schedule, self.start, self.step_s);
+        let unit = Unit {
+            name: s.name.clone(),
+            technology: Technology::Chp(s.technology),
+            bus,
+            fuel: Some(s.fuel.clone()),
+            state,
+        };
+        self.push_unit(unit, fuel_factor);
+    }
+
+    fn storage_unit(&mut self, s: &StorageSpec) {
+        self.check_name(&s.name);
+        let w = format!("storage '{}'", s.name);
+        let bus = self.bus(&s.bus, &w);
+        self.positive(s.capacity_mwh, format!("{w}: capacity_mwh"));
+        self.positive(s.power_mw, format!("{w}: power_mw"));
+        self.fraction(
+            s.round_trip_efficiency,
+            format!("{w}: round_trip_efficiency"),
+        );
+        if !(0.0 <= s.soc_min_percent
+            && s.soc_min_percent <= s.soc_initial_percent
+            && s.soc_initial_percent <= s.soc_max_percent
+            && s.soc_max_percent <= 100.0)
+        {
+            self.problem(format!(
+                "{w}: need 0 ≤ soc_min_percent ≤ soc_initial_percent ≤ soc_max_percent ≤ 100"
+            ));
+        }
+        let mode = s.mode;
+        if mode == crate::timeseries::der::StorageMode::PeakShaving && s.peak_threshold_mw.is_none()
+        {
+            self.problem(format!("{w}: mode 'peak-shaving' needs peak_threshold_mw"));
+        }
+        for (v, field) in [
+            (s.peak_threshold_mw, "peak_threshold_mw"),
+            (s.charge_below_mw, "charge_below_mw"),
+        ] {
+            if let Some(v) = v {
+                if !v.is_finite() {
+                    self.problem(format!("{w}: {field} must be a finite number, found {v}"));
+                }
+            }
+        }
+        let unit = Unit {
+            name: s.name.clone(),
+            technology: Technology::Storage,
+            bus,
+            fuel: None,
+            state: UnitState::Storage {
+                spec: s.clone(),
+                energy: s.capacity_mwh * s.soc_initial_percent / 100.0,
+            },
+        };
+        self.push_unit(unit, 0.0);
+    }
+
+    fn synthetic_load(&mut self, s: &LoadSpec) {
+        self.check_name(&s.name);
+        let w = format!("load '{}'", s.name);
+        let bus = self.bus(&s.bus, &w);
+        if !(s.annual_mwh >= 0.0 && s.annual_mwh.is_finite()) {
+            self.problem(format!(
+                "{w}: annual_mwh must be a non-negative number, found {}",
+                s.annual_mwh
+            ));
+        }
+        self.fraction(s.power_factor, format!("{w}: power_factor"));
+        self.within(s.noise, 0.0, 1.0, format!("{w}: noise"));
+        if !self.problems.is_empty() {
+            return;
+        }
+        let seed = name_seed(self.f.seed, &s.name);
+        let (p, tan_phi) = load_series(s, self.start, self.step_s, self.n_steps, seed);
+        self.synthetic_loads.push(SyntheticLoad {
+            name: s.name.clone(),
+            bus,
+            p_mw: p,
+            tan_phi,
+        });
+    }
+
+    fn controllers(&mut self) {
+        for (i, c) in self.f.controller.iter().enumerate() {
+            let w = format!("controller {}", i + 1);
+            let mut ctl = Controller {
+                spec: c.clone(),
+                units: Vec::new(),
+                oltc: None,
+            };
+            match c {
+                ControllerSpec::Oltc { bus, .. } => {
+                    let what = format!("{w} (oltc)");
+                    let b = bus.as_ref().map(|b| self.bus(b, &what));
+                    let net = self.net.clone();
+                    ctl.oltc = OltcState::new(c, &net, b, &what, &mut self.problems);
+                }
+                ControllerSpec::PvQu { units: sel, .. }
+                | ControllerSpec::PvPu { units: sel, .. } => {
+                    ctl.units = self.pv_selection(sel.as_deref(), &w);
+                }
+            }
+            self.controllers.push(ctl);
+        }
+    }
+
+    /// The PV units a Q(U) or P(U) controller acts on (default: all).
+    fn pv_selection(&mut self, sel: Option<&[String]>, w: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (k, u) in self.units.iter().enumerate() {
+            let wanted = match sel {
+                None => u.technology == Technology::Pv,
+                Some(list) => list.contains(&u.name),
+            };
+            if wanted {
+                if u.technology != Technology::Pv {
+                    self.problems
+                        .push(format!("{w}: unit '{}' is not a PV unit", u.name));
+                }
+                out.push(k);
+            }
+        }
+        for n in sel.unwrap_or_default() {
+            if !self.units.iter().any(|u| &u.name == n) {
+                self.problems.push(format!("{w}: no unit named '{n}'"));
+            }
+        }
+        out
+    }
+
+    /// Emission factors: finite and not negative.
+    fn emissions(&mut self) -> Emissions {
+        let em = self.f.emissions.clone().unwrap_or_default();
+        self.within(
+            em.grid_t_per_mwh,
+            0.0,
+            10.0,
+            "emissions.grid_t_per_mwh".into(),
+        );
+        for (k, v) in &em.fuel_t_per_mwh {
+            self.within(*v, 0.0, 10.0, format!("emissions.fuel_t_per_mwh.{k}"));
+        }
+        let grid_profile = match &em.grid_profile {
+            Some(c) => {
+                let col = self.profiles.column(c);
+                if col.is_none() {
+                    self.problem(format!(
+                        "emissions.grid_profile '{c}' is not in the profile table"
+                    ));
+                }
+                col
+            }
+            None => None,
+        };
+        Emissions {
+            grid_t_per_mwh: em.grid_t_per_mwh,
+            grid_profile,
+        }
+    }
+
+    fn finish(mut self) -> Result<Scenario> {
+        let emissions = self.emissions();
+        let kpi = self.f.kpi.clone();
+        let bus_v_limits = kpi.as_ref().filter(|k| k.use_bus_limits).map(|_| {
+            self.net
+                .buses
+                .iter()
+                .map(|b| (b.vmin_pu, b.vmax_pu))
+                .collect()
+        });
+        let v_limits = kpi
+            .as_ref()
+            .map_or((0.95, 1.05), |k| (k.vmin_pu, k.vmax_pu));
+        self.within(v_limits.0, 0.0, 2.0, "kpi.vmin_pu".into());
+        self.within(v_limits.1, 0.0, 2.0, "kpi.vmax_pu".into());
+        if !(v_limits.0 < v_limits.1) {
+            self.problem("kpi: vmin_pu must be below vmax_pu".into());
+        }
+        let pes = kpi.and_then(|k| k.pes_reference).unwrap_or_default();
+        self.fraction(pes.heat_eta, "kpi.pes_reference.heat_eta".into());
+        self.fraction(
+            pes.electricity_eta,
+            "kpi.pes_reference.electricity_eta".into(),
+        );
+        let solver = self.f.solver.clone().unwrap_or(SolverSpec {
+            tol: d_tol(),
+            max_iter: d_iter(),
+        });
+        if !(solver.tol > 0.0 && solver.tol < 1.0) {
+            self.problem(format!(
+                "solver.tol must be positive and below 1, found {}",
+                solver.tol
+            ));
+        }
+        if !(1..=1000).contains(&solver.max_iter) {
+            self.problem(format!(
+                "solver.max_iter must be 1 to 1000, found {}",
+                solver.max_iter
+            ));
+        }
+        if !self.problems.is_empty() {
+            return Err(Error::Invalid {
+                source_name: self.loc,
+                problems: self.problems,
+            });
+        }
+        let mut net = self.net;
+        if !self.network_der_gens.is_empty() {
+            let mut n = (*net).clone();
+            n.generators = n
+                .generators
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !self.network_der_gens.contains(k))
+                .map(|(_, g)| g.clone())
+                .collect();
+            net = Arc::new(n);
+        }
+        Ok(Scenario {
+            name: self.vname.to_string(),
+            network: net,
+            elements: Arc::new(self.elements),
+            profiles: self.profiles,
+            start: self.start,
+            step_s: self.step_s,
+            n_steps: self.n_steps,
+            newton: NewtonOptions {
+                tol: solver.tol,
+                max_iter: solver.max_iter,
+            },
+            units: self.units,
+            unit_fuel_factor: self.unit_fuel_factor,
+            synthetic_loads: self.synthetic_loads,
+            controllers: self.controllers,
+            emissions,
+            v_limits,
+            bus_v_limits,
+            pes,
+        })
+    }
+}
+
+/// The scenario's network: the file with the scenario's grid edits
+/// (read once per file and edits).
+fn network(f: &ScenarioFile, vname: &str, dir: &Path, cache: &mut Cache) -> Result<Arc<Network>> {
+    let net_path = dir.join(&f.network);
+    let key = (net_path.clone(), format!("{:?}", f.grid));
+    if let Some(n) = cache.networks.get(&key) {
+        return Ok(n.clone());
+    }
+    let label = format!("scenario '{vname}'");
+    let n = Arc::new(crate::network::edit::read_edited(
+        &net_path, &f.grid, &label,
+    )?);
+    cache.networks.insert(key, n.clone());
+    Ok(n)
+}

@@ -1,0 +1,477 @@
+//! Scenario files (TOML): one file describes a base study and its variants.
+//!
+//! Paths inside a scenario file are relative to the file. Every table
+//! rejects unknown fields. A `[[variant]]` has a `name` and may
+//! - `set` fields of the base (a table deep-merged over it: tables merge,
+//!   values and arrays replace),
+//! - `add` units or controllers (`add.pv = [{...}]` appends to `pv`),
+//! - `remove` units by name (`remove = ["pv-1"]`),
+//! - change single units by name (`[variant.units.chp-1] mode = "power-led"`).
+//!
+//! Without variants the file gives one scenario named `base`. See
+//! README "Scenario files" for every field.
+
+mod build;
+
+use super::controllers::ControllerSpec;
+use super::der::{ChpSpec, LoadSpec, PvSpec, StorageSpec, WindSpec};
+use super::kpi::PesReference;
+use super::profiles::ProfileTable;
+use super::runner::Scenario;
+use super::time::Timestamp;
+use crate::error::{Error, Result};
+use crate::network::edit::GridEdits;
+use crate::network::Network;
+use crate::solver::NewtonOptions;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn d_step_min() -> f64 {
+    15.0
+}
+fn d_seed() -> u64 {
+    1
+}
+fn d_tol() -> f64 {
+    1e-8
+}
+fn d_iter() -> usize {
+    20
+}
+fn d_lat() -> f64 {
+    51.3
+}
+fn d_lon() -> f64 {
+    9.5
+}
+fn d_utc() -> f64 {
+    1.0
+}
+fn d_tmean() -> f64 {
+    9.5
+}
+fn d_vmin() -> f64 {
+    0.95
+}
+fn d_vmax() -> f64 {
+    1.05
+}
+fn d_network_der() -> String {
+    "weather".into()
+}
+
+/// `[period]`: the time axis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodSpec {
+    /// ISO-8601 local start time.
+    pub start: String,
+    /// Step length, minutes.
+    #[serde(default = "d_step_min")]
+    pub step_minutes: f64,
+    /// Number of steps.
+    pub steps: usize,
+}
+
+/// `[solver]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolverSpec {
+    /// Mismatch tolerance, p.u.
+    #[serde(default = "d_tol")]
+    pub tol: f64,
+    /// Maximum Newton iterations.
+    #[serde(default = "d_iter")]
+    pub max_iter: usize,
+}
+
+/// `[site]`: location and climate for synthetic weather.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// Latitude, degrees north.
+    #[serde(default = "d_lat")]
+    pub latitude: f64,
+    /// Longitude, degrees east.
+    #[serde(default = "d_lon")]
+    pub longitude: f64,
+    /// Offset of the local standard time from UTC, hours.
+    #[serde(default = "d_utc")]
+    pub utc_offset_h: f64,
+    /// Profile column with the outdoor temperature in °C (else synthetic).
+    pub temperature_column: Option<String>,
+    /// Annual mean temperature of the synthetic model, °C.
+    #[serde(default = "d_tmean")]
+    pub mean_temperature_c: f64,
+}
+
+impl Default for SiteSpec {
+    fn default() -> Self {
+        SiteSpec {
+            latitude: d_lat(),
+            longitude: d_lon(),
+            utc_offset_h: d_utc(),
+            temperature_column: None,
+            mean_temperature_c: d_tmean(),
+        }
+    }
+}
+
+/// `[emissions]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EmissionSpec {
+    /// Grid emission factor, t CO2/MWh.
+    #[serde(default)]
+    pub grid_t_per_mwh: f64,
+    /// Profile column with a per-step grid factor, t/MWh.
+    pub grid_profile: Option<String>,
+    /// Fuel factors, t CO2/MWh (LHV), added to or overriding the defaults.
+    #[serde(default)]
+    pub fuel_t_per_mwh: BTreeMap<String, f64>,
+}
+
+/// `[kpi]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiSpec {
+    /// Lower voltage limit, p.u.
+    #[serde(default = "d_vmin")]
+    pub vmin_pu: f64,
+    /// Upper voltage limit, p.u.
+    #[serde(default = "d_vmax")]
+    pub vmax_pu: f64,
+    /// Reference efficiencies for primary energy savings.
+    #[serde(default)]
+    pub pes_reference: Option<PesReference>,
+    /// Use each bus's own VMIN/VMAX from the network file instead of the band
+    /// (e.g. ±7 % on the 10 kV buses of a Chinese network, GB/T 12325).
+    #[serde(default)]
+    pub use_bus_limits: bool,
+}
+
+/// A whole scenario file (after a variant has been applied).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Study name.
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Network file.
+    pub network: String,
+    /// Changes to the network by element id (usually a variant's).
+    #[serde(default)]
+    pub grid: GridEdits,
+    /// Element table CSV (replaces the network's loads).
+    pub elements: Option<String>,
+    /// Profile CSV.
+    pub profiles: Option<String>,
+    /// Time axis.
+    pub period: PeriodSpec,
+    /// Solver settings.
+    pub solver: Option<SolverSpec>,
+    /// Site.
+    pub site: Option<SiteSpec>,
+    /// Emission factors.
+    pub emissions: Option<EmissionSpec>,
+    /// KPI settings.
+    pub kpi: Option<KpiSpec>,
+    /// Seed of all synthetic processes.
+    #[serde(default = "d_seed")]
+    pub seed: u64,
+    /// Give the network file's loads that have a customer class the
+    /// synthetic shape of their class, with the file's value as the peak
+    /// (without it, network loads are constant).
+    #[serde(default)]
+    pub shape_network_loads: bool,
+    /// How PV and wind units of a native network file behave over time:
+    /// "weather" (default: driven by the site's synthetic weather like
+    /// scenario units) or "fixed" (their base-case output at every step).
+    #[serde(default = "d_network_der")]
+    pub network_der: String,
+    /// Synthetic loads.
+    #[serde(default)]
+    pub load: Vec<LoadSpec>,
+    /// PV systems.
+    #[serde(default)]
+    pub pv: Vec<PvSpec>,
+    /// Wind turbines.
+    #[serde(default)]
+    pub wind: Vec<WindSpec>,
+    /// CHP units.
+    #[serde(default)]
+    pub chp: Vec<ChpSpec>,
+    /// Batteries.
+    #[serde(default)]
+    pub storage: Vec<StorageSpec>,
+    /// Controllers.
+    #[serde(default)]
+    pub controller: Vec<ControllerSpec>,
+    /// Variants (applied by [`load_scenarios`]; unused after that).
+    #[serde(default)]
+    pub variant: Vec<toml::Table>,
+}
+
+/// Default fuel emission factors, t CO2 per MWh of fuel (LHV): IPCC 2006
+/// default carbon contents (natural gas 56.1 t/TJ, diesel/gas oil 74.1,
+/// LPG 63.1); biogenic fuels and hydrogen count 0.
+pub fn default_fuel_factors() -> BTreeMap<String, f64> {
+    [
+        ("natural_gas", 0.20196),
+        ("diesel", 0.26676),
+        ("heating_oil", 0.26676),
+        ("lpg", 0.22716),
+        ("biogas", 0.0),
+        ("biomethane", 0.0),
+        ("wood", 0.0),
+        ("hydrogen", 0.0),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn deep_merge(base: &mut toml::Value, over: &toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(bv) if bv.is_table() && v.is_table() => deep_merge(bv, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+const UNIT_ARRAYS: [&str; 5] = ["load", "pv", "wind", "chp", "storage"];
+
+/// Applies one variant table to the base document.
+fn apply_variant(
+    base: &toml::Value,
+    variant: &toml::Table,
+    vname: &str,
+) -> std::result::Result<toml::Value, String> {
+    let mut doc = base.clone();
+    for key in variant.keys() {
+        if !matches!(
+            key.as_str(),
+            "name" | "description" | "set" | "add" | "remove" | "units" | "grid"
+        ) {
+            return Err(format!(
+                "unknown field '{key}' (expected name, description, set, add, remove, units, grid)"
+            ));
+        }
+    }
+    if let Some(g) = variant.get("grid") {
+        let over: GridEdits = g
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("grid: {}", e.message()))?;
+        let mut edits: GridEdits = match doc.get("grid") {
+            Some(v) => v
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("grid: {}", e.message()))?,
+            None => GridEdits::default(),
+        };
+        edits.extend(&over);
+        let v = toml::Value::try_from(edits).map_err(|e| format!("grid: {e}"))?;
+        doc.as_table_mut()
+            .ok_or("scenario is not a table")?
+            .insert("grid".into(), v);
+    }
+    if let Some(set) = variant.get("set") {
+        if !set.is_table() {
+            return Err("'set' must be a table".into());
+        }
+        deep_merge(&mut doc, set);
+    }
+    let root = doc.as_table_mut().ok_or("scenario is not a table")?;
+    if let Some(add) = variant.get("add") {
+        let add = add.as_table().ok_or("'add' must be a table of arrays")?;
+        for (k, v) in add {
+            if !UNIT_ARRAYS.contains(&k.as_str()) && k != "controller" {
+                return Err(format!(
+                    "add.{k}: only load, pv, wind, chp, storage and controller can be added"
+                ));
+            }
+            let items = v
+                .as_array()
+                .ok_or(format!("add.{k} must be an array of tables"))?;
+            let arr = root
+                .entry(k.clone())
+                .or_insert_with(|| toml::Value::Array(Vec::new()));
+            let arr = arr.as_array_mut().ok_or(format!("'{k}' is not an array"))?;
+            arr.extend(items.iter().cloned());
+        }
+    }
+    let mut named: HashSet<String> = HashSet::new();
+    for k in UNIT_ARRAYS {
+        if let Some(arr) = root.get(k).and_then(|a| a.as_array()) {
+            for it in arr {
+                if let Some(n) = it.get("name").and_then(|n| n.as_str()) {
+                    named.insert(n.to_string());
+                }
+            }
+        }
+    }
+    if let Some(rem) = variant.get("remove") {
+        let rem = rem
+            .as_array()
+            .ok_or("'remove' must be an array of unit names")?;
+        for r in rem {
+            let r = r
+                .as_str()
+                .ok_or("'remove' must be an array of unit names")?;
+            if !named.contains(r) {
+                return Err(format!("remove: no unit named '{r}'"));
+            }
+            for k in UNIT_ARRAYS {
+                if let Some(arr) = root.get_mut(k).and_then(|a| a.as_array_mut()) {
+                    arr.retain(|it| it.get("name").and_then(|n| n.as_str()) != Some(r));
+                }
+            }
+        }
+    }
+    if let Some(units) = variant.get("units") {
+        let units = units
+            .as_table()
+            .ok_or("'units' must be a table of unit names")?;
+        for (uname, patch) in units {
+            if !named.contains(uname) {
+                return Err(format!("units.{uname}: no unit of that name"));
+            }
+            for k in UNIT_ARRAYS {
+                if let Some(arr) = root.get_mut(k).and_then(|a| a.as_array_mut()) {
+                    for it in arr.iter_mut() {
+                        if it.get("name").and_then(|n| n.as_str()) == Some(uname.as_str()) {
+                            deep_merge(it, patch);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let _ = vname;
+    Ok(doc)
+}
+
+/// FNV-1a hash for stable per-name seeds.
+fn name_seed(seed: u64, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// Shared inputs loaded once for all variants.
+#[derive(Default)]
+struct Cache {
+    /// Networks by file and the edits made to it.
+    networks: HashMap<(PathBuf, String), Arc<Network>>,
+    profiles: HashMap<PathBuf, Arc<ProfileTable>>,
+}
+
+/// Reads a scenario file and returns one [`Scenario`] per variant, plus
+/// the SHA-256 of the file.
+pub fn load_scenarios(
+    path: &Path,
+    steps_override: Option<usize>,
+) -> Result<(Vec<Scenario>, String)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let sha = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&bytes);
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::parse(path, 1, "scenario file is not UTF-8"))?;
+    // Type-check the whole file first so that errors carry line numbers.
+    let base: ScenarioFile = toml::from_str(&text).map_err(|e| toml_err(path, &text, e))?;
+    let mut doc: toml::Value = text
+        .parse::<toml::Table>()
+        .map(toml::Value::Table)
+        .map_err(|e| toml_err(path, &text, e))?;
+    let variants = match doc.as_table_mut().and_then(|t| t.remove("variant")) {
+        Some(toml::Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut cache = Cache::default();
+    let mut out = Vec::new();
+    let mut names = HashSet::new();
+    if variants.is_empty() {
+        out.push(build::build(
+            &base,
+            "base",
+            dir,
+            path,
+            &mut cache,
+            steps_override,
+        )?);
+    }
+    for (i, v) in variants.iter().enumerate() {
+        let vt = v.as_table().ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: variant {} is not a table",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        let vname = vt
+            .get("name")
+            .and_then(|n| n.as_str())
+            .ok_or_else(|| {
+                Error::Usage(format!("{}: variant {} has no name", path.display(), i + 1))
+            })?
+            .to_string();
+        if vname.is_empty() || vname.contains('/') || vname.contains('.') && vname.starts_with('.')
+        {
+            return Err(Error::Usage(format!(
+                "{}: variant name '{vname}' is not allowed",
+                path.display()
+            )));
+        }
+        if !names.insert(vname.clone()) {
+            return Err(Error::Usage(format!(
+                "{}: duplicate variant name '{vname}'",
+                path.display()
+            )));
+        }
+        let merged = apply_variant(&doc, vt, &vname)
+            .map_err(|m| Error::Usage(format!("{}: variant '{vname}': {m}", path.display())))?;
+        let f: ScenarioFile = merged.try_into().map_err(|e: toml::de::Error| {
+            Error::Usage(format!(
+                "{}: variant '{vname}': {}",
+                path.display(),
+                e.message()
+            ))
+        })?;
+        out.push(build::build(
+            &f,
+            &vname,
+            dir,
+            path,
+            &mut cache,
+            steps_override,
+        )?);
+    }
+    Ok((out, sha))
+}
+
+fn toml_err(path: &Path, text: &str, e: toml::de::Error) -> Error {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .unwrap_or(1);
+    Error::parse(path, line, e.message().to_string())
+}

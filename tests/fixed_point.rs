@@ -160,3 +160,28 @@ fn falls_back_to_newton() {
         .fold(0.0, f64::max);
     assert!(d < 1e-9, "hybrid and Newton differ by {d:e}");
 }
+
+/// A NaN anywhere in the injections is never a converged solution: neither
+/// Newton nor the fixed point (nor the hybrid) reports convergence, however
+/// the NaN enters (`f64::max` alone would drop it and report a mismatch of 0).
+#[test]
+fn nan_injections_never_converge() {
+    let m = model("case33bw");
+    for bad in [f64::NAN, f64::INFINITY] {
+        for bus in [1, 17, 32] {
+            let mut s = m.s_spec.clone();
+            s[bus] = Complex64::new(bad, 0.0);
+            let mut v = m.flat_start();
+            let mut newton = NewtonSolver::new(&m.ybus, &m.bus_type).unwrap();
+            if let Ok(r) = newton.solve(&m.ybus, &s, &mut v, OPTS) {
+                assert!(!r.converged, "Newton converged with {bad} at bus {bus}");
+                assert!(!r.max_mismatch_pu.is_finite() || r.max_mismatch_pu >= OPTS.tol);
+            }
+            let mut v = m.flat_start();
+            let mut hybrid = HybridSolver::new(&m.ybus, &m.bus_type).unwrap();
+            if let Ok(r) = hybrid.solve(&m.ybus, &s, &mut v, OPTS) {
+                assert!(!r.converged, "hybrid converged with {bad} at bus {bus}");
+            }
+        }
+    }
+}

@@ -73,7 +73,34 @@ fn duplicate_bus_and_zero_impedance() {
         "{e}"
     );
     let e = err_of(&SMALL.replace("0.01\t0.05", "0\t0"));
-    assert!(e.contains("r and x are both zero"), "{e}");
+    assert!(
+        e.contains("(BR_R/BR_X): |r| + |x| = 0e0 p.u. is below 1e-9"),
+        "{e}"
+    );
+    // Values that overflow the per-unit model are refused too.
+    let e = err_of(&SMALL.replace("0.01\t0.05", "1e-300\t1e-300"));
+    assert!(e.contains("is below 1e-9"), "{e}");
+}
+
+/// A base power or a tap ratio that would overflow the per-unit model
+/// (1e-308 MVA, TAP = 1e-300) is an error, not a NaN solution.
+#[test]
+fn base_power_and_tap_out_of_range_are_rejected() {
+    let e = err_of(&SMALL.replace("mpc.baseMVA = 100", "mpc.baseMVA = 1e-308"));
+    assert!(
+        e.contains("baseMVA must be between 0.001 and 1e6, found 1e-308"),
+        "{e}"
+    );
+    let e = err_of(&SMALL.replace(
+        "\t1\t2\t0.01\t0.05\t0\t0\t0\t0\t0\t0\t1",
+        "\t1\t2\t0.01\t0.05\t0\t0\t0\t0\t1e-300\t0\t1",
+    ));
+    assert!(
+        e.contains(
+            "branch row 1 (TAP): tap ratio 1e-300 must be 0 (none) or between 0.001 and 1000"
+        ),
+        "{e}"
+    );
 }
 
 #[test]

@@ -22,6 +22,17 @@ pub use components::PerUnit;
 use crate::error::{Error, Result};
 use std::path::Path;
 
+/// Accepted system base power, MVA (outside it per-unit values overflow or
+/// lose all precision).
+pub const BASE_MVA_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
+
+/// Accepted off-nominal ratios of a per-unit transformer.
+pub const TAP_RATIO_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e3;
+
+/// Smallest series impedance |r| + |x| of a branch, p.u.: below it the
+/// admittance swamps every other in the Ybus (use a bus-bus switch).
+pub const MIN_IMPEDANCE_PU: f64 = 1e-9;
+
 /// Network file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkFormat {

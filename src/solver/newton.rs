@@ -155,7 +155,9 @@ impl NewtonSolver {
         self.jval.len()
     }
 
-    /// Computes `ibus = Ybus·V` and the mismatch vector; returns its infinity norm.
+    /// Computes `ibus = Ybus·V` and the mismatch vector; returns its
+    /// infinity norm, NaN when any entry is not finite (`f64::max` drops
+    /// NaN, so a NaN entry must not be folded in silently).
     fn mismatch(
         &mut self,
         ybus: &CsrMatrix,
@@ -168,6 +170,7 @@ impl NewtonSolver {
         let indices = ybus.indices();
         let data = ybus.data();
         let mut norm: f64 = 0.0;
+        let mut finite = true;
         for i in 0..self.nb {
             let mut acc = Complex64::new(0.0, 0.0);
             for e in indptr[i]..indptr[i + 1] {
@@ -180,17 +183,19 @@ impl NewtonSolver {
             }
             if self.ang[i] != NONE {
                 self.f[self.ang[i]] = mis.re;
+                finite &= mis.re.is_finite();
                 norm = norm.max(mis.re.abs());
             }
             if self.mag[i] != NONE {
                 self.f[self.mag[i]] = mis.im;
+                finite &= mis.im.is_finite();
                 norm = norm.max(mis.im.abs());
             }
         }
-        if norm.is_nan() {
-            f64::NAN
-        } else {
+        if finite {
             norm
+        } else {
+            f64::NAN
         }
     }
 

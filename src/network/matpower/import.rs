@@ -125,11 +125,11 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
     }
     let base_mva = match field(ws, "baseMVA", version1) {
         Some((Value::Num(x), line)) => {
-            if !(x.is_finite() && *x > 0.0) {
+            if !crate::network::BASE_MVA_RANGE.contains(x) {
                 return Err(Error::parse(
                     path,
                     *line,
-                    format!("baseMVA must be a positive number, found {x}"),
+                    format!("baseMVA must be between 0.001 and 1e6, found {x:e}"),
                 ));
             }
             *x
@@ -350,13 +350,16 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             continue;
         };
         let in_service = g(10) > 0.0;
-        if in_service && g(2) == 0.0 && g(3) == 0.0 {
+        if in_service && g(2).abs() + g(3).abs() < crate::network::MIN_IMPEDANCE_PU {
             pr.at(
                 &br_m,
                 "branch",
                 r,
                 "BR_R/BR_X",
-                "r and x are both zero (infinite admittance)",
+                format!(
+                    "|r| + |x| = {:e} p.u. is below 1e-9 (an infinite admittance)",
+                    g(2).abs() + g(3).abs()
+                ),
             );
         }
         if in_service && from == to {
@@ -369,13 +372,13 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             );
         }
         let tap = g(8);
-        if tap < 0.0 {
+        if tap != 0.0 && !crate::network::TAP_RATIO_RANGE.contains(&tap) {
             pr.at(
                 &br_m,
                 "branch",
                 r,
                 "TAP",
-                format!("tap ratio {tap} must not be negative"),
+                format!("tap ratio {tap:e} must be 0 (none) or between 0.001 and 1000"),
             );
         }
         let transformer = tap != 0.0

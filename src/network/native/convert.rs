@@ -204,15 +204,15 @@ impl<'a> Builder<'a> {
 
     fn header(&mut self) {
         let h = &self.f.network;
-        if !positive(h.base_mva) {
+        if !crate::network::BASE_MVA_RANGE.contains(&h.base_mva) {
             self.general(format!(
-                "network: base_mva must be positive, found {}",
+                "network: base_mva must be between 0.001 and 1e6, found {:e}",
                 h.base_mva
             ));
         }
-        if !positive(h.frequency_hz) {
+        if !(1.0..=1000.0).contains(&h.frequency_hz) {
             self.general(format!(
-                "network: frequency_hz must be positive, found {}",
+                "network: frequency_hz must be between 1 and 1000, found {}",
                 h.frequency_hz
             ));
         }
@@ -821,16 +821,21 @@ impl<'a> Builder<'a> {
             ] {
                 ok &= self.finite(&b.id, "branch", field, v);
             }
-            if b.r_pu == 0.0 && b.x_pu == 0.0 && b.in_service {
-                self.push(&b.id, "branch", "r_pu/x_pu", "zero impedance");
+            if b.r_pu.abs() + b.x_pu.abs() < crate::network::MIN_IMPEDANCE_PU && b.in_service {
+                self.push(
+                    &b.id,
+                    "branch",
+                    "r_pu/x_pu",
+                    "|r| + |x| is below 1e-9 p.u. (an infinite admittance)",
+                );
             }
             if let Some(t) = b.tap {
-                if !(positive(t) && (1e-3..=1e3).contains(&t)) {
+                if !crate::network::TAP_RATIO_RANGE.contains(&t) {
                     self.push(
                         &b.id,
                         "branch",
                         "tap",
-                        format!("must be between 0.001 and 1000, found {t}"),
+                        format!("must be between 0.001 and 1000, found {t:e}"),
                     );
                     ok = false;
                 }

@@ -6,6 +6,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Problems listed in a message; the rest are counted (a file with a
+/// million bad rows gives one screen, not a million lines).
+pub const MAX_LISTED_PROBLEMS: usize = 50;
+
 /// Result alias used throughout gridsim.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -88,8 +92,12 @@ impl fmt::Display for Error {
                     problems.len(),
                     if problems.len() == 1 { "" } else { "s" }
                 )?;
-                for p in problems {
+                for p in problems.iter().take(MAX_LISTED_PROBLEMS) {
                     write!(f, "\n  - {p}")?;
+                }
+                if problems.len() > MAX_LISTED_PROBLEMS {
+                    let more = problems.len() - MAX_LISTED_PROBLEMS;
+                    write!(f, "\n  ... and {more} more")?;
                 }
                 Ok(())
             }

@@ -161,3 +161,83 @@ fn mutated_profile_and_scenario_files_never_panic() {
     std::fs::remove_file(&p).ok();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `gridsim pf` on a MATPOWER file holding `body` after a valid small case
+/// header: the exit code and stderr (a child process, so that a stack
+/// overflow or an abort would show as a failed exit, not kill the tests).
+fn pf_on_case(tag: &str, body: &str) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("gridsim-hostile-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("hostile.m");
+    let case = std::fs::read_to_string(root().join("networks/case33bw.m")).unwrap();
+    std::fs::write(&p, format!("{case}\n{body}\n")).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(["pf", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    (o.status.code(), err)
+}
+
+/// Deep nesting (parentheses, brackets, function calls, unary signs) is an
+/// error naming the line, not a stack overflow.
+#[test]
+fn deeply_nested_expressions_are_an_error_not_a_crash() {
+    let n = 5000;
+    let cases = [
+        format!("x = {}1{};", "(".repeat(n), ")".repeat(n)),
+        format!("x = {}1{};", "[".repeat(n), "]".repeat(n)),
+        format!("x = {}1{};", "sqrt(".repeat(n), ")".repeat(n)),
+        format!("x = {}1;", "-".repeat(50_000)),
+    ];
+    for (k, body) in cases.iter().enumerate() {
+        let (code, err) = pf_on_case(&format!("nest{k}"), body);
+        assert_eq!(code, Some(1), "case {k}: {err}");
+        assert!(
+            err.contains("hostile.m:") && err.contains("nested more than 200 levels"),
+            "case {k}: {err}"
+        );
+    }
+}
+
+/// Tiny files that ask for huge matrices are refused before allocating;
+/// an absurd range is an error, not a panic.
+#[test]
+fn tiny_files_cannot_ask_for_unbounded_memory() {
+    for (k, (body, expect)) in [
+        ("mpc.bus(999999999, 1) = 1;", "more than 20000000 elements"),
+        ("mpc.bus(3e7, 1) = 1;", "more than 20000000 elements"),
+        ("mpc.bus(1:1e-300:2, 1) = 1;", "more than 20000000 elements"),
+        (
+            "x = mpc.bus(ones(1, 10), :);",
+            "unsupported function 'ones'",
+        ),
+        ("x = mpc.bus^2;", "matrix power"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (code, err) = pf_on_case(&format!("big{k}"), body);
+        assert_eq!(code, Some(1), "{body}: {err}");
+        assert!(err.contains(expect), "{body}: {err}");
+        assert!(err.len() < 10_000, "{body}: a {} byte message", err.len());
+    }
+}
+
+/// Indexed assignments change the matrix in place: a file of thousands of
+/// them (5 KB of MATLAB used to take 28 s, copying the matrix each time)
+/// reads like any other, and a case with many bad rows lists 50 problems
+/// and counts the rest instead of printing every one.
+#[test]
+fn many_indexed_assignments_and_many_problems() {
+    let body: String = (0..3000)
+        .map(|k| format!("mpc.bus({}, 3) = 0.0{};\n", k % 33 + 1, k % 7))
+        .collect();
+    let (code, err) = pf_on_case("assign", &body);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = pf_on_case("problems", "mpc.bus(5000, 1) = 0;");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("... and"), "{err}");
+    assert!(err.lines().count() < 60, "{} lines", err.lines().count());
+}

@@ -14,6 +14,15 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// Deepest nesting of expressions (parentheses, brackets, function calls,
+/// unary signs): real case files nest a few levels; a hostile one must not
+/// overflow the stack.
+pub const MAX_DEPTH: usize = 200;
+
+/// Most elements of one matrix (20 million: about 160 MB; the largest
+/// MATPOWER cases have about 1.2 million entries in their largest table).
+pub const MAX_ELEMENTS: usize = 20_000_000;
+
 /// A dense numeric matrix with the source line of each row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
@@ -193,6 +202,7 @@ pub fn run(path: &Path, src: &str) -> Result<Workspace> {
         pos: 0,
         ws: Workspace::default(),
         end_value: Vec::new(),
+        depth: 0,
     };
     it.program()?;
     Ok(it.ws)
@@ -211,6 +221,8 @@ struct Interp {
     ws: Workspace,
     /// Stack of values `end` takes inside index expressions.
     end_value: Vec<f64>,
+    /// Current expression nesting depth.
+    depth: usize,
 }
 
 impl Interp {
@@ -393,10 +405,9 @@ impl Interp {
                 if self.is_sym("(") {
                     // Indexed assignment.
                     self.next();
-                    let target = self.lookup_lvalue(&name, field.as_deref(), line)?;
-                    let m = match target {
-                        Value::Mat(m) => m,
-                        Value::Num(x) => Matrix::filled(1, 1, x),
+                    let dims = match self.lookup_lvalue(&name, field.as_deref(), line)? {
+                        Value::Mat(m) => (m.rows, m.cols),
+                        Value::Num(_) => (1, 1),
                         _ => {
                             return self.err(
                                 line,
@@ -404,12 +415,20 @@ impl Interp {
                             )
                         }
                     };
-                    let (ri, ci) = self.index_pair(&m, &full, line)?;
+                    let (ri, ci) = self.index_pair(dims, &full, line)?;
                     self.expect_sym(")")?;
                     self.expect_sym("=")?;
                     let rhs = self.expr(false)?;
+                    // Taken out of the workspace and changed in place (the
+                    // right-hand side may read it, so only now).
+                    let (target, first_line) = self.take_lvalue(&name, field.as_deref(), line);
+                    let m = match target {
+                        Value::Mat(m) => m,
+                        Value::Num(x) => Matrix::filled(1, 1, x),
+                        _ => unreachable!("checked above"),
+                    };
                     let m = self.assign_indexed(m, ri, ci, rhs, &full, line)?;
-                    self.store(&name, field.as_deref(), Value::Mat(m), line);
+                    self.store(&name, field.as_deref(), Value::Mat(m), first_line);
                     let text = self.statement_text(start);
                     self.ws.statements.push((line, text));
                     return Ok(());
@@ -513,13 +532,23 @@ impl Interp {
         }
     }
 
-    fn lookup_lvalue(&self, name: &str, field: Option<&str>, line: usize) -> Result<Value> {
+    /// Removes a defined variable or field from the workspace (with the
+    /// line it was first assigned); `line` if it is not there.
+    fn take_lvalue(&mut self, name: &str, field: Option<&str>, line: usize) -> (Value, usize) {
+        let found = match field {
+            Some(f) => self.ws.fields.remove(f),
+            None => self.ws.vars.remove(name),
+        };
+        found.unwrap_or((Value::Num(0.0), line))
+    }
+
+    fn lookup_lvalue(&self, name: &str, field: Option<&str>, line: usize) -> Result<&Value> {
         let found = match field {
             Some(f) => self.ws.fields.get(f),
             None => self.ws.vars.get(name),
         };
         match found {
-            Some((v, _)) => Ok(v.clone()),
+            Some((v, _)) => Ok(v),
             None => {
                 let full = field
                     .map(|f| format!("{name}.{f}"))
@@ -529,17 +558,22 @@ impl Interp {
         }
     }
 
-    fn index_pair(&mut self, m: &Matrix, what: &str, line: usize) -> Result<(Index, Index)> {
-        let first = self.index_arg(m.rows)?;
+    fn index_pair(
+        &mut self,
+        (rows, cols): (usize, usize),
+        what: &str,
+        line: usize,
+    ) -> Result<(Index, Index)> {
+        let first = self.index_arg(rows)?;
         if self.is_sym(",") {
             self.next();
-            let second = self.index_arg(m.cols)?;
+            let second = self.index_arg(cols)?;
             Ok((first, second))
         } else {
             // Linear indexing is only meaningful for vectors.
-            if m.rows == 1 {
+            if rows == 1 {
                 Ok((Index::List(vec![1.0]), first))
-            } else if m.cols == 1 {
+            } else if cols == 1 {
                 Ok((first, Index::List(vec![1.0])))
             } else {
                 self.err(
@@ -590,6 +624,12 @@ impl Interp {
             return self.err(line, "invalid range");
         }
         let n = ((stop - a) / step).floor() + 1.0;
+        if n > MAX_ELEMENTS as f64 {
+            return self.err(
+                line,
+                format!("the range {a}:{step}:{stop} has more than {MAX_ELEMENTS} elements"),
+            );
+        }
         let n = if n > 0.0 { n as usize } else { 0 };
         let data: Vec<f64> = (0..n).map(|k| a + step * k as f64).collect();
         Ok(Value::Mat(Matrix {
@@ -660,10 +700,22 @@ impl Interp {
                 ),
             );
         }
-        // Grow as MATLAB does, padding with zeros.
+        // Grow as MATLAB does, padding with zeros (rows alone in place).
         let need_r = rows.iter().max().map_or(0, |r| r + 1).max(m.rows);
         let need_c = cols.iter().max().map_or(0, |c| c + 1).max(m.cols);
-        if need_r > m.rows || need_c > m.cols {
+        if need_r.saturating_mul(need_c) > MAX_ELEMENTS {
+            return self.err(
+                line,
+                format!(
+                    "assignment to '{what}' would make it {need_r}x{need_c}, more than {MAX_ELEMENTS} elements"
+                ),
+            );
+        }
+        if need_c == m.cols && need_r > m.rows {
+            m.data.resize(need_r * need_c, 0.0);
+            m.row_lines.resize(need_r, 0);
+            m.rows = need_r;
+        } else if need_r > m.rows || need_c > m.cols {
             let mut g = Matrix::filled(need_r, need_c, 0.0);
             for r in 0..m.rows {
                 g.row_lines[r] = m.row_lines[r];
@@ -718,7 +770,23 @@ impl Interp {
         Ok(lhs)
     }
 
+    /// A unary expression; every nesting level of an expression passes
+    /// through here once, so the depth is counted here.
     fn unary(&mut self, ws_sep: bool) -> Result<Value> {
+        if self.depth >= MAX_DEPTH {
+            let line = self.line();
+            return self.err(
+                line,
+                format!("expression nested more than {MAX_DEPTH} levels deep"),
+            );
+        }
+        self.depth += 1;
+        let r = self.unary_inner(ws_sep);
+        self.depth -= 1;
+        r
+    }
+
+    fn unary_inner(&mut self, ws_sep: bool) -> Result<Value> {
         let t = self.peek().clone();
         match t.tok {
             Tok::Sym("-") => {
@@ -907,7 +975,7 @@ impl Interp {
                 )
             }
         };
-        let (ri, ci) = self.index_pair(&m, what, line)?;
+        let (ri, ci) = self.index_pair((m.rows, m.cols), what, line)?;
         self.expect_sym(")")?;
         let rows = self.resolve_index(&ri, m.rows, what, line)?;
         let cols = self.resolve_index(&ci, m.cols, what, line)?;
@@ -934,6 +1002,12 @@ impl Interp {
                     ),
                 );
             }
+        }
+        if rows.len().saturating_mul(cols.len()) > MAX_ELEMENTS {
+            return self.err(
+                line,
+                format!("indexing '{what}' would select more than {MAX_ELEMENTS} elements"),
+            );
         }
         let mut out = Matrix::filled(rows.len(), cols.len(), 0.0);
         for (a, &r) in rows.iter().enumerate() {
@@ -1049,6 +1123,10 @@ impl Interp {
         };
         match (a, b) {
             (Value::Num(x), Value::Num(y)) => Ok(Value::Num(f(x, y))),
+            (Value::Mat(m), Value::Num(_)) if op == "^" && m.data.len() != 1 => self.err(
+                line,
+                "matrix power 'A^p' is not supported; use '.^' for element-wise powers",
+            ),
             (Value::Mat(m), Value::Num(y)) => Ok(Value::Mat(m.map(|x| f(x, y)))),
             (Value::Num(x), Value::Mat(m)) => {
                 if op == "/" || op == "^" {

@@ -155,6 +155,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    gridsim::results::output::remove_temporaries_on_signals();
     match cli.command {
         Command::Pf {
             case,

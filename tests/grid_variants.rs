@@ -348,6 +348,6 @@ fn compare_and_report_take_several_files_and_other_topologies() {
         a.to_str().unwrap(),
         "--force",
     ]);
-    assert!(e.contains("would overwrite a results file"), "{e}");
+    assert!(e.contains("would overwrite the input"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }

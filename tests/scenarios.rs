@@ -846,3 +846,51 @@ fn non_finite_and_out_of_range_numbers_are_rejected_with_their_field() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A time axis that overflows, or more steps than memory allows, is an
+/// error before anything is allocated (a 200-byte file used to hang or abort).
+#[test]
+fn absurd_time_axes_are_rejected_before_anything_is_built() {
+    let dir = tmpdir("timeaxis");
+    let net = root().join("networks/cn_rural_10kv.toml");
+    for (period, expect) in [
+        (
+            "start = \"2025-01-01T00:00:00\"\nstep_minutes = 1.5e17\nsteps = 10",
+            "period.step_minutes",
+        ),
+        (
+            "start = \"2025-01-01T00:00:00\"\nsteps = 9223372036854775807",
+            "period.steps must be 1 to 1051200",
+        ),
+        (
+            "start = \"2025-01-01T00:00:00\"\nsteps = 1000000000",
+            "period.steps must be 1 to 1051200",
+        ),
+        (
+            "start = \"9999-12-01T00:00:00\"\nstep_minutes = 60\nsteps = 1000",
+            "runs past the year 9999",
+        ),
+        (
+            "start = \"2025-01-01T00:00:00\"\nstep_minutes = nan\nsteps = 4",
+            "period.step_minutes",
+        ),
+    ] {
+        let sc = format!(
+            "network = {:?}\n[period]\n{period}\n",
+            net.to_str().unwrap()
+        );
+        let path = dir.join("t.toml");
+        std::fs::write(&path, sc).unwrap();
+        let out = dir.join("x.h5");
+        let o = gridsim(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{period}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(expect), "'{expect}' not in:\n{e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -14,12 +14,8 @@ pub use crate::network::{network_format, read_network as load_network, NetworkFo
 /// `gridsim convert IN OUT`: between MATPOWER `.m` and native `.toml`.
 pub fn convert(input: &Path, output: &Path, force: bool) -> Result<String> {
     let out_format = network_format(output)?;
-    if output.exists() && !force {
-        return Err(Error::Usage(format!(
-            "{}: output file exists; use --force to overwrite it",
-            output.display()
-        )));
-    }
+    let kind = crate::results::output::OutputKind::Network;
+    crate::results::output::check(output, force, kind, &[input])?;
     let net = load_network(input)?;
     if out_format == NetworkFormat::Matpower {
         if let Some(l) = net.loads.iter().find(|l| l.i_share != 0.0) {
@@ -34,20 +30,7 @@ pub fn convert(input: &Path, output: &Path, force: bool) -> Result<String> {
         NetworkFormat::Matpower => matpower::write_case(&net),
         NetworkFormat::Native => native::export::write_native(&net)?,
     };
-    let dir = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let fname = output
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, output).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(output, e)
-    })?;
+    crate::results::output::TempOutput::new(output, force)?.write_all(text.as_bytes())?;
     Ok(format!(
         "wrote {} ({} buses, {} branches)",
         output.display(),

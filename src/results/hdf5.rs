@@ -14,6 +14,7 @@
 //! when complete; dropping an unfinished writer removes the temporary file.
 //! An existing output is never replaced without `force`.
 
+use super::output::{OutputKind, TempOutput};
 use crate::error::{Error, Result};
 use crate::timeseries::rows::RowSlice;
 use crate::timeseries::runner::{Block, Layout};
@@ -140,11 +141,11 @@ struct ScenarioSets {
 /// Streaming writer of a results file.
 pub struct ResultsWriter {
     file: Option<hdf5::File>,
+    /// The temporary file (removed unless committed by `finish`).
+    temp: Option<TempOutput>,
     tmp: PathBuf,
-    out: PathBuf,
     scenarios: Vec<ScenarioSets>,
     names: Vec<String>,
-    done: bool,
     storage: StorageOptions,
     /// Conversion buffer for single-precision series.
     buf32: Vec<f32>,
@@ -161,29 +162,12 @@ fn put_attr(loc: &hdf5::Location, name: &str, value: &str, path: &Path) -> Resul
 }
 
 impl ResultsWriter {
-    /// Checks that a results file can be started at `out` (no existing
-    /// file unless `force`, an existing directory, a file name), as
-    /// [`Self::create`] does first; lets a caller fail before any work.
+    /// Checks that a results file can be started at `out` (see
+    /// [`super::output::check`]: an existing file only with `force`, and
+    /// only a results file), as [`Self::create`] does first; lets a caller
+    /// fail before any work.
     pub fn check_output(out: &Path, force: bool) -> Result<()> {
-        if out.exists() && !force {
-            return Err(Error::Usage(format!(
-                "{}: output file exists; use --force to overwrite it",
-                out.display()
-            )));
-        }
-        let dir = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "{}: directory does not exist",
-                dir.display()
-            )));
-        }
-        out.file_name()
-            .ok_or_else(|| Error::Usage(format!("{}: not a file path", out.display())))?;
-        Ok(())
+        super::output::check(out, force, OutputKind::Results, &[])
     }
 
     /// Starts a results file at `out` (written to a temporary name first).
@@ -195,15 +179,8 @@ impl ResultsWriter {
         storage: StorageOptions,
     ) -> Result<ResultsWriter> {
         Self::check_output(out, force)?;
-        let dir = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let fname = out
-            .file_name()
-            .ok_or_else(|| Error::Usage(format!("{}: not a file path", out.display())))?
-            .to_string_lossy();
-        let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
+        let temp = TempOutput::new(out, force)?;
+        let tmp = temp.path().to_path_buf();
         // No chunk cache: every block write covers whole chunks, which HDF5
         // then writes straight from our buffer instead of copying them
         // through a freshly allocated cache entry.
@@ -213,11 +190,10 @@ impl ResultsWriter {
             .map_err(|e| h5err(&tmp, e))?;
         let w = ResultsWriter {
             file: Some(file),
+            temp: Some(temp),
             tmp: tmp.clone(),
-            out: out.to_path_buf(),
             scenarios: Vec::new(),
             names: Vec::new(),
-            done: false,
             storage,
             buf32: Vec::new(),
             reserved: false,
@@ -480,19 +456,19 @@ impl ResultsWriter {
         if let Some(f) = self.file.take() {
             f.close().map_err(|e| h5err(&self.tmp, e))?;
         }
-        std::fs::rename(&self.tmp, &self.out).map_err(|e| Error::io(&self.out, e))?;
-        self.done = true;
-        Ok(())
+        match self.temp.take() {
+            Some(t) => t.commit(),
+            None => Ok(()),
+        }
     }
 }
 
 impl Drop for ResultsWriter {
     fn drop(&mut self) {
-        if !self.done {
-            self.scenarios.clear();
-            self.file.take();
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // Close the file before the temporary output removes it.
+        self.scenarios.clear();
+        self.file.take();
+        self.temp.take();
     }
 }
 

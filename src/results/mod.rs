@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod elements;
 pub mod hdf5;
+pub mod output;
 pub mod powerflow;
 pub mod report;
 

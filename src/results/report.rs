@@ -603,33 +603,10 @@ pub fn write_report(
     baseline: Option<&str>,
     force: bool,
 ) -> Result<()> {
-    if out.exists() && !force {
-        return Err(Error::Usage(format!(
-            "{}: output file exists; use --force to overwrite it",
-            out.display()
-        )));
-    }
-    if results.iter().any(|r| r == out) {
-        return Err(Error::Usage(format!(
-            "{}: the report would overwrite a results file",
-            out.display()
-        )));
-    }
+    let inputs: Vec<&Path> = results.iter().map(|p| p.as_path()).collect();
+    super::output::check(out, force, super::output::OutputKind::Report, &inputs)?;
     let html = render(results, baseline)?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let fname = out
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, html).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, out).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(out, e)
-    })
+    super::output::TempOutput::new(out, force)?.write_all(html.as_bytes())
 }
 
 /// A figure: caption and inline SVG.

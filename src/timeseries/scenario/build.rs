@@ -15,6 +15,16 @@ use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
 use crate::timeseries::weather::TemperatureProcess;
 
+/// Most steps of a scenario: two years of one-minute steps (every unit's
+/// weather series and every result row is held per step).
+pub const MAX_STEPS: usize = 1_051_200;
+
+/// 10000-01-01T00:00 in seconds since 1970: time labels have four-digit years.
+const YEAR_10000_S: i64 = 253_402_300_800;
+
+/// Longest step, minutes (one day).
+pub const MAX_STEP_MINUTES: f64 = 1440.0;
+
 /// Builds the scenario `vname` of the file at `path` (folder `dir`).
 pub(super) fn build(
     f: &ScenarioFile,
@@ -115,16 +125,22 @@ impl<'a> Builder<'a> {
                 f.period.start
             ))
         })?;
-        let step_s = (f.period.step_minutes * 60.0).round() as i64;
-        if step_s <= 0 || (f.period.step_minutes * 60.0 - step_s as f64).abs() > 1e-9 {
+        let step_minutes = f.period.step_minutes;
+        let step_s = (step_minutes * 60.0).round() as i64;
+        if !(step_minutes > 0.0 && step_minutes <= MAX_STEP_MINUTES)
+            || (step_minutes * 60.0 - step_s as f64).abs() > 1e-9
+        {
             problems.push(format!(
-                "period.step_minutes: {} is not a positive whole number of seconds",
-                f.period.step_minutes
+                "period.step_minutes: {step_minutes} is not a whole number of seconds between 1 s and one day"
             ));
         }
         let n_steps = steps_override.unwrap_or(f.period.steps);
-        if n_steps == 0 {
-            problems.push("period.steps must be at least 1".into());
+        if n_steps == 0 || n_steps > MAX_STEPS {
+            problems.push(format!(
+                "period.steps must be 1 to {MAX_STEPS} (two years of one-minute steps), found {n_steps}"
+            ));
+        } else if problems.is_empty() && start.0 + step_s * n_steps as i64 >= YEAR_10000_S {
+            problems.push("period: the time axis runs past the year 9999".into());
         }
         if f.profiles.is_some() && n_steps > profiles.n_steps {
             problems.push(format!(

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod input;
 pub mod math;
 pub mod network;
 pub mod powerflow;

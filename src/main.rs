@@ -12,6 +12,10 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "gridsim", version, about = "Smart-grid distribution simulator")]
 struct Cli {
+    /// Read input files only from under DIR (symbolic links resolved): for
+    /// running scenario and network files written by others.
+    #[arg(long, global = true, value_name = "DIR")]
+    confine: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -156,6 +160,12 @@ fn main() -> ExitCode {
         }
     };
     gridsim::results::output::remove_temporaries_on_signals();
+    if let Some(dir) = &cli.confine {
+        if let Err(e) = gridsim::input::confine(dir) {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    }
     match cli.command {
         Command::Pf {
             case,

@@ -93,7 +93,7 @@ pub fn read_edited(path: &Path, edits: &GridEdits, label: &str) -> Result<Networ
         return read_network(path);
     }
     let text = match super::network_format(path)? {
-        NetworkFormat::Native => std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
+        NetworkFormat::Native => crate::input::read_text(path)?,
         NetworkFormat::Matpower => native::export::write_native(&read_network(path)?)?,
     };
     let mut doc: toml::Table = text

@@ -9,6 +9,7 @@
 
 use super::profiles::{read_text, ProfileTable};
 use crate::error::{Error, Result};
+use crate::input::excerpt;
 use crate::network::Network;
 use std::path::Path;
 
@@ -124,7 +125,7 @@ pub fn parse_elements(
             other => {
                 problems.push(at(
                     "kind",
-                    format!("'{other}' is not load, sgen or storage"),
+                    format!("'{}' is not load, sgen or storage", excerpt(other)),
                 ));
                 continue;
             }
@@ -139,7 +140,11 @@ pub fn parse_elements(
             None => {
                 problems.push(at(
                     "bus",
-                    format!("'{}' is not a bus of network '{}'", &rec[col[2]], net.name),
+                    format!(
+                        "'{}' is not a bus of network '{}'",
+                        excerpt(&rec[col[2]]),
+                        net.name
+                    ),
                 ));
                 continue;
             }
@@ -150,7 +155,7 @@ pub fn parse_elements(
                 _ => {
                     problems.push(at(
                         field,
-                        format!("'{}' is not a finite number", &rec[col[k]]),
+                        format!("'{}' is not a finite number", excerpt(&rec[col[k]])),
                     ));
                     0.0
                 }
@@ -167,7 +172,10 @@ pub fn parse_elements(
             if c.is_none() {
                 problems.push(at(
                     field,
-                    format!("profile column '{s}' is not in the profile table"),
+                    format!(
+                        "profile column '{}' is not in the profile table",
+                        excerpt(s)
+                    ),
                 ));
             }
             c

@@ -9,8 +9,8 @@
 
 use super::time::Timestamp;
 use crate::error::{Error, Result};
+use crate::input::excerpt;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 /// Profiles in memory, column-major.
@@ -74,20 +74,8 @@ impl ProfileTable {
     }
 }
 
-/// Opens a possibly gzip-compressed text file.
-pub fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_string(&mut s)
-            .map_err(|e| Error::io(path, e))?;
-        s
-    } else {
-        String::from_utf8(bytes).map_err(|_| Error::parse(path, 1, "file is not UTF-8 text"))?
-    };
-    Ok(text)
-}
+/// Opens a possibly gzip-compressed text file (see [`crate::input`]).
+pub use crate::input::read_text;
 
 /// Reads a profile CSV.
 pub fn read_profiles(path: &Path) -> Result<ProfileTable> {
@@ -128,7 +116,11 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
             ));
         }
         if seen.insert(name.to_string(), c).is_some() {
-            return Err(Error::parse(path, 1, format!("duplicate column '{name}'")));
+            return Err(Error::parse(
+                path,
+                1,
+                format!("duplicate column '{}'", excerpt(name)),
+            ));
         }
     }
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); value_cols.len()];
@@ -150,8 +142,9 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
                 path,
                 line,
                 format!(
-                    "column '{}': time label '{label}' is neither ISO-8601 nor dd.mm.yyyy HH:MM",
-                    &headers[time_col]
+                    "column '{}': time label '{}' is neither ISO-8601 nor dd.mm.yyyy HH:MM",
+                    excerpt(&headers[time_col]),
+                    excerpt(label)
                 ),
             )
         })?;
@@ -166,14 +159,22 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
                 Error::parse(
                     path,
                     line,
-                    format!("column '{}': '{s}' is not a number", &headers[c]),
+                    format!(
+                        "column '{}': '{}' is not a number",
+                        excerpt(&headers[c]),
+                        excerpt(s)
+                    ),
                 )
             })?;
             if !v.is_finite() {
                 return Err(Error::parse(
                     path,
                     line,
-                    format!("column '{}': value {s} is not finite", &headers[c]),
+                    format!(
+                        "column '{}': value {} is not finite",
+                        excerpt(&headers[c]),
+                        excerpt(s)
+                    ),
                 ));
             }
             cols[k].push(v);

@@ -10,13 +10,13 @@ pub mod import;
 pub mod interp;
 pub mod lexer;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::network::Network;
 use std::path::Path;
 
 /// Reads a MATPOWER case file.
 pub fn read_case(path: &Path) -> Result<Network> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::input::read(path)?;
     let text = String::from_utf8_lossy(&bytes);
     parse_case(path, &text)
 }

@@ -56,7 +56,7 @@ impl LineTypeLibrary {
 
     /// Adds (or overrides) the types of a library file.
     pub fn extend_from_file(&mut self, path: &Path) -> Result<()> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::input::read_text(path)?;
         let f: LibraryFile = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()

@@ -551,7 +551,7 @@ pub struct NetworkFile {
 
 /// Reads and parses a native network file (no conversion).
 pub fn read_file(path: &Path) -> Result<(NetworkFile, String)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::input::read_text(path)?;
     let f: NetworkFile = toml::from_str(&text).map_err(|e| {
         let line = e
             .span()

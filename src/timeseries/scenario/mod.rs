@@ -387,7 +387,7 @@ pub fn load_scenarios(
     path: &Path,
     steps_override: Option<usize>,
 ) -> Result<(Vec<Scenario>, String)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::input::read(path)?;
     let sha = {
         use sha2::Digest;
         let d = sha2::Sha256::digest(&bytes);

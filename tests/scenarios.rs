@@ -894,3 +894,34 @@ fn absurd_time_axes_are_rejected_before_anything_is_built() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A profile table whose labels advance by another step than the scenario
+/// would give every energy wrong by that ratio: it is an error.
+#[test]
+fn profile_step_must_match_the_scenario_step() {
+    let dir = tmpdir("labelstep");
+    let net = root().join("networks/cn_rural_10kv.toml");
+    let mut csv = String::from("time,x\n");
+    for h in 0..24 {
+        csv.push_str(&format!("2025-01-01T{h:02}:00,1\n"));
+    }
+    std::fs::write(dir.join("hourly.csv"), csv).unwrap();
+    let sc = dir.join("s.toml");
+    std::fs::write(
+        &sc,
+        format!(
+            "network = {:?}\nprofiles = \"hourly.csv\"\n[period]\nstart = \"2025-01-01T00:00:00\"\nstep_minutes = 15\nsteps = 4\n",
+            net.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("x.h5");
+    let o = gridsim(&["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("advance by 3600 s but period.step_minutes gives 900 s"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -82,7 +82,12 @@ pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
         None => profiles.n_steps,
     };
     let start = profiles.first_time.unwrap_or(Timestamp(0));
-    let step_s = profiles.label_step_s.unwrap_or(900);
+    let step_s = profiles.label_step_s.ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: one time label does not tell the step; use a scenario file with period.step_minutes",
+            profiles_path.display()
+        ))
+    })?;
     Ok(Scenario::basic(
         "default",
         Arc::new(net),

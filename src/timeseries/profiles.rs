@@ -25,7 +25,8 @@ pub struct ProfileTable {
     data: Vec<f64>,
     /// First time label.
     pub first_time: Option<Timestamp>,
-    /// Interval between the first two labels, seconds.
+    /// The step the time labels advance by, seconds (checked on every
+    /// row; None for a single row).
     pub label_step_s: Option<i64>,
 }
 
@@ -124,8 +125,7 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
         }
     }
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); value_cols.len()];
-    let mut first_time = None;
-    let mut second_time = None;
+    let mut times: Vec<(Timestamp, usize)> = Vec::new();
     for (row, rec) in rdr.records().enumerate() {
         let line = row + 2;
         let rec = rec.map_err(|e| Error::parse(path, line, format!("bad CSV record: {e}")))?;
@@ -148,11 +148,7 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
                 ),
             )
         })?;
-        if row == 0 {
-            first_time = Some(ts);
-        } else if row == 1 {
-            second_time = Some(ts);
-        }
+        times.push((ts, line));
         for (k, &c) in value_cols.iter().enumerate() {
             let s = &rec[c];
             let v: f64 = s.parse().map_err(|_| {
@@ -189,12 +185,55 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
     if t.n_steps == 0 {
         return Err(Error::parse(path, 2, "the profile table has no rows"));
     }
-    t.first_time = first_time;
-    t.label_step_s = match (first_time, second_time) {
-        (Some(a), Some(b)) if b.0 > a.0 => Some(b.0 - a.0),
-        _ => None,
-    };
+    t.first_time = times.first().map(|x| x.0);
+    t.label_step_s = label_step(path, &headers[time_col], &times)?;
     Ok(t)
+}
+
+/// The step the labels advance by: the most common positive difference
+/// between consecutive labels, which every difference must equal except
+/// at a daylight-saving change (one hour repeated or skipped: the step
+/// minus or plus 3600 s). A label that breaks the rule is an error naming
+/// its line: a mistyped label would otherwise change every energy.
+fn label_step(path: &Path, column: &str, times: &[(Timestamp, usize)]) -> Result<Option<i64>> {
+    let diffs: Vec<i64> = times.windows(2).map(|w| w[1].0 .0 - w[0].0 .0).collect();
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for &d in diffs.iter().filter(|&&d| d > 0) {
+        *counts.entry(d).or_default() += 1;
+    }
+    let Some(step) = counts
+        .iter()
+        .max_by_key(|(d, n)| (**n, std::cmp::Reverse(**d)))
+        .map(|(d, _)| *d)
+    else {
+        return match times.len() {
+            0 | 1 => Ok(None),
+            _ => Err(Error::parse(
+                path,
+                times[1].1,
+                format!(
+                    "column '{}': the time labels do not advance",
+                    excerpt(column)
+                ),
+            )),
+        };
+    };
+    for (k, &d) in diffs.iter().enumerate() {
+        if d != step && d != step - 3600 && d != step + 3600 {
+            return Err(Error::parse(
+                path,
+                times[k + 1].1,
+                format!(
+                    "column '{}': time label {} is {d} s after the one before; the table advances by {step} s (a daylight-saving change by {} or {} s)",
+                    excerpt(column),
+                    times[k + 1].0,
+                    step - 3600,
+                    step + 3600
+                ),
+            ));
+        }
+    }
+    Ok(Some(step))
 }
 
 #[cfg(test)]
@@ -222,6 +261,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.series(0), &[1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn the_step_is_checked_on_every_label() {
+        let hourly = |labels: &[&str]| {
+            let mut text = String::from("time,x\n");
+            for l in labels {
+                text.push_str(&format!("{l},1\n"));
+            }
+            parse_profiles(Path::new("p.csv"), &text)
+        };
+        // Hourly with the autumn DST hour repeated: still hourly.
+        let t = hourly(&[
+            "2016-10-30 01:00",
+            "2016-10-30 02:00",
+            "2016-10-30 02:00",
+            "2016-10-30 03:00",
+        ])
+        .unwrap();
+        assert_eq!(t.label_step_s, Some(3600));
+        // A repeated first label (DST) no longer makes it "15 minutes".
+        let t = hourly(&[
+            "2016-10-30 02:00",
+            "2016-10-30 02:00",
+            "2016-10-30 03:00",
+            "2016-10-30 04:00",
+        ])
+        .unwrap();
+        assert_eq!(t.label_step_s, Some(3600));
+        // One mistyped label is an error naming its line.
+        let e = hourly(&[
+            "2016-01-01 00:00",
+            "2016-01-03 01:00",
+            "2016-01-01 02:00",
+            "2016-01-01 03:00",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with(
+                "p.csv:3: column 'time': time label 2016-01-03T01:00:00 is 176400 s after"
+            ),
+            "{e}"
+        );
+        let e = hourly(&["2016-01-01 00:00", "2016-01-01 00:00"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("do not advance"), "{e}");
     }
 
     #[test]

@@ -142,6 +142,14 @@ impl<'a> Builder<'a> {
         } else if problems.is_empty() && start.0 + step_s * n_steps as i64 >= YEAR_10000_S {
             problems.push("period: the time axis runs past the year 9999".into());
         }
+        if let (Some(label_s), true) = (profiles.label_step_s, f.profiles.is_some()) {
+            if label_s != step_s && step_s > 0 {
+                problems.push(format!(
+                    "profiles: the table's time labels advance by {label_s} s but period.step_minutes gives {step_s} s; row k is step k, so every energy would be off by {:.3}×",
+                    step_s as f64 / label_s as f64
+                ));
+            }
+        }
         if f.profiles.is_some() && n_steps > profiles.n_steps {
             problems.push(format!(
                 "period.steps: {n_steps} steps but the profile table has only {} rows",

@@ -925,3 +925,53 @@ fn profile_step_must_match_the_scenario_step() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Scenario names with commas, quotes, pipes or a leading '=' survive the
+/// CSV and markdown formats (quoted, escaped, never a spreadsheet formula);
+/// control characters are refused in names.
+#[test]
+fn compare_quotes_names_in_csv_and_markdown() {
+    let dir = tmpdir("quote");
+    let net = root().join("networks/cn_rural_10kv.toml");
+    let names = ["a,b", "=HYPERLINK(\"x\")", "p|q", "say \"hi\""];
+    let mut sc = format!(
+        "network = {:?}\n[period]\nstart = \"2025-01-01T00:00:00\"\nsteps = 2\n",
+        net.to_str().unwrap()
+    );
+    for n in names {
+        sc.push_str(&format!("[[variant]]\nname = {n:?}\n"));
+    }
+    let path = dir.join("q.toml");
+    std::fs::write(&path, sc).unwrap();
+    let out = dir.join("q.h5");
+    run_study(&path, 2, &out);
+    let o = gridsim(&["compare", out.to_str().unwrap(), "--format", "csv"]);
+    assert!(o.status.success());
+    let mut rdr = csv::Reader::from_reader(&o.stdout[..]);
+    let ncol = rdr.headers().unwrap().len();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), names.len());
+    for (row, n) in rows.iter().zip(names) {
+        assert_eq!(row.len(), ncol);
+        let shown = if n.starts_with('=') { format!("'{n}") } else { n.to_string() };
+        assert_eq!(&row[0], shown);
+    }
+    let o = gridsim(&["compare", out.to_str().unwrap(), "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&o.stdout);
+    let pipes = |l: &str| l.replace("\\|", "").matches('|').count();
+    let lines: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(lines.iter().all(|l| pipes(l) == pipes(lines[0])), "{md}");
+    // Control characters (a terminal escape) are not a name.
+    std::fs::write(
+        &path,
+        format!(
+            "network = {:?}\n[period]\nstart = \"2025-01-01T00:00:00\"\nsteps = 2\n[[variant]]\nname = \"x\\u001b[2J\"\n",
+            net.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let o = gridsim(&["run", path.to_str().unwrap(), "--out", dir.join("y.h5").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no control characters"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -113,6 +113,22 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
     })
 }
 
+/// A CSV field: quoted when it holds a comma, quote or line break; a
+/// leading `= + - @` (which spreadsheets run as a formula) is escaped with
+/// a quote character, as OWASP recommends.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// KPIs shown in the table and markdown formats (CSV and JSON hold all).
 pub const KEY_KPIS: [&str; 12] = [
     "energy_served_mwh",
@@ -142,7 +158,9 @@ impl Comparison {
         self.value(s, kpi) - self.value(self.baseline, kpi)
     }
 
-    /// CSV: one row per scenario; every KPI and its delta.
+    /// CSV (RFC 4180): one row per scenario; every KPI and its delta.
+    /// Names are quoted where needed and kept from being read as
+    /// spreadsheet formulas.
     pub fn to_csv(&self) -> String {
         let mut o = String::from("scenario");
         for k in &self.kpis {
@@ -150,7 +168,7 @@ impl Comparison {
         }
         o.push('\n');
         for (s, name) in self.scenarios.iter().enumerate() {
-            o.push_str(name);
+            o.push_str(&csv_field(name));
             for k in &self.kpis {
                 let _ = write!(
                     o,
@@ -211,10 +229,15 @@ impl Comparison {
         header.extend(KEY_KPIS.iter().map(|k| k.to_string()));
         cells.push(header);
         for (s, name) in self.scenarios.iter().enumerate() {
+            let name = if md {
+                name.replace('\\', "\\\\").replace('|', "\\|")
+            } else {
+                name.clone()
+            };
             let mut row = vec![if s == self.baseline {
                 format!("{name} (baseline)")
             } else {
-                name.clone()
+                name
             }];
             for k in KEY_KPIS {
                 let v = self.value(s, k);

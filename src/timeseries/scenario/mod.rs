@@ -434,11 +434,16 @@ pub fn load_scenarios(
                 Error::Usage(format!("{}: variant {} has no name", path.display(), i + 1))
             })?
             .to_string();
-        if vname.is_empty() || vname.contains('/') || vname.contains('.') && vname.starts_with('.')
+        if vname.is_empty()
+            || vname.contains('/')
+            || vname.starts_with('.')
+            || vname.chars().any(char::is_control)
+            || vname.chars().count() > 100
         {
             return Err(Error::Usage(format!(
-                "{}: variant name '{vname}' is not allowed",
-                path.display()
+                "{}: variant name '{}' is not allowed (1 to 100 characters, no '/', no leading '.', no control characters)",
+                path.display(),
+                vname.escape_default()
             )));
         }
         if !names.insert(vname.clone()) {

@@ -146,6 +146,20 @@ enum Command {
     },
 }
 
+/// Most worker threads `run` starts.
+const MAX_THREADS: usize = 1024;
+
+/// `--tol` and `--max-iter`: a tolerance in (0, 1), 1 to 1000 iterations.
+fn check_solver_flags(tol: f64, max_iter: usize) -> Result<(), String> {
+    if !(tol > 0.0 && tol < 1.0) {
+        return Err(format!("--tol must be between 0 and 1 p.u., found {tol}"));
+    }
+    if !(1..=1000).contains(&max_iter) {
+        return Err(format!("--max-iter must be 1 to 1000, found {max_iter}"));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // Usage errors exit with 1 like every other bad input (2 means "did not converge").
     let cli = match Cli::try_parse() {
@@ -174,8 +188,8 @@ fn main() -> ExitCode {
             flat_start,
             format,
         } => {
-            if !(tol > 0.0 && tol.is_finite()) {
-                eprintln!("error: --tol must be a positive number");
+            if let Err(e) = check_solver_flags(tol, max_iter) {
+                eprintln!("error: {e}");
                 return ExitCode::from(1);
             }
             let opts = PfOptions {
@@ -298,8 +312,8 @@ fn run_cmd(
     max_iter: usize,
     storage: StorageOptions,
 ) -> ExitCode {
-    if !(tol > 0.0 && tol.is_finite()) {
-        eprintln!("error: --tol must be a positive number");
+    if let Err(e) = check_solver_flags(tol, max_iter) {
+        eprintln!("error: {e}");
         return ExitCode::from(1);
     }
     let threads = threads.unwrap_or_else(|| {
@@ -307,8 +321,8 @@ fn run_cmd(
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    if threads == 0 {
-        eprintln!("error: --threads must be at least 1");
+    if !(1..=MAX_THREADS).contains(&threads) {
+        eprintln!("error: --threads must be 1 to {MAX_THREADS}, found {threads}");
         return ExitCode::from(1);
     }
     let args = cli::run::RunArgs {

@@ -185,3 +185,21 @@ fn nan_injections_never_converge() {
         }
     }
 }
+
+/// `max_iter` bounds the fixed point too (1.5× as many iterations): a
+/// limit of 1 cannot converge case33bw from a flat start on either path.
+#[test]
+fn max_iter_bounds_the_fixed_point_as_well() {
+    let m = model("case33bw");
+    let mut hybrid = HybridSolver::new(&m.ybus, &m.bus_type).unwrap();
+    let mut v = m.flat_start();
+    let one = NewtonOptions {
+        tol: 1e-10,
+        max_iter: 1,
+    };
+    let r = hybrid.solve(&m.ybus, &m.s_spec, &mut v, one).unwrap();
+    assert!(!r.converged, "converged in {} iterations", r.iterations);
+    let mut v = m.flat_start();
+    let r = hybrid.solve(&m.ybus, &m.s_spec, &mut v, OPTS).unwrap();
+    assert!(r.converged);
+}

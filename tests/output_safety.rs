@@ -178,3 +178,83 @@ fn a_signal_leaves_no_temporary_file() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// A results file whose datasets disagree with its description (damaged or
+/// crafted) is refused by `report` with a message, not a crash or a huge
+/// allocation.
+#[test]
+fn report_refuses_a_damaged_results_file() {
+    let dir = tmpdir("damaged");
+    let sc = small_study(&dir);
+    let h5 = dir.join("r.h5");
+    let o = gridsim(&["run", p(&sc), "--out", p(&h5), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    {
+        let f = hdf5::File::open_rw(&h5).unwrap();
+        let g = f.group("scenarios/base/bus").unwrap();
+        g.unlink("type").unwrap();
+        g.new_dataset_builder()
+            .with_data(&[1u8, 1, 1])
+            .create("type")
+            .unwrap();
+    }
+    let html = dir.join("r.html");
+    fails_with(
+        &["report", p(&h5), "--out", p(&html)],
+        "damaged or not written by gridsim",
+    );
+    assert!(!html.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Ids with control characters are refused (a line break would break a
+/// converted file, an escape sequence the terminal), and absurd thread
+/// counts and solver flags fail at once.
+#[test]
+fn ids_and_flags_are_checked() {
+    let dir = tmpdir("ids");
+    let net = dir.join("n.toml");
+    let text = std::fs::read_to_string(root().join("networks/cn_rural_10kv.toml")).unwrap();
+    std::fs::write(
+        &net,
+        text.replace("id = \"M1\"", "id = \"M1\\n\\u001b[2J\""),
+    )
+    .unwrap();
+    fails_with(
+        &["pf", p(&net)],
+        "is not an id (1 to 200 characters, no control characters)",
+    );
+    fails_with(
+        &["convert", p(&net), p(&dir.join("n.m"))],
+        "no control characters",
+    );
+    assert!(!dir.join("n.m").exists());
+    let sc = small_study(&dir);
+    let t0 = std::time::Instant::now();
+    fails_with(
+        &[
+            "run",
+            p(&sc),
+            "--out",
+            p(&dir.join("x.h5")),
+            "--threads",
+            "100000",
+        ],
+        "--threads must be 1 to 1024",
+    );
+    assert!(t0.elapsed().as_secs() < 5);
+    fails_with(
+        &[
+            "pf",
+            p(&root().join("networks/case33bw.m")),
+            "--max-iter",
+            "0",
+        ],
+        "--max-iter must be 1 to 1000",
+    );
+    fails_with(
+        &["pf", p(&root().join("networks/case33bw.m")), "--tol", "nan"],
+        "--tol must be between 0 and 1",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -953,7 +953,11 @@ fn compare_quotes_names_in_csv_and_markdown() {
     assert_eq!(rows.len(), names.len());
     for (row, n) in rows.iter().zip(names) {
         assert_eq!(row.len(), ncol);
-        let shown = if n.starts_with('=') { format!("'{n}") } else { n.to_string() };
+        let shown = if n.starts_with('=') {
+            format!("'{n}")
+        } else {
+            n.to_string()
+        };
         assert_eq!(&row[0], shown);
     }
     let o = gridsim(&["compare", out.to_str().unwrap(), "--format", "markdown"]);
@@ -970,7 +974,12 @@ fn compare_quotes_names_in_csv_and_markdown() {
         ),
     )
     .unwrap();
-    let o = gridsim(&["run", path.to_str().unwrap(), "--out", dir.join("y.h5").to_str().unwrap()]);
+    let o = gridsim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("y.h5").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no control characters"));
     std::fs::remove_dir_all(&dir).ok();

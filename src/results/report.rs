@@ -256,6 +256,7 @@ fn read_scenario(
         .map_err(|e| h5(path, e))?;
     let n = p_slack.len();
     let nbr = desc.br_id.len();
+    check_shapes(path, group, &desc, n, &vm, &load)?;
     let nper = n.div_ceil(period_steps);
     let mut env_min = vec![f64::NAN; nper];
     let mut env_max = vec![f64::NAN; nper];
@@ -308,6 +309,48 @@ fn read_scenario(
         loading,
         worst_step: worst.1,
     })
+}
+
+/// Refuses a results file whose datasets disagree with its description
+/// (a crafted or damaged file), before anything is allocated from them.
+fn check_shapes(
+    path: &Path,
+    group: &str,
+    desc: &Description,
+    n: usize,
+    vm: &hdf5::Dataset,
+    load: &hdf5::Dataset,
+) -> Result<()> {
+    let nb = desc.bus_id.len();
+    let nbr = desc.br_id.len();
+    let bad = |what: String| {
+        Err(Error::Usage(format!(
+            "{}: scenario '{group}': {what}; the file is damaged or not written by gridsim",
+            path.display()
+        )))
+    };
+    if desc.bus_type.len() != nb || desc.bus_label.len() != nb {
+        return bad("bus descriptions of different lengths".into());
+    }
+    let lens = [
+        desc.br_from.len(),
+        desc.br_to.len(),
+        desc.br_in_service.len(),
+        desc.br_length_km.len(),
+    ];
+    if lens.iter().any(|&l| l != nbr) {
+        return bad("branch descriptions of different lengths".into());
+    }
+    if n > crate::timeseries::scenario::MAX_STEPS {
+        return bad(format!("{n} steps"));
+    }
+    for (ds, name, cols) in [(vm, "bus/vm_pu", nb), (load, "branch/loading_percent", nbr)] {
+        let shape = ds.shape();
+        if shape != [n, cols] && !(cols == 0 && shape.first() == Some(&n)) {
+            return bad(format!("{name} is {shape:?}, expected [{n}, {cols}]"));
+        }
+    }
+    Ok(())
 }
 
 /// |V| of scenario `d` at step `t` (None past its end).

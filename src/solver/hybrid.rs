@@ -11,8 +11,12 @@ use crate::error::Result;
 use crate::math::{BusType, CsrMatrix};
 use num_complex::Complex64;
 
-/// Fixed-point iterations tried before falling back to Newton.
-pub const FIXED_POINT_MAX_ITER: usize = 30;
+/// Fixed-point iterations tried before falling back to Newton, for a
+/// Newton limit of `max_iter`: one and a half times as many (a fixed-point
+/// iteration costs a fraction of a Newton one; the default 20 gives 30).
+pub fn fixed_point_max_iter(max_iter: usize) -> usize {
+    (3 * max_iter).div_ceil(2)
+}
 
 /// Fixed point with Newton fallback, bound to one Ybus pattern.
 #[derive(Debug)]
@@ -59,7 +63,13 @@ impl HybridSolver {
         opts: NewtonOptions,
     ) -> Result<SolveReport> {
         if let Some(f) = self.fixed.as_mut() {
-            if let Ok(r) = f.solve(ybus, s_spec, v, opts.tol, FIXED_POINT_MAX_ITER) {
+            if let Ok(r) = f.solve(
+                ybus,
+                s_spec,
+                v,
+                opts.tol,
+                fixed_point_max_iter(opts.max_iter),
+            ) {
                 if r.converged {
                     return Ok(r);
                 }
@@ -85,7 +95,9 @@ impl HybridSolver {
         opts: NewtonOptions,
     ) -> [(Option<Result<SolveReport>>, bool); LANES] {
         let fixed = match self.fixed.as_mut() {
-            Some(f) => f.solve_interleaved(ybus, s, v, a, opts.tol, FIXED_POINT_MAX_ITER),
+            Some(f) => {
+                f.solve_interleaved(ybus, s, v, a, opts.tol, fixed_point_max_iter(opts.max_iter))
+            }
             None => [None; LANES],
         };
         let mut out: [(Option<Result<SolveReport>>, bool); LANES] = Default::default();

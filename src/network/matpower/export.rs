@@ -173,7 +173,11 @@ pub fn write_case(net: &Network) -> String {
     if net.buses.iter().any(|b| b.name.is_some()) {
         o.push_str("\n%% bus names\nmpc.bus_name = {\n");
         for b in &net.buses {
-            let n = b.name.clone().unwrap_or_default().replace('\'', "''");
+            let n: String = b.name.clone().unwrap_or_default().replace('\'', "''");
+            let n: String = n
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             let _ = writeln!(o, "\t'{n}';");
         }
         o.push_str("};\n");

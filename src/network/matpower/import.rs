@@ -152,7 +152,16 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
     }
 
     let names = match ws.fields.get("bus_name") {
-        Some((Value::Cell(v), _)) if v.len() == bus_m.rows => Some(v.clone()),
+        // Control characters (a line break, a terminal escape) become spaces.
+        Some((Value::Cell(v), _)) if v.len() == bus_m.rows => Some(
+            v.iter()
+                .map(|n| {
+                    n.chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect()
+                })
+                .collect::<Vec<String>>(),
+        ),
         _ => None,
     };
 

@@ -141,8 +141,21 @@ impl<'a> Builder<'a> {
         self.problems.push(format!("{}: {msg}", self.src.name));
     }
 
-    /// Records an id; a second element of the same kind with it is a problem.
+    /// Records an id; a second element of the same kind with it is a
+    /// problem, and so is an id that is empty, longer than 200 characters
+    /// or holds control characters (a line break would break the files
+    /// written from it, an escape sequence the terminal showing it).
     fn check_id(&mut self, kind: &'static str, id: &Spanned<String>) {
+        let text = id.get_ref();
+        if text.is_empty() || text.chars().count() > 200 || text.chars().any(char::is_control) {
+            let shown = crate::input::excerpt(text);
+            self.push(
+                id,
+                kind,
+                "id",
+                format!("'{shown}' is not an id (1 to 200 characters, no control characters)"),
+            );
+        }
         let space = if kind == "regulator" {
             "transformer"
         } else {
@@ -228,9 +241,8 @@ impl<'a> Builder<'a> {
 
     fn buses(&mut self) {
         for (i, b) in self.f.bus.iter().enumerate() {
-            if self.bus_idx.insert(b.id.get_ref().as_str(), i).is_some() {
-                self.push(&b.id, "bus", "id", "duplicate bus id");
-            }
+            self.check_id("bus", &b.id);
+            self.bus_idx.entry(b.id.get_ref().as_str()).or_insert(i);
             if !(b.vn_kv >= 0.0 && b.vn_kv.is_finite()) {
                 self.push(
                     &b.id,

@@ -13,6 +13,8 @@
 
 mod build;
 
+pub use build::{MAX_STEPS, MAX_STEP_MINUTES};
+
 use super::controllers::ControllerSpec;
 use super::der::{ChpSpec, LoadSpec, PvSpec, StorageSpec, WindSpec};
 use super::kpi::PesReference;

@@ -203,3 +203,48 @@ fn max_iter_bounds_the_fixed_point_as_well() {
     let r = hybrid.solve(&m.ybus, &m.s_spec, &mut v, OPTS).unwrap();
     assert!(r.converged);
 }
+
+/// Property: random finite injections (from tiny to absurd, either sign)
+/// and random starting points never give a step reported as converged that
+/// holds a non-finite voltage or mismatch.
+#[test]
+fn random_finite_inputs_never_converge_to_nan() {
+    let mut rng = gridsim::timeseries::weather::Rng::new(12345);
+    for name in ["case33bw", "case69"] {
+        let m = model(name);
+        let mut hybrid = HybridSolver::new(&m.ybus, &m.bus_type).unwrap();
+        let mut newton = NewtonSolver::new(&m.ybus, &m.bus_type).unwrap();
+        for trial in 0..300 {
+            let scale = 10f64.powf(rng.uniform() * 12.0 - 6.0);
+            let s: Vec<Complex64> = m
+                .s_spec
+                .iter()
+                .map(|x| {
+                    let f = scale * (rng.uniform() * 2.0 - 1.0);
+                    Complex64::new(x.re * f, x.im * f * (rng.uniform() * 4.0 - 2.0))
+                })
+                .collect();
+            let mut v0 = m.flat_start();
+            for x in v0.iter_mut().skip(1) {
+                *x *= Complex64::from_polar(0.5 + rng.uniform(), rng.uniform() - 0.5);
+            }
+            for which in 0..2 {
+                let mut v = v0.clone();
+                let r = if which == 0 {
+                    hybrid.solve(&m.ybus, &s, &mut v, OPTS)
+                } else {
+                    newton.solve(&m.ybus, &s, &mut v, OPTS)
+                };
+                if let Ok(r) = r {
+                    if r.converged {
+                        assert!(
+                            r.max_mismatch_pu.is_finite()
+                                && v.iter().all(|x| x.re.is_finite() && x.im.is_finite()),
+                            "{name} trial {trial}: converged with non-finite values"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -94,8 +94,14 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
         .headers()
         .map_err(|e| Error::parse(path, 1, format!("bad CSV header: {e}")))?
         .clone();
-    if headers.is_empty() {
-        return Err(Error::parse(path, 1, "empty CSV header"));
+    if headers.len() < 2 {
+        // Not quoted: a file that is no CSV table (a password file, say)
+        // is not echoed.
+        return Err(Error::parse(
+            path,
+            1,
+            "not a profile table: the first line must be a CSV header with a time column and at least one profile",
+        ));
     }
     let lower: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
     let time_col = lower

@@ -627,7 +627,7 @@ impl Interp {
         if n > MAX_ELEMENTS as f64 {
             return self.err(
                 line,
-                format!("the range {a}:{step}:{stop} has more than {MAX_ELEMENTS} elements"),
+                format!("the range {a:?}:{step:?}:{stop:?} has more than {MAX_ELEMENTS} elements"),
             );
         }
         let n = if n > 0.0 { n as usize } else { 0 };

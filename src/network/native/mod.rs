@@ -552,21 +552,33 @@ pub struct NetworkFile {
 /// Reads and parses a native network file (no conversion).
 pub fn read_file(path: &Path) -> Result<(NetworkFile, String)> {
     let text = crate::input::read_text(path)?;
-    let f: NetworkFile = toml::from_str(&text).map_err(|e| {
+    let f = parse_file(path, &text)?;
+    Ok((f, text))
+}
+
+/// Parses native network text (no conversion).
+pub fn parse_file(path: &Path, text: &str) -> Result<NetworkFile> {
+    toml::from_str(text).map_err(|e| {
         let line = e
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
             .unwrap_or(1);
         Error::parse(path, line, e.message().to_string())
-    })?;
-    Ok((f, text))
+    })
 }
 
 /// Reads a native network file and converts it to the physical model.
 pub fn read_network(path: &Path) -> Result<Network> {
-    let (f, text) = read_file(path)?;
+    let text = crate::input::read_text(path)?;
+    parse_network(path, &text)
+}
+
+/// Converts native network text to the physical model; `path` names it in
+/// messages and is where a `line_types` file is looked for.
+pub fn parse_network(path: &Path, text: &str) -> Result<Network> {
+    let f = parse_file(path, text)?;
     let lib = library(&f, path.parent().unwrap_or(Path::new(".")))?;
-    to_network(&f, &lib, &Source::file(path, &text))
+    to_network(&f, &lib, &Source::file(path, text))
 }
 
 /// The line types a file can use: the built-in library, its `line_types`

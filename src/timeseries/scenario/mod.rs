@@ -397,12 +397,22 @@ pub fn load_scenarios(
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::parse(path, 1, "scenario file is not UTF-8"))?;
+    Ok((parse_scenarios(path, &text, steps_override)?, sha))
+}
+
+/// The scenarios of scenario-file text; `path` names it in messages and
+/// is where its relative paths start.
+pub fn parse_scenarios(
+    path: &Path,
+    text: &str,
+    steps_override: Option<usize>,
+) -> Result<Vec<Scenario>> {
     // Type-check the whole file first so that errors carry line numbers.
-    let base: ScenarioFile = toml::from_str(&text).map_err(|e| toml_err(path, &text, e))?;
+    let base: ScenarioFile = toml::from_str(text).map_err(|e| toml_err(path, text, e))?;
     let mut doc: toml::Value = text
         .parse::<toml::Table>()
         .map(toml::Value::Table)
-        .map_err(|e| toml_err(path, &text, e))?;
+        .map_err(|e| toml_err(path, text, e))?;
     let variants = match doc.as_table_mut().and_then(|t| t.remove("variant")) {
         Some(toml::Value::Array(a)) => a,
         _ => Vec::new(),
@@ -472,7 +482,7 @@ pub fn load_scenarios(
             steps_override,
         )?);
     }
-    Ok((out, sha))
+    Ok(out)
 }
 
 fn toml_err(path: &Path, text: &str, e: toml::de::Error) -> Error {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Bounded fuzzing of every input reader (cargo-fuzz, libFuzzer, nightly
+# toolchain): the MATPOWER interpreter, the native network reader, the
+# scenario builder, the profile and element readers. Seed corpora are made
+# from the shipped files each run (nothing copied into the repository);
+# what libFuzzer adds is kept in target/fuzz-corpus between runs.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 30 s, all)
+#
+# A crash, a timeout (10 s for one input) or an input using more than 4 GB
+# fails the run; the input is left in fuzz/artifacts/<target>/ — add it to
+# tests/ as a regression test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-30}"
+shift || true
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || targets=(matpower native scenario profiles elements)
+
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  echo "fuzz: the nightly toolchain is not installed (rustup toolchain install nightly); cannot fuzz" >&2
+  exit 1
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "fuzz: installing cargo-fuzz (once, about 2 minutes)" >&2
+  cargo install cargo-fuzz --locked --quiet
+fi
+
+seeds() {
+  local t="$1" dir="target/fuzz-corpus/$1"
+  mkdir -p "$dir"
+  case "$t" in
+    matpower) cp networks/*.m networks/simbench-*/network.m "$dir/" 2>/dev/null || true
+              for f in networks/simbench-*/network.m; do cp "$f" "$dir/$(basename "$(dirname "$f")").m"; done ;;
+    native)   cp networks/*.toml tests/data/networks/*_edits.toml "$dir/" ;;
+    scenario) cp scenarios/*.toml "$dir/" ;;
+    profiles) for f in networks/simbench-*/profiles.csv.gz; do
+                gzip -dc "$f" | head -200 > "$dir/$(basename "$(dirname "$f")").csv"; done ;;
+    elements) for f in networks/simbench-*/elements.csv; do
+                head -40 "$f" > "$dir/$(basename "$(dirname "$f")").csv"; done ;;
+  esac
+  echo "$dir"
+}
+
+cargo +nightly fuzz build -s none
+mkdir -p target/fuzz-logs
+for t in "${targets[@]}"; do
+  corpus="$(seeds "$t")"
+  echo "fuzz: $t for $secs s (seed corpus $(ls "$corpus" | wc -l) inputs in $corpus)" >&2
+  log="target/fuzz-logs/$t.log"
+  status=0
+  cargo +nightly fuzz run -s none "$t" "$corpus" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
+    -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" | sed "s/^/  $t /" >&2 || true
+  if [ "$status" -ne 0 ]; then
+    tail -40 "$log" >&2
+    echo "fuzz: $t FAILED; the input is in fuzz/artifacts/$t/ (log $log)" >&2
+    exit 1
+  fi
+done
+echo "fuzz: all targets ran $secs s each without a crash" >&2

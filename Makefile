@@ -1,5 +1,5 @@
 # Two entry points for newcomers (see README.md). Both install what is missing first.
-.PHONY: setup venv run test bench bench-compare lint
+.PHONY: setup venv run test fuzz bench bench-compare lint
 
 setup:
 	@./scripts/setup.sh
@@ -16,9 +16,16 @@ run: setup
 	cargo run --release --quiet -- run scenarios/rural_chp_renewables.toml --out results/rural.h5 --force
 	cargo run --release --quiet -- compare results/rural.h5
 
-# The full test suite (the command CI runs), including the Python client test.
+# The full test suite (the command CI runs), including the Python client test,
+# then 30 s of fuzzing per input reader (cargo-fuzz on the nightly toolchain).
 test: setup venv
 	GRIDSIM_PYTHON=$(CURDIR)/.venv/bin/python cargo test -- --include-ignored
+	scripts/fuzz.sh 30
+
+# Longer fuzzing: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 300
+fuzz: setup
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: setup
 	cargo bench

@@ -428,7 +428,7 @@ impl Interp {
                         _ => unreachable!("checked above"),
                     };
                     let m = self.assign_indexed(m, ri, ci, rhs, &full, line)?;
-                    self.store(&name, field.as_deref(), Value::Mat(m), first_line);
+                    self.store(&name, field.as_deref(), Value::Mat(m), first_line)?;
                     let text = self.statement_text(start);
                     self.ws.statements.push((line, text));
                     return Ok(());
@@ -444,7 +444,7 @@ impl Interp {
                 self.next();
                 let is_data_literal = matches!(self.peek().tok, Tok::Sym("[") | Tok::Sym("{"));
                 let v = self.expr(false)?;
-                self.store(&name, field.as_deref(), v, line);
+                self.store(&name, field.as_deref(), v, line)?;
                 if !is_data_literal {
                     let text = self.statement_text(start);
                     self.ws.statements.push((line, text));
@@ -516,9 +516,40 @@ impl Interp {
         Ok(())
     }
 
-    fn store(&mut self, name: &str, field: Option<&str>, v: Value, line: usize) {
+    /// Stores a value. A field path may not pass through a value
+    /// (`mpc.bus.x` when `mpc.bus` is a matrix) nor replace a struct of
+    /// fields by a value, and the case struct itself is not a variable
+    /// (`mpc = 5`): MATLAB would refuse or lose data; both are errors.
+    fn store(&mut self, name: &str, field: Option<&str>, v: Value, line: usize) -> Result<()> {
         match field {
             Some(f) => {
+                let mut prefix = String::new();
+                for part in f.split('.') {
+                    if !prefix.is_empty() && self.ws.fields.contains_key(&prefix) {
+                        return self.err(
+                            line,
+                            format!("'{name}.{prefix}' is a value, not a struct: it has no field '{part}'"),
+                        );
+                    }
+                    if !prefix.is_empty() {
+                        prefix.push('.');
+                    }
+                    prefix.push_str(part);
+                }
+                let sub = format!("{f}.");
+                if self.ws.fields.keys().any(|k| k.starts_with(&sub)) {
+                    return self.err(
+                        line,
+                        format!("'{name}.{f}' is a struct of fields and cannot be replaced by a value"),
+                    );
+                }
+                if self.ws.struct_name.as_deref().is_some_and(|s| s != name) {
+                    let s = self.ws.struct_name.clone().unwrap_or_default();
+                    return self.err(
+                        line,
+                        format!("'{name}.{f}': the case struct is '{s}'; one case file defines one struct"),
+                    );
+                }
                 if self.ws.struct_name.is_none() {
                     self.ws.struct_name = Some(name.to_string());
                 }
@@ -526,10 +557,17 @@ impl Interp {
                 self.ws.fields.insert(f.to_string(), (v, l));
             }
             None => {
+                if self.ws.struct_name.as_deref() == Some(name) {
+                    return self.err(
+                        line,
+                        format!("'{name}' is the case struct: assign its fields ('{name}.bus = ...'), not the struct"),
+                    );
+                }
                 let l = self.ws.vars.get(name).map(|(_, l)| *l).unwrap_or(line);
                 self.ws.vars.insert(name.to_string(), (v, l));
             }
         }
+        Ok(())
     }
 
     /// Removes a defined variable or field from the workspace (with the
@@ -1266,6 +1304,16 @@ mod tests {
             w.fields["softlims.VMAX.hl_mod"].0,
             Value::Str("remove".into())
         );
+    }
+
+    #[test]
+    fn fields_through_values_and_struct_assignment_are_errors() {
+        let e = err("mpc.bus = [1 2];\nmpc.bus.x = 1;");
+        assert!(e.contains(":2: 'mpc.bus' is a value, not a struct: it has no field 'x'"), "{e}");
+        let e = err("mpc.a.b = 1;\nmpc.a = 2;");
+        assert!(e.contains(":2: 'mpc.a' is a struct of fields"), "{e}");
+        let e = err("mpc.bus = [1 2];\nmpc = 5;");
+        assert!(e.contains(":2: 'mpc' is the case struct"), "{e}");
     }
 
     #[test]

@@ -824,6 +824,14 @@ fn non_finite_and_out_of_range_numbers_are_rejected_with_their_field() {
             "kpi.pes_reference.heat_eta must be in (0, 1], found 0",
         ),
         ("[solver]\ntol = nan\n", "solver.tol must be positive"),
+        (
+            "[[controller]]\ntype = \"pv-qu\"\nv2_pu = nan\n",
+            "controller 1 (pv-qu): need 0.5 ≤ v1_pu < v2_pu ≤ v3_pu < v4_pu ≤ 1.5",
+        ),
+        (
+            "[[controller]]\ntype = \"pv-pu\"\nv_start_pu = 1.2\nv_end_pu = 1.1\n",
+            "controller 1 (pv-pu): need 0.5 ≤ v_start_pu < v_end_pu ≤ 1.5",
+        ),
     ];
     for (extra, expect) in cases {
         let sc = format!(

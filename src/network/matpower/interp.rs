@@ -540,7 +540,9 @@ impl Interp {
                 if self.ws.fields.keys().any(|k| k.starts_with(&sub)) {
                     return self.err(
                         line,
-                        format!("'{name}.{f}' is a struct of fields and cannot be replaced by a value"),
+                        format!(
+                            "'{name}.{f}' is a struct of fields and cannot be replaced by a value"
+                        ),
                     );
                 }
                 if self.ws.struct_name.as_deref().is_some_and(|s| s != name) {
@@ -1309,7 +1311,10 @@ mod tests {
     #[test]
     fn fields_through_values_and_struct_assignment_are_errors() {
         let e = err("mpc.bus = [1 2];\nmpc.bus.x = 1;");
-        assert!(e.contains(":2: 'mpc.bus' is a value, not a struct: it has no field 'x'"), "{e}");
+        assert!(
+            e.contains(":2: 'mpc.bus' is a value, not a struct: it has no field 'x'"),
+            "{e}"
+        );
         let e = err("mpc.a.b = 1;\nmpc.a = 2;");
         assert!(e.contains(":2: 'mpc.a' is a struct of fields"), "{e}");
         let e = err("mpc.bus = [1 2];\nmpc = 5;");

@@ -647,8 +647,38 @@ impl<'a> Builder<'a> {
                     let net = self.net.clone();
                     ctl.oltc = OltcState::new(c, &net, b, &what, &mut self.problems);
                 }
-                ControllerSpec::PvQu { units: sel, .. }
-                | ControllerSpec::PvPu { units: sel, .. } => {
+                ControllerSpec::PvQu {
+                    units: sel,
+                    v1_pu,
+                    v2_pu,
+                    v3_pu,
+                    v4_pu,
+                    q_max_fraction,
+                } => {
+                    let v = [*v1_pu, *v2_pu, *v3_pu, *v4_pu];
+                    let ordered = v[0] < v[1] && v[1] <= v[2] && v[2] < v[3];
+                    if !(v.iter().all(|x| (0.5..=1.5).contains(x)) && ordered) {
+                        self.problem(format!(
+                            "{w} (pv-qu): need 0.5 ≤ v1_pu < v2_pu ≤ v3_pu < v4_pu ≤ 1.5, found {v:?}"
+                        ));
+                    }
+                    let what = format!("{w} (pv-qu): q_max_fraction");
+                    self.within(*q_max_fraction, 0.0, 1.0, what);
+                    ctl.units = self.pv_selection(sel.as_deref(), &w);
+                }
+                ControllerSpec::PvPu {
+                    units: sel,
+                    v_start_pu,
+                    v_end_pu,
+                } => {
+                    let ok = (0.5..=1.5).contains(v_start_pu)
+                        && (0.5..=1.5).contains(v_end_pu)
+                        && v_start_pu < v_end_pu;
+                    if !ok {
+                        self.problem(format!(
+                            "{w} (pv-pu): need 0.5 ≤ v_start_pu < v_end_pu ≤ 1.5, found {v_start_pu} and {v_end_pu}"
+                        ));
+                    }
                     ctl.units = self.pv_selection(sel.as_deref(), &w);
                 }
             }

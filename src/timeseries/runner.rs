@@ -1146,13 +1146,6 @@ impl<'a> Engine<'a> {
         block: &mut Block,
         summary: &mut RunSummary,
     ) -> Result<()> {
-        let StepTotals {
-            p_load,
-            mut p_gen,
-            mut p_renewable,
-            mut p_storage,
-            ..
-        } = tot;
         let Engine {
             sc,
             net,
@@ -1172,142 +1165,65 @@ impl<'a> Engine<'a> {
         let lr: &LaneResults = lane_results;
         let sc: &Scenario = sc;
         let net: &Network = net;
-        let nb = net.buses.len();
-        let nbr = net.branches.len();
         let base = net.base_mva;
         let dt_h = sc.step_s as f64 / 3600.0;
-        let nan = f64::NAN;
-        // 4. Record.
         summary.steps += 1;
         block.n += 1;
         block.converged.push(report.converged as u8);
         block.iterations.push(report.iterations as u32);
         block.max_mismatch_pu.push(report.max_mismatch_pu);
-        for (k, u) in units.iter().enumerate() {
-            let o = &outputs[k];
-            if u.technology == Technology::Storage {
-                p_storage += o.p_mw;
-            } else {
-                p_gen += o.p_mw;
-                if u.technology.renewable() {
-                    p_renewable += o.p_mw;
-                }
-            }
-        }
-        block.p_load_mw.push(p_load);
-        block.p_gen_mw.push(p_gen);
-        block.p_storage_mw.push(p_storage);
+        let tot = unit_totals(units, outputs, tot);
+        block.p_load_mw.push(tot.p_load);
+        block.p_gen_mw.push(tot.p_gen);
+        block.p_storage_mw.push(tot.p_storage);
         let grid_factor = match sc.emissions.grid_profile {
             Some(c) => sc.profiles.value(c, t),
             None => sc.emissions.grid_t_per_mwh,
         };
-        let mut co2_units = 0.0;
-        for (k, o) in outputs.iter().enumerate() {
-            let co2 = (o.fuel_mw + o.boiler_fuel_mw) * sc.unit_fuel_factor[k] * dt_h;
-            co2_units += co2;
-            block.unit_p_mw.push(o.p_mw);
-            block.unit_q_mvar.push(o.q_mvar);
-            block.unit_heat_mw.push(o.heat_mw);
-            block.unit_fuel_mw.push(o.fuel_mw);
-            block.unit_boiler_heat_mw.push(o.boiler_heat_mw);
-            block.unit_boiler_fuel_mw.push(o.boiler_fuel_mw);
-            block.unit_co2_t.push(co2);
-            block.unit_curtailed_mw.push(o.curtailed_mw);
-            block.unit_soc_percent.push(o.soc_percent);
-        }
+        let co2_units = unit_rows(block, outputs, &sc.unit_fuel_factor, dt_h);
         if !report.converged {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
-            // The electrical rows are NaN (units keep their dispatch).
-            for (s, w) in block.rows_mut() {
-                let n = match w {
-                    Width::Bus => nb,
-                    Width::Branch => nbr,
-                    Width::Unit => continue,
-                };
-                // A lane's row was appended with all lanes': overwrite it.
-                match lane {
-                    Some(_) => s.set_last_nan(n),
-                    None => s.push_nan(n),
-                }
-            }
-            block.p_slack_mw.push(nan);
-            block.q_slack_mvar.push(nan);
-            block.p_loss_mw.push(nan);
-            block.co2_t.push(nan);
+            nan_rows(block, lane, net.buses.len(), net.branches.len());
             match lane {
                 Some(l) => lane_v.set_lane(l, v0),
                 None => v.copy_from_slice(v0),
             }
             return Ok(());
         }
-        let ybus = &math.ybus;
-        let indptr = ybus.indptr();
-        let indptr = indptr.raw_storage();
-        let (idx, data) = (ybus.indices(), ybus.data());
-        let mut loss = 0.0;
-        let mut any_v_bad = false;
-        let mut slack = *slack_file;
         let k = &mut summary.kpis;
-        // Rows are written in place (no per-value capacity checks).
-        let (mut vm_min, mut vm_max) = (k.min_vm_pu, k.max_vm_pu);
-        // A lane's results and rows were computed and appended for all
-        // lanes at once (`append_lane_rows`).
-        if lane.is_none() {
-            results.buses(v);
-            block.vm_pu.extend_from_slice(&results.vm);
-            block.va_degree.extend_from_slice(&results.va_deg);
-        }
-        if let Some(l) = lane {
-            let bk = &*lane_booking;
-            loss = bk.loss[l];
-            slack = bk.slack[l];
-            vm_min = vm_min.min(bk.vm_min[l]);
-            vm_max = vm_max.max(bk.vm_max[l]);
-            any_v_bad = bk.n_viol[l] > 0;
-            for _ in 0..bk.n_viol[l] {
-                k.bus_hours_voltage_violation += dt_h;
-            }
-        }
-        for i in 0..if lane.is_some() { 0 } else { nb } {
-            // Book the specified injection where it is specified (P at PQ
-            // and PV buses, Q at PQ buses), so that the balance closes
-            // exactly; the solved value differs by less than the tolerance.
-            let spec = math.s_spec[i] * base;
-            let bt = math.bus_type[i];
-            let s = if bt == BusType::Pq {
-                spec
-            } else {
-                let mut acc = Complex64::new(0.0, 0.0);
-                for e in indptr[i]..indptr[i + 1] {
-                    acc += data[e] * v[idx[e]];
-                }
-                let solved = v[i] * acc.conj() * base;
-                if bt == BusType::Ref {
-                    slack += solved - spec;
-                }
-                match bt {
-                    BusType::Pv => Complex64::new(spec.re, solved.im),
-                    _ => solved,
-                }
-            };
-            loss += s.re;
-            let vm_i = results.vm[i];
-            block.bus_p_mw.push(s.re);
-            block.bus_q_mvar.push(s.im);
-            if bt != BusType::Isolated {
-                vm_min = vm_min.min(vm_i);
-                vm_max = vm_max.max(vm_i);
-                if vm_i < limits[i].0 || vm_i > limits[i].1 {
-                    any_v_bad = true;
+        let mut b = Booking {
+            loss: 0.0,
+            slack: *slack_file,
+            vm_min: k.min_vm_pu,
+            vm_max: k.max_vm_pu,
+            any_v_bad: false,
+        };
+        match lane {
+            Some(l) => {
+                // A lane's results and rows were computed and appended for
+                // all lanes at once (`append_lane_rows`).
+                let bk = &*lane_booking;
+                b.loss = bk.loss[l];
+                b.slack = bk.slack[l];
+                b.vm_min = b.vm_min.min(bk.vm_min[l]);
+                b.vm_max = b.vm_max.max(bk.vm_max[l]);
+                b.any_v_bad = bk.n_viol[l] > 0;
+                for _ in 0..bk.n_viol[l] {
                     k.bus_hours_voltage_violation += dt_h;
                 }
             }
+            None => {
+                results.buses(v);
+                block.vm_pu.extend_from_slice(&results.vm);
+                block.va_degree.extend_from_slice(&results.va_deg);
+                book_buses(math, v, &results.vm, limits, base, dt_h, block, k, &mut b);
+            }
         }
-        (k.min_vm_pu, k.max_vm_pu) = (vm_min, vm_max);
-        block.p_slack_mw.push(slack.re);
-        block.q_slack_mvar.push(slack.im);
-        block.p_loss_mw.push(loss);
+        (k.min_vm_pu, k.max_vm_pu) = (b.vm_min, b.vm_max);
+        block.p_slack_mw.push(b.slack.re);
+        block.q_slack_mvar.push(b.slack.im);
+        block.p_loss_mw.push(b.loss);
         let (max_loading, any_overload) = match lane {
             Some(l) => max_and_overload(lr.loading.iter().map(|x| x[l]), k.max_loading_percent),
             None => {
@@ -1323,43 +1239,187 @@ impl<'a> Engine<'a> {
             }
         };
         k.max_loading_percent = max_loading;
-        let co2_grid = slack.re.max(0.0) * grid_factor * dt_h;
+        let co2_grid = b.slack.re.max(0.0) * grid_factor * dt_h;
         block.co2_t.push(co2_grid + co2_units);
-        // KPIs
-        k.steps += 1.0;
-        k.energy_served_mwh += p_load * dt_h;
-        k.import_mwh += slack.re.max(0.0) * dt_h;
-        k.export_mwh += (-slack.re).max(0.0) * dt_h;
-        k.peak_import_mw = k.peak_import_mw.max(slack.re);
-        k.generation_mwh += p_gen * dt_h;
-        k.renewable_mwh += p_renewable * dt_h;
-        k.storage_charge_mwh += (-p_storage).max(0.0) * dt_h;
-        k.storage_discharge_mwh += p_storage.max(0.0) * dt_h;
-        k.loss_mwh += loss * dt_h;
-        if any_v_bad {
-            k.hours_voltage_violation += dt_h;
-        }
-        if any_overload {
-            k.hours_overload += dt_h;
-        }
-        k.co2_grid_t += co2_grid;
-        for (ku, o) in outputs.iter().enumerate() {
-            k.curtailed_mwh += o.curtailed_mw * dt_h;
-            if let Technology::Chp(_) = units[ku].technology {
-                let ff = sc.unit_fuel_factor[ku];
-                k.chp_electricity_mwh += o.p_mw * dt_h;
-                k.chp_heat_mwh += o.heat_mw * dt_h;
-                k.chp_fuel_mwh += o.fuel_mw * dt_h;
-                k.boiler_heat_mwh += o.boiler_heat_mw * dt_h;
-                k.boiler_fuel_mwh += o.boiler_fuel_mw * dt_h;
-                k.co2_chp_t += o.fuel_mw * ff * dt_h;
-                k.co2_boiler_t += o.boiler_fuel_mw * ff * dt_h;
-                k.co2_avoided_t += (o.heat_mw / sc.pes.heat_eta * ff + o.p_mw * grid_factor
-                    - o.fuel_mw * ff)
-                    * dt_h;
+        add_step_kpis(k, &tot, &b, any_overload, dt_h, co2_grid);
+        add_unit_kpis(k, sc, units, outputs, dt_h, grid_factor);
+        Ok(())
+    }
+}
+
+/// What a converged step books at the buses.
+struct Booking {
+    /// Σ of the bus injections: every loss, MW.
+    loss: f64,
+    /// Power from the slack, MVA.
+    slack: Complex64,
+    /// Lowest and highest |V| so far (solved buses).
+    vm_min: f64,
+    vm_max: f64,
+    /// Whether any bus is outside its band.
+    any_v_bad: bool,
+}
+
+/// Step totals with the units' outputs added (storage apart, renewables counted).
+fn unit_totals(units: &[Unit], outputs: &[UnitOutput], mut tot: StepTotals) -> StepTotals {
+    for (u, o) in units.iter().zip(outputs) {
+        if u.technology == Technology::Storage {
+            tot.p_storage += o.p_mw;
+        } else {
+            tot.p_gen += o.p_mw;
+            if u.technology.renewable() {
+                tot.p_renewable += o.p_mw;
             }
         }
-        Ok(())
+    }
+    tot
+}
+
+/// The units' rows of the step; returns their CO2 (fuel × factor), t.
+fn unit_rows(block: &mut Block, outputs: &[UnitOutput], fuel_factor: &[f64], dt_h: f64) -> f64 {
+    let mut co2_units = 0.0;
+    for (k, o) in outputs.iter().enumerate() {
+        let co2 = (o.fuel_mw + o.boiler_fuel_mw) * fuel_factor[k] * dt_h;
+        co2_units += co2;
+        block.unit_p_mw.push(o.p_mw);
+        block.unit_q_mvar.push(o.q_mvar);
+        block.unit_heat_mw.push(o.heat_mw);
+        block.unit_fuel_mw.push(o.fuel_mw);
+        block.unit_boiler_heat_mw.push(o.boiler_heat_mw);
+        block.unit_boiler_fuel_mw.push(o.boiler_fuel_mw);
+        block.unit_co2_t.push(co2);
+        block.unit_curtailed_mw.push(o.curtailed_mw);
+        block.unit_soc_percent.push(o.soc_percent);
+    }
+    co2_units
+}
+
+/// A step that did not converge: its electrical rows are NaN (units keep
+/// their dispatch); a lane's row, appended with all lanes', is overwritten.
+fn nan_rows(block: &mut Block, lane: Option<usize>, nb: usize, nbr: usize) {
+    for (s, w) in block.rows_mut() {
+        let n = match w {
+            Width::Bus => nb,
+            Width::Branch => nbr,
+            Width::Unit => continue,
+        };
+        match lane {
+            Some(_) => s.set_last_nan(n),
+            None => s.push_nan(n),
+        }
+    }
+    block.p_slack_mw.push(f64::NAN);
+    block.q_slack_mvar.push(f64::NAN);
+    block.p_loss_mw.push(f64::NAN);
+    block.co2_t.push(f64::NAN);
+}
+
+/// Books the bus injections of a solved step (the engine's own voltages):
+/// the specified injection where it is specified (P at PQ and PV buses, Q
+/// at PQ buses), so that the balance closes exactly (the solved value
+/// differs by less than the tolerance); the slack's import; |V| extremes
+/// and band violations.
+#[allow(clippy::too_many_arguments)]
+fn book_buses(
+    math: &MathModel,
+    v: &[Complex64],
+    vm: &[f64],
+    limits: &[(f64, f64)],
+    base: f64,
+    dt_h: f64,
+    block: &mut Block,
+    k: &mut Kpis,
+    b: &mut Booking,
+) {
+    let ybus = &math.ybus;
+    let indptr = ybus.indptr();
+    let indptr = indptr.raw_storage();
+    let (idx, data) = (ybus.indices(), ybus.data());
+    for i in 0..vm.len() {
+        let spec = math.s_spec[i] * base;
+        let bt = math.bus_type[i];
+        let s = if bt == BusType::Pq {
+            spec
+        } else {
+            let mut acc = Complex64::new(0.0, 0.0);
+            for e in indptr[i]..indptr[i + 1] {
+                acc += data[e] * v[idx[e]];
+            }
+            let solved = v[i] * acc.conj() * base;
+            if bt == BusType::Ref {
+                b.slack += solved - spec;
+            }
+            match bt {
+                BusType::Pv => Complex64::new(spec.re, solved.im),
+                _ => solved,
+            }
+        };
+        b.loss += s.re;
+        block.bus_p_mw.push(s.re);
+        block.bus_q_mvar.push(s.im);
+        if bt != BusType::Isolated {
+            b.vm_min = b.vm_min.min(vm[i]);
+            b.vm_max = b.vm_max.max(vm[i]);
+            if vm[i] < limits[i].0 || vm[i] > limits[i].1 {
+                b.any_v_bad = true;
+                k.bus_hours_voltage_violation += dt_h;
+            }
+        }
+    }
+}
+
+/// Energies, peaks and hours of a converged step.
+fn add_step_kpis(
+    k: &mut Kpis,
+    tot: &StepTotals,
+    b: &Booking,
+    any_overload: bool,
+    dt_h: f64,
+    co2_grid: f64,
+) {
+    let slack = b.slack;
+    k.steps += 1.0;
+    k.energy_served_mwh += tot.p_load * dt_h;
+    k.import_mwh += slack.re.max(0.0) * dt_h;
+    k.export_mwh += (-slack.re).max(0.0) * dt_h;
+    k.peak_import_mw = k.peak_import_mw.max(slack.re);
+    k.generation_mwh += tot.p_gen * dt_h;
+    k.renewable_mwh += tot.p_renewable * dt_h;
+    k.storage_charge_mwh += (-tot.p_storage).max(0.0) * dt_h;
+    k.storage_discharge_mwh += tot.p_storage.max(0.0) * dt_h;
+    k.loss_mwh += b.loss * dt_h;
+    if b.any_v_bad {
+        k.hours_voltage_violation += dt_h;
+    }
+    if any_overload {
+        k.hours_overload += dt_h;
+    }
+    k.co2_grid_t += co2_grid;
+}
+
+/// Curtailment and the CHP energies, fuel and CO2 of a converged step.
+fn add_unit_kpis(
+    k: &mut Kpis,
+    sc: &Scenario,
+    units: &[Unit],
+    outputs: &[UnitOutput],
+    dt_h: f64,
+    grid_factor: f64,
+) {
+    for (ku, o) in outputs.iter().enumerate() {
+        k.curtailed_mwh += o.curtailed_mw * dt_h;
+        if let Technology::Chp(_) = units[ku].technology {
+            let ff = sc.unit_fuel_factor[ku];
+            k.chp_electricity_mwh += o.p_mw * dt_h;
+            k.chp_heat_mwh += o.heat_mw * dt_h;
+            k.chp_fuel_mwh += o.fuel_mw * dt_h;
+            k.boiler_heat_mwh += o.boiler_heat_mw * dt_h;
+            k.boiler_fuel_mwh += o.boiler_fuel_mw * dt_h;
+            k.co2_chp_t += o.fuel_mw * ff * dt_h;
+            k.co2_boiler_t += o.boiler_fuel_mw * ff * dt_h;
+            k.co2_avoided_t +=
+                (o.heat_mw / sc.pes.heat_eta * ff + o.p_mw * grid_factor - o.fuel_mw * ff) * dt_h;
+        }
     }
 }
 

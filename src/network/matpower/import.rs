@@ -114,6 +114,40 @@ fn matrix_field(
 /// Builds a [`Network`] from the workspace; collects all problems found.
 pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result<Network> {
     let version1 = !ws.fields.contains_key("bus") && ws.vars.contains_key("bus");
+    let base_mva = base_mva(ws, path, version1)?;
+    let bus_m = matrix_field(ws, path, "bus", version1, 13, true)?.unwrap_or_else(empty);
+    let gen_m = matrix_field(ws, path, "gen", version1, 10, true)?.unwrap_or_else(empty);
+    let br_m = matrix_field(ws, path, "branch", version1, 11, true)?.unwrap_or_else(empty);
+    if bus_m.rows == 0 {
+        return Err(Error::parse(path, 1, "the bus matrix is empty"));
+    }
+    let mut pr = Problems {
+        path,
+        list: Vec::new(),
+    };
+    let names = bus_names(ws, bus_m.rows);
+    let b = buses(&bus_m, names.as_deref(), &mut pr);
+    let generators = generators(&gen_m, &b.index, &mut pr);
+    let branches = branches(&br_m, &b.buses, &b.index, &mut pr);
+    if !pr.list.is_empty() {
+        return Err(Error::Invalid {
+            source_name: path.display().to_string(),
+            problems: pr.list,
+        });
+    }
+    Ok(Network {
+        name: name.to_string(),
+        base_mva,
+        buses: b.buses,
+        loads: b.loads,
+        shunts: b.shunts,
+        branches,
+        generators,
+    })
+}
+
+/// The case format version (1 or 2) and the system base power.
+fn base_mva(ws: &Workspace, path: &Path, version1: bool) -> Result<f64> {
     if let Some((Value::Str(v), line)) = ws.fields.get("version") {
         if v != "2" && v != "1" {
             return Err(Error::parse(
@@ -123,37 +157,23 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             ));
         }
     }
-    let base_mva = match field(ws, "baseMVA", version1) {
-        Some((Value::Num(x), line)) => {
-            if !crate::network::BASE_MVA_RANGE.contains(x) {
-                return Err(Error::parse(
-                    path,
-                    *line,
-                    format!("baseMVA must be between 0.001 and 1e6, found {x:e}"),
-                ));
-            }
-            *x
-        }
-        Some((_, line)) => {
-            return Err(Error::parse(path, *line, "baseMVA must be a scalar number"))
-        }
-        None => return Err(Error::parse(path, 1, "the case defines no 'mpc.baseMVA'")),
-    };
-    let bus_m = matrix_field(ws, path, "bus", version1, 13, true)?.unwrap_or_else(empty);
-    let gen_m = matrix_field(ws, path, "gen", version1, 10, true)?.unwrap_or_else(empty);
-    let br_m = matrix_field(ws, path, "branch", version1, 11, true)?.unwrap_or_else(empty);
-
-    let mut pr = Problems {
-        path,
-        list: Vec::new(),
-    };
-    if bus_m.rows == 0 {
-        return Err(Error::parse(path, 1, "the bus matrix is empty"));
+    match field(ws, "baseMVA", version1) {
+        Some((Value::Num(x), _)) if crate::network::BASE_MVA_RANGE.contains(x) => Ok(*x),
+        Some((Value::Num(x), line)) => Err(Error::parse(
+            path,
+            *line,
+            format!("baseMVA must be between 0.001 and 1e6, found {x:e}"),
+        )),
+        Some((_, line)) => Err(Error::parse(path, *line, "baseMVA must be a scalar number")),
+        None => Err(Error::parse(path, 1, "the case defines no 'mpc.baseMVA'")),
     }
+}
 
-    let names = match ws.fields.get("bus_name") {
+/// Bus names (`mpc.bus_name`), one per bus row, if the case has them.
+fn bus_names(ws: &Workspace, rows: usize) -> Option<Vec<String>> {
+    match ws.fields.get("bus_name") {
         // Control characters (a line break, a terminal escape) become spaces.
-        Some((Value::Cell(v), _)) if v.len() == bus_m.rows => Some(
+        Some((Value::Cell(v), _)) if v.len() == rows => Some(
             v.iter()
                 .map(|n| {
                     n.chars()
@@ -163,9 +183,18 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
                 .collect::<Vec<String>>(),
         ),
         _ => None,
-    };
+    }
+}
 
-    // ---- buses
+/// Buses with their loads and shunts, and the bus index by number.
+struct BusTable {
+    buses: Vec<Bus>,
+    loads: Vec<Load>,
+    shunts: Vec<Shunt>,
+    index: HashMap<u64, usize>,
+}
+
+fn buses(bus_m: &Matrix, names: Option<&[String]>, pr: &mut Problems) -> BusTable {
     let mut buses = Vec::with_capacity(bus_m.rows);
     let mut loads = Vec::new();
     let mut shunts = Vec::new();
@@ -175,7 +204,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         for (c, col) in BUS_COLS.iter().enumerate() {
             if !g(c).is_finite() {
                 pr.at(
-                    &bus_m,
+                    bus_m,
                     "bus",
                     r,
                     col,
@@ -188,7 +217,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             id_f as u64
         } else {
             pr.at(
-                &bus_m,
+                bus_m,
                 "bus",
                 r,
                 "BUS_I",
@@ -198,7 +227,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         };
         if index.contains_key(&id) {
             pr.at(
-                &bus_m,
+                bus_m,
                 "bus",
                 r,
                 "BUS_I",
@@ -214,7 +243,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             4.0 => BusKind::Isolated,
             x => {
                 pr.at(
-                    &bus_m,
+                    bus_m,
                     "bus",
                     r,
                     "BUS_TYPE",
@@ -237,7 +266,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         }
         if g(7) <= 0.0 && kind != BusKind::Isolated {
             pr.at(
-                &bus_m,
+                bus_m,
                 "bus",
                 r,
                 "VM",
@@ -257,27 +286,43 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             zone: g(10),
         });
     }
+    BusTable {
+        buses,
+        loads,
+        shunts,
+        index,
+    }
+}
 
-    let lookup = |pr: &mut Problems, m: &Matrix, table: &str, r: usize, col: &str, x: f64| {
-        let found = if x >= 1.0 && x.fract() == 0.0 {
-            index.get(&(x as u64)).copied()
-        } else {
-            None
-        };
-        if found.is_none() {
-            pr.at(m, table, r, col, format!("bus {x} does not exist"));
-        }
-        found
+/// The bus index of bus number `x`, or a problem naming the table cell.
+fn lookup(
+    pr: &mut Problems,
+    index: &HashMap<u64, usize>,
+    m: &Matrix,
+    table: &str,
+    r: usize,
+    col: &str,
+    x: f64,
+) -> Option<usize> {
+    let found = if x >= 1.0 && x.fract() == 0.0 {
+        index.get(&(x as u64)).copied()
+    } else {
+        None
     };
+    if found.is_none() {
+        pr.at(m, table, r, col, format!("bus {x} does not exist"));
+    }
+    found
+}
 
-    // ---- generators
+fn generators(gen_m: &Matrix, index: &HashMap<u64, usize>, pr: &mut Problems) -> Vec<Generator> {
     let mut generators = Vec::with_capacity(gen_m.rows);
     for r in 0..gen_m.rows {
         let g = |c: usize| gen_m.get(r, c);
         for c in [1, 2, 5, 7] {
             if !g(c).is_finite() {
                 pr.at(
-                    &gen_m,
+                    gen_m,
                     "gen",
                     r,
                     GEN_COLS[c],
@@ -287,16 +332,16 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         }
         for c in [0, 3, 4, 6, 8, 9] {
             if g(c).is_nan() {
-                pr.at(&gen_m, "gen", r, GEN_COLS[c], "value is NaN");
+                pr.at(gen_m, "gen", r, GEN_COLS[c], "value is NaN");
             }
         }
-        let Some(bus) = lookup(&mut pr, &gen_m, "gen", r, "GEN_BUS", g(0)) else {
+        let Some(bus) = lookup(pr, index, gen_m, "gen", r, "GEN_BUS", g(0)) else {
             continue;
         };
         let in_service = g(7) > 0.0;
         if in_service && g(5) <= 0.0 {
             pr.at(
-                &gen_m,
+                gen_m,
                 "gen",
                 r,
                 "VG",
@@ -322,8 +367,15 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             der: None,
         });
     }
+    generators
+}
 
-    // ---- branches
+fn branches(
+    br_m: &Matrix,
+    buses: &[Bus],
+    index: &HashMap<u64, usize>,
+    pr: &mut Problems,
+) -> Vec<Branch> {
     let mut branches = Vec::with_capacity(br_m.rows);
     for r in 0..br_m.rows {
         let g = |c: usize| {
@@ -345,7 +397,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
             };
             if !ok {
                 pr.at(
-                    &br_m,
+                    br_m,
                     "branch",
                     r,
                     col,
@@ -353,15 +405,15 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
                 );
             }
         }
-        let from = lookup(&mut pr, &br_m, "branch", r, "F_BUS", g(0));
-        let to = lookup(&mut pr, &br_m, "branch", r, "T_BUS", g(1));
+        let from = lookup(pr, index, br_m, "branch", r, "F_BUS", g(0));
+        let to = lookup(pr, index, br_m, "branch", r, "T_BUS", g(1));
         let (Some(from), Some(to)) = (from, to) else {
             continue;
         };
         let in_service = g(10) > 0.0;
         if in_service && g(2).abs() + g(3).abs() < crate::network::MIN_IMPEDANCE_PU {
             pr.at(
-                &br_m,
+                br_m,
                 "branch",
                 r,
                 "BR_R/BR_X",
@@ -373,7 +425,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         }
         if in_service && from == to {
             pr.at(
-                &br_m,
+                br_m,
                 "branch",
                 r,
                 "T_BUS",
@@ -383,7 +435,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         let tap = g(8);
         if tap != 0.0 && !crate::network::TAP_RATIO_RANGE.contains(&tap) {
             pr.at(
-                &br_m,
+                br_m,
                 "branch",
                 r,
                 "TAP",
@@ -415,22 +467,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         br.angmax_degree = g(12);
         branches.push(br);
     }
-
-    if !pr.list.is_empty() {
-        return Err(Error::Invalid {
-            source_name: path.display().to_string(),
-            problems: pr.list,
-        });
-    }
-    Ok(Network {
-        name: name.to_string(),
-        base_mva,
-        buses,
-        loads,
-        shunts,
-        branches,
-        generators,
-    })
+    branches
 }
 
 fn empty() -> Matrix {

@@ -44,225 +44,254 @@ const SYMBOLS: [&str; 24] = [
 
 /// Splits `src` into tokens.
 pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut out: Vec<Token> = Vec::new();
-    let mut i = 0;
-    let mut line = 1;
-    let mut space = true;
+    let mut lx = Lexer {
+        path,
+        chars: src.chars().collect(),
+        i: 0,
+        line: 1,
+        space: true,
+        out: Vec::new(),
+    };
     let mut at_line_start = true;
-    while i < chars.len() {
-        let c = chars[i];
-        // Block comments: a line holding only `%{` up to a line holding only `%}`.
-        if at_line_start {
-            let rest: String = chars[i..].iter().take_while(|&&ch| ch != '\n').collect();
-            if rest.trim() == "%{" {
-                let start_line = line;
-                let mut depth = 0usize;
-                loop {
-                    let l: String = chars[i..].iter().take_while(|&&ch| ch != '\n').collect();
-                    match l.trim() {
-                        "%{" => depth += 1,
-                        "%}" => depth -= 1,
-                        _ => {}
-                    }
-                    i += l.chars().count();
-                    if depth == 0 {
-                        break;
-                    }
-                    if i >= chars.len() {
-                        return Err(Error::parse(
-                            path,
-                            start_line,
-                            "block comment '%{' is never closed by '%}'",
-                        ));
-                    }
-                    i += 1; // the newline
-                    line += 1;
-                }
-                continue;
-            }
+    while lx.i < lx.chars.len() {
+        let c = lx.chars[lx.i];
+        if at_line_start && lx.block_comment()? {
+            continue;
         }
         at_line_start = false;
         match c {
             '\n' => {
-                out.push(Token {
-                    tok: Tok::Newline,
-                    line,
-                    space_before: space,
-                });
-                line += 1;
-                i += 1;
-                space = true;
+                lx.push(Tok::Newline);
+                lx.line += 1;
+                lx.i += 1;
+                lx.space = true;
                 at_line_start = true;
             }
             ' ' | '\t' | '\r' => {
-                space = true;
-                i += 1;
+                lx.space = true;
+                lx.i += 1;
             }
-            '%' | '#' => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-            }
-            '.' if chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') => {
+            '%' | '#' => lx.skip_to_newline(),
+            '.' if lx.peek(1) == Some('.') && lx.peek(2) == Some('.') => {
                 // Continuation: ignore the rest of the line and the newline.
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
+                lx.skip_to_newline();
+                if lx.i < lx.chars.len() {
+                    lx.i += 1;
+                    lx.line += 1;
                 }
-                if i < chars.len() {
-                    i += 1;
-                    line += 1;
-                }
-                space = true;
+                lx.space = true;
             }
-            '0'..='9' | '.' if c != '.' || chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) => {
-                let start = i;
-                while i < chars.len() && chars[i].is_ascii_digit() {
-                    i += 1;
-                }
-                if i < chars.len()
-                    && chars[i] == '.'
-                    && !matches!(chars.get(i + 1), Some('*' | '/' | '^'))
-                {
-                    i += 1;
-                    while i < chars.len() && chars[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                }
-                if i < chars.len() && matches!(chars[i], 'e' | 'E' | 'd' | 'D') {
-                    let mut j = i + 1;
-                    if j < chars.len() && matches!(chars[j], '+' | '-') {
-                        j += 1;
-                    }
-                    if j < chars.len() && chars[j].is_ascii_digit() {
-                        while j < chars.len() && chars[j].is_ascii_digit() {
-                            j += 1;
-                        }
-                        i = j;
-                    }
-                }
-                let text: String = chars[start..i]
-                    .iter()
-                    .map(|&ch| if ch == 'd' || ch == 'D' { 'e' } else { ch })
-                    .collect();
-                let value: f64 = text
-                    .parse()
-                    .map_err(|_| Error::parse(path, line, format!("malformed number '{text}'")))?;
-                if i < chars.len() && (chars[i].is_alphabetic() || chars[i] == '_') {
-                    let bad: String = chars[start..]
-                        .iter()
-                        .take_while(|ch| ch.is_alphanumeric() || **ch == '_' || **ch == '.')
-                        .collect();
+            '0'..='9' | '.' if c != '.' || lx.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
+                lx.number()?
+            }
+            c if c.is_alphabetic() || c == '_' => lx.ident(),
+            '\'' | '"' => lx.string_or_transpose(c)?,
+            _ => lx.symbol(c)?,
+        }
+    }
+    lx.space = true;
+    lx.push(Tok::Eof);
+    Ok(lx.out)
+}
+
+/// The state of tokenizing one file.
+struct Lexer<'a> {
+    path: &'a Path,
+    chars: Vec<char>,
+    i: usize,
+    line: usize,
+    /// White space before the next token.
+    space: bool,
+    out: Vec<Token>,
+}
+
+impl Lexer<'_> {
+    fn peek(&self, k: usize) -> Option<char> {
+        self.chars.get(self.i + k).copied()
+    }
+
+    fn push(&mut self, tok: Tok) {
+        self.out.push(Token {
+            tok,
+            line: self.line,
+            space_before: self.space,
+        });
+        self.space = false;
+    }
+
+    fn skip_to_newline(&mut self) {
+        while self.i < self.chars.len() && self.chars[self.i] != '\n' {
+            self.i += 1;
+        }
+    }
+
+    fn rest_of_line(&self) -> String {
+        self.chars[self.i..]
+            .iter()
+            .take_while(|&&ch| ch != '\n')
+            .collect()
+    }
+
+    /// A block comment: a line holding only `%{` up to a line holding only
+    /// `%}` (nested). Returns whether one was skipped.
+    fn block_comment(&mut self) -> Result<bool> {
+        if self.rest_of_line().trim() != "%{" {
+            return Ok(false);
+        }
+        let start_line = self.line;
+        let mut depth = 0usize;
+        loop {
+            let l = self.rest_of_line();
+            match l.trim() {
+                "%{" => depth += 1,
+                "%}" => depth -= 1,
+                _ => {}
+            }
+            self.i += l.chars().count();
+            if depth == 0 {
+                return Ok(true);
+            }
+            if self.i >= self.chars.len() {
+                return Err(Error::parse(
+                    self.path,
+                    start_line,
+                    "block comment '%{' is never closed by '%}'",
+                ));
+            }
+            self.i += 1; // the newline
+            self.line += 1;
+        }
+    }
+
+    fn skip_digits(&mut self) {
+        while self.i < self.chars.len() && self.chars[self.i].is_ascii_digit() {
+            self.i += 1;
+        }
+    }
+
+    /// A number: digits, a fraction (not the dot of `.*`, `./`, `.^`), an
+    /// exponent (`e`, `E`, or Fortran's `d`, `D`).
+    fn number(&mut self) -> Result<()> {
+        let start = self.i;
+        self.skip_digits();
+        if self.peek(0) == Some('.') && !matches!(self.peek(1), Some('*' | '/' | '^')) {
+            self.i += 1;
+            self.skip_digits();
+        }
+        if matches!(self.peek(0), Some('e' | 'E' | 'd' | 'D')) {
+            let mut j = self.i + 1;
+            if matches!(self.chars.get(j), Some('+' | '-')) {
+                j += 1;
+            }
+            if self.chars.get(j).is_some_and(|d| d.is_ascii_digit()) {
+                self.i = j;
+                self.skip_digits();
+            }
+        }
+        let text: String = self.chars[start..self.i]
+            .iter()
+            .map(|&ch| if ch == 'd' || ch == 'D' { 'e' } else { ch })
+            .collect();
+        let value: f64 = text.parse().map_err(|_| {
+            Error::parse(self.path, self.line, format!("malformed number '{text}'"))
+        })?;
+        if self
+            .peek(0)
+            .is_some_and(|ch| ch.is_alphabetic() || ch == '_')
+        {
+            let bad: String = self.chars[start..]
+                .iter()
+                .take_while(|ch| ch.is_alphanumeric() || **ch == '_' || **ch == '.')
+                .take(40)
+                .collect();
+            return Err(Error::parse(
+                self.path,
+                self.line,
+                format!("malformed number '{bad}'"),
+            ));
+        }
+        self.push(Tok::Num(value));
+        Ok(())
+    }
+
+    fn ident(&mut self) {
+        let start = self.i;
+        while self
+            .peek(0)
+            .is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+        {
+            self.i += 1;
+        }
+        let name = self.chars[start..self.i].iter().collect();
+        self.push(Tok::Ident(name));
+    }
+
+    /// `'` after a value is the transpose operator; else a string in `'` or
+    /// `"` (the quote doubled inside it).
+    fn string_or_transpose(&mut self, quote: char) -> Result<()> {
+        let transpose = quote == '\''
+            && !self.space
+            && matches!(
+                self.out.last().map(|t| &t.tok),
+                Some(Tok::Ident(_) | Tok::Num(_) | Tok::Sym(")" | "]" | "}"))
+            );
+        if transpose {
+            self.push(Tok::Sym("'"));
+            self.i += 1;
+            return Ok(());
+        }
+        let start_line = self.line;
+        self.i += 1;
+        let mut s = String::new();
+        loop {
+            match self.peek(0) {
+                None | Some('\n') => {
                     return Err(Error::parse(
-                        path,
-                        line,
-                        format!("malformed number '{bad}'"),
-                    ));
+                        self.path,
+                        start_line,
+                        "unterminated string literal",
+                    ))
                 }
-                out.push(Token {
-                    tok: Tok::Num(value),
-                    line,
-                    space_before: space,
-                });
-                space = false;
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                    i += 1;
+                Some(ch) if ch == quote && self.peek(1) == Some(quote) => {
+                    s.push(quote);
+                    self.i += 2;
                 }
-                out.push(Token {
-                    tok: Tok::Ident(chars[start..i].iter().collect()),
-                    line,
-                    space_before: space,
-                });
-                space = false;
-            }
-            '\'' | '"' => {
-                let transpose = c == '\''
-                    && !space
-                    && matches!(
-                        out.last().map(|t| &t.tok),
-                        Some(Tok::Ident(_) | Tok::Num(_) | Tok::Sym(")" | "]" | "}"))
-                    );
-                if transpose {
-                    out.push(Token {
-                        tok: Tok::Sym("'"),
-                        line,
-                        space_before: false,
-                    });
-                    i += 1;
-                    continue;
+                Some(ch) if ch == quote => {
+                    self.i += 1;
+                    break;
                 }
-                let quote = c;
-                let start_line = line;
-                i += 1;
-                let mut s = String::new();
-                loop {
-                    match chars.get(i) {
-                        None | Some('\n') => {
-                            return Err(Error::parse(
-                                path,
-                                start_line,
-                                "unterminated string literal",
-                            ))
-                        }
-                        Some(&ch) if ch == quote => {
-                            if chars.get(i + 1) == Some(&quote) {
-                                s.push(quote);
-                                i += 2;
-                            } else {
-                                i += 1;
-                                break;
-                            }
-                        }
-                        Some(&ch) => {
-                            s.push(ch);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(Token {
-                    tok: Tok::Str(s),
-                    line,
-                    space_before: space,
-                });
-                space = false;
-            }
-            _ => {
-                let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
-                let sym = SYMBOLS
-                    .iter()
-                    .find(|s| rest.starts_with(**s))
-                    .copied()
-                    .or(if c == '.' { Some(".") } else { None });
-                match sym {
-                    Some(s) => {
-                        out.push(Token {
-                            tok: Tok::Sym(s),
-                            line,
-                            space_before: space,
-                        });
-                        i += s.len();
-                        space = false;
-                    }
-                    None => {
-                        return Err(Error::parse(
-                            path,
-                            line,
-                            format!("unexpected character {c:?}"),
-                        ))
-                    }
+                Some(ch) => {
+                    s.push(ch);
+                    self.i += 1;
                 }
             }
         }
+        self.push(Tok::Str(s));
+        Ok(())
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        line,
-        space_before: true,
-    });
-    Ok(out)
+
+    fn symbol(&mut self, c: char) -> Result<()> {
+        let rest: String = self.chars[self.i..self.chars.len().min(self.i + 2)]
+            .iter()
+            .collect();
+        let sym = SYMBOLS
+            .iter()
+            .find(|s| rest.starts_with(**s))
+            .copied()
+            .or(if c == '.' { Some(".") } else { None });
+        match sym {
+            Some(s) => {
+                self.push(Tok::Sym(s));
+                self.i += s.len();
+                Ok(())
+            }
+            None => Err(Error::parse(
+                self.path,
+                self.line,
+                format!("unexpected character {c:?}"),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

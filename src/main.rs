@@ -173,6 +173,11 @@ fn main() -> ExitCode {
             };
         }
     };
+    // Writing to a closed pipe (`gridsim pf x | head`) ends the process
+    // quietly, as Unix tools do, instead of a panic.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     gridsim::results::output::remove_temporaries_on_signals();
     if let Some(dir) = &cli.confine {
         if let Err(e) = gridsim::input::confine(dir) {

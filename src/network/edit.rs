@@ -95,6 +95,8 @@ pub fn read_edited(path: &Path, edits: &GridEdits, label: &str) -> Result<Networ
     let text = match super::network_format(path)? {
         NetworkFormat::Native => crate::input::read_text(path)?,
         NetworkFormat::Matpower => native::export::write_native(&read_network(path)?)?,
+        NetworkFormat::Pandapower => toml::to_string(&super::pandapower::read_file(path)?)
+            .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?,
     };
     let mut doc: toml::Table = text
         .parse()

@@ -11,6 +11,7 @@ pub mod components;
 pub mod edit;
 pub mod matpower;
 pub mod native;
+pub mod pandapower;
 pub mod topology;
 
 pub use components::chp::ChpTechnology;
@@ -40,6 +41,8 @@ pub enum NetworkFormat {
     Matpower,
     /// gridsim native `.toml`.
     Native,
+    /// pandapower `.json` (as `pandapower.to_json` writes it).
+    Pandapower,
 }
 
 /// The format of a network file, by extension.
@@ -51,8 +54,9 @@ pub fn network_format(path: &Path) -> Result<NetworkFormat> {
     {
         Some(ext) if ext == "m" => Ok(NetworkFormat::Matpower),
         Some(ext) if ext == "toml" => Ok(NetworkFormat::Native),
+        Some(ext) if ext == "json" => Ok(NetworkFormat::Pandapower),
         _ => Err(Error::Usage(format!(
-            "{}: unknown network file type (expected a MATPOWER .m or a gridsim .toml file)",
+            "{}: unknown network file type (expected a MATPOWER .m, a gridsim .toml or a pandapower .json file)",
             path.display()
         ))),
     }
@@ -63,6 +67,7 @@ pub fn read_network(path: &Path) -> Result<Network> {
     match network_format(path)? {
         NetworkFormat::Matpower => matpower::read_case(path),
         NetworkFormat::Native => native::read_network(path),
+        NetworkFormat::Pandapower => pandapower::read_network(path),
     }
 }
 

@@ -8,7 +8,7 @@
 //! small; the defaults are those of the IEEE 13-node feeder's regulator in
 //! OpenDSS (`XHL = 0.01 %`, `%LoadLoss = 0.01`).
 
-use super::transformer::{TapChanger, TapSide, TransformerData};
+use super::transformer::{Equivalent, TapChanger, TapSide, TransformerData};
 
 /// Default lowest tap position (ANSI 32-step regulator).
 pub const TAP_MIN: i32 = -16;
@@ -53,6 +53,7 @@ impl RegulatorData {
                 side: TapSide::Lv,
                 ..self.tap
             },
+            equivalent: Equivalent::Pi,
         }
     }
 }

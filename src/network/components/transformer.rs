@@ -35,6 +35,18 @@ impl TapChanger {
     }
 }
 
+/// Where a transformer's magnetizing admittance sits in its equivalent circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Equivalent {
+    /// Split equally between the terminals (pandapower `trafo_model="pi"`).
+    #[default]
+    Pi,
+    /// In the middle of the series impedance, half of it on each side
+    /// (pandapower's default `trafo_model="t"`), turned into the exactly
+    /// equivalent π by a star-delta transform.
+    T,
+}
+
 /// Nameplate of a two-winding transformer (HV side = from end).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransformerData {
@@ -56,6 +68,23 @@ pub struct TransformerData {
     pub shift_degree: f64,
     /// Tap changer.
     pub tap: TapChanger,
+    /// Equivalent circuit.
+    pub equivalent: Equivalent,
+}
+
+/// The π equivalent of a T circuit: series impedance `r + jx` split in
+/// halves around a magnetizing admittance `g + jb`; returns the π's series
+/// `r, x` and its total shunt `g, b` (half at each end). A star-delta
+/// transform, as pandapower's `_wye_delta`.
+fn t_to_pi(r: f64, x: f64, g: f64, b: f64) -> (f64, f64, f64, f64) {
+    use num_complex::Complex64 as C;
+    let za = C::new(r / 2.0, x / 2.0);
+    let zb = za;
+    let zc = C::new(1.0, 0.0) / C::new(g, b);
+    let sum = za * zb + za * zc + zb * zc;
+    let zab = sum / zc;
+    let yf = C::new(1.0, 0.0) / (sum / zb);
+    (zab.re, zab.im, 2.0 * yf.re, 2.0 * yf.im)
 }
 
 impl TransformerData {
@@ -78,6 +107,10 @@ impl TransformerData {
         let ym = self.i0_percent / 100.0 * self.sn_mva / base_mva / k_lv;
         let gm = self.pfe_kw / 1000.0 / base_mva / k_lv;
         let bm = -(ym * ym - gm * gm).max(0.0).sqrt();
+        let (rk, xk, gm, bm) = match self.equivalent {
+            Equivalent::T if gm != 0.0 || bm != 0.0 => t_to_pi(rk, xk, gm, bm),
+            _ => (rk, xk, gm, bm),
+        };
         PerUnit {
             r_pu: rk,
             x_pu: xk,

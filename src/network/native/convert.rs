@@ -10,6 +10,7 @@ use super::line_types::{LineType, LineTypeLibrary};
 use super::*;
 use crate::error::{Error, Result};
 use crate::network::components::per_unit_transformer;
+use crate::network::components::transformer::Equivalent;
 use crate::network::{
     Branch, BranchKind, Bus, BusKind, DerSource, Generator, LineData, Load, Network, PerUnit,
     RegulatorData, Shunt, TapChanger, TapSide, TransformerData,
@@ -90,7 +91,11 @@ struct Builder<'a> {
     /// Open line ends (line index, 0 = from, 1 = to).
     line_open: HashSet<(usize, usize)>,
     /// Transformers (and regulators, by id) switched off by an open switch.
-    trafo_open: HashSet<&'a str>,
+    /// Transformer (and regulator) ends opened by a switch, by id:
+    /// `[from/HV open, to/LV open]`.
+    trafo_open: HashMap<&'a str, [bool; 2]>,
+    /// The transformers' equivalent circuit (`transformer_model`).
+    equivalent: Equivalent,
     buses: Vec<Bus>,
     branches: Vec<Branch>,
     loads: Vec<Load>,
@@ -123,7 +128,8 @@ impl<'a> Builder<'a> {
             rep_index: vec![usize::MAX; f.bus.len()],
             ids_seen: HashMap::new(),
             line_open: HashSet::new(),
-            trafo_open: HashSet::new(),
+            trafo_open: HashMap::new(),
+            equivalent: Equivalent::Pi,
             buses: Vec::new(),
             branches: Vec::new(),
             loads: Vec::new(),
@@ -223,6 +229,17 @@ impl<'a> Builder<'a> {
                 h.base_mva
             ));
         }
+        self.equivalent = match h.transformer_model.as_str() {
+            "t" => Equivalent::T,
+            "pi" => Equivalent::Pi,
+            other => {
+                self.general(format!(
+                    "network: transformer_model '{}' is neither \"t\" nor \"pi\"",
+                    crate::input::excerpt(other)
+                ));
+                Equivalent::Pi
+            }
+        };
         if !(1.0..=1000.0).contains(&h.frequency_hz) {
             self.general(format!(
                 "network: frequency_hz must be between 1 and 1000, found {}",
@@ -316,17 +333,29 @@ impl<'a> Builder<'a> {
                     self.line_open.insert((li, end));
                 }
             } else if let Some(t) = &s.transformer {
-                let known = f.transformer.iter().any(|x| x.id.get_ref() == t)
-                    || f.regulator.iter().any(|x| x.id.get_ref() == t);
-                if !known {
-                    self.push(
-                        &s.id,
-                        "switch",
-                        "transformer",
-                        format!("unknown transformer '{t}'"),
-                    );
-                } else if !s.closed {
-                    self.trafo_open.insert(t.as_str());
+                let ends = f
+                    .transformer
+                    .iter()
+                    .find(|x| x.id.get_ref() == t)
+                    .map(|x| [x.hv_bus.as_str(), x.lv_bus.as_str()])
+                    .or_else(|| {
+                        f.regulator
+                            .iter()
+                            .find(|x| x.id.get_ref() == t)
+                            .map(|x| [x.from.as_str(), x.to.as_str()])
+                    });
+                let Some(ends) = ends else {
+                    let msg = format!("unknown transformer '{t}'");
+                    self.push(&s.id, "switch", "transformer", msg);
+                    continue;
+                };
+                let Some(end) = ends.iter().position(|b| *b == s.bus) else {
+                    let msg = format!("transformer '{t}' does not end at bus '{}'", s.bus);
+                    self.push(&s.id, "switch", "bus", msg);
+                    continue;
+                };
+                if !s.closed {
+                    self.trafo_open.entry(t.as_str()).or_default()[end] = true;
                 }
             } else if let Some(tb) = &s.to_bus {
                 let Some(b2) = self.bus_ref(&s.id, "switch", "to_bus", tb) else {
@@ -551,6 +580,24 @@ impl<'a> Builder<'a> {
         Some(br)
     }
 
+    /// A transformer with a switch open at one end stays energized from
+    /// the other (an auxiliary bus at the open end, as pandapower does: its
+    /// magnetizing losses remain); open at both ends it is out of service.
+    fn open_ends(&mut self, br: &mut Branch, in_service: bool, (vf, vt): (f64, f64)) {
+        let open = self
+            .trafo_open
+            .get(br.id.as_str())
+            .copied()
+            .unwrap_or_default();
+        br.in_service = in_service && !(open[0] && open[1]);
+        if br.in_service && open[0] {
+            br.from = self.open_end_bus(&br.id, vf);
+        }
+        if br.in_service && open[1] {
+            br.to = self.open_end_bus(&br.id, vt);
+        }
+    }
+
     fn transformers(&mut self) {
         for t in &self.f.transformer {
             self.check_id("transformer", &t.id);
@@ -709,6 +756,7 @@ impl<'a> Builder<'a> {
             i0_percent: t.i0_percent,
             shift_degree: shift,
             tap,
+            equivalent: self.equivalent,
         };
         let pu = data.per_unit(vh, vl, self.base_mva, t.tap_pos);
         let mut br = Branch::new(
@@ -719,7 +767,7 @@ impl<'a> Builder<'a> {
             pu,
         );
         br.rate_a_mva = t.sn_mva;
-        br.in_service = t.in_service && !self.trafo_open.contains(t.id.get_ref().as_str());
+        self.open_ends(&mut br, t.in_service, (vh, vl));
         Some(br)
     }
 
@@ -813,7 +861,7 @@ impl<'a> Builder<'a> {
             pu,
         );
         br.rate_a_mva = r.sn_mva;
-        br.in_service = r.in_service && !self.trafo_open.contains(r.id.get_ref().as_str());
+        self.open_ends(&mut br, r.in_service, (vn, vn));
         Some(br)
     }
 
@@ -1047,13 +1095,13 @@ impl<'a> Builder<'a> {
         id: &Spanned<String>,
         kind: &'static str,
         bus: &str,
-        p: f64,
-        q: f64,
+        (p, q): (f64, f64),
         der: Option<DerSource>,
+        in_service: bool,
     ) {
         let ok = self.finite(id, kind, "p_mw", p) & self.finite(id, kind, "q_mvar", q);
         if let (Some(b), true) = (self.net_bus(id, kind, "bus", bus), ok) {
-            let mut g = self.unit(id, b, p, q, true);
+            let mut g = self.unit(id, b, p, q, in_service);
             g.der = der;
             self.gens.push(g);
         }
@@ -1086,9 +1134,9 @@ impl<'a> Builder<'a> {
                 &c.id,
                 "chp",
                 &c.bus,
-                c.p_mw.unwrap_or(c.rated_mw),
-                c.q_mvar,
+                (c.p_mw.unwrap_or(c.rated_mw), c.q_mvar),
                 None,
+                c.in_service,
             );
         }
         for p in &f.pv {
@@ -1118,9 +1166,9 @@ impl<'a> Builder<'a> {
                 &p.id,
                 "pv",
                 &p.bus,
-                p.p_mw.unwrap_or(p.kwp / 1000.0),
-                p.q_mvar,
+                (p.p_mw.unwrap_or(p.kwp / 1000.0), p.q_mvar),
                 Some(der),
+                p.in_service,
             );
         }
         for w in &f.wind {
@@ -1141,9 +1189,9 @@ impl<'a> Builder<'a> {
                 &w.id,
                 "wind",
                 &w.bus,
-                w.p_mw.unwrap_or(w.rated_mw),
-                w.q_mvar,
+                (w.p_mw.unwrap_or(w.rated_mw), w.q_mvar),
                 Some(der),
+                w.in_service,
             );
         }
         for s in &f.storage {
@@ -1173,7 +1221,8 @@ impl<'a> Builder<'a> {
                 );
             }
             self.finite(&s.id, "storage", "q_mvar", s.q_mvar);
-            if let Some(b) = self.net_bus(&s.id, "storage", "bus", &s.bus) {
+            let bus = self.net_bus(&s.id, "storage", "bus", &s.bus);
+            if let (Some(b), true) = (bus, s.in_service) {
                 self.loads.push(Load::constant_power(
                     s.id.get_ref().clone(),
                     b,

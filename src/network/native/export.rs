@@ -62,6 +62,7 @@ pub fn to_file(net: &Network) -> NetworkFile {
             base_mva: net.base_mva,
             frequency_hz: 50.0,
             line_types: None,
+            transformer_model: "pi".into(),
         },
         line_types: Default::default(),
         bus: Vec::new(),

@@ -74,6 +74,18 @@ pub struct Header {
     /// Extra line-type library (TOML, same form as the built-in one), relative to this file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_types: Option<String>,
+    /// Transformer equivalent circuit: "pi" (default; the magnetizing
+    /// admittance split between the terminals) or "t" (in the middle of the
+    /// series impedance, pandapower's default).
+    #[serde(default = "pi", skip_serializing_if = "is_pi")]
+    pub transformer_model: String,
+}
+
+fn pi() -> String {
+    "pi".into()
+}
+fn is_pi(s: &String) -> bool {
+    s == "pi"
 }
 
 /// `[[bus]]`.
@@ -134,6 +146,10 @@ pub struct LineSpec {
     /// Parallel systems.
     #[serde(default = "one_u")]
     pub parallel: u32,
+    /// Name of the line's standard type in the file it came from, when its
+    /// parameters are given explicitly (information only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std_type: Option<String>,
     /// In service.
     #[serde(default = "yes")]
     pub in_service: bool,
@@ -430,6 +446,9 @@ pub struct ChpUnitSpec {
     /// Reactive output, Mvar.
     #[serde(default)]
     pub q_mvar: f64,
+    /// In service (an out-of-service unit stays in the file and produces nothing).
+    #[serde(default = "yes")]
+    pub in_service: bool,
 }
 
 /// `[[pv]]`.
@@ -451,6 +470,9 @@ pub struct PvUnitSpec {
     /// Reactive output, Mvar.
     #[serde(default)]
     pub q_mvar: f64,
+    /// In service (an out-of-service unit stays in the file and produces nothing).
+    #[serde(default = "yes")]
+    pub in_service: bool,
 }
 
 /// `[[wind]]`.
@@ -471,6 +493,9 @@ pub struct WindUnitSpec {
     /// Reactive output, Mvar.
     #[serde(default)]
     pub q_mvar: f64,
+    /// In service (an out-of-service unit stays in the file and produces nothing).
+    #[serde(default = "yes")]
+    pub in_service: bool,
 }
 
 /// `[[storage]]`.
@@ -494,6 +519,9 @@ pub struct StorageUnitSpec {
     /// Reactive power, Mvar (consumed).
     #[serde(default)]
     pub q_mvar: f64,
+    /// In service (an out-of-service unit stays in the file and produces nothing).
+    #[serde(default = "yes")]
+    pub in_service: bool,
 }
 
 /// A whole network file.

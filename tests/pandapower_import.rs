@@ -1,0 +1,197 @@
+//! pandapower grids (JSON as `pandapower.to_json` writes it) read by
+//! gridsim and solved: bus voltages, slack power, losses and line and
+//! transformer flows against pandapower's own results with its defaults
+//! (T transformer model, voltage-dependent loads); made by
+//! tools/networks/pandapower_json.py with the pinned pandapower.
+
+use gridsim::powerflow::{self, PfOptions};
+use gridsim::solver::NewtonOptions;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/pandapower")
+        .join(name)
+}
+
+fn angle_diff(a: f64, b: f64) -> f64 {
+    let d = (a - b).rem_euclid(360.0);
+    d.min(360.0 - d)
+}
+
+/// Max deviation of one element table (absolute, MW / Mvar / kA / %).
+fn table_deviation(ids: &[String], cols: &[(&str, &[f64])], reference: &Value) -> f64 {
+    let rows = reference.as_object().unwrap();
+    let mut worst = 0.0f64;
+    let mut matched = 0;
+    for (k, id) in ids.iter().enumerate() {
+        let Some(row) = rows.get(id) else { continue };
+        matched += 1;
+        for (col, values) in cols {
+            if let Some(y) = row.get(*col).and_then(|y| y.as_f64()) {
+                worst = worst.max((values[k] - y).abs());
+            }
+        }
+    }
+    assert_eq!(matched, rows.len(), "not every reference element found");
+    worst
+}
+
+fn check(name: &str) {
+    let net = gridsim::network::read_network(&data(&format!("{name}.json"))).unwrap();
+    let opts = PfOptions {
+        newton: NewtonOptions {
+            tol: 1e-11,
+            max_iter: 30,
+        },
+        flat_start: false,
+    };
+    let r = powerflow::solve_converged(&net, &opts).unwrap();
+    let refj: Value = serde_json::from_str(
+        &std::fs::read_to_string(data(&format!("{name}.result.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(refj["converged"], Value::Bool(true));
+    let buses = refj["bus"].as_object().unwrap();
+    let (mut dvm, mut dva, mut n) = (0.0f64, 0.0f64, 0);
+    for (i, b) in net.buses.iter().enumerate() {
+        let Some(x) = b.name.as_ref().and_then(|nm| buses.get(nm)) else {
+            continue;
+        };
+        dvm = dvm.max((r.bus.vm_pu[i] - x[0].as_f64().unwrap()).abs());
+        dva = dva.max(angle_diff(r.bus.va_degree[i], x[1].as_f64().unwrap()));
+        n += 1;
+    }
+    // Buses fused by closed bus-bus switches are represented by one.
+    let f = gridsim::network::pandapower::read_file(&data(&format!("{name}.json"))).unwrap();
+    let fused = f
+        .switch
+        .iter()
+        .filter(|s| s.closed && s.to_bus.is_some())
+        .count();
+    assert!(
+        n + fused >= buses.len(),
+        "{name}: only {n} of {} buses compared",
+        buses.len()
+    );
+    let dloss = (r.total_loss_mw - refj["p_loss_mw"].as_f64().unwrap()).abs();
+    let l = &r.line;
+    let dl = table_deviation(
+        &l.id,
+        &[
+            ("p_from_mw", &l.p_from_mw),
+            ("q_from_mvar", &l.q_from_mvar),
+            ("p_to_mw", &l.p_to_mw),
+            ("q_to_mvar", &l.q_to_mvar),
+            ("i_ka", &l.i_ka),
+        ],
+        &refj["line"],
+    );
+    let t = &r.transformer;
+    let dt = table_deviation(
+        &t.id,
+        &[
+            ("p_hv_mw", &t.p_hv_mw),
+            ("q_hv_mvar", &t.q_hv_mvar),
+            ("p_lv_mw", &t.p_lv_mw),
+            ("q_lv_mvar", &t.q_lv_mvar),
+        ],
+        &refj["trafo"],
+    );
+    println!(
+        "{name}: {n} buses, |dVm| {dvm:.1e} p.u., |dVa| {dva:.1e} deg, losses {dloss:.1e} MW, lines {dl:.1e}, transformers {dt:.1e} (MW/Mvar/kA)"
+    );
+    assert!(dvm < 1e-9, "{name}: |dVm| = {dvm:e}");
+    assert!(dva < 1e-7, "{name}: |dVa| = {dva:e}");
+    assert!(
+        dloss < 1e-8 && dl < 1e-8 && dt < 1e-8,
+        "{name}: flows differ"
+    );
+}
+
+#[test]
+fn cigre_mv_with_der_matches_pandapower() {
+    check("cigre_mv_der");
+}
+
+#[test]
+fn cigre_lv_matches_pandapower() {
+    check("cigre_lv");
+}
+
+#[test]
+fn kerber_grids_match_pandapower() {
+    check("kerber_landnetz_kabel_2");
+    check("kerber_dorfnetz");
+}
+
+#[test]
+fn mv_oberrhein_matches_pandapower() {
+    check("mv_oberrhein");
+}
+
+/// Open transformer switch, open line end, open coupler, parallel line,
+/// scaled and ZIP loads, out-of-service elements, PV and wind sgens (one
+/// switched off by scaling 0), a shunt rated at another voltage, storage,
+/// taps on both transformers.
+#[test]
+fn edge_cases_match_pandapower() {
+    check("edge_cases");
+}
+
+/// Elements gridsim does not model are refused, each named; nothing is
+/// dropped silently.
+#[test]
+fn unsupported_elements_are_listed() {
+    let e = gridsim::network::read_network(&data("unsupported.json"))
+        .unwrap_err()
+        .to_string();
+    for expect in [
+        "trafo3w 'T3W': trafo3w elements are not modelled",
+        "impedance 'Z1': impedance elements are not modelled",
+        "trafo 'T2x': parallel = 2: parallel transformers are not modelled",
+    ] {
+        assert!(e.contains(expect), "'{expect}' not in {e}");
+    }
+}
+
+/// `gridsim convert net.json net.toml` writes the same grid as an editable
+/// native file (ids, names, std types and lengths kept): solving either
+/// gives the same voltages, bit for bit.
+#[test]
+fn converted_native_file_is_the_same_network() {
+    let dir = std::env::temp_dir().join(format!("gridsim-ppconv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["mv_oberrhein", "edge_cases"] {
+        let json = data(&format!("{name}.json"));
+        let toml_path = dir.join(format!("{name}.toml"));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_gridsim"))
+            .args([
+                "convert",
+                json.to_str().unwrap(),
+                toml_path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(&toml_path).unwrap();
+        assert!(text.contains("transformer_model = \"t\""));
+        let a = gridsim::network::read_network(&json).unwrap();
+        let b = gridsim::network::read_network(&toml_path).unwrap();
+        assert_eq!(a.buses.len(), b.buses.len());
+        let opts = PfOptions::default();
+        let (ra, rb) = (
+            powerflow::solve(&a, &opts).unwrap(),
+            powerflow::solve(&b, &opts).unwrap(),
+        );
+        assert_eq!(ra.bus.vm_pu, rb.bus.vm_pu, "{name}");
+        assert_eq!(ra.line.id, rb.line.id);
+    }
+    let text = std::fs::read_to_string(dir.join("mv_oberrhein.toml")).unwrap();
+    assert!(
+        text.contains("std_type = \"NA2XS2Y 1x185 RM/25 12/20 kV\""),
+        "std types kept"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

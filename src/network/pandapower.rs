@@ -321,15 +321,6 @@ impl Importer<'_> {
         let ids = t.ids();
         for r in 0..t.len() {
             let id = &ids[r];
-            self.only(
-                t,
-                r,
-                id,
-                "g_us_per_km",
-                0.0,
-                "line conductance is not modelled",
-            );
-            self.only(t, r, id, "df", 1.0, "a derating factor is not modelled");
             let from = self.bus(t, r, "from_bus", id);
             let to = self.bus(t, r, "to_bus", id);
             let max_i = t.num(r, "max_i_ka", 0.0);
@@ -344,6 +335,8 @@ impl Importer<'_> {
                 c_nf_per_km: Some(t.num(r, "c_nf_per_km", 0.0)),
                 max_i_ka: (max_i > 0.0).then_some(max_i),
                 parallel: t.num(r, "parallel", 1.0) as u32,
+                g_us_per_km: t.num(r, "g_us_per_km", 0.0),
+                df: t.num(r, "df", 1.0),
                 std_type: t.text(r, "std_type"),
                 in_service: t.flag(r, "in_service", true),
             });
@@ -354,15 +347,6 @@ impl Importer<'_> {
         let ids = t.ids();
         for r in 0..t.len() {
             let id = &ids[r];
-            self.only(
-                t,
-                r,
-                id,
-                "parallel",
-                1.0,
-                "parallel transformers are not modelled; give each one",
-            );
-            self.only(t, r, id, "df", 1.0, "a derating factor is not modelled");
             self.only(
                 t,
                 r,
@@ -415,6 +399,8 @@ impl Importer<'_> {
                 tap_min: t.num(r, "tap_min", pos) as i32,
                 tap_max: t.num(r, "tap_max", pos) as i32,
                 tap_step_percent: t.num(r, "tap_step_percent", 0.0),
+                parallel: t.num(r, "parallel", 1.0) as u32,
+                df: t.num(r, "df", 1.0),
                 in_service: t.flag(r, "in_service", true),
             });
         }

@@ -23,7 +23,8 @@ OPTS = dict(algorithm="nr", tolerance_mva=1e-11, calculate_voltage_angles=True, 
 
 def edge_cases():
     """Hand-made: an open transformer switch, an open line end, scaled and ZIP loads, out-of-service
-    elements, a PV and a wind sgen, a shunt rated at another voltage, a storage unit, tapped transformers."""
+    elements, a PV and a wind sgen, a shunt rated at another voltage, a storage unit, tapped transformers,
+    parallel and derated transformers, a line with shunt conductance and derating."""
     net = pp.create_empty_network(name="edge cases", sn_mva=1.0)
     hv = pp.create_bus(net, 20.0, name="HV")
     b = [pp.create_bus(net, 0.4, name=f"LV{i}") for i in range(6)]
@@ -50,6 +51,9 @@ def edge_cases():
     pp.create_sgen(net, b[2], p_mw=0.03, type="PV", scaling=0.0, name="PV off by scaling")
     pp.create_shunt(net, b[0], q_mvar=-0.01, p_mw=0.0005, vn_kv=0.42, name="capacitor")
     pp.create_storage(net, b[1], p_mw=0.01, max_e_mwh=0.05, sn_mva=0.02, name="battery")
+    # Two T1 units in parallel, derated; a line with shunt conductance and a derated ampacity.
+    net.trafo.loc[t1, ["parallel", "df"]] = [2, 0.9]
+    net.line.loc[l1, ["g_us_per_km", "df"]] = [5.0, 0.8]
     return net
 
 
@@ -81,14 +85,15 @@ def rows(elements, res, cols, kind):
 
 
 def unsupported():
-    """Elements gridsim does not model: a three-winding transformer, an impedance, a parallel
-    transformer. Its import must fail, listing each (no results file)."""
+    """Elements gridsim does not model: a three-winding transformer, an impedance, a
+    phase-shifting tap. Its import must fail, listing each (no results file)."""
     net = pp.create_empty_network(name="unsupported")
     b = [pp.create_bus(net, kv, name=f"B{i}") for i, kv in enumerate([110.0, 20.0, 10.0, 20.0])]
     pp.create_ext_grid(net, b[0])
     pp.create_transformer3w(net, b[0], b[1], b[2], "63/25/38 MVA 110/20/10 kV", name="T3W")
     pp.create_impedance(net, b[1], b[3], rft_pu=0.01, xft_pu=0.02, sn_mva=10, name="Z1")
-    pp.create_transformer(net, b[0], b[3], "25 MVA 110/20 kV", parallel=2, name="T2x")
+    t = pp.create_transformer(net, b[0], b[3], "25 MVA 110/20 kV", name="T2x")
+    net.trafo.loc[t, "tap_step_degree"] = 1.5
     return net
 
 

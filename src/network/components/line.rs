@@ -17,6 +17,10 @@ pub struct LineData {
     pub x_ohm_per_km: f64,
     /// Capacitance, nF/km.
     pub c_nf_per_km: f64,
+    /// Shunt conductance, µS/km.
+    pub g_us_per_km: f64,
+    /// Derating factor of the ampacity (pandapower's `df`), in (0, 1].
+    pub df: f64,
     /// Line type name, where the file named one.
     pub line_type: Option<String>,
 }
@@ -33,14 +37,14 @@ impl LineData {
             r_pu: self.r_ohm_per_km * self.length_km / par / zb,
             x_pu: self.x_ohm_per_km * self.length_km / par / zb,
             b_pu: omega * self.c_nf_per_km * 1e-9 * self.length_km * par * zb,
-            g_pu: 0.0,
+            g_pu: self.g_us_per_km * 1e-6 * self.length_km * par * zb,
             tap_ratio: 1.0,
             shift_degree: 0.0,
         }
     }
 
-    /// Ampacity of all systems together, kA (0 where unknown).
+    /// Ampacity of all systems together, derated, kA (0 where unknown).
     pub fn rated_i_ka(&self) -> f64 {
-        self.max_i_ka * self.parallel.max(1) as f64
+        self.max_i_ka * self.df * self.parallel.max(1) as f64
     }
 }

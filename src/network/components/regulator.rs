@@ -54,6 +54,8 @@ impl RegulatorData {
                 ..self.tap
             },
             equivalent: Equivalent::Pi,
+            parallel: 1,
+            df: 1.0,
         }
     }
 }

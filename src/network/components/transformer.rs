@@ -70,6 +70,10 @@ pub struct TransformerData {
     pub tap: TapChanger,
     /// Equivalent circuit.
     pub equivalent: Equivalent,
+    /// Identical units in parallel (pandapower's `parallel`).
+    pub parallel: u32,
+    /// Derating factor of the rating (pandapower's `df`), in (0, 1].
+    pub df: f64,
 }
 
 /// The π equivalent of a T circuit: series impedance `r + jx` split in
@@ -101,11 +105,13 @@ impl TransformerData {
             TapSide::Lv => self.vn_lv_kv * (1.0 + self.tap_steps(pos)),
         };
         let k_lv = (vn_lv_kv / vl_kv).powi(2);
-        let zk = self.vk_percent / 100.0 * base_mva / self.sn_mva * k_lv;
-        let rk = self.vkr_percent / 100.0 * base_mva / self.sn_mva * k_lv;
+        // Parallel units divide the series impedance, multiply the magnetizing admittance.
+        let n = self.parallel.max(1) as f64;
+        let zk = self.vk_percent / 100.0 * base_mva / self.sn_mva * k_lv / n;
+        let rk = self.vkr_percent / 100.0 * base_mva / self.sn_mva * k_lv / n;
         let xk = (zk * zk - rk * rk).max(0.0).sqrt();
-        let ym = self.i0_percent / 100.0 * self.sn_mva / base_mva / k_lv;
-        let gm = self.pfe_kw / 1000.0 / base_mva / k_lv;
+        let ym = self.i0_percent / 100.0 * self.sn_mva / base_mva / k_lv * n;
+        let gm = self.pfe_kw / 1000.0 / base_mva / k_lv * n;
         let bm = -(ym * ym - gm * gm).max(0.0).sqrt();
         let (rk, xk, gm, bm) = match self.equivalent {
             Equivalent::T if gm != 0.0 || bm != 0.0 => t_to_pi(rk, xk, gm, bm),
@@ -137,12 +143,11 @@ impl TransformerData {
         (pos - self.tap.neutral) as f64 * self.tap.step_percent / 100.0
     }
 
-    /// Rated current of the HV and LV windings, kA.
+    /// Rated current of the HV and LV windings of all parallel units,
+    /// derated, kA.
     pub fn rated_i_ka(&self) -> [f64; 2] {
+        let s = self.sn_mva * self.parallel.max(1) as f64 * self.df;
         let s3 = 3f64.sqrt();
-        [
-            self.sn_mva / (s3 * self.vn_hv_kv),
-            self.sn_mva / (s3 * self.vn_lv_kv),
-        ]
+        [s / (s3 * self.vn_hv_kv), s / (s3 * self.vn_lv_kv)]
     }
 }

@@ -543,6 +543,20 @@ impl<'a> Builder<'a> {
             self.push(&l.id, "line", "r/x", "zero impedance; use a bus-bus switch");
             return None;
         }
+        if !(l.g_us_per_km >= 0.0 && l.g_us_per_km.is_finite()) {
+            let msg = format!("must be a non-negative number, found {}", l.g_us_per_km);
+            self.push(&l.id, "line", "g_us_per_km", msg);
+            return None;
+        }
+        if !(l.df > 0.0 && l.df <= 1.0) {
+            self.push(
+                &l.id,
+                "line",
+                "df",
+                format!("must be in (0, 1], found {}", l.df),
+            );
+            return None;
+        }
         let data = LineData {
             length_km: l.length_km,
             parallel: l.parallel.max(1),
@@ -550,6 +564,8 @@ impl<'a> Builder<'a> {
             r_ohm_per_km: t.r_ohm_per_km,
             x_ohm_per_km: t.x_ohm_per_km,
             c_nf_per_km: t.c_nf_per_km,
+            g_us_per_km: l.g_us_per_km,
+            df: l.df,
             line_type: l.line_type.clone(),
         };
         let w = 2.0 * std::f64::consts::PI * self.f.network.frequency_hz;
@@ -743,6 +759,19 @@ impl<'a> Builder<'a> {
                 ok = false;
             }
         }
+        if t.parallel == 0 {
+            self.push(&t.id, "transformer", "parallel", "must be at least 1");
+            ok = false;
+        }
+        if !(t.df > 0.0 && t.df <= 1.0) {
+            self.push(
+                &t.id,
+                "transformer",
+                "df",
+                format!("must be in (0, 1], found {}", t.df),
+            );
+            ok = false;
+        }
         if !ok {
             return None;
         }
@@ -757,6 +786,8 @@ impl<'a> Builder<'a> {
             shift_degree: shift,
             tap,
             equivalent: self.equivalent,
+            parallel: t.parallel,
+            df: t.df,
         };
         let pu = data.per_unit(vh, vl, self.base_mva, t.tap_pos);
         let mut br = Branch::new(

@@ -52,6 +52,12 @@ fn rte() -> f64 {
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+fn is_one_u(x: &u32) -> bool {
+    *x == 1
+}
 
 /// `[network]` header.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -146,6 +152,12 @@ pub struct LineSpec {
     /// Parallel systems.
     #[serde(default = "one_u")]
     pub parallel: u32,
+    /// Shunt conductance, µS/km.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub g_us_per_km: f64,
+    /// Derating factor of the ampacity, in (0, 1].
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub df: f64,
     /// Name of the line's standard type in the file it came from, when its
     /// parameters are given explicitly (information only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,6 +217,12 @@ pub struct TransformerSpec {
     /// Voltage change per tap step, %.
     #[serde(default)]
     pub tap_step_percent: f64,
+    /// Identical units in parallel.
+    #[serde(default = "one_u", skip_serializing_if = "is_one_u")]
+    pub parallel: u32,
+    /// Derating factor of the rating, in (0, 1].
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub df: f64,
     /// In service.
     #[serde(default = "yes")]
     pub in_service: bool,

@@ -15,6 +15,16 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `NAME.EXT`, or `NAME.EXT.gz` for the large grids.
+fn file(name: &str, ext: &str) -> PathBuf {
+    let plain = data(&format!("{name}.{ext}"));
+    if plain.exists() {
+        plain
+    } else {
+        data(&format!("{name}.{ext}.gz"))
+    }
+}
+
 fn angle_diff(a: f64, b: f64) -> f64 {
     let d = (a - b).rem_euclid(360.0);
     d.min(360.0 - d)
@@ -39,7 +49,7 @@ fn table_deviation(ids: &[String], cols: &[(&str, &[f64])], reference: &Value) -
 }
 
 fn check(name: &str) {
-    let net = gridsim::network::read_network(&data(&format!("{name}.json"))).unwrap();
+    let net = gridsim::network::read_network(&file(name, "json")).unwrap();
     let opts = PfOptions {
         newton: NewtonOptions {
             tol: 1e-11,
@@ -48,10 +58,8 @@ fn check(name: &str) {
         flat_start: false,
     };
     let r = powerflow::solve_converged(&net, &opts).unwrap();
-    let refj: Value = serde_json::from_str(
-        &std::fs::read_to_string(data(&format!("{name}.result.json"))).unwrap(),
-    )
-    .unwrap();
+    let text = gridsim::input::read_text(&file(name, "result.json")).unwrap();
+    let refj: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(refj["converged"], Value::Bool(true));
     let buses = refj["bus"].as_object().unwrap();
     let (mut dvm, mut dva, mut n) = (0.0f64, 0.0f64, 0);
@@ -64,7 +72,7 @@ fn check(name: &str) {
         n += 1;
     }
     // Buses fused by closed bus-bus switches are represented by one.
-    let f = gridsim::network::pandapower::read_file(&data(&format!("{name}.json"))).unwrap();
+    let f = gridsim::network::pandapower::read_file(&file(name, "json")).unwrap();
     let fused = f
         .switch
         .iter()
@@ -126,6 +134,23 @@ fn cigre_lv_matches_pandapower() {
 fn kerber_grids_match_pandapower() {
     check("kerber_landnetz_kabel_2");
     check("kerber_dorfnetz");
+}
+
+#[test]
+fn dickert_lv_matches_pandapower() {
+    check("dickert_lv");
+}
+
+/// 2,940 buses, gzipped JSON.
+#[test]
+fn lv_schutterwald_matches_pandapower() {
+    check("lv_schutterwald");
+}
+
+/// The IEEE European LV test feeder, its loads balanced (the sum of phases).
+#[test]
+fn ieee_european_lv_balanced_matches_pandapower() {
+    check("ieee_european_lv_balanced");
 }
 
 #[test]

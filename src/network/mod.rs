@@ -47,6 +47,12 @@ pub enum NetworkFormat {
 
 /// The format of a network file, by extension.
 pub fn network_format(path: &Path) -> Result<NetworkFormat> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase());
+    if name.is_some_and(|n| n.ends_with(".json.gz")) {
+        return Ok(NetworkFormat::Pandapower);
+    }
     match path
         .extension()
         .and_then(|e| e.to_str())

@@ -8,6 +8,7 @@ Writes tests/data/pandapower/<name>.json (the network) and <name>.result.json (b
 slack power, losses, res_line / res_trafo rows by element name). pandapower's defaults (trafo_model "t",
 voltage-dependent loads), Newton-Raphson to 1e-11 MVA, voltage angles calculated.
 """
+import gzip
 import json
 import math
 import sys
@@ -57,7 +58,25 @@ def edge_cases():
     return net
 
 
+def ieee_european_lv_balanced():
+    """The IEEE European LV test feeder with each asymmetric load as the balanced load of its
+    three phases' sum (gridsim solves balanced three-phase grids)."""
+    net = pn.ieee_european_lv_asymmetric()
+    for i in net.asymmetric_load.index:
+        a = net.asymmetric_load.loc[i]
+        pp.create_load(net, a.bus, p_mw=a.p_a_mw + a.p_b_mw + a.p_c_mw,
+                       q_mvar=a.q_a_mvar + a.q_b_mvar + a.q_c_mvar, name=str(a["name"]),
+                       in_service=bool(a.in_service))
+    net.asymmetric_load.drop(net.asymmetric_load.index, inplace=True)
+    return net
+
+
 NETWORKS = {
+    "dickert_lv": lambda: pn.create_dickert_lv_network(feeders_range="middle", linetype="cable",
+                                                       customer="multiple", case="good",
+                                                       trafo_type_name="0.4 MVA 20/0.4 kV"),
+    "lv_schutterwald": pn.lv_schutterwald,
+    "ieee_european_lv_balanced": ieee_european_lv_balanced,
     "cigre_mv_der": lambda: pn.create_cigre_network_mv(with_der="all"),
     "cigre_lv": pn.create_cigre_network_lv,
     "kerber_landnetz_kabel_2": pn.create_kerber_landnetz_kabel_2,
@@ -102,7 +121,11 @@ if __name__ == "__main__":
     (OUT / "unsupported.json").write_text(pp.to_json(unsupported()))
     for name, make in NETWORKS.items():
         net = make()
-        (OUT / f"{name}.json").write_text(pp.to_json(net))
+        text = pp.to_json(net)
+        if len(text) > 1_000_000:  # large grids gzipped (gridsim reads .json.gz)
+            (OUT / f"{name}.json.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
+        else:
+            (OUT / f"{name}.json").write_text(text)
         pp.runpp(net, **OPTS)
         res = {
             "network": name,
@@ -118,5 +141,9 @@ if __name__ == "__main__":
             "line": rows(net.line, net.res_line, ["p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "i_ka", "loading_percent"], "line"),
             "trafo": rows(net.trafo, net.res_trafo, ["p_hv_mw", "q_hv_mvar", "p_lv_mw", "q_lv_mvar", "loading_percent"], "trafo"),
         }
-        (OUT / f"{name}.result.json").write_text(json.dumps(res, indent=1))
+        out = json.dumps(res, indent=1)
+        if len(out) > 200_000:
+            (OUT / f"{name}.result.json.gz").write_bytes(gzip.compress(out.encode(), mtime=0))
+        else:
+            (OUT / f"{name}.result.json").write_text(out)
         print(name, len(net.bus), "buses", "converged" if net.converged else "NOT converged", file=sys.stderr)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bounded fuzzing of every input reader (cargo-fuzz, libFuzzer, nightly
 # toolchain): the MATPOWER interpreter, the native network reader, the
+# pandapower JSON importer, the
 # scenario builder, the profile and element readers. Seed corpora are made
 # from the shipped files each run (nothing copied into the repository);
 # what libFuzzer adds is kept in target/fuzz-corpus between runs.
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-30}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(matpower native scenario profiles elements)
+[ "${#targets[@]}" -gt 0 ] || targets=(matpower native pandapower scenario profiles elements)
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   echo "fuzz: the nightly toolchain is not installed (rustup toolchain install nightly); cannot fuzz" >&2
@@ -33,6 +34,8 @@ seeds() {
     matpower) cp networks/*.m networks/simbench-*/network.m "$dir/" 2>/dev/null || true
               for f in networks/simbench-*/network.m; do cp "$f" "$dir/$(basename "$(dirname "$f")").m"; done ;;
     native)   cp networks/*.toml tests/data/networks/*_edits.toml "$dir/" ;;
+    pandapower) cp tests/data/pandapower/cigre_lv.json tests/data/pandapower/edge_cases.json \
+                  tests/data/pandapower/unsupported.json "$dir/" ;;
     scenario) cp scenarios/*.toml "$dir/" ;;
     profiles) for f in networks/simbench-*/profiles.csv.gz; do
                 gzip -dc "$f" | head -200 > "$dir/$(basename "$(dirname "$f")").csv"; done ;;

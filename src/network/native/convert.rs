@@ -505,8 +505,9 @@ impl<'a> Builder<'a> {
                 format!("must be positive, found {}", l.length_km),
             );
         }
-        if l.parallel == 0 {
-            self.push(&l.id, "line", "parallel", "must be at least 1");
+        if !(1..=1000).contains(&l.parallel) {
+            let msg = format!("must be 1 to 1000, found {}", l.parallel);
+            self.push(&l.id, "line", "parallel", msg);
         }
         let t = self.line_type(l);
         let (fb, tb, t) = (fb?, tb?, t?);
@@ -759,8 +760,9 @@ impl<'a> Builder<'a> {
                 ok = false;
             }
         }
-        if t.parallel == 0 {
-            self.push(&t.id, "transformer", "parallel", "must be at least 1");
+        if !(1..=1000).contains(&t.parallel) {
+            let msg = format!("must be 1 to 1000, found {}", t.parallel);
+            self.push(&t.id, "transformer", "parallel", msg);
             ok = false;
         }
         if !(t.df > 0.0 && t.df <= 1.0) {

@@ -2,25 +2,10 @@
 //! network file, a regulator under control, errors, and compare/report on
 //! scenarios whose topologies differ.
 
+mod common;
+
+use common::{gridsim, root, tmpdir};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gridsim-gv-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn gridsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gridsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn run_ok(args: &[&str]) {
     let o = gridsim(args);

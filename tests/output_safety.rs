@@ -2,25 +2,11 @@
 //! the command itself writes, nothing is replaced without `--force` even if
 //! it appears during a run, and a signal leaves no temporary file behind.
 
+mod common;
+
+use common::{gridsim, root, tmpdir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gridsim-out-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn gridsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gridsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn fails_with(args: &[&str], expect: &str) {
     let o = gridsim(args);

@@ -1,26 +1,12 @@
 //! Scenario files, KPIs against hand-computed values, energy balance, and
 //! the shipped scenarios.
 
+mod common;
+
+use common::{gridsim, root, tmpdir};
 use gridsim::results::compare;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gridsim-sc-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn gridsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gridsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// `gridsim run SCENARIO --steps N --out OUT --quiet`, which must succeed.
 fn run_study(scenario: &Path, steps: usize, out: &Path) {

@@ -63,6 +63,17 @@ impl Error {
         }
     }
 
+    /// Problems found in `source_name`, each message prefixed with it.
+    pub fn invalid_in(source_name: &str, problems: Vec<String>) -> Self {
+        Error::Invalid {
+            source_name: source_name.to_string(),
+            problems: problems
+                .into_iter()
+                .map(|p| format!("{source_name}: {p}"))
+                .collect(),
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {

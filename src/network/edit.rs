@@ -104,13 +104,7 @@ pub fn read_edited(path: &Path, edits: &GridEdits, label: &str) -> Result<Networ
     let name = format!("{} as changed by {label}", path.display());
     let problems = apply(&mut doc, edits);
     if !problems.is_empty() {
-        return Err(Error::Invalid {
-            source_name: name.clone(),
-            problems: problems
-                .into_iter()
-                .map(|p| format!("{name}: {p}"))
-                .collect(),
-        });
+        return Err(Error::invalid_in(&name, problems));
     }
     let edited = toml::to_string(&doc)
         .map_err(|e| Error::Usage(format!("{name}: cannot describe the network: {e}")))?;

@@ -22,7 +22,7 @@ use super::native::{
 use super::TurbineClass;
 use crate::error::{Error, Result};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use toml::Spanned;
 
@@ -194,40 +194,23 @@ pub fn parse(path: &Path, text: &str) -> Result<NetworkFile> {
         path,
         problems: Vec::new(),
         bus_id: HashMap::new(),
-        file: NetworkFile {
-            network: Header {
-                name: net
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or("pandapower network")
-                    .to_string(),
-                description: Some(format!("imported from pandapower JSON {}", path.display())),
-                source: net
-                    .get("version")
-                    .and_then(|v| v.as_str())
-                    .map(|v| format!("pandapower {v}")),
-                base_mva: net.get("sn_mva").and_then(|v| v.as_f64()).unwrap_or(1.0),
-                frequency_hz: net.get("f_hz").and_then(|v| v.as_f64()).unwrap_or(50.0),
-                line_types: None,
-                transformer_model: "t".into(),
-            },
-            line_types: BTreeMap::new(),
-            bus: Vec::new(),
-            line: Vec::new(),
-            transformer: Vec::new(),
-            regulator: Vec::new(),
-            switch: Vec::new(),
-            branch: Vec::new(),
-            load: Vec::new(),
-            shunt: Vec::new(),
-            ext_grid: Vec::new(),
-            generator: Vec::new(),
-            chp: Vec::new(),
-            pv: Vec::new(),
-            wind: Vec::new(),
-            storage: Vec::new(),
-        },
+        file: NetworkFile::new(Header {
+            name: net
+                .get("name")
+                .and_then(|n| n.as_str())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("pandapower network")
+                .to_string(),
+            description: Some(format!("imported from pandapower JSON {}", path.display())),
+            source: net
+                .get("version")
+                .and_then(|v| v.as_str())
+                .map(|v| format!("pandapower {v}")),
+            base_mva: net.get("sn_mva").and_then(|v| v.as_f64()).unwrap_or(1.0),
+            frequency_hz: net.get("f_hz").and_then(|v| v.as_f64()).unwrap_or(50.0),
+            line_types: None,
+            transformer_model: "t".into(),
+        }),
     };
     for kind in UNSUPPORTED {
         let t = table(net, kind, path)?;

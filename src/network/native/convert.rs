@@ -1285,14 +1285,7 @@ impl<'a> Builder<'a> {
         };
         // A part of the grid without a source is an error here (named buses).
         if let Err(Error::Invalid { problems, .. }) = crate::network::topology::analyse(&net) {
-            let name = &self.src.name;
-            return Err(Error::Invalid {
-                source_name: name.clone(),
-                problems: problems
-                    .into_iter()
-                    .map(|p| format!("{name}: {p}"))
-                    .collect(),
-            });
+            return Err(Error::invalid_in(&self.src.name, problems));
         }
         Ok(net)
     }

@@ -54,32 +54,15 @@ pub fn to_file(net: &Network) -> NetworkFile {
     for g in net.generators.iter().filter(|g| g.in_service) {
         has_gen[g.bus] = true;
     }
-    let mut file = NetworkFile {
-        network: Header {
-            name: net.name.clone(),
-            description: Some("converted by gridsim from a MATPOWER case".into()),
-            source: None,
-            base_mva: net.base_mva,
-            frequency_hz: 50.0,
-            line_types: None,
-            transformer_model: "pi".into(),
-        },
-        line_types: Default::default(),
-        bus: Vec::new(),
-        line: Vec::new(),
-        transformer: Vec::new(),
-        regulator: Vec::new(),
-        switch: Vec::new(),
-        branch: Vec::new(),
-        load: Vec::new(),
-        shunt: Vec::new(),
-        ext_grid: Vec::new(),
-        generator: Vec::new(),
-        chp: Vec::new(),
-        pv: Vec::new(),
-        wind: Vec::new(),
-        storage: Vec::new(),
-    };
+    let mut file = NetworkFile::new(Header {
+        name: net.name.clone(),
+        description: Some("converted by gridsim from a MATPOWER case".into()),
+        source: None,
+        base_mva: net.base_mva,
+        frequency_hz: 50.0,
+        line_types: None,
+        transformer_model: "pi".into(),
+    });
     for (i, b) in net.buses.iter().enumerate() {
         file.bus.push(BusSpec {
             id: sp(id(i)),

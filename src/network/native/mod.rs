@@ -595,6 +595,30 @@ pub struct NetworkFile {
     pub storage: Vec<StorageUnitSpec>,
 }
 
+impl NetworkFile {
+    /// A file with this header and no elements.
+    pub fn new(network: Header) -> NetworkFile {
+        NetworkFile {
+            network,
+            line_types: BTreeMap::new(),
+            bus: Vec::new(),
+            line: Vec::new(),
+            transformer: Vec::new(),
+            regulator: Vec::new(),
+            switch: Vec::new(),
+            branch: Vec::new(),
+            load: Vec::new(),
+            shunt: Vec::new(),
+            ext_grid: Vec::new(),
+            generator: Vec::new(),
+            chp: Vec::new(),
+            pv: Vec::new(),
+            wind: Vec::new(),
+            storage: Vec::new(),
+        }
+    }
+}
+
 /// Reads and parses a native network file (no conversion).
 pub fn read_file(path: &Path) -> Result<(NetworkFile, String)> {
     let text = crate::input::read_text(path)?;

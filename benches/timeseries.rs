@@ -8,7 +8,6 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use gridsim::cli::run::{quick_scenario, run_scenarios, RunArgs};
 use gridsim::results::hdf5::Precision;
-use gridsim::solver::NewtonOptions;
 use gridsim::timeseries::rows::RowPrecision;
 use gridsim::timeseries::runner::run_scenario;
 use std::hint::black_box;
@@ -26,12 +25,11 @@ fn args(out: PathBuf) -> RunArgs {
         threads: 1,
         quiet: true,
         force: true,
-        newton: NewtonOptions {
-            tol: 1e-8,
-            max_iter: 20,
-        },
+        tol: None,
+        max_iter: None,
         command_line: "bench".into(),
         storage: Default::default(),
+        summary_json: None,
     }
 }
 
@@ -68,7 +66,7 @@ fn bench(c: &mut Criterion) {
                 || {
                     let _ = std::fs::remove_file(&out);
                 },
-                |_| run_scenarios(std::slice::from_ref(&sc), &a, "").expect("run"),
+                |_| run_scenarios(std::slice::from_ref(&sc), &a, &Default::default()).expect("run"),
                 BatchSize::PerIteration,
             )
         });

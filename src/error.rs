@@ -83,6 +83,10 @@ impl Error {
     }
 }
 
+/// A power flow that stops above its tolerance but below this mismatch
+/// (p.u.) has stalled on rounding, not diverged.
+const STALL_HINT_PU: f64 = 1e-5;
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -115,10 +119,20 @@ impl fmt::Display for Error {
             Error::NotConverged {
                 iterations,
                 max_mismatch_pu,
-            } => write!(
-                f,
-                "power flow did not converge: {iterations} iterations, max mismatch {max_mismatch_pu:.3e} p.u."
-            ),
+            } => {
+                write!(
+                    f,
+                    "power flow did not converge: {iterations} iterations, max mismatch {max_mismatch_pu:.3e} p.u."
+                )?;
+                if *max_mismatch_pu < STALL_HINT_PU {
+                    write!(
+                        f,
+                        " (so small a mismatch usually means the tolerance asks for more digits \
+                         than the file's rounded data hold: try a larger --tol, e.g. 1e-6)"
+                    )?;
+                }
+                Ok(())
+            }
             Error::Numerical(m) => write!(f, "numerical failure: {m}"),
             Error::Usage(m) => write!(f, "{m}"),
         }

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use gridsim::cli;
 use gridsim::powerflow::PfOptions;
-use gridsim::results::hdf5::{Compression, Precision, StorageOptions};
+use gridsim::results::hdf5::{Compression, Precision, SeriesSelection, StorageOptions};
 use gridsim::solver::NewtonOptions;
 use gridsim::Error;
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ enum PfFormat {
 enum Command {
     /// Solve one AC power flow (Newton-Raphson) and print the result.
     Pf {
-        /// Network file (MATPOWER .m or native .toml).
+        /// Network file (MATPOWER .m, gridsim .toml or pandapower .json[.gz]).
         case: PathBuf,
         /// Tolerance on the max active/reactive power mismatch, p.u.
         #[arg(long, default_value_t = 1e-8)]
@@ -67,7 +67,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
     },
-    /// Convert a network between MATPOWER (.m) and the native format (.toml).
+    /// Convert a network to MATPOWER (.m) or gridsim's own format (.toml), from either or pandapower (.json).
     Convert {
         /// Input network file.
         input: PathBuf,
@@ -106,7 +106,7 @@ enum Command {
         /// Scenario file (TOML).
         #[arg(conflicts_with_all = ["network", "elements", "profiles"])]
         scenario: Option<PathBuf>,
-        /// Network file (MATPOWER .m), quick path.
+        /// Network file (MATPOWER .m, gridsim .toml or pandapower .json), quick path.
         #[arg(long, requires_all = ["elements", "profiles"])]
         network: Option<PathBuf>,
         /// Element table CSV: kind,name,bus,p_mw,q_mvar,p_profile_col,q_profile_col.
@@ -130,12 +130,19 @@ enum Command {
         /// Overwrite an existing output file.
         #[arg(long)]
         force: bool,
-        /// Newton tolerance on the max power mismatch, p.u.
-        #[arg(long, default_value_t = 1e-8)]
-        tol: f64,
-        /// Maximum Newton iterations per step.
-        #[arg(long, default_value_t = 20)]
-        max_iter: usize,
+        /// Solver tolerance on the largest power mismatch, p.u. [default:
+        /// 1e-8]; overrides the scenario file's [solver] tol.
+        #[arg(long)]
+        tol: Option<f64>,
+        /// Newton iterations per power flow (the fixed-point method gets
+        /// 1.5 times as many) [default: 20]; overrides [solver] max_iter.
+        #[arg(long)]
+        max_iter: Option<usize>,
+        /// Series kept per element kind: all, totals (grid totals and KPIs
+        /// only), or a list such as bus,transformer (of bus, line,
+        /// transformer, load, unit).
+        #[arg(long, default_value = "all")]
+        series: SeriesSelection,
         /// Float type of the per-bus/branch/unit series: f32 (default: 7
         /// significant digits, half the size) or f64. Grid totals and KPIs are f64.
         #[arg(long, default_value = "f32")]
@@ -143,6 +150,10 @@ enum Command {
         /// Chunk filter: none, lzf or gzip[=1..9] (with byte shuffle).
         #[arg(long, default_value = "none")]
         compression: Compression,
+        /// Also write a JSON run summary here: per scenario steps, iterations,
+        /// fallbacks, tap changes, unsettled steps and KPIs; times.
+        #[arg(long)]
+        summary_json: Option<PathBuf>,
     },
 }
 
@@ -282,6 +293,8 @@ fn main() -> ExitCode {
             max_iter,
             precision,
             compression,
+            series,
+            summary_json,
         } => run_cmd(
             scenario,
             network,
@@ -297,7 +310,9 @@ fn main() -> ExitCode {
             StorageOptions {
                 precision,
                 compression,
+                series,
             },
+            summary_json,
         ),
     }
 }
@@ -313,11 +328,17 @@ fn run_cmd(
     threads: Option<usize>,
     quiet: bool,
     force: bool,
-    tol: f64,
-    max_iter: usize,
+    tol: Option<f64>,
+    max_iter: Option<usize>,
     storage: StorageOptions,
+    summary_json: Option<PathBuf>,
 ) -> ExitCode {
-    if let Err(e) = check_solver_flags(tol, max_iter) {
+    let defaults = NewtonOptions::default();
+    let given = (
+        tol.unwrap_or(defaults.tol),
+        max_iter.unwrap_or(defaults.max_iter),
+    );
+    if let Err(e) = check_solver_flags(given.0, given.1) {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
@@ -340,9 +361,11 @@ fn run_cmd(
         threads,
         quiet,
         force,
-        newton: NewtonOptions { tol, max_iter },
+        tol,
+        max_iter,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         storage,
+        summary_json,
     };
     let result = cli::run::run(&args);
     match result {

@@ -48,12 +48,12 @@ fn county_study(dir: &Path, name: &str, network: &Path, extra: &str) -> PathBuf 
 
 fn datasets(f: &hdf5::File, group: &str) -> Vec<(String, Vec<f64>)> {
     let mut out = Vec::new();
-    for sub in ["bus", "branch", "grid"] {
+    for sub in ["bus", "line", "transformer", "load", "grid"] {
         let g = f.group(&format!("{group}/{sub}")).unwrap();
         for name in g.member_names().unwrap() {
             let ds = g.dataset(&name).unwrap();
             if let Ok(v) = ds.read_raw::<f64>() {
-                if ds.ndim() == 2 || sub == "grid" {
+                if ds.ndim() == 2 || (sub == "grid" && name != "time") {
                     out.push((format!("{sub}/{name}"), v));
                 }
             }
@@ -274,15 +274,17 @@ fn compare_and_report_take_several_files_and_other_topologies() {
     }
     let f = hdf5::File::open(&a).unwrap();
     let ids = |s: &str| -> Vec<String> {
-        gridsim::results::hdf5::read_strings(&f, &format!("scenarios/{s}/branch/id")).unwrap()
+        gridsim::results::hdf5::read_strings(&f, &format!("scenarios/{s}/transformer/id")).unwrap()
     };
     let base = ids("base");
     let reg = ids("village-pv-2mw-regulator");
     assert_eq!(reg.len(), base.len() + 1);
     assert!(reg.contains(&"VR M3".to_string()) && !base.contains(&"VR M3".to_string()));
-    let kinds =
-        gridsim::results::hdf5::read_strings(&f, "scenarios/village-pv-2mw-regulator/branch/kind")
-            .unwrap();
+    let kinds = gridsim::results::hdf5::read_strings(
+        &f,
+        "scenarios/village-pv-2mw-regulator/transformer/kind",
+    )
+    .unwrap();
     assert_eq!(
         kinds[reg.iter().position(|x| x == "VR M3").unwrap()],
         "regulator"

@@ -340,8 +340,9 @@ fn variants_override_the_base() {
         "{text}\n[[variant]]\nname = \"base\"\n\n[[variant]]\nname = \"no-chp\"\nremove = [\"chp\"]\n\n[[variant]]\nname = \"half\"\nunits.chp = {{ rated_el_mw = 0.05 }}\nset.emissions = {{ grid_t_per_mwh = 0.5 }}\n"
     );
     std::fs::write(&sc, v).unwrap();
-    let (scs, sha) = gridsim::timeseries::scenario::load_scenarios(&sc, None).unwrap();
-    assert_eq!(sha.len(), 64);
+    let (scs, source) = gridsim::timeseries::scenario::load_scenarios(&sc, None).unwrap();
+    assert_eq!(source.sha256.len(), 64);
+    assert_eq!(source.text, std::fs::read_to_string(&sc).unwrap());
     let names: Vec<&str> = scs.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["base", "no-chp", "half"]);
     assert_eq!(scs[0].units.len(), 1);
@@ -652,12 +653,12 @@ fn non_converged_steps_in_lanes_are_nan_rows() {
         "bus/va_degree",
         "bus/p_mw",
         "bus/q_mvar",
-        "branch/p_from_mw",
-        "branch/q_from_mvar",
-        "branch/p_to_mw",
-        "branch/q_to_mvar",
-        "branch/i_ka",
-        "branch/loading_percent",
+        "line/p_from_mw",
+        "line/q_from_mvar",
+        "line/p_to_mw",
+        "line/q_to_mvar",
+        "line/i_ka",
+        "transformer/loading_percent",
     ] {
         let x = g.dataset(name).unwrap().read_2d::<f64>().unwrap();
         assert_eq!(x.nrows(), steps, "{name}");

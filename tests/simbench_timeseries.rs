@@ -312,10 +312,12 @@ fn quick_path_is_independent_of_threads() {
         "bus/vm_pu",
         "bus/va_degree",
         "bus/p_mw",
-        "branch/p_from_mw",
-        "branch/q_to_mvar",
-        "branch/i_ka",
-        "branch/loading_percent",
+        "line/p_from_mw",
+        "line/q_to_mvar",
+        "line/i_ka",
+        "transformer/loading_percent",
+        "transformer/tap_pos",
+        "load/p_mw",
     ];
     let mut first: Option<Vec<Vec<f64>>> = None;
     for threads in [1, 2, 3] {

@@ -3,6 +3,7 @@
 //! format output.
 
 pub mod pf;
+pub mod progress;
 pub mod run;
 
 use crate::error::{Error, Result};

@@ -22,7 +22,9 @@ pub enum Format {
 /// non-zero); in JSON mode the error text carries the JSON status object.
 pub fn run(path: &Path, opts: &PfOptions, format: Format) -> Result<String> {
     let net = super::load_network(path)?;
+    let t0 = std::time::Instant::now();
     let res = powerflow::solve(&net, opts)?;
+    let solve_s = t0.elapsed().as_secs_f64();
     if !res.converged {
         return Err(Error::NotConverged {
             iterations: res.iterations,
@@ -30,8 +32,15 @@ pub fn run(path: &Path, opts: &PfOptions, format: Format) -> Result<String> {
         });
     }
     Ok(match format {
-        Format::Json => to_json(&res)?,
-        Format::Table => to_table(&net, &res),
+        Format::Json => {
+            let mut v = serde_json::to_value(&res)
+                .map_err(|e| Error::Usage(format!("JSON encoding failed: {e}")))?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("solve_time_s".into(), serde_json::json!(solve_s));
+            }
+            v.to_string()
+        }
+        Format::Table => to_table(&net, &res, solve_s),
     })
 }
 
@@ -40,8 +49,9 @@ pub fn to_json(res: &PowerFlowResult) -> Result<String> {
     serde_json::to_string(res).map_err(|e| Error::Usage(format!("JSON encoding failed: {e}")))
 }
 
-/// Human-readable summary and tables.
-pub fn to_table(net: &Network, res: &PowerFlowResult) -> String {
+/// Human-readable summary and tables; `solve_s` is the time the solve took
+/// (model build included).
+pub fn to_table(net: &Network, res: &PowerFlowResult, solve_s: f64) -> String {
     let mut o = String::new();
     let load_p: f64 = res.load.p_mw.iter().sum();
     let load_q: f64 = res.load.q_mvar.iter().sum();
@@ -68,8 +78,10 @@ pub fn to_table(net: &Network, res: &PowerFlowResult) -> String {
     );
     let _ = writeln!(
         o,
-        "  converged in {} iterations, max mismatch {:.3e} p.u.",
-        res.iterations, res.max_mismatch_pu
+        "  converged in {} iterations, max mismatch {:.3e} p.u., solved in {:.3} ms",
+        res.iterations,
+        res.max_mismatch_pu,
+        solve_s * 1e3
     );
     let _ = writeln!(o, "  load        {load_p:12.4} MW  {load_q:12.4} Mvar");
     let _ = writeln!(o, "  generation  {gen_p:12.4} MW  {gen_q:12.4} Mvar");

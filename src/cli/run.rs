@@ -1,13 +1,15 @@
 //! `gridsim run`: time-series scenarios into an HDF5 results file.
 
+use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::results::hdf5::StorageOptions;
-use crate::results::hdf5::{ResultsWriter, RunMeta};
+use crate::results::hdf5::{ResultsWriter, RunMeta, ScenarioHeader};
+use crate::results::output::{check, OutputKind, TempOutput};
 use crate::solver::NewtonOptions;
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
-use crate::timeseries::runner::{run_parallel_with, Layout, Scenario};
-use crate::timeseries::scenario::load_scenarios;
+use crate::timeseries::runner::{run_parallel_with, Layout, RunSummary, Scenario};
+use crate::timeseries::scenario::{load_scenarios, ScenarioSource};
 use crate::timeseries::time::Timestamp;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -35,23 +37,31 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Overwrite an existing output.
     pub force: bool,
-    /// Newton settings.
-    pub newton: NewtonOptions,
+    /// Solver tolerance, p.u. (None: the scenario's, or the default).
+    pub tol: Option<f64>,
+    /// Newton iterations (None: the scenario's, or the default).
+    pub max_iter: Option<usize>,
     /// The command line, stored in the file.
     pub command_line: String,
     /// Float type and filter of the stored time series.
     pub storage: StorageOptions,
+    /// Where to write the machine-readable run summary (JSON).
+    pub summary_json: Option<PathBuf>,
 }
 
 /// Runs what the arguments say: a scenario file or the quick path.
 pub fn run(args: &RunArgs) -> Result<String> {
     let t0 = Instant::now();
-    let (scenarios, sha) = match &args.scenario {
+    let (mut scenarios, source) = match &args.scenario {
         Some(path) => load_scenarios(path, args.steps)?,
-        None => (vec![quick_scenario(args)?], String::new()),
+        None => (vec![quick_scenario(args)?], ScenarioSource::default()),
     };
+    for sc in &mut scenarios {
+        sc.newton.tol = args.tol.unwrap_or(sc.newton.tol);
+        sc.newton.max_iter = args.max_iter.unwrap_or(sc.newton.max_iter);
+    }
     let read_s = t0.elapsed().as_secs_f64();
-    let mut o = run_scenarios(&scenarios, args, &sha)?;
+    let mut o = run_scenarios(&scenarios, args, &source)?;
     o.push_str(&format!("inputs read in {read_s:.3} s\n"));
     Ok(o)
 }
@@ -96,7 +106,7 @@ pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
         start,
         step_s,
         n_steps,
-        args.newton,
+        NewtonOptions::default(),
     ))
 }
 
@@ -104,41 +114,22 @@ pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
 pub fn run_scenarios(
     scenarios: &[Scenario],
     args: &RunArgs,
-    scenario_sha256: &str,
+    source: &ScenarioSource,
 ) -> Result<String> {
-    let first = scenarios
-        .first()
-        .ok_or_else(|| Error::Usage("no scenario to run".into()))?;
-    // /network/unit lists every unit of any scenario (first occurrence wins).
-    let mut layout = Layout::of(&first.network);
-    for sc in scenarios {
-        let l = Layout::of_scenario(sc);
-        for (k, name) in l.unit_name.iter().enumerate() {
-            if !layout.unit_name.contains(name) {
-                layout.unit_name.push(name.clone());
-                layout.unit_technology.push(l.unit_technology[k].clone());
-                layout.unit_bus.push(l.unit_bus[k]);
-            }
-        }
+    if scenarios.is_empty() {
+        return Err(Error::Usage("no scenario to run".into()));
     }
     let meta = RunMeta {
         command_line: args.command_line.clone(),
-        scenario_file_sha256: scenario_sha256.to_string(),
+        scenario_file_sha256: source.sha256.clone(),
+        scenario_file_text: source.text.clone(),
     };
     ResultsWriter::check_output(&args.out, args.force)?;
+    if let Some(p) = &args.summary_json {
+        check(p, args.force, OutputKind::Summary, &[&args.out])?;
+    }
     let total: u64 = scenarios.iter().map(|s| s.n_steps as u64).sum();
-    let bar = if args.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(total);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    };
+    let mut progress = Progress::new(total, args.quiet);
     // Timed from here: workers started, results file created (while the
     // first steps are solved), every step solved and written, file closed.
     let t0 = Instant::now();
@@ -147,91 +138,140 @@ pub fn run_scenarios(
         args.threads,
         args.storage.precision,
         || {
-            let mut writer =
-                ResultsWriter::create(&args.out, args.force, &meta, &layout, args.storage)?;
+            let mut writer = ResultsWriter::create(&args.out, args.force, &meta, args.storage)?;
             let mut ids = Vec::new();
             for sc in scenarios {
-                ids.push(writer.add_scenario(
-                    &sc.name,
-                    &Layout::of_scenario(sc),
-                    sc.start,
-                    sc.step_s,
-                    sc.n_steps,
-                )?);
+                let header = ScenarioHeader {
+                    name: &sc.name,
+                    description: &sc.description,
+                    start: sc.start,
+                    step_s: sc.step_s,
+                    n_steps: sc.n_steps,
+                    utc_offset_h: sc.utc_offset_h,
+                };
+                ids.push(writer.add_scenario(&header, &Layout::of_scenario(sc))?);
             }
             Ok((writer, ids))
         },
         |(writer, ids), i, block| {
-            bar.inc(block.n as u64);
+            progress.inc(block.n as u64);
             writer.write_block(ids[i], block)
         },
     )?;
-    bar.finish_and_clear();
-    let mut o = String::new();
+    progress.finish();
     for (sc, s) in scenarios.iter().zip(&summaries) {
-        writer.scenario_attrs(&sc.name, "kpi", &s.kpis.pairs())?;
-        writer.scenario_attrs(
-            &sc.name,
-            "run",
-            &[
-                ("tap_changes", s.tap_changes as f64),
-                ("control_not_settled", s.control_not_settled as f64),
-                ("solver_iterations", s.iterations as f64),
-                ("newton_fallbacks", s.newton_fallbacks as f64),
-                ("step_seconds", sc.step_s as f64),
-                // NaN when each bus has its own band (use_bus_limits).
-                (
-                    "vmin_limit_pu",
-                    if sc.bus_v_limits.is_some() {
-                        f64::NAN
-                    } else {
-                        sc.v_limits.0
-                    },
-                ),
-                (
-                    "vmax_limit_pu",
-                    if sc.bus_v_limits.is_some() {
-                        f64::NAN
-                    } else {
-                        sc.v_limits.1
-                    },
-                ),
-            ],
-        )?;
+        store_summary(&writer, sc, s)?;
+    }
+    writer.finish()?;
+    let solve_s = t0.elapsed().as_secs_f64();
+    if let Some(p) = &args.summary_json {
+        let json = summary_json(scenarios, &summaries, args, solve_s);
+        TempOutput::new(p, args.force)?.write_all(json.as_bytes())?;
+    }
+    Ok(summary_text(scenarios, &summaries, args, solve_s))
+}
+
+/// The KPIs, run counts and KPI band of a scenario, as attributes.
+fn store_summary(writer: &ResultsWriter, sc: &Scenario, s: &RunSummary) -> Result<()> {
+    writer.scenario_attrs(&sc.name, "kpi", &s.kpis.pairs())?;
+    let counts = [
+        ("steps", s.steps as i64),
+        ("steps_not_converged", s.not_converged as i64),
+        ("tap_changes", s.tap_changes as i64),
+        ("control_not_settled", s.control_not_settled as i64),
+        ("solver_iterations", s.iterations as i64),
+        ("newton_fallbacks", s.newton_fallbacks as i64),
+    ];
+    writer.scenario_counts(&sc.name, "run", &counts)?;
+    // NaN when each bus has its own band (use_bus_limits).
+    let (vmin, vmax) = match sc.bus_v_limits {
+        Some(_) => (f64::NAN, f64::NAN),
+        None => sc.v_limits,
+    };
+    let band = [("vmin_limit_pu", vmin), ("vmax_limit_pu", vmax)];
+    writer.scenario_attrs(&sc.name, "kpi", &band)
+}
+
+/// What `run` prints: one line per scenario, the file, then warnings
+/// naming the scenarios concerned.
+fn summary_text(scenarios: &[Scenario], sums: &[RunSummary], args: &RunArgs, secs: f64) -> String {
+    let mut o = String::new();
+    for (sc, s) in scenarios.iter().zip(sums) {
         let _ = writeln!(
             o,
-            "scenario {:<26} {} steps, {} not converged, {:.2} iterations/step, {} Newton fallbacks",
+            "scenario {:<26} {} steps, {} not converged, {:.2} iterations/step, {} Newton fallbacks, {} tap changes",
             sc.name,
             s.steps,
             s.not_converged,
             s.iterations as f64 / s.steps.max(1) as f64,
-            s.newton_fallbacks
+            s.newton_fallbacks,
+            s.tap_changes
         );
     }
-    writer.finish()?;
-    let elapsed = t0.elapsed().as_secs_f64();
+    let total: usize = sums.iter().map(|s| s.steps).sum();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     let _ = writeln!(
         o,
-        "wrote {} ({} scenario{}, {total} steps solved and written in {elapsed:.3} s on {} thread{})",
+        "wrote {} ({} scenario{}, {total} steps solved and written in {secs:.3} s on {} thread{})",
         args.out.display(),
         scenarios.len(),
-        if scenarios.len() == 1 { "" } else { "s" },
+        plural(scenarios.len()),
         args.threads,
-        if args.threads == 1 { "" } else { "s" }
+        plural(args.threads)
     );
-    let unsettled: u64 = summaries.iter().map(|s| s.control_not_settled).sum();
-    if unsettled > 0 {
-        let _ = writeln!(
-            o,
-            "warning: in {unsettled} step(s) the Q(U)/P(U) controllers had not settled (see run/control_not_settled)"
-        );
+    for (sc, s) in scenarios.iter().zip(sums) {
+        if s.control_not_settled > 0 {
+            let _ = writeln!(
+                o,
+                "warning: scenario '{}': in {} step(s) the Q(U)/P(U) controllers had not settled \
+                 (run/control_not_settled)",
+                sc.name, s.control_not_settled
+            );
+        }
+        if s.not_converged > 0 {
+            let _ = writeln!(
+                o,
+                "warning: scenario '{}': {} step(s) did not converge (grid/converged; left out of the KPIs)",
+                sc.name, s.not_converged
+            );
+        }
     }
-    let bad: usize = summaries.iter().map(|s| s.not_converged).sum();
-    if bad > 0 {
-        let _ = writeln!(
-            o,
-            "warning: {bad} step(s) did not converge (see grid/converged in the file)"
-        );
-    }
-    Ok(o)
+    o
+}
+
+/// The machine-readable run summary (`--summary-json`).
+fn summary_json(scenarios: &[Scenario], sums: &[RunSummary], args: &RunArgs, secs: f64) -> String {
+    let list: Vec<serde_json::Value> = scenarios
+        .iter()
+        .zip(sums)
+        .map(|(sc, s)| {
+            let kpis: serde_json::Map<String, serde_json::Value> = s
+                .kpis
+                .pairs()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), serde_json::json!(v.is_finite().then_some(v))))
+                .collect();
+            serde_json::json!({
+                "name": sc.name,
+                "description": sc.description,
+                "steps": s.steps,
+                "steps_not_converged": s.not_converged,
+                "solver_iterations": s.iterations,
+                "newton_fallbacks": s.newton_fallbacks,
+                "tap_changes": s.tap_changes,
+                "control_not_settled": s.control_not_settled,
+                "kpi": kpis,
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "gridsim_version": env!("CARGO_PKG_VERSION"),
+        "results_file": args.out.display().to_string(),
+        "threads": args.threads,
+        "solve_and_write_seconds": secs,
+        "scenarios": list,
+    });
+    let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    text.push('\n');
+    text
 }

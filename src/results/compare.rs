@@ -39,19 +39,30 @@ pub fn scenario_names(file: &hdf5::File, path: &Path) -> Result<Vec<String>> {
     Ok(names.into_iter().map(|s| s.as_str().to_string()).collect())
 }
 
-/// The KPIs of scenario `s` of an open results file.
+/// Counts of a run compared next to the KPIs (`scenarios/<s>/run`).
+pub const RUN_COUNTS: [&str; 3] = ["tap_changes", "control_not_settled", "newton_fallbacks"];
+
+/// The KPIs and run counts of scenario `s` of an open results file.
 fn read_kpis(file: &hdf5::File, path: &Path, s: &str) -> Result<Vec<f64>> {
-    let g = file
-        .group(&format!("scenarios/{s}/kpi"))
-        .map_err(|e| h5(path, e))?;
-    Ok(KPI_NAMES
+    let group = |name: &str| {
+        file.group(&format!("scenarios/{s}/{name}"))
+            .map_err(|e| h5(path, e))
+    };
+    let (kpi, run) = (group("kpi")?, group("run")?);
+    let mut v: Vec<f64> = KPI_NAMES
         .iter()
         .map(|k| {
-            g.attr(k)
+            kpi.attr(k)
                 .and_then(|a| a.read_scalar::<f64>())
                 .unwrap_or(f64::NAN)
         })
-        .collect())
+        .collect();
+    v.extend(RUN_COUNTS.iter().map(|k| {
+        run.attr(k)
+            .and_then(|a| a.read_scalar::<i64>())
+            .map_or(f64::NAN, |n| n as f64)
+    }));
+    Ok(v)
 }
 
 /// Reads the KPIs of every scenario in `paths` (one file or several, e.g.
@@ -64,10 +75,7 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
     let mut sources = Vec::new();
     let mut values = Vec::new();
     for path in paths {
-        if !path.exists() {
-            return Err(Error::Usage(format!("{}: no such file", path.display())));
-        }
-        let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+        let file = super::hdf5::open_results(path)?;
         for s in scenario_names(&file, path)? {
             values.push(read_kpis(&file, path, &s)?);
             sources.push((path.clone(), s));
@@ -107,7 +115,11 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
     Ok(Comparison {
         scenarios,
         sources,
-        kpis: KPI_NAMES.iter().map(|s| s.to_string()).collect(),
+        kpis: KPI_NAMES
+            .iter()
+            .chain(&RUN_COUNTS)
+            .map(|s| s.to_string())
+            .collect(),
         values,
         baseline,
     })
@@ -130,7 +142,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// KPIs shown in the table and markdown formats (CSV and JSON hold all).
-pub const KEY_KPIS: [&str; 12] = [
+pub const KEY_KPIS: [&str; 14] = [
     "energy_served_mwh",
     "import_mwh",
     "export_mwh",
@@ -141,6 +153,8 @@ pub const KEY_KPIS: [&str; 12] = [
     "hours_voltage_violation",
     "max_loading_percent",
     "renewable_share_percent",
+    "curtailed_mwh",
+    "tap_changes",
     "pes_percent",
     "co2_total_t",
 ];
@@ -296,7 +310,31 @@ impl Comparison {
                 o.push('\n');
             }
         }
+        for w in self.warnings() {
+            let _ = writeln!(o, "{}warning: {w}", if md { "\n" } else { "" });
+        }
         o
+    }
+
+    /// Scenarios whose numbers rest on steps that did not converge or
+    /// controllers that had not settled, in words.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (s, name) in self.scenarios.iter().enumerate() {
+            let bad = self.value(s, "steps_not_converged");
+            if bad > 0.0 {
+                w.push(format!(
+                    "scenario '{name}': {bad} step(s) did not converge (left out of the KPIs)"
+                ));
+            }
+            let unsettled = self.value(s, "control_not_settled");
+            if unsettled > 0.0 {
+                w.push(format!(
+                    "scenario '{name}': in {unsettled} step(s) the Q(U)/P(U) controllers had not settled"
+                ));
+            }
+        }
+        w
     }
 }
 

@@ -14,6 +14,7 @@
 //! when complete; dropping an unfinished writer removes the temporary file.
 //! An existing output is never replaced without `force`.
 
+use super::dimscale;
 use super::output::{OutputKind, TempOutput};
 use crate::error::{Error, Result};
 use crate::timeseries::rows::RowSlice;
@@ -30,6 +31,8 @@ pub struct RunMeta {
     pub command_line: String,
     /// SHA-256 of the scenario file, or empty.
     pub scenario_file_sha256: String,
+    /// The scenario file's text, or empty.
+    pub scenario_file_text: String,
 }
 
 fn h5err(path: &Path, e: hdf5::Error) -> Error {
@@ -40,9 +43,25 @@ fn h5err(path: &Path, e: hdf5::Error) -> Error {
 /// 0–9999; room for more).
 pub type TimeLabel = hdf5::types::FixedAscii<24>;
 
-/// The time labels of a results group (`time`), from this version's
-/// fixed-length strings or earlier versions' variable-length ones.
+/// The local time labels (ISO-8601, no offset) of a scenario group: from
+/// `grid/time` (seconds since step 0, CF units naming the local start) of
+/// this layout, or the `time` strings of earlier versions.
 pub fn read_time_labels(g: &hdf5::Group) -> hdf5::Result<Vec<String>> {
+    if let Ok(ds) = g.dataset("grid/time") {
+        let units: VarLenUnicode = ds.attr("units")?.read_scalar()?;
+        let start = units
+            .as_str()
+            .strip_prefix("seconds since ")
+            .and_then(Timestamp::parse)
+            .ok_or_else(|| {
+                hdf5::Error::from(format!("grid/time: units '{units}' not understood"))
+            })?;
+        let t = ds.read_raw::<i64>()?;
+        return Ok(t
+            .iter()
+            .map(|s| Timestamp(start.0 + s).to_string())
+            .collect());
+    }
     let ds = g.dataset("time")?;
     match ds.read_raw::<TimeLabel>() {
         Ok(v) => Ok(v.iter().map(|t| t.as_str().to_string()).collect()),
@@ -52,6 +71,37 @@ pub fn read_time_labels(g: &hdf5::Group) -> hdf5::Result<Vec<String>> {
             .map(|t| t.as_str().to_string())
             .collect()),
     }
+}
+
+/// Opens a results file for reading, with a message a user understands
+/// when it is missing, not HDF5, or not a gridsim results file of this
+/// layout.
+pub fn open_results(path: &Path) -> Result<hdf5::File> {
+    let not_results = |why: &str| {
+        Error::Usage(format!(
+            "{}: {why}; give a results file written by `gridsim run`",
+            path.display()
+        ))
+    };
+    if !path.is_file() {
+        return Err(not_results("no such file"));
+    }
+    let f = hdf5::File::open(path).map_err(|_| not_results("not an HDF5 file"))?;
+    if !f.link_exists("scenario_names") {
+        return Err(not_results("an HDF5 file, but not a gridsim results file"));
+    }
+    let version = f
+        .attr("layout_version")
+        .and_then(|a| a.read_scalar::<i64>())
+        .unwrap_or(1);
+    if version != LAYOUT_VERSION {
+        return Err(Error::Usage(format!(
+            "{}: results layout {version}; this gridsim reads layout {LAYOUT_VERSION} \
+             (run the scenarios again with this version)",
+            path.display()
+        )));
+    }
+    Ok(f)
 }
 
 /// A dataset of element ids: UTF-8 strings (this version's branch ids), or
@@ -97,6 +147,8 @@ pub struct StorageOptions {
     pub precision: Precision,
     /// Chunk filter.
     pub compression: Compression,
+    /// Which per-element series are kept.
+    pub series: SeriesSelection,
 }
 
 impl std::str::FromStr for Compression {
@@ -126,14 +178,156 @@ impl std::fmt::Display for Compression {
     }
 }
 
+/// Which per-element series a results file keeps (`--series`). The grid
+/// totals, the KPIs and every element group's description (ids, buses,
+/// ratings) are always written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesSelection {
+    /// `bus/` series.
+    pub bus: bool,
+    /// `line/` series.
+    pub line: bool,
+    /// `transformer/` series (regulators included).
+    pub transformer: bool,
+    /// `load/` series.
+    pub load: bool,
+    /// `unit/` series.
+    pub unit: bool,
+}
+
+impl Default for SeriesSelection {
+    fn default() -> Self {
+        SeriesSelection::ALL
+    }
+}
+
+impl SeriesSelection {
+    /// Every element kind.
+    pub const ALL: SeriesSelection = SeriesSelection {
+        bus: true,
+        line: true,
+        transformer: true,
+        load: true,
+        unit: true,
+    };
+    /// Grid totals and KPIs only.
+    pub const TOTALS: SeriesSelection = SeriesSelection {
+        bus: false,
+        line: false,
+        transformer: false,
+        load: false,
+        unit: false,
+    };
+
+    fn kinds(&self) -> [(&'static str, bool); 5] {
+        [
+            ("bus", self.bus),
+            ("line", self.line),
+            ("transformer", self.transformer),
+            ("load", self.load),
+            ("unit", self.unit),
+        ]
+    }
+}
+
+impl std::str::FromStr for SeriesSelection {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "all" => return Ok(SeriesSelection::ALL),
+            "totals" => return Ok(SeriesSelection::TOTALS),
+            _ => {}
+        }
+        let mut sel = SeriesSelection::TOTALS;
+        for kind in s.split(',').map(str::trim) {
+            let flag = match kind {
+                "bus" => &mut sel.bus,
+                "line" => &mut sel.line,
+                "transformer" => &mut sel.transformer,
+                "load" => &mut sel.load,
+                "unit" => &mut sel.unit,
+                _ => {
+                    return Err(format!(
+                        "unknown series '{kind}' (expected all, totals, or a comma-separated \
+                         list of bus, line, transformer, load, unit)"
+                    ))
+                }
+            };
+            *flag = true;
+        }
+        Ok(sel)
+    }
+}
+
+impl std::fmt::Display for SeriesSelection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == SeriesSelection::ALL {
+            return write!(f, "all");
+        }
+        let kinds: Vec<&str> = self.kinds().iter().filter(|k| k.1).map(|k| k.0).collect();
+        if kinds.is_empty() {
+            write!(f, "totals")
+        } else {
+            write!(f, "{}", kinds.join(","))
+        }
+    }
+}
+
+/// What a scenario group says about its scenario and time axis.
+#[derive(Debug, Clone, Copy)]
+pub struct ScenarioHeader<'a> {
+    /// Group name.
+    pub name: &'a str,
+    /// What the scenario is.
+    pub description: &'a str,
+    /// Local time of step 0.
+    pub start: Timestamp,
+    /// Step length, seconds.
+    pub step_s: i64,
+    /// Steps.
+    pub n_steps: usize,
+    /// Time zone of the local times, hours east of UTC (None: unknown).
+    pub utc_offset_h: Option<f64>,
+}
+
+impl ScenarioHeader<'_> {
+    /// `+hh:mm` of the time zone, or "" when unknown.
+    fn offset(&self) -> String {
+        match self.utc_offset_h {
+            Some(h) => {
+                let m = (h * 60.0).round() as i64;
+                let sign = if m < 0 { '-' } else { '+' };
+                format!("{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
+            }
+            None => String::new(),
+        }
+    }
+
+    /// CF-convention units of the `time` coordinate (seconds since step 0,
+    /// local time with its UTC offset), which xarray decodes to datetimes.
+    fn time_units(&self) -> String {
+        let start = self.start.to_string().replace('T', " ");
+        format!("seconds since {start}{}", self.offset())
+    }
+}
+
 /// Picks one series out of a block.
 type Getter = fn(&Block) -> RowSlice<'_>;
+
+/// One dataset of a scenario: where its rows come from and how they go in.
+struct Series {
+    ds: hdf5::Dataset,
+    get: Getter,
+    /// Stored in single precision (per-element series of an f32 file).
+    single: bool,
+    /// The block columns it keeps (None: all, in order).
+    cols: Option<std::sync::Arc<[usize]>>,
+}
 
 /// One scenario's datasets.
 struct ScenarioSets {
     n_steps: usize,
-    /// Series, their getters, and whether they follow [`Precision`].
-    f64_sets: Vec<(hdf5::Dataset, Getter, bool)>,
+    series: Vec<Series>,
     converged: hdf5::Dataset,
     iterations: hdf5::Dataset,
 }
@@ -147,8 +341,9 @@ pub struct ResultsWriter {
     scenarios: Vec<ScenarioSets>,
     names: Vec<String>,
     storage: StorageOptions,
-    /// Conversion buffer for single-precision series.
+    /// Conversion and gathering buffers.
     buf32: Vec<f32>,
+    buf64: Vec<f64>,
     /// Whether the series' space was reserved (before the first block).
     reserved: bool,
 }
@@ -160,6 +355,17 @@ fn put_attr(loc: &hdf5::Location, name: &str, value: &str, path: &Path) -> Resul
         .map_err(|e| h5err(path, e))?;
     a.write_scalar(&vlu(value)).map_err(|e| h5err(path, e))
 }
+
+fn put_num<T: hdf5::H5Type>(loc: &hdf5::Location, name: &str, v: T, path: &Path) -> Result<()> {
+    let a = loc
+        .new_attr::<T>()
+        .create(name)
+        .map_err(|e| h5err(path, e))?;
+    a.write_scalar(&v).map_err(|e| h5err(path, e))
+}
+
+/// Version of the results layout (2: element groups with dimension scales).
+pub const LAYOUT_VERSION: i64 = 2;
 
 impl ResultsWriter {
     /// Checks that a results file can be started at `out` (see
@@ -175,7 +381,6 @@ impl ResultsWriter {
         out: &Path,
         force: bool,
         meta: &RunMeta,
-        layout: &Layout,
         storage: StorageOptions,
     ) -> Result<ResultsWriter> {
         Self::check_output(out, force)?;
@@ -196,157 +401,79 @@ impl ResultsWriter {
             names: Vec::new(),
             storage,
             buf32: Vec::new(),
+            buf64: Vec::new(),
             reserved: false,
         };
         let f = w.file.as_ref().expect("open");
+        put_num(f, "layout_version", LAYOUT_VERSION, &tmp)?;
         put_attr(f, "gridsim_version", env!("CARGO_PKG_VERSION"), &tmp)?;
         put_attr(f, "created", &now_iso(), &tmp)?;
         put_attr(f, "command_line", &meta.command_line, &tmp)?;
         put_attr(f, "scenario_file_sha256", &meta.scenario_file_sha256, &tmp)?;
+        put_attr(f, "scenario_file_text", &meta.scenario_file_text, &tmp)?;
         let prec = match storage.precision {
             Precision::F64 => "float64",
             Precision::F32 => "float32",
         };
         put_attr(f, "series_precision", prec, &tmp)?;
-        put_attr(
-            f,
-            "series_compression",
-            &storage.compression.to_string(),
-            &tmp,
-        )?;
-        let bus = f.create_group("network/bus").map_err(|e| h5err(&tmp, e))?;
-        let branch = f
-            .create_group("network/branch")
-            .map_err(|e| h5err(&tmp, e))?;
-        write_description(&bus, &branch, layout, &tmp)?;
-        write_units(f, "network/unit", layout, &tmp)?;
+        let comp = storage.compression.to_string();
+        put_attr(f, "series_compression", &comp, &tmp)?;
+        put_attr(f, "series", &storage.series.to_string(), &tmp)?;
         Ok(w)
     }
 
     /// Adds a scenario group; returns its handle for [`Self::write_block`].
-    pub fn add_scenario(
-        &mut self,
-        name: &str,
-        layout: &Layout,
-        start: Timestamp,
-        step_s: i64,
-        n_steps: usize,
-    ) -> Result<usize> {
+    pub fn add_scenario(&mut self, h: &ScenarioHeader, layout: &Layout) -> Result<usize> {
         let tmp = self.tmp.clone();
-        if self.names.iter().any(|n| n == name) {
-            return Err(Error::Usage(format!("duplicate scenario name '{name}'")));
+        if self.names.iter().any(|n| n == h.name) {
+            return Err(Error::Usage(format!(
+                "duplicate scenario name '{}'",
+                h.name
+            )));
         }
-        self.names.push(name.to_string());
+        self.names.push(h.name.to_string());
         let f = self.file.as_ref().expect("open");
         let g = f
-            .create_group(&format!("scenarios/{name}"))
+            .create_group(&format!("scenarios/{}", h.name))
             .map_err(|e| h5err(&tmp, e))?;
-        // Fixed-length ASCII: a year of labels is written in one piece
-        // (variable-length strings cost about 14 ms here).
-        let mut times: Vec<TimeLabel> = Vec::with_capacity(n_steps);
-        for k in 0..n_steps {
-            let label = Timestamp(start.0 + step_s * k as i64).to_string();
-            times.push(TimeLabel::from_ascii(&label).map_err(|e| {
-                Error::Usage(format!("time label '{label}' cannot be stored: {e}"))
-            })?);
+        put_attr(&g, "description", h.description, &tmp)?;
+        put_num(&g, "step_seconds", h.step_s, &tmp)?;
+        put_num(&g, "n_steps", h.n_steps as i64, &tmp)?;
+        put_attr(&g, "start", &format!("{}{}", h.start, h.offset()), &tmp)?;
+        put_num(&g, "utc_offset_h", h.utc_offset_h.unwrap_or(f64::NAN), &tmp)?;
+        let mut series = Vec::new();
+        let ctx = GroupCtx {
+            h,
+            comp: self.storage.compression,
+            precision: self.storage.precision,
+            tmp: &tmp,
+        };
+        for (kind, keep) in self.storage.series.kinds() {
+            let grp = g.create_group(kind).map_err(|e| h5err(&tmp, e))?;
+            let ids = describe(kind, &grp, layout, &tmp)?;
+            if keep {
+                let time = ctx.time_scale(&grp)?;
+                for spec in element_series(kind, layout) {
+                    series.push(ctx.series(&grp, &time, Some(&ids), spec)?);
+                }
+            }
         }
-        let ds = g
-            .new_dataset_builder()
-            .with_data(ArrayView1::from(&times))
-            .create("time")
-            .map_err(|e| h5err(&tmp, e))?;
-        put_attr(&ds, "unit", "ISO-8601 local time", &tmp)?;
-        put_attr(&g, "step_seconds", &step_s.to_string(), &tmp)?;
-
-        let nb = layout.bus_id.len();
-        let nbr = layout.branch_from.len();
-        let bus = g.create_group("bus").map_err(|e| h5err(&tmp, e))?;
-        let branch = g.create_group("branch").map_err(|e| h5err(&tmp, e))?;
-        write_description(&bus, &branch, layout, &tmp)?;
         let grid = g.create_group("grid").map_err(|e| h5err(&tmp, e))?;
-        write_units(&g, "unit", layout, &tmp)?;
-        let unit = g.group("unit").map_err(|e| h5err(&tmp, e))?;
-        let nu = Some(layout.unit_name.len());
-
-        let (nb, nbr) = (Some(nb), Some(nbr));
-        let specs: [(&hdf5::Group, &str, &str, Option<usize>, Getter); 26] = [
-            (&bus, "vm_pu", "p.u.", nb, |b| b.vm_pu.as_slice()),
-            (&bus, "va_degree", "degree", nb, |b| b.va_degree.as_slice()),
-            (&bus, "p_mw", "MW", nb, |b| b.bus_p_mw.as_slice()),
-            (&bus, "q_mvar", "Mvar", nb, |b| b.bus_q_mvar.as_slice()),
-            (&branch, "p_from_mw", "MW", nbr, |b| b.p_from_mw.as_slice()),
-            (&branch, "q_from_mvar", "Mvar", nbr, |b| {
-                b.q_from_mvar.as_slice()
-            }),
-            (&branch, "p_to_mw", "MW", nbr, |b| b.p_to_mw.as_slice()),
-            (&branch, "q_to_mvar", "Mvar", nbr, |b| {
-                b.q_to_mvar.as_slice()
-            }),
-            (&branch, "i_ka", "kA", nbr, |b| b.i_ka.as_slice()),
-            (&branch, "loading_percent", "%", nbr, |b| {
-                b.loading_percent.as_slice()
-            }),
-            (&grid, "p_slack_mw", "MW", None, |b| {
-                RowSlice::F64(&b.p_slack_mw)
-            }),
-            (&grid, "q_slack_mvar", "Mvar", None, |b| {
-                RowSlice::F64(&b.q_slack_mvar)
-            }),
-            (&grid, "p_loss_mw", "MW", None, |b| {
-                RowSlice::F64(&b.p_loss_mw)
-            }),
-            (&grid, "p_load_mw", "MW", None, |b| {
-                RowSlice::F64(&b.p_load_mw)
-            }),
-            (&grid, "p_gen_mw", "MW", None, |b| {
-                RowSlice::F64(&b.p_gen_mw)
-            }),
-            (&grid, "p_storage_mw", "MW", None, |b| {
-                RowSlice::F64(&b.p_storage_mw)
-            }),
-            (&grid, "co2_t", "t", None, |b| RowSlice::F64(&b.co2_t)),
-            (&unit, "p_mw", "MW", nu, |b| b.unit_p_mw.as_slice()),
-            (&unit, "q_mvar", "Mvar", nu, |b| b.unit_q_mvar.as_slice()),
-            (&unit, "heat_mw", "MW_th", nu, |b| b.unit_heat_mw.as_slice()),
-            (&unit, "fuel_mw", "MW", nu, |b| b.unit_fuel_mw.as_slice()),
-            (&unit, "boiler_heat_mw", "MW_th", nu, |b| {
-                b.unit_boiler_heat_mw.as_slice()
-            }),
-            (&unit, "boiler_fuel_mw", "MW", nu, |b| {
-                b.unit_boiler_fuel_mw.as_slice()
-            }),
-            (&unit, "co2_t", "t", nu, |b| b.unit_co2_t.as_slice()),
-            (&unit, "curtailed_mw", "MW", nu, |b| {
-                b.unit_curtailed_mw.as_slice()
-            }),
-            (&unit, "soc_percent", "%", nu, |b| {
-                b.unit_soc_percent.as_slice()
-            }),
-        ];
-        let mut f64_sets = Vec::new();
-        let comp = self.storage.compression;
-        for (grp, dname, unit, ncols, get) in specs {
-            let single = ncols.is_some() && self.storage.precision == Precision::F32;
-            let ds = if single {
-                new_series::<f32>(grp, dname, n_steps, ncols, comp, &tmp)?
-            } else {
-                new_series::<f64>(grp, dname, n_steps, ncols, comp, &tmp)?
-            };
-            put_attr(&ds, "unit", unit, &tmp)?;
-            f64_sets.push((ds, get, single));
+        let time = ctx.time_scale(&grid)?;
+        for spec in grid_series() {
+            series.push(ctx.series(&grid, &time, None, spec)?);
         }
-        let mm = new_series::<f64>(&grid, "max_mismatch_pu", n_steps, None, comp, &tmp)?;
-        put_attr(&mm, "unit", "p.u.", &tmp)?;
-        f64_sets.push((mm, |b: &Block| RowSlice::F64(&b.max_mismatch_pu), false));
-        let converged = new_series::<u8>(&grid, "converged", n_steps, None, comp, &tmp)?;
-        put_attr(&converged, "unit", "1 = converged", &tmp)?;
-        let iterations = new_series::<u32>(&grid, "iterations", n_steps, None, comp, &tmp)?;
-        put_attr(&iterations, "unit", "", &tmp)?;
+        let conv = new_series::<u8>(&grid, "converged", h.n_steps, None, ctx.comp, &tmp)?;
+        put_attr(&conv, "unit", "1 = converged", &tmp)?;
+        dimscale::attach(&conv, &time, 0, &tmp)?;
+        let iters = new_series::<u32>(&grid, "iterations", h.n_steps, None, ctx.comp, &tmp)?;
+        put_attr(&iters, "unit", "1", &tmp)?;
+        dimscale::attach(&iters, &time, 0, &tmp)?;
         self.scenarios.push(ScenarioSets {
-            n_steps,
-            f64_sets,
-            converged,
-            iterations,
+            n_steps: h.n_steps,
+            series,
+            converged: conv,
+            iterations: iters,
         });
         Ok(self.scenarios.len() - 1)
     }
@@ -365,7 +492,7 @@ impl ResultsWriter {
             }
             let mut bytes = 0u64;
             for sc in &self.scenarios {
-                let sets = sc.f64_sets.iter().map(|x| &x.0);
+                let sets = sc.series.iter().map(|x| &x.ds);
                 for ds in sets.chain([&sc.converged, &sc.iterations]) {
                     let size = ds.dtype().map(|t| t.size()).unwrap_or(0);
                     bytes += (ds.size() * size) as u64;
@@ -404,22 +531,31 @@ impl ResultsWriter {
         // Whole chunks of unfiltered datasets go in as raw chunks.
         let direct =
             (self.storage.compression == Compression::None).then(|| chunk_rows(sc.n_steps));
-        for (ds, get, single) in &sc.f64_sets {
-            // Rows recorded in the file's precision go as they are.
-            match (get(b), *single) {
-                (RowSlice::F32(x), true) => write_rows(ds, x, r0, r1, direct, &tmp)?,
-                (RowSlice::F64(x), false) => write_rows(ds, x, r0, r1, direct, &tmp)?,
-                (RowSlice::F64(x), true) => {
-                    self.buf32.clear();
-                    self.buf32.extend(x.iter().map(|&v| v as f32));
-                    write_rows(ds, &self.buf32, r0, r1, direct, &tmp)?;
+        for s in &sc.series {
+            let cols = s.cols.as_deref();
+            // Rows recorded in the file's precision, all columns, go as they are.
+            match (s.get)(b) {
+                RowSlice::F32(x) if s.single && cols.is_none() => {
+                    write_rows(&s.ds, x, r0, r1, direct, &tmp)?
                 }
-                (RowSlice::F32(_), false) => {
-                    return Err(Error::Usage(format!(
-                        "{}: results recorded in single precision cannot fill a \
-                         double-precision file (run with the file's precision)",
-                        tmp.display()
-                    )))
+                RowSlice::F64(x) if !s.single && cols.is_none() => {
+                    write_rows(&s.ds, x, r0, r1, direct, &tmp)?
+                }
+                RowSlice::F32(x) if s.single => {
+                    gather(x, b.n, cols, |v| v, &mut self.buf32);
+                    write_rows(&s.ds, &self.buf32, r0, r1, direct, &tmp)?
+                }
+                RowSlice::F64(x) if s.single => {
+                    gather(x, b.n, cols, |v| v as f32, &mut self.buf32);
+                    write_rows(&s.ds, &self.buf32, r0, r1, direct, &tmp)?
+                }
+                RowSlice::F32(x) => {
+                    gather(x, b.n, cols, f64::from, &mut self.buf64);
+                    write_rows(&s.ds, &self.buf64, r0, r1, direct, &tmp)?
+                }
+                RowSlice::F64(x) => {
+                    gather(x, b.n, cols, |v| v, &mut self.buf64);
+                    write_rows(&s.ds, &self.buf64, r0, r1, direct, &tmp)?
                 }
             }
         }
@@ -446,12 +582,27 @@ impl ResultsWriter {
         Ok(())
     }
 
+    /// Writes integer attributes (counts) on `/scenarios/<name>/<group>`.
+    pub fn scenario_counts(&self, name: &str, group: &str, values: &[(&str, i64)]) -> Result<()> {
+        let f = self.file.as_ref().expect("open");
+        let path = format!("scenarios/{name}/{group}");
+        let g = match f.group(&path) {
+            Ok(g) => g,
+            Err(_) => f.create_group(&path).map_err(|e| h5err(&self.tmp, e))?,
+        };
+        for (key, value) in values {
+            put_num(&g, key, *value, &self.tmp)?;
+        }
+        Ok(())
+    }
+
     /// Closes the file and moves it to the output path.
     pub fn finish(mut self) -> Result<()> {
         self.scenarios.clear();
         if let Some(f) = self.file.as_ref() {
             let names: Vec<VarLenUnicode> = self.names.iter().map(|s| vlu(s)).collect();
-            write_1d(f, "scenario_names", &names, "", &self.tmp)?;
+            let ds = write_1d(f, "scenario_names", &names, "", &self.tmp)?;
+            dimscale::set_scale(&ds, &self.tmp)?;
         }
         if let Some(f) = self.file.take() {
             f.close().map_err(|e| h5err(&self.tmp, e))?;
@@ -565,7 +716,7 @@ fn write_1d<T: hdf5::H5Type>(
     data: &[T],
     unit: &str,
     path: &Path,
-) -> Result<()> {
+) -> Result<hdf5::Dataset> {
     let ds = g
         .new_dataset_builder()
         .with_data(ArrayView1::from(data))
@@ -574,51 +725,258 @@ fn write_1d<T: hdf5::H5Type>(
     if !unit.is_empty() {
         put_attr(&ds, "unit", unit, path)?;
     }
-    Ok(())
+    Ok(ds)
 }
 
-/// The buses and branches of a network: ids, names, nominal voltages and
-/// types; branch kinds, ends, ratings, state and lengths.
-fn write_description(
-    bus: &hdf5::Group,
-    branch: &hdf5::Group,
-    layout: &Layout,
-    tmp: &Path,
-) -> Result<()> {
-    write_1d(bus, "id", &layout.bus_id, "", tmp)?;
-    write_1d(bus, "base_kv", &layout.bus_base_kv, "kV", tmp)?;
-    let names: Vec<VarLenUnicode> = layout.bus_name.iter().map(|s| vlu(s)).collect();
-    write_1d(bus, "name", &names, "", tmp)?;
-    let types = "1 PQ, 2 PV, 3 REF, 4 isolated";
-    write_1d(bus, "type", &layout.bus_type, types, tmp)?;
-    let ids: Vec<VarLenUnicode> = layout.branch_id.iter().map(|s| vlu(s)).collect();
-    write_1d(branch, "id", &ids, "", tmp)?;
-    let kinds: Vec<VarLenUnicode> = layout.branch_kind.iter().map(|s| vlu(s)).collect();
-    write_1d(
-        branch,
-        "kind",
-        &kinds,
-        "line, transformer or regulator",
-        tmp,
-    )?;
-    write_1d(branch, "from", &layout.branch_from, "", tmp)?;
-    write_1d(branch, "to", &layout.branch_to, "", tmp)?;
-    write_1d(branch, "rating_mva", &layout.branch_rating_mva, "MVA", tmp)?;
-    let state = "1 = in service";
-    write_1d(branch, "in_service", &layout.branch_in_service, state, tmp)?;
-    let km = "km (0 where unknown: transformers, per-unit branches)";
-    write_1d(branch, "length_km", &layout.branch_length_km, km, tmp)?;
-    Ok(())
+/// One series of a group: name, unit, source and the block columns kept.
+struct SeriesSpec {
+    name: &'static str,
+    unit: &'static str,
+    get: Getter,
+    /// Columns of the block row kept (None: all); None also for 1-D series.
+    cols: Option<std::sync::Arc<[usize]>>,
+    /// Columns in the file (None: a 1-D series over time).
+    width: Option<usize>,
+    /// Whether the series follows the file's [`Precision`].
+    per_element: bool,
 }
 
-fn write_units(parent: &hdf5::Group, path: &str, layout: &Layout, tmp: &Path) -> Result<()> {
-    let g = parent.create_group(path).map_err(|e| h5err(tmp, e))?;
-    let names: Vec<VarLenUnicode> = layout.unit_name.iter().map(|s| vlu(s)).collect();
-    let tech: Vec<VarLenUnicode> = layout.unit_technology.iter().map(|s| vlu(s)).collect();
-    write_1d(&g, "id", &names, "", tmp)?;
-    write_1d(&g, "technology", &tech, "", tmp)?;
-    write_1d(&g, "bus", &layout.unit_bus, "", tmp)?;
-    Ok(())
+fn spec(name: &'static str, unit: &'static str, width: Option<usize>, get: Getter) -> SeriesSpec {
+    SeriesSpec {
+        name,
+        unit,
+        get,
+        cols: None,
+        width,
+        per_element: width.is_some(),
+    }
+}
+
+/// Branch columns of one results group: lines, or transformers and regulators.
+fn branch_cols(layout: &Layout, transformers: bool) -> std::sync::Arc<[usize]> {
+    (0..layout.branch_kind.len())
+        .filter(|&k| (layout.branch_kind[k] == "line") != transformers)
+        .collect()
+}
+
+/// The series of element group `kind`.
+fn element_series(kind: &str, layout: &Layout) -> Vec<SeriesSpec> {
+    let nb = Some(layout.bus_id.len());
+    let nu = Some(layout.unit_name.len());
+    let nl = Some(layout.loads.id.len());
+    match kind {
+        "bus" => vec![
+            spec("vm_pu", "p.u.", nb, |b| b.vm_pu.as_slice()),
+            spec("va_degree", "degree", nb, |b| b.va_degree.as_slice()),
+            spec("p_mw", "MW", nb, |b| b.bus_p_mw.as_slice()),
+            spec("q_mvar", "Mvar", nb, |b| b.bus_q_mvar.as_slice()),
+        ],
+        "line" | "transformer" => {
+            let cols = branch_cols(layout, kind == "transformer");
+            let w = Some(cols.len());
+            let mut v = vec![
+                spec("p_from_mw", "MW", w, |b| b.p_from_mw.as_slice()),
+                spec("q_from_mvar", "Mvar", w, |b| b.q_from_mvar.as_slice()),
+                spec("p_to_mw", "MW", w, |b| b.p_to_mw.as_slice()),
+                spec("q_to_mvar", "Mvar", w, |b| b.q_to_mvar.as_slice()),
+                spec("i_ka", "kA", w, |b| b.i_ka.as_slice()),
+                spec("loading_percent", "%", w, |b| b.loading_percent.as_slice()),
+            ];
+            if kind == "transformer" {
+                let mut tap = spec("tap_pos", "1", w, |b| RowSlice::F64(&b.tap_pos));
+                tap.per_element = false;
+                v.push(tap);
+            }
+            for s in &mut v {
+                s.cols = Some(cols.clone());
+            }
+            v
+        }
+        "load" => vec![
+            spec("p_mw", "MW", nl, |b| RowSlice::F64(&b.load_p_mw)),
+            spec("q_mvar", "Mvar", nl, |b| RowSlice::F64(&b.load_q_mvar)),
+        ],
+        _ => vec![
+            spec("p_mw", "MW", nu, |b| b.unit_p_mw.as_slice()),
+            spec("q_mvar", "Mvar", nu, |b| b.unit_q_mvar.as_slice()),
+            spec("heat_mw", "MW_th", nu, |b| b.unit_heat_mw.as_slice()),
+            spec("fuel_mw", "MW", nu, |b| b.unit_fuel_mw.as_slice()),
+            spec("boiler_heat_mw", "MW_th", nu, |b| {
+                b.unit_boiler_heat_mw.as_slice()
+            }),
+            spec("boiler_fuel_mw", "MW", nu, |b| {
+                b.unit_boiler_fuel_mw.as_slice()
+            }),
+            spec("co2_t", "t", nu, |b| b.unit_co2_t.as_slice()),
+            spec("curtailed_mw", "MW", nu, |b| b.unit_curtailed_mw.as_slice()),
+            spec("soc_percent", "%", nu, |b| b.unit_soc_percent.as_slice()),
+        ],
+    }
+}
+
+/// The per-step grid totals (always 64-bit).
+fn grid_series() -> Vec<SeriesSpec> {
+    vec![
+        spec("p_slack_mw", "MW", None, |b| RowSlice::F64(&b.p_slack_mw)),
+        spec("q_slack_mvar", "Mvar", None, |b| {
+            RowSlice::F64(&b.q_slack_mvar)
+        }),
+        spec("p_loss_mw", "MW", None, |b| RowSlice::F64(&b.p_loss_mw)),
+        spec("p_load_mw", "MW", None, |b| RowSlice::F64(&b.p_load_mw)),
+        spec("p_gen_mw", "MW", None, |b| RowSlice::F64(&b.p_gen_mw)),
+        spec("p_storage_mw", "MW", None, |b| {
+            RowSlice::F64(&b.p_storage_mw)
+        }),
+        spec("co2_t", "t", None, |b| RowSlice::F64(&b.co2_t)),
+        spec("max_mismatch_pu", "p.u.", None, |b| {
+            RowSlice::F64(&b.max_mismatch_pu)
+        }),
+    ]
+}
+
+/// What creating a scenario's groups needs.
+struct GroupCtx<'a> {
+    h: &'a ScenarioHeader<'a>,
+    comp: Compression,
+    precision: Precision,
+    tmp: &'a Path,
+}
+
+impl GroupCtx<'_> {
+    /// The group's `time` coordinate: seconds since step 0 (CF units).
+    fn time_scale(&self, g: &hdf5::Group) -> Result<hdf5::Dataset> {
+        let step = self.h.step_s;
+        let t: Vec<i64> = (0..self.h.n_steps as i64).map(|k| k * step).collect();
+        let ds = write_1d(g, "time", &t, "", self.tmp)?;
+        put_attr(&ds, "units", &self.h.time_units(), self.tmp)?;
+        put_attr(&ds, "calendar", "standard", self.tmp)?;
+        put_attr(&ds, "long_name", "start of the step", self.tmp)?;
+        dimscale::set_scale(&ds, self.tmp)?;
+        Ok(ds)
+    }
+
+    /// Creates one series dataset with its unit and dimension scales.
+    fn series(
+        &self,
+        g: &hdf5::Group,
+        time: &hdf5::Dataset,
+        ids: Option<&hdf5::Dataset>,
+        sp: SeriesSpec,
+    ) -> Result<Series> {
+        let single = sp.per_element && self.precision == Precision::F32;
+        let (n, w, c, p) = (self.h.n_steps, sp.width, self.comp, self.tmp);
+        let ds = if single {
+            new_series::<f32>(g, sp.name, n, w, c, p)?
+        } else {
+            new_series::<f64>(g, sp.name, n, w, c, p)?
+        };
+        put_attr(&ds, "unit", sp.unit, p)?;
+        dimscale::attach(&ds, time, 0, p)?;
+        if let (Some(ids), Some(_)) = (ids, w) {
+            dimscale::attach(&ds, ids, 1, p)?;
+        }
+        Ok(Series {
+            ds,
+            get: sp.get,
+            single,
+            cols: sp.cols,
+        })
+    }
+}
+
+/// Copies rows of `x` (`n` rows) into `out`, keeping `cols` of each row
+/// (all when None) and converting each value.
+fn gather<S: Copy, T>(
+    x: &[S],
+    n: usize,
+    cols: Option<&[usize]>,
+    conv: impl Fn(S) -> T,
+    out: &mut Vec<T>,
+) {
+    out.clear();
+    match cols {
+        None => out.extend(x.iter().map(|&v| conv(v))),
+        Some(cols) => {
+            let width = x.len().checked_div(n).unwrap_or(0);
+            for row in x.chunks_exact(width.max(1)).take(n) {
+                out.extend(cols.iter().map(|&c| conv(row[c])));
+            }
+        }
+    }
+}
+
+/// Writes the description of element group `kind` (ids as its dimension
+/// scale, every other dataset attached to it); returns the id scale.
+fn describe(kind: &str, g: &hdf5::Group, layout: &Layout, tmp: &Path) -> Result<hdf5::Dataset> {
+    let strings = |v: &[String]| -> Vec<VarLenUnicode> { v.iter().map(|s| vlu(s)).collect() };
+    let pick = |cols: &[usize], v: &[u64]| -> Vec<u64> { cols.iter().map(|&c| v[c]).collect() };
+    let pickf = |cols: &[usize], v: &[f64]| -> Vec<f64> { cols.iter().map(|&c| v[c]).collect() };
+    let mut attached = Vec::new();
+    let id = match kind {
+        "bus" => {
+            let id = write_1d(g, "id", &layout.bus_id, "", tmp)?;
+            attached.push(write_1d(g, "name", &strings(&layout.bus_name), "", tmp)?);
+            attached.push(write_1d(g, "base_kv", &layout.bus_base_kv, "kV", tmp)?);
+            let types = "1 PQ, 2 PV, 3 REF, 4 isolated";
+            attached.push(write_1d(g, "type", &layout.bus_type, types, tmp)?);
+            id
+        }
+        "line" | "transformer" => {
+            let cols = branch_cols(layout, kind == "transformer");
+            let ids: Vec<String> = cols.iter().map(|&c| layout.branch_id[c].clone()).collect();
+            let id = write_1d(g, "id", &strings(&ids), "", tmp)?;
+            let (from, to) = match kind {
+                "line" => ("from_bus", "to_bus"),
+                _ => ("hv_bus", "lv_bus"),
+            };
+            attached.push(write_1d(
+                g,
+                from,
+                &pick(&cols, &layout.branch_from),
+                "",
+                tmp,
+            )?);
+            attached.push(write_1d(g, to, &pick(&cols, &layout.branch_to), "", tmp)?);
+            let rating = pickf(&cols, &layout.branch_rating_mva);
+            let rating_unit = "MVA (0 = no rating)";
+            attached.push(write_1d(g, "rating_mva", &rating, rating_unit, tmp)?);
+            let state: Vec<u8> = cols.iter().map(|&c| layout.branch_in_service[c]).collect();
+            attached.push(write_1d(g, "in_service", &state, "1 = in service", tmp)?);
+            if kind == "line" {
+                let km = pickf(&cols, &layout.branch_length_km);
+                attached.push(write_1d(g, "length_km", &km, "km (0 = unknown)", tmp)?);
+            } else {
+                let kinds: Vec<String> = cols
+                    .iter()
+                    .map(|&c| layout.branch_kind[c].clone())
+                    .collect();
+                let what = "transformer or regulator";
+                attached.push(write_1d(g, "kind", &strings(&kinds), what, tmp)?);
+            }
+            id
+        }
+        "load" => {
+            let l = &layout.loads;
+            let id = write_1d(g, "id", &strings(&l.id), "", tmp)?;
+            let kinds: Vec<String> = l.kind.iter().map(|k| k.to_string()).collect();
+            let what = "load, storage or sgen (p_mw and q_mvar: drawn from the grid)";
+            attached.push(write_1d(g, "kind", &strings(&kinds), what, tmp)?);
+            attached.push(write_1d(g, "bus", &l.bus, "", tmp)?);
+            id
+        }
+        _ => {
+            let id = write_1d(g, "id", &strings(&layout.unit_name), "", tmp)?;
+            let tech = strings(&layout.unit_technology);
+            attached.push(write_1d(g, "technology", &tech, "", tmp)?);
+            attached.push(write_1d(g, "bus", &layout.unit_bus, "", tmp)?);
+            id
+        }
+    };
+    dimscale::set_scale(&id, tmp)?;
+    for ds in &attached {
+        dimscale::attach(ds, &id, 0, tmp)?;
+    }
+    Ok(id)
 }
 
 fn now_iso() -> String {

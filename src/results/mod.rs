@@ -1,6 +1,7 @@
 //! Results in engineering units, derived from a solved math model.
 
 pub mod compare;
+pub mod dimscale;
 pub mod elements;
 pub mod hdf5;
 pub mod output;

@@ -25,6 +25,8 @@ pub enum OutputKind {
     Report,
     /// A network file of `gridsim convert`.
     Network,
+    /// A JSON run summary of `gridsim run --summary-json`.
+    Summary,
 }
 
 impl OutputKind {
@@ -36,6 +38,7 @@ impl OutputKind {
                 head.starts_with(b"<!DOCTYPE html>") && contains(head, b"gridsim report")
             }
             OutputKind::Network => true,
+            OutputKind::Summary => contains(head, b"\"gridsim_version\""),
         }
     }
 
@@ -44,6 +47,7 @@ impl OutputKind {
             OutputKind::Results => "a gridsim results file (HDF5)",
             OutputKind::Report => "a gridsim report",
             OutputKind::Network => "a network file",
+            OutputKind::Summary => "a gridsim run summary (JSON)",
         }
     }
 }

@@ -56,15 +56,10 @@ struct Description {
 }
 
 impl Description {
-    /// The scenario's own description (`scenarios/<s>/bus`, `branch`), or
-    /// `/network` in files written before scenarios carried one.
+    /// The scenario's network as its groups describe it: buses, then the
+    /// lines followed by the transformers as branches.
     fn read(file: &hdf5::File, path: &Path, scenario: &str) -> Result<Description> {
-        let own = format!("scenarios/{scenario}/");
-        let base = if file.link_exists(&format!("{own}bus/type")) {
-            own
-        } else {
-            "network/".to_string()
-        };
+        let base = format!("scenarios/{scenario}/");
         let ds = |n: &str| file.dataset(&format!("{base}{n}")).map_err(|e| h5(path, e));
         let bus_id: Vec<u64> = ds("bus/id")?.read_raw().map_err(|e| h5(path, e))?;
         let names: Vec<String> = ds("bus/name")
@@ -79,24 +74,42 @@ impl Description {
                 _ => id.to_string(),
             })
             .collect();
-        let nbr_ids = super::hdf5::read_strings(file, &format!("{base}branch/id"))
-            .map_err(|e| h5(path, e))?;
-        let br_length_km = match ds("branch/length_km") {
-            Ok(d) => d.read_raw().map_err(|e| h5(path, e))?,
-            Err(_) => vec![0.0; nbr_ids.len()],
-        };
-        Ok(Description {
+        let mut d = Description {
             bus_label,
             bus_id,
             bus_type: ds("bus/type")?.read_raw().map_err(|e| h5(path, e))?,
-            br_id: nbr_ids,
-            br_from: ds("branch/from")?.read_raw().map_err(|e| h5(path, e))?,
-            br_to: ds("branch/to")?.read_raw().map_err(|e| h5(path, e))?,
-            br_in_service: ds("branch/in_service")?
+            br_id: Vec::new(),
+            br_from: Vec::new(),
+            br_to: Vec::new(),
+            br_in_service: Vec::new(),
+            br_length_km: Vec::new(),
+        };
+        for (g, from, to) in [
+            ("line", "from_bus", "to_bus"),
+            ("transformer", "hv_bus", "lv_bus"),
+        ] {
+            let ids = super::hdf5::read_strings(file, &format!("{base}{g}/id"))
+                .map_err(|e| h5(path, e))?;
+            let n = ids.len();
+            d.br_id.extend(ids);
+            let read_u64 = |n: &str| -> Result<Vec<u64>> {
+                ds(&format!("{g}/{n}"))?.read_raw().map_err(|e| h5(path, e))
+            };
+            d.br_from.extend(read_u64(from)?);
+            d.br_to.extend(read_u64(to)?);
+            let state: Vec<u8> = ds(&format!("{g}/in_service"))?
                 .read_raw()
-                .map_err(|e| h5(path, e))?,
-            br_length_km,
-        })
+                .map_err(|e| h5(path, e))?;
+            d.br_in_service.extend(state);
+            match g {
+                "line" => {
+                    let km: Vec<f64> = ds("line/length_km")?.read_raw().map_err(|e| h5(path, e))?;
+                    d.br_length_km.extend(km);
+                }
+                _ => d.br_length_km.extend(std::iter::repeat_n(0.0, n)),
+            }
+        }
+        Ok(d)
     }
 
     /// Bus path from the first reference bus to `target` over in-service
@@ -190,13 +203,16 @@ impl Meta {
             .group(&format!("scenarios/{scenario}"))
             .map_err(|e| h5(path, e))?;
         let times = super::hdf5::read_time_labels(&g).map_err(|e| h5(path, e))?;
-        let run = g.group("run").map_err(|e| h5(path, e))?;
+        let kpi = g.group("kpi").map_err(|e| h5(path, e))?;
         let attr = |k: &str, d: f64| {
-            run.attr(k)
+            kpi.attr(k)
                 .and_then(|a| a.read_scalar::<f64>())
                 .unwrap_or(d)
         };
-        let step_s = attr("step_seconds", 900.0);
+        let step_s = g
+            .attr("step_seconds")
+            .and_then(|a| a.read_scalar::<i64>())
+            .map_err(|e| h5(path, e))? as f64;
         let steps_per_day = (86400.0 / step_s).round().max(1.0) as usize;
         let (period_steps, period_label) = if times.len() > 14 * steps_per_day {
             (steps_per_day, "day of the study")
@@ -241,22 +257,32 @@ fn read_scenario(
     name: &str,
     period_steps: usize,
 ) -> Result<ScenarioData> {
-    let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+    let file = super::hdf5::open_results(path)?;
     let desc = Description::read(&file, path, group)?;
     let g = file
         .group(&format!("scenarios/{group}"))
         .map_err(|e| h5(path, e))?;
-    let vm = g.dataset("bus/vm_pu").map_err(|e| h5(path, e))?;
-    let load = g
-        .dataset("branch/loading_percent")
-        .map_err(|e| h5(path, e))?;
+    let series = |n: &str| {
+        g.dataset(n).map_err(|_| {
+            Error::Usage(format!(
+                "{}: scenario '{group}' has no {n} series; the report needs the bus, line \
+                 and transformer series (run with --series all)",
+                path.display()
+            ))
+        })
+    };
+    let vm = series("bus/vm_pu")?;
+    let loads = [
+        series("line/loading_percent")?,
+        series("transformer/loading_percent")?,
+    ];
     let p_slack: Vec<f64> = g
         .dataset("grid/p_slack_mw")
         .and_then(|d| d.read_raw())
         .map_err(|e| h5(path, e))?;
     let n = p_slack.len();
     let nbr = desc.br_id.len();
-    check_shapes(path, group, &desc, n, &vm, &load)?;
+    check_shapes(path, group, &desc, n, &vm, &loads)?;
     let nper = n.div_ceil(period_steps);
     let mut env_min = vec![f64::NAN; nper];
     let mut env_max = vec![f64::NAN; nper];
@@ -287,16 +313,21 @@ fn read_scenario(
                 }
             }
         }
-        if nbr > 0 {
-            let lb = load
-                .read_slice_2d::<f64, _>(ndarray::s![r0..r1, ..])
-                .map_err(|e| h5(path, e))?;
-            for (i, row) in lb.outer_iter().enumerate() {
-                let per = (r0 + i) / period_steps;
-                for (k, &x) in row.iter().enumerate().filter(|(_, x)| x.is_finite()) {
-                    fold_max(&mut loading[k][per], x);
+        let mut offset = 0;
+        for ds in &loads {
+            let width = ds.shape().get(1).copied().unwrap_or(0);
+            if width > 0 {
+                let lb = ds
+                    .read_slice_2d::<f64, _>(ndarray::s![r0..r1, ..])
+                    .map_err(|e| h5(path, e))?;
+                for (i, row) in lb.outer_iter().enumerate() {
+                    let per = (r0 + i) / period_steps;
+                    for (k, &x) in row.iter().enumerate().filter(|(_, x)| x.is_finite()) {
+                        fold_max(&mut loading[offset + k][per], x);
+                    }
                 }
             }
+            offset += width;
         }
     }
     Ok(ScenarioData {
@@ -319,7 +350,7 @@ fn check_shapes(
     desc: &Description,
     n: usize,
     vm: &hdf5::Dataset,
-    load: &hdf5::Dataset,
+    loads: &[hdf5::Dataset; 2],
 ) -> Result<()> {
     let nb = desc.bus_id.len();
     let nbr = desc.br_id.len();
@@ -344,7 +375,17 @@ fn check_shapes(
     if n > crate::timeseries::scenario::MAX_STEPS {
         return bad(format!("{n} steps"));
     }
-    for (ds, name, cols) in [(vm, "bus/vm_pu", nb), (load, "branch/loading_percent", nbr)] {
+    let n_lines = loads[0].shape().get(1).copied().unwrap_or(0);
+    let series = [
+        (vm, "bus/vm_pu", nb),
+        (&loads[0], "line/loading_percent", n_lines),
+        (
+            &loads[1],
+            "transformer/loading_percent",
+            nbr.saturating_sub(n_lines),
+        ),
+    ];
+    for (ds, name, cols) in series {
         let shape = ds.shape();
         if shape != [n, cols] && !(cols == 0 && shape.first() == Some(&n)) {
             return bad(format!("{name} is {shape:?}, expected [{n}, {cols}]"));
@@ -355,7 +396,7 @@ fn check_shapes(
 
 /// |V| of scenario `d` at step `t` (None past its end).
 fn voltages_at(path: &Path, group: &str, t: usize) -> Result<Option<Vec<f64>>> {
-    let file = hdf5::File::open(path).map_err(|e| h5(path, e))?;
+    let file = super::hdf5::open_results(path)?;
     let ds = file
         .dataset(&format!("scenarios/{group}/bus/vm_pu"))
         .map_err(|e| h5(path, e))?;
@@ -661,7 +702,7 @@ pub fn render(results: &[PathBuf], baseline: Option<&str>) -> Result<String> {
     let cmp = compare::read(results, baseline)?;
     let (bpath, bgroup) = &cmp.sources[cmp.baseline];
     let meta = {
-        let file = hdf5::File::open(bpath).map_err(|e| h5(bpath, e))?;
+        let file = super::hdf5::open_results(bpath)?;
         Meta::read(&file, bpath, bgroup)?
     };
     let mut data = Vec::new();

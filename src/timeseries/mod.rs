@@ -4,6 +4,7 @@ pub mod controllers;
 pub mod der;
 pub mod elements;
 pub mod kpi;
+pub mod loads;
 pub mod profiles;
 pub mod record;
 pub mod rows;

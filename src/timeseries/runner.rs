@@ -12,13 +12,14 @@ use super::controllers::{pu_fraction, qu_fraction, ControllerSpec, OltcState};
 use super::der::{StepContext, Technology, Unit, UnitOutput};
 use super::elements::{Element, ElementKind};
 use super::kpi::{Kpis, PesReference};
+use super::loads::LoadColumns;
 use super::profiles::ProfileTable;
 use super::record::{LaneResults, ResultKernel};
 use super::rows::{RowPrecision, Rows};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
-use crate::network::Network;
+use crate::network::{BranchKind, Network};
 use crate::solver::current_injection::LaneVec;
 use crate::solver::current_injection::LANES;
 use crate::solver::{HybridSolver, NewtonOptions, SolveReport};
@@ -93,6 +94,10 @@ pub struct Scenario {
     pub bus_v_limits: Option<Vec<(f64, f64)>>,
     /// Reference efficiencies for primary energy savings.
     pub pes: PesReference,
+    /// What the scenario is (the variant's description, else the study's).
+    pub description: String,
+    /// The time zone of the time axis, hours east of UTC (None: unknown).
+    pub utc_offset_h: Option<f64>,
 }
 
 impl Scenario {
@@ -125,6 +130,8 @@ impl Scenario {
             v_limits: (0.95, 1.05),
             bus_v_limits: None,
             pes: PesReference::default(),
+            description: String::new(),
+            utc_offset_h: None,
         }
     }
 }
@@ -160,6 +167,8 @@ pub struct Layout {
     pub branch_to: Vec<u64>,
     /// Branch rating, MVA (0 = none).
     pub branch_rating_mva: Vec<f64>,
+    /// The load columns (see [`super::loads`]).
+    pub loads: LoadColumns,
 }
 
 impl Layout {
@@ -174,6 +183,7 @@ impl Layout {
             .map(|u| u.technology.label().to_string())
             .collect();
         l.unit_bus = sc.units.iter().map(|u| net.buses[u.bus].id).collect();
+        l.loads = sc.load_columns();
         l
     }
 
@@ -206,6 +216,7 @@ impl Layout {
             branch_from: net.branches.iter().map(|b| net.buses[b.from].id).collect(),
             branch_to: net.branches.iter().map(|b| net.buses[b.to].id).collect(),
             branch_rating_mva: net.branches.iter().map(|b| b.rate_a_mva).collect(),
+            loads: LoadColumns::default(),
         }
     }
 }
@@ -276,6 +287,12 @@ pub struct Block {
     pub unit_curtailed_mw: Rows,
     /// Unit state of charge / buffer level, %.
     pub unit_soc_percent: Rows,
+    /// Tap position of every branch (NaN for lines), `step × branch`.
+    pub tap_pos: Vec<f64>,
+    /// Power drawn by each load column (load convention), MW, `step × load`.
+    pub load_p_mw: Vec<f64>,
+    /// Reactive power drawn by each load column, Mvar.
+    pub load_q_mvar: Vec<f64>,
 }
 
 impl Block {
@@ -351,6 +368,17 @@ impl Block {
         }
         self.converged.clear();
         self.iterations.clear();
+        self.tap_pos.clear();
+        self.load_p_mw.clear();
+        self.load_q_mvar.clear();
+    }
+
+    /// Fills the load columns of the block's steps (they depend on the
+    /// scenario only, not on the power flow).
+    fn fill_loads(&mut self, sc: &Scenario) {
+        for t in self.start_step..self.start_step + self.n {
+            sc.push_load_values(t, &mut self.load_p_mw, &mut self.load_q_mvar);
+        }
     }
 }
 
@@ -522,6 +550,8 @@ struct Engine<'a> {
     /// Injections of the fixed network loads and generators, p.u. (steps
     /// without units start from these).
     s_fixed: Vec<Complex64>,
+    /// Current tap position of every branch (NaN for lines).
+    tap_pos: Vec<f64>,
 }
 
 /// Bus booking of the lanes of a batched step (what `record` computes bus
@@ -680,6 +710,7 @@ impl<'a> Engine<'a> {
             lane_results: LaneResults::default(),
             lane_booking: LaneBooking::default(),
             s_fixed,
+            tap_pos: initial_taps(&net, &sc.controllers),
             math,
             net,
         })
@@ -704,6 +735,7 @@ impl<'a> Engine<'a> {
         for t in t0..t1 {
             self.step(t, block, &mut summary)?;
         }
+        block.fill_loads(self.sc);
         summary.newton_fallbacks = self.solver.newton_fallbacks - fallbacks;
         Ok(summary)
     }
@@ -778,6 +810,9 @@ impl<'a> Engine<'a> {
                 sm.newton_fallbacks += fell_back as u64;
                 self.record(t, report, tots[l], Some(l), &mut out[l], sm)?;
             }
+        }
+        for block in out.iter_mut().take(a) {
+            block.fill_loads(self.sc);
         }
         Ok(summaries)
     }
@@ -1032,6 +1067,7 @@ impl<'a> Engine<'a> {
             avail,
             v,
             results,
+            tap_pos,
             ..
         } = self;
         let sc: &Scenario = sc;
@@ -1112,6 +1148,9 @@ impl<'a> Engine<'a> {
                 for c in controllers.iter_mut() {
                     if let (Some(st), ControllerSpec::Oltc { .. }) = (c.oltc.as_mut(), &c.spec) {
                         if st.check(v[st.bus].norm(), &c.spec) {
+                            for &b in &st.branches {
+                                tap_pos[b] = st.tap as f64;
+                            }
                             if let Some(nl) = net_local.as_mut() {
                                 for &b in &st.branches {
                                     let pu = st.branch_per_unit(&nl.branches[b], nl);
@@ -1160,6 +1199,7 @@ impl<'a> Engine<'a> {
             lane_v,
             lane_results,
             lane_booking,
+            tap_pos,
             ..
         } = self;
         let lr: &LaneResults = lane_results;
@@ -1169,6 +1209,7 @@ impl<'a> Engine<'a> {
         let dt_h = sc.step_s as f64 / 3600.0;
         summary.steps += 1;
         block.n += 1;
+        block.tap_pos.extend_from_slice(tap_pos);
         block.converged.push(report.converged as u8);
         block.iterations.push(report.iterations as u32);
         block.max_mismatch_pu.push(report.max_mismatch_pu);
@@ -1245,6 +1286,27 @@ impl<'a> Engine<'a> {
         add_unit_kpis(k, sc, units, outputs, dt_h, grid_factor);
         Ok(())
     }
+}
+
+/// The tap position of every branch at the start (NaN for lines): the
+/// file's, or the tap changer's controller's where one acts on it.
+fn initial_taps(net: &Network, controllers: &[Controller]) -> Vec<f64> {
+    let mut taps: Vec<f64> = net
+        .branches
+        .iter()
+        .map(|b| match &b.kind {
+            BranchKind::Transformer(Some(t)) => t.tap.pos as f64,
+            BranchKind::Regulator { equivalent, .. } => equivalent.tap.pos as f64,
+            BranchKind::Transformer(None) => 0.0,
+            BranchKind::Line(_) => f64::NAN,
+        })
+        .collect();
+    for st in controllers.iter().filter_map(|c| c.oltc.as_ref()) {
+        for &b in &st.branches {
+            taps[b] = st.tap as f64;
+        }
+    }
+    taps
 }
 
 /// What a converged step books at the buses.

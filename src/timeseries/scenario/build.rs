@@ -818,6 +818,8 @@ impl<'a> Builder<'a> {
             v_limits,
             bus_v_limits,
             pes,
+            description: self.f.description.clone().unwrap_or_default(),
+            utc_offset_h: Some(self.site.utc_offset_h),
         })
     }
 }

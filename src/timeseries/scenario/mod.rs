@@ -385,10 +385,20 @@ struct Cache {
 
 /// Reads a scenario file and returns one [`Scenario`] per variant, plus
 /// the SHA-256 of the file.
+/// The scenario file a run read: its text and SHA-256 (stored in the results).
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioSource {
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// The scenarios of a scenario file (one per variant), with the file's text.
 pub fn load_scenarios(
     path: &Path,
     steps_override: Option<usize>,
-) -> Result<(Vec<Scenario>, String)> {
+) -> Result<(Vec<Scenario>, ScenarioSource)> {
     let bytes = crate::input::read(path)?;
     let sha = {
         use sha2::Digest;
@@ -397,7 +407,8 @@ pub fn load_scenarios(
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::parse(path, 1, "scenario file is not UTF-8"))?;
-    Ok((parse_scenarios(path, &text, steps_override)?, sha))
+    let scenarios = parse_scenarios(path, &text, steps_override)?;
+    Ok((scenarios, ScenarioSource { sha256: sha, text }))
 }
 
 /// The scenarios of scenario-file text; `path` names it in messages and
@@ -466,13 +477,16 @@ pub fn parse_scenarios(
         }
         let merged = apply_variant(&doc, vt, &vname)
             .map_err(|m| Error::Usage(format!("{}: variant '{vname}': {m}", path.display())))?;
-        let f: ScenarioFile = merged.try_into().map_err(|e: toml::de::Error| {
+        let mut f: ScenarioFile = merged.try_into().map_err(|e: toml::de::Error| {
             Error::Usage(format!(
                 "{}: variant '{vname}': {}",
                 path.display(),
                 e.message()
             ))
         })?;
+        if let Some(d) = vt.get("description").and_then(|d| d.as_str()) {
+            f.description = Some(d.to_string());
+        }
         out.push(build::build(
             &f,
             &vname,

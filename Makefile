@@ -1,8 +1,12 @@
 # Two entry points for newcomers (see README.md). Both install what is missing first.
-.PHONY: setup venv run test fuzz bench bench-compare lint
+.PHONY: setup setup-test venv run test fuzz bench bench-compare lint
 
 setup:
 	@./scripts/setup.sh
+
+# What the tests need besides: Chromium for the report's browser test.
+setup-test:
+	@./scripts/setup.sh test
 
 # Python test client (xarray, h5netcdf, pandas, h5py; pinned) that proves
 # results files read with no glue. Installs from the Python package index.
@@ -20,7 +24,7 @@ run: setup
 
 # The full test suite (the command CI runs), including the Python client test,
 # then 30 s of fuzzing per input reader (cargo-fuzz on the nightly toolchain).
-test: setup venv
+test: setup-test venv
 	GRIDSIM_PYTHON=$(CURDIR)/.venv/bin/python cargo test -- --include-ignored
 	scripts/fuzz.sh 30
 

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages gridsim needs on Debian, only when missing.
 # Safe to run repeatedly; does nothing when everything is present.
+# `setup.sh test` also installs what the test suite needs (Chromium, which
+# renders the HTML report in the browser test).
 set -euo pipefail
 need=(libhdf5-dev pkg-config)
-# libhdf5-dev: HDF5 results (hdf5-metno crate); pkg-config: lets hdf5-sys find it
+# libhdf5-dev: HDF5 results (hdf5-metno crate; its libhdf5_hl for dimension
+# scales); pkg-config: lets hdf5-sys find it
+[ "${1:-}" = "test" ] && need+=(chromium)
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()

@@ -159,8 +159,42 @@ pub const KEY_KPIS: [&str; 14] = [
     "co2_total_t",
 ];
 
+/// Whether more of a KPI is better (+1), worse (−1) or neither (0).
+pub type Merit = i8;
+
+/// Plain-language name, unit and merit of a KPI or run count (the key
+/// itself, no unit and no merit for an unknown key).
+pub fn kpi_label(key: &str) -> (&str, &'static str, Merit) {
+    match key {
+        "energy_served_mwh" => ("Energy served", "MWh", 0),
+        "import_mwh" => ("Import from the upstream grid", "MWh", -1),
+        "export_mwh" => ("Export to the upstream grid", "MWh", 0),
+        "generation_mwh" => ("Local generation", "MWh", 1),
+        "renewable_mwh" => ("Renewable generation", "MWh", 1),
+        "loss_mwh" => ("Grid losses", "MWh", -1),
+        "loss_percent" => ("Losses, share of energy served", "%", -1),
+        "min_vm_pu" => ("Lowest bus voltage", "p.u.", 0),
+        "max_vm_pu" => ("Highest bus voltage", "p.u.", 0),
+        "hours_voltage_violation" => ("Hours with a voltage outside the band", "h", -1),
+        "bus_hours_voltage_violation" => ("Bus-hours outside the band", "h", -1),
+        "hours_overload" => ("Hours with an overloaded line or transformer", "h", -1),
+        "max_loading_percent" => ("Highest line or transformer loading", "%", -1),
+        "peak_import_mw" => ("Peak import", "MW", -1),
+        "renewable_share_percent" => ("Renewable share of energy served", "%", 1),
+        "curtailed_mwh" => ("Curtailed generation", "MWh", -1),
+        "tap_changes" => ("Tap changes", "", -1),
+        "pes_percent" => ("Primary energy savings of CHP", "%", 1),
+        "co2_total_t" => ("CO2 emitted", "t", -1),
+        "co2_avoided_t" => ("CO2 avoided by CHP", "t", 1),
+        "steps_not_converged" => ("Steps not converged", "", -1),
+        "control_not_settled" => ("Steps with unsettled controllers", "", -1),
+        _ => (key, "", 0),
+    }
+}
+
 impl Comparison {
-    fn value(&self, s: usize, kpi: &str) -> f64 {
+    /// Scenario `s`'s value of `kpi` (NaN when unknown).
+    pub fn value(&self, s: usize, kpi: &str) -> f64 {
         self.kpis
             .iter()
             .position(|k| k == kpi)

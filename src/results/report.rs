@@ -10,6 +10,7 @@ use super::compare::{self, fmt_num, Comparison, KEY_KPIS};
 use crate::error::{Error, Result};
 use hdf5::types::VarLenUnicode;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,8 +28,10 @@ fn plot_err<E: std::fmt::Debug>(e: E) -> Error {
     Error::Usage(format!("plotting failed: {e:?}"))
 }
 
+/// Colour `i` of 12 distinguishable ones (Tableau 10 plus two), so that up
+/// to 12 scenarios never share a colour.
 fn palette(i: usize) -> RGBColor {
-    const C: [RGBColor; 8] = [
+    const C: [RGBColor; 12] = [
         RGBColor(31, 119, 180),
         RGBColor(214, 39, 40),
         RGBColor(44, 160, 44),
@@ -37,8 +40,31 @@ fn palette(i: usize) -> RGBColor {
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
         RGBColor(23, 190, 207),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(0, 0, 0),
+        RGBColor(102, 51, 153),
     ];
     C[i % C.len()]
+}
+
+/// An HTML legend under a chart (never over its data): `(label, colour,
+/// mark)` with mark `line`, `thin` or `box`.
+fn legend_html(entries: &[(String, RGBColor, &str)]) -> String {
+    let mut o = String::from("<div class=\"legend\">");
+    for (label, c, mark) in entries {
+        let style = match *mark {
+            "box" => format!("background:rgb({},{},{})", c.0, c.1, c.2),
+            _ => format!("border-top-color:rgb({},{},{})", c.0, c.1, c.2),
+        };
+        let _ = write!(
+            o,
+            "<span><i class=\"{mark}\" style=\"{style}\"></i>{}</span>",
+            html_escape(label)
+        );
+    }
+    o.push_str("</div>");
+    o
 }
 
 /// The network a scenario ran on, as its results file describes it.
@@ -184,6 +210,8 @@ struct ScenarioData {
     loading: Vec<Vec<f64>>,
     /// Step of the lowest bus voltage.
     worst_step: usize,
+    /// Step of the highest bus voltage.
+    high_step: usize,
 }
 
 /// Time axis and limits of the report (from the baseline scenario).
@@ -289,6 +317,7 @@ fn read_scenario(
     let mut vmin_step = vec![f64::NAN; n];
     let mut loading = vec![vec![f64::NAN; nper]; nbr];
     let mut worst = (f64::INFINITY, 0usize);
+    let mut high = (f64::NEG_INFINITY, 0usize);
     for r0 in (0..n).step_by(ROWS_PER_READ) {
         let r1 = (r0 + ROWS_PER_READ).min(n);
         let block = vm
@@ -310,6 +339,9 @@ fn read_scenario(
                 fold_max(&mut env_max[per], hi);
                 if lo < worst.0 {
                     worst = (lo, t);
+                }
+                if hi > high.0 {
+                    high = (hi, t);
                 }
             }
         }
@@ -339,6 +371,7 @@ fn read_scenario(
         p_slack,
         loading,
         worst_step: worst.1,
+        high_step: high.1,
     })
 }
 
@@ -436,6 +469,30 @@ fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// An axis tick: whole numbers without decimals ("50", not "50.0").
+fn tick(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{x:.0}")
+    } else {
+        fmt_num(x)
+    }
+}
+
+/// The voltage band's limits as labelled lines.
+fn band_lines(meta: &Meta, upper: bool) -> Vec<(f64, String)> {
+    let mut v = vec![(
+        meta.vlim.0,
+        format!("lower limit {} p.u.", fmt_num(meta.vlim.0)),
+    )];
+    if upper {
+        v.push((
+            meta.vlim.1,
+            format!("upper limit {} p.u.", fmt_num(meta.vlim.1)),
+        ));
+    }
+    v
+}
+
 /// A named line: points, palette index, stroke width.
 type Series = (String, Vec<(f64, f64)>, usize, u32);
 
@@ -444,16 +501,16 @@ fn line_chart(
     x_label: &str,
     y_label: &str,
     series: &[Series],
-    hlines: &[f64],
+    hlines: &[(f64, String)],
 ) -> Result<String> {
     let (x0, x1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (mut y0, mut y1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
-    let hlines: Vec<f64> = hlines.iter().copied().filter(|h| h.is_finite()).collect();
-    for &h in &hlines {
+    let hlines: Vec<&(f64, String)> = hlines.iter().filter(|h| h.0.is_finite()).collect();
+    for (h, _) in &hlines {
         y0 = y0.min(h - 0.002);
         y1 = y1.max(h + 0.002);
     }
-    svg(
+    let chart = svg(
         |root| {
             let mut chart = ChartBuilder::on(&root)
                 .caption(title, ("sans-serif", 18))
@@ -466,55 +523,62 @@ fn line_chart(
                 .configure_mesh()
                 .x_desc(x_label)
                 .y_desc(y_label)
+                .x_label_formatter(&|x| tick(*x))
                 .label_style(("sans-serif", 12))
                 .draw()
                 .map_err(plot_err)?;
-            for &h in &hlines {
+            for (h, label) in &hlines {
                 chart
                     .draw_series(LineSeries::new(
-                        vec![(x0, h), (x1, h)],
+                        vec![(x0, *h), (x1, *h)],
                         BLACK.mix(0.5).stroke_width(1),
                     ))
                     .map_err(plot_err)?;
+                let at = chart.backend_coord(&(x0, *h));
+                let style = ("sans-serif", 11).into_font().color(&BLACK.mix(0.7));
+                root.draw(&Text::new(label.clone(), (at.0 + 4, at.1 - 14), style))
+                    .map_err(plot_err)?;
             }
-            for (name, pts, color, width) in series {
-                let c = palette(*color);
-                let s = chart
+            for (_, pts, color, width) in series {
+                chart
                     .draw_series(LineSeries::new(
                         pts.iter().copied().filter(|p| p.1.is_finite()),
-                        c.stroke_width(*width),
+                        palette(*color).stroke_width(*width),
                     ))
                     .map_err(plot_err)?;
-                if !name.is_empty() {
-                    s.label(name.clone()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
-                    });
-                }
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .label_font(("sans-serif", 12))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(plot_err)?;
             Ok(())
         },
         (W, H),
-    )
+    )?;
+    let legend: Vec<(String, RGBColor, &str)> = series
+        .iter()
+        .filter(|s| !s.0.is_empty())
+        .map(|s| {
+            (
+                s.0.clone(),
+                palette(s.2),
+                if s.3 > 1 { "line" } else { "thin" },
+            )
+        })
+        .collect();
+    Ok(chart + &legend_html(&legend))
 }
 
+/// Rows of cells coloured white (0 %) to red (≥ 120 %); column c covers
+/// periods `c·merge ..`, and the x ticks count periods. The colour scale is
+/// HTML under the chart.
 fn heat_map(
     title: &str,
     data: &[Vec<f64>],
     labels: &[String],
     period_label: &str,
+    merge: usize,
 ) -> Result<String> {
     let rows = data.len();
     let cols = data.first().map_or(0, |r| r.len());
     let height = (80 + 14 * rows as u32).max(200);
-    svg(
+    let chart = svg(
         |root| {
             let mut chart = ChartBuilder::on(&root)
                 .caption(title, ("sans-serif", 18))
@@ -527,6 +591,7 @@ fn heat_map(
                 .configure_mesh()
                 .disable_mesh()
                 .x_desc(period_label)
+                .x_label_formatter(&|c| (c * merge + 1).to_string())
                 .y_labels(rows.min(40))
                 .y_label_formatter(&|y| labels.get(*y).cloned().unwrap_or_default())
                 .label_style(("sans-serif", 11))
@@ -552,9 +617,16 @@ fn heat_map(
             Ok(())
         },
         (W, height),
-    )
+    )?;
+    let scale = "<div class=\"legend\"><span>loading 0 %</span>\
+<span style=\"display:inline-block;width:240px;height:12px;\
+background:linear-gradient(to right,#fff,#ff8080 50%,#ff0000)\"></span>\
+<span>≥ 120 %</span><span><i class=\"box\" style=\"background:#ebebeb\"></i>no rating or not solved</span></div>";
+    Ok(chart + scale)
 }
 
+/// Grouped bars: one group per scenario (labelled under it), one bar per
+/// part; the legend is HTML under the chart.
 fn bar_chart(
     title: &str,
     y_label: &str,
@@ -563,67 +635,70 @@ fn bar_chart(
 ) -> Result<String> {
     let n = groups.len();
     let k = parts.len();
-    let ymax = parts
-        .iter()
-        .flat_map(|p| p.1.iter().copied())
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max)
-        * 1.1;
-    svg(
+    let vals = || {
+        parts
+            .iter()
+            .flat_map(|p| p.1.iter().copied())
+            .filter(|v| v.is_finite())
+    };
+    let ymax = vals().fold(0.0f64, f64::max) * 1.1;
+    let ymin = vals().fold(0.0f64, f64::min) * 1.1;
+    // Long names are shortened; the table and legend carry them whole.
+    let label = |g: &String| -> String {
+        let max = (110 / n.max(1)).clamp(6, 40);
+        match g.chars().count() > max {
+            true => g.chars().take(max - 1).collect::<String>() + "…",
+            false => g.clone(),
+        }
+    };
+    let chart = svg(
         |root| {
             let mut chart = ChartBuilder::on(&root)
                 .caption(title, ("sans-serif", 18))
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(80)
-                .build_cartesian_2d(0f64..n as f64, 0f64..ymax.max(1e-9))
+                .build_cartesian_2d(0f64..n as f64, ymin..ymax.max(1e-9))
                 .map_err(plot_err)?;
             chart
                 .configure_mesh()
                 .disable_x_mesh()
-                .x_labels(n)
-                .x_label_formatter(&|x| {
-                    let i = (*x - 0.5).round();
-                    if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
-                        groups.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_labels(0)
                 .y_desc(y_label)
+                .y_label_formatter(&|y| tick(*y))
                 .label_style(("sans-serif", 11))
                 .draw()
                 .map_err(plot_err)?;
             let w = 0.8 / k as f64;
-            for (j, (label, vals)) in parts.iter().enumerate() {
+            for (j, (_, vals)) in parts.iter().enumerate() {
                 let c = palette(j);
-                let s = chart
+                chart
                     .draw_series(vals.iter().enumerate().map(|(i, &v)| {
                         let x = i as f64 + 0.1 + j as f64 * w;
-                        Rectangle::new(
-                            [
-                                (x, 0.0),
-                                (x + w * 0.95, if v.is_finite() { v } else { 0.0 }),
-                            ],
-                            c.filled(),
-                        )
+                        let top = if v.is_finite() { v } else { 0.0 };
+                        Rectangle::new([(x, 0.0), (x + w * 0.95, top)], c.filled())
                     }))
                     .map_err(plot_err)?;
-                s.label(*label).legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
-                });
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .label_font(("sans-serif", 12))
-                .draw()
-                .map_err(plot_err)?;
+            let style = ("sans-serif", 12)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top));
+            for (i, g) in groups.iter().enumerate() {
+                let at = chart.backend_coord(&(i as f64 + 0.5, ymin));
+                root.draw(&Text::new(label(g), (at.0, at.1 + 6), style.clone()))
+                    .map_err(plot_err)?;
+            }
             Ok(())
         },
         (W, H),
-    )
+    )?;
+    let legend: Vec<(String, RGBColor, &str)> = parts
+        .iter()
+        .enumerate()
+        .map(|(j, p)| (p.0.to_string(), palette(j), "box"))
+        .collect();
+    Ok(chart + &legend_html(&legend))
 }
 
 fn html_escape(s: &str) -> String {
@@ -633,50 +708,101 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The KPI table: plain-language headers with units; each change against
+/// the baseline coloured by whether it is good (green) or bad (red).
 fn comparison_table(c: &Comparison) -> String {
-    let mut o = String::from("<div style=\"overflow-x:auto\"><table><thead><tr><th>scenario</th>");
+    let mut o = String::from("<table class=\"kpi\"><thead><tr><th>Scenario</th>");
     for k in KEY_KPIS {
-        let _ = write!(o, "<th>{}</th>", html_escape(k));
+        let (label, unit, _) = compare::kpi_label(k);
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" ({unit})")
+        };
+        let _ = write!(o, "<th>{}{}</th>", html_escape(label), html_escape(&unit));
     }
     o.push_str("</tr></thead><tbody>");
     for (s, name) in c.scenarios.iter().enumerate() {
-        let _ = write!(
-            o,
-            "<tr><td>{}{}</td>",
-            html_escape(name),
-            if s == c.baseline {
-                " <em>(baseline)</em>"
-            } else {
-                ""
-            }
-        );
+        let base = if s == c.baseline {
+            " <em>(baseline)</em>"
+        } else {
+            ""
+        };
+        let _ = write!(o, "<tr><th scope=\"row\">{}{base}</th>", html_escape(name));
         for k in KEY_KPIS {
             let i = c.kpis.iter().position(|x| x == k).unwrap_or(0);
             let v = c.values[s][i];
             let d = c.delta(s, k);
             if s == c.baseline || !d.is_finite() {
                 let _ = write!(o, "<td>{}</td>", fmt_num(v));
-            } else {
-                let cls = if d > 0.0 {
-                    "up"
-                } else if d < 0.0 {
-                    "down"
-                } else {
-                    ""
-                };
-                let _ = write!(
-                    o,
-                    "<td>{}<br><span class=\"{cls}\">{}{}</span></td>",
-                    fmt_num(v),
-                    if d >= 0.0 { "+" } else { "" },
-                    fmt_num(d)
-                );
+                continue;
             }
+            let merit = compare::kpi_label(k).2 as f64 * d;
+            let cls = if merit > 0.0 {
+                "good"
+            } else if merit < 0.0 {
+                "bad"
+            } else {
+                "neutral"
+            };
+            let sign = if d >= 0.0 { "+" } else { "" };
+            let _ = write!(
+                o,
+                "<td>{}<br><span class=\"{cls}\">{sign}{}</span></td>",
+                fmt_num(v),
+                fmt_num(d)
+            );
         }
         o.push_str("</tr>");
     }
-    o.push_str("</tbody></table></div>");
+    o.push_str("</tbody></table>");
     o
+}
+
+/// What each scenario is and how it ran: description, period, step,
+/// source file, solver counts.
+fn scenario_table(c: &Comparison) -> Result<String> {
+    let mut o = String::from(
+        "<table class=\"about\"><thead><tr><th>Scenario</th><th>What it is</th>\
+         <th>Period (local time)</th><th>Step</th><th>Steps not converged</th>\
+         <th>Steps with unsettled controllers</th><th>Results file</th></tr></thead><tbody>",
+    );
+    for (s, ((path, group), name)) in c.sources.iter().zip(&c.scenarios).enumerate() {
+        let file = super::hdf5::open_results(path)?;
+        let g = file
+            .group(&format!("scenarios/{group}"))
+            .map_err(|e| h5(path, e))?;
+        let text = |k: &str| -> String {
+            g.attr(k)
+                .and_then(|a| a.read_scalar::<VarLenUnicode>())
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default()
+        };
+        let step_s = g
+            .attr("step_seconds")
+            .and_then(|a| a.read_scalar::<i64>())
+            .unwrap_or(0);
+        let times = super::hdf5::read_time_labels(&g).map_err(|e| h5(path, e))?;
+        let period = match (times.first(), times.last()) {
+            (Some(a), Some(b)) => format!("{} to {}", a.replace('T', " "), b.replace('T', " ")),
+            _ => String::new(),
+        };
+        let count = |k: &str| fmt_num(c.value(s, k));
+        let _ = write!(
+            o,
+            "<tr><th scope=\"row\">{}</th><td class=\"text\">{}</td><td class=\"text\">{}</td>\
+             <td>{} min</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
+            html_escape(name),
+            html_escape(&text("description")),
+            html_escape(&period),
+            step_s as f64 / 60.0,
+            count("steps_not_converged"),
+            count("control_not_settled"),
+            html_escape(&path.display().to_string())
+        );
+    }
+    o.push_str("</tbody></table>");
+    Ok(o)
 }
 
 /// Writes the HTML report of the scenarios in `results` (one or more
@@ -710,7 +836,8 @@ pub fn render(results: &[PathBuf], baseline: Option<&str>) -> Result<String> {
         data.push(read_scenario(path, group, name, meta.period_steps)?);
     }
     let mut plots: Vec<Plot> = vec![voltage_envelope(&data, &meta)?];
-    plots.push(feeder_profile(&cmp, &data, &meta)?);
+    plots.push(feeder_profile(&cmp, &data, &meta, false)?);
+    plots.push(feeder_profile(&cmp, &data, &meta, true)?);
     plots.extend(duration_curves(&data, &meta)?);
     for d in &data {
         plots.push(loading_heat_map(d, &meta)?);
@@ -725,17 +852,17 @@ fn voltage_envelope(data: &[ScenarioData], meta: &Meta) -> Result<Plot> {
     };
     let mut series = Vec::new();
     for (i, d) in data.iter().enumerate() {
-        series.push((format!("{} max", d.name), points(&d.env_max), i, 2));
-        series.push((format!("{} min", d.name), points(&d.env_min), i, 1));
+        series.push((d.name.clone(), points(&d.env_max), i, 2));
+        series.push((String::new(), points(&d.env_min), i, 1));
     }
     Ok((
-        "Voltage envelope".into(),
+        "Voltage envelope (thick: highest bus voltage, thin: lowest)".into(),
         line_chart(
             &format!("Highest and lowest bus voltage per {}", meta.period_word()),
             meta.period_label,
             "|V| (p.u.)",
             &series,
-            &[meta.vlim.0, meta.vlim.1],
+            &band_lines(meta, true),
         )?,
     ))
 }
@@ -743,17 +870,31 @@ fn voltage_envelope(data: &[ScenarioData], meta: &Meta) -> Result<Plot> {
 /// Voltage along the path from the substation to the baseline's weakest
 /// bus at its worst step, every scenario at that step; buses are matched
 /// by id, so variants with other topologies show the buses they share.
-fn feeder_profile(cmp: &Comparison, data: &[ScenarioData], meta: &Meta) -> Result<Plot> {
+fn feeder_profile(
+    cmp: &Comparison,
+    data: &[ScenarioData],
+    meta: &Meta,
+    high: bool,
+) -> Result<Plot> {
     let base = &data[cmp.baseline];
-    let t = base.worst_step;
+    let t = if high {
+        base.high_step
+    } else {
+        base.worst_step
+    };
     let (bpath, bgroup) = &cmp.sources[cmp.baseline];
     let row = voltages_at(bpath, bgroup, t)?.unwrap_or_default();
-    let target = row
+    let solved = row
         .iter()
         .enumerate()
-        .filter(|(b, v)| v.is_finite() && base.desc.bus_type.get(*b) != Some(&4))
-        .min_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |x| x.0);
+        .filter(|(b, v)| v.is_finite() && base.desc.bus_type.get(*b) != Some(&4));
+    let extreme = if high {
+        solved.max_by(|a, b| a.1.total_cmp(b.1))
+    } else {
+        solved.min_by(|a, b| a.1.total_cmp(b.1))
+    };
+    let target = extreme.map_or(0, |x| x.0);
+    let which = if high { "highest" } else { "lowest" };
     let (path, km) = base.desc.feeder_path(target);
     let labels: Vec<&String> = path.iter().map(|&b| &base.desc.bus_label[b]).collect();
     let x: Vec<f64> = km
@@ -796,16 +937,20 @@ fn feeder_profile(cmp: &Comparison, data: &[ScenarioData], meta: &Meta) -> Resul
         ),
     };
     Ok((
-        "Voltage along the main feeder".into(),
+        format!("Voltage along the feeder at the baseline's {which} voltage"),
         line_chart(
             &format!(
-                "Feeder from bus {first} to bus {last} (lowest voltage), at {} (baseline's worst step)",
-                meta.times.get(t).cloned().unwrap_or_default()
+                "Bus {first} to bus {last} ({which} voltage), {}",
+                meta.times
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_default()
+                    .replace('T', " ")
             ),
             &x_label,
             "|V| (p.u.)",
             &series,
-            &[meta.vlim.0],
+            &band_lines(meta, true),
         )?,
     ))
 }
@@ -846,7 +991,7 @@ fn duration_curves(data: &[ScenarioData], meta: &Meta) -> Result<Vec<Plot>> {
                 "share of time (%)",
                 "import (MW)",
                 &series(&|d| duration(&d.p_slack, true)),
-                &[0.0],
+                &[(0.0, "below: export".to_string())],
             )?,
         ),
         (
@@ -856,7 +1001,7 @@ fn duration_curves(data: &[ScenarioData], meta: &Meta) -> Result<Vec<Plot>> {
                 "share of time (%)",
                 "min |V| (p.u.)",
                 &series(&|d| duration(&d.vmin_step, false)),
-                &[meta.vlim.0],
+                &band_lines(meta, false),
             )?,
         ),
     ])
@@ -894,23 +1039,29 @@ fn loading_heat_map(d: &ScenarioData, meta: &Meta) -> Result<Plot> {
     let col_label = if merge == 1 {
         meta.period_label.to_string()
     } else {
-        format!("{} ({} per column)", meta.period_label, merge)
+        format!(
+            "{} (each column: {} {}s)",
+            meta.period_label,
+            merge,
+            meta.period_word()
+        )
     };
     let labels: Vec<String> = order
         .iter()
-        .map(|&k| format!("{} ({:.0}%)", d.desc.br_id[k], peak(k)))
+        .map(|&k| format!("{} · peak {:.0} %", d.desc.br_id[k], peak(k)))
         .collect();
     Ok((
         format!("Branch loading: {}", d.name),
         heat_map(
             &format!(
-                "{}: highest loading per {} of the 30 most loaded branches (white 0 %, red ≥ 120 %)",
+                "{}: highest loading per {} of the 30 most loaded lines and transformers",
                 d.name,
                 meta.period_word()
             ),
             &rows,
             &labels,
             &col_label,
+            merge,
         )?,
     ))
 }
@@ -976,6 +1127,20 @@ fn provenance(results: &[PathBuf]) -> String {
     o
 }
 
+/// The page's style: readable width, tables that wrap instead of
+/// overflowing, figures that shrink with the window, A4 landscape in print.
+const CSS: &str = "body{font-family:sans-serif;margin:24px auto;padding:0 16px;color:#222;max-width:1200px}\
+table{border-collapse:collapse;font-size:12px;width:100%;table-layout:auto}\
+td,th{border:1px solid #ccc;padding:4px 5px;text-align:right;vertical-align:top}th{overflow-wrap:break-word;hyphens:auto}td{white-space:nowrap}td.text{white-space:normal}\
+thead th{background:#f2f2f2;font-weight:600;text-align:center}tbody th{text-align:left;font-weight:600}\
+td.text{text-align:left}.good{color:#070}.bad{color:#b00}.neutral{color:#555}\
+figure{margin:18px 0}figcaption{font-weight:bold;margin-bottom:4px}svg{max-width:100%;height:auto;display:block}\
+.legend{font-size:12px;display:flex;flex-wrap:wrap;gap:4px 16px;margin:4px 0 0 8px}\
+.legend span{display:inline-flex;align-items:center;gap:5px}.legend i{display:inline-block;width:22px;height:0;border-top:3px solid}\
+.legend i.thin{border-top-width:1px}.legend i.box{height:10px;width:12px;border:0}\
+.meta{color:#666;font-size:12px;overflow-wrap:anywhere}code{overflow-wrap:anywhere}\
+@media print{body{margin:0;max-width:none}figure{break-inside:avoid}table{font-size:9px}}@page{size:A4 landscape;margin:12mm}";
+
 fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) -> Result<String> {
     let title = results
         .iter()
@@ -988,21 +1153,30 @@ fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) ->
         .collect::<Vec<_>>()
         .join(" ");
     let mut o = String::new();
+    let warnings: String = cmp
+        .warnings()
+        .iter()
+        .map(|w| format!("<p class=\"bad\">Warning: {}</p>", html_escape(w)))
+        .collect();
     let _ = write!(
         o,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>gridsim report: {title}</title>\
-<style>body{{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}}table{{border-collapse:collapse;font-size:12px}}\
-td,th{{border:1px solid #ccc;padding:4px 6px;text-align:right;vertical-align:top}}td:first-child,th:first-child{{text-align:left}}\
-th{{background:#f2f2f2}}.up{{color:#b00}}.down{{color:#070}}figure{{margin:18px 0}}figcaption{{font-weight:bold;margin-bottom:4px}}\
-.meta{{color:#666;font-size:12px}}</style></head><body>\
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>gridsim report: {title}</title>\
+<style>{CSS}</style></head><body>\
 <h1>gridsim report</h1><p class=\"meta\">{n} scenarios · {steps} steps of {step} min{prov}</p>\
-<h2>Scenario comparison</h2><p>Key KPIs; the second line of a cell is the change against the baseline. All KPIs: <code>gridsim compare {files} --format csv</code>.</p>{table}",
+<h2>Scenarios</h2>{about}{warnings}\
+<h2>Scenario comparison</h2><p>Key results; the second line of a cell is the change against the baseline, \
+<span class=\"good\">green</span> where it is an improvement, <span class=\"bad\">red</span> where it is worse, \
+grey where neither. The voltage band is {vmin}–{vmax} p.u. All KPIs: <code>gridsim compare {files} --format csv</code>.</p>{table}",
         title = html_escape(&title),
         files = html_escape(&files),
         n = cmp.scenarios.len(),
         steps = meta.n_steps,
         step = meta.step_s / 60.0,
         prov = provenance(results),
+        about = scenario_table(cmp)?,
+        vmin = fmt_num(meta.vlim.0),
+        vmax = fmt_num(meta.vlim.1),
         table = comparison_table(cmp)
     );
     for (cap, s) in plots {

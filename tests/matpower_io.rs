@@ -177,3 +177,21 @@ fn export_round_trips_every_case() {
         assert_eq!(a, b, "{}", path.display());
     }
 }
+
+/// Control flow in a case file (MATPOWER's post-processing blocks, with
+/// logical operators such as `&`) is refused by name and line: the lexer
+/// reads every operator, so the message is about the `if`, not a character.
+#[test]
+fn control_flow_is_refused_by_name_and_line() {
+    let text = SMALL.replace(
+        "mpc.baseMVA = 100;",
+        "mpc.baseMVA = 100;\nif mpc.baseMVA > 0 & ~isempty(mpc.baseMVA) | 1 ~= 2\n  mpc.baseMVA = 10;\nend",
+    );
+    assert!(text.contains("if mpc"), "test case not built");
+    let e = err_of(&text);
+    let line = text.lines().position(|l| l.starts_with("if ")).unwrap() + 1;
+    assert!(
+        e.contains(&format!("bad.m:{line}")) && e.contains("unsupported construct 'if'"),
+        "{e}"
+    );
+}

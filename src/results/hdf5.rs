@@ -549,9 +549,12 @@ impl ResultsWriter {
                     gather(x, b.n, cols, |v| v as f32, &mut self.buf32);
                     write_rows(&s.ds, &self.buf32, r0, r1, direct, &tmp)?
                 }
-                RowSlice::F32(x) => {
-                    gather(x, b.n, cols, f64::from, &mut self.buf64);
-                    write_rows(&s.ds, &self.buf64, r0, r1, direct, &tmp)?
+                RowSlice::F32(_) => {
+                    return Err(Error::Usage(format!(
+                        "{}: results recorded in single precision cannot fill a \
+                         double-precision file (run with the file's precision)",
+                        tmp.display()
+                    )))
                 }
                 RowSlice::F64(x) => {
                     gather(x, b.n, cols, |v| v, &mut self.buf64);

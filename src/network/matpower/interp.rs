@@ -370,7 +370,7 @@ impl Interp {
             {
                 self.err(
                     line,
-                    format!("unsupported construct '{name}': case files may only assign data"),
+                    format!("unsupported construct '{name}': case files may only assign data (remove the block, or write the case out with MATPOWER's savecase)"),
                 )
             }
             Tok::Sym("[") => self.multi_assign(line),

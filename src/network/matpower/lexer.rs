@@ -37,9 +37,12 @@ pub struct Token {
     pub space_before: bool,
 }
 
-const SYMBOLS: [&str; 24] = [
-    ".*", "./", ".^", "==", "~=", "<=", ">=", "&&", "||", "+", "-", "*", "/", "^", "(", ")", "[",
-    "]", "{", "}", ",", ";", "=", ":",
+/// Symbols, longest first. Logical and comparison operators are tokens so
+/// that a case file's control flow (`if a & b ... end`) reaches the
+/// interpreter, which refuses it by name and line.
+const SYMBOLS: [&str; 33] = [
+    ".*", "./", ".^", "==", "~=", "!=", "<=", ">=", "&&", "||", "+", "-", "*", "/", "^", "(", ")",
+    "[", "]", "{", "}", ",", ";", "=", ":", "&", "|", "<", ">", "~", "!", "@", "\\",
 ];
 
 /// Splits `src` into tokens.

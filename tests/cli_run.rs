@@ -1,0 +1,129 @@
+//! The CLI as a batch user meets it: the run summary, solver flags with a
+//! scenario file, warnings that name their scenario, clear errors for files
+//! that are not results, `pf` in a pipe.
+
+mod common;
+use common::{gridsim, root, tmpdir};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The Chinese county feeder study, `steps` steps, into `out`, with `extra` flags.
+fn run_county(out: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
+    let sc = root().join("scenarios/cn_county_feeder.toml");
+    let mut args = vec!["run", s(&sc), "--steps", steps, "--quiet", "--out", s(out)];
+    args.extend_from_slice(extra);
+    gridsim(&args)
+}
+
+#[test]
+fn summary_json_matches_the_results_file() {
+    let dir = tmpdir("summary");
+    let (out, js) = (dir.join("r.h5"), dir.join("r.json"));
+    let o = run_county(&out, "96", &["--summary-json", s(&js)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&js).unwrap()).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let list = v["scenarios"].as_array().unwrap();
+    assert_eq!(list.len(), f.dataset("scenario_names").unwrap().size());
+    for sc in list {
+        let name = sc["name"].as_str().unwrap();
+        assert_eq!(sc["steps"], 96);
+        let kpi = f.group(&format!("scenarios/{name}/kpi")).unwrap();
+        let loss: f64 = kpi.attr("loss_mwh").unwrap().read_scalar().unwrap();
+        // serde_json's default float parser may be one unit in the last place off.
+        let json_loss = sc["kpi"]["loss_mwh"].as_f64().unwrap();
+        assert!(
+            (json_loss - loss).abs() <= 4.0 * f64::EPSILON * loss.abs(),
+            "{name}"
+        );
+        let run = f.group(&format!("scenarios/{name}/run")).unwrap();
+        let taps: i64 = run.attr("tap_changes").unwrap().read_scalar().unwrap();
+        assert_eq!(sc["tap_changes"].as_i64().unwrap(), taps, "{name}");
+    }
+    assert!(v["solve_and_write_seconds"].as_f64().unwrap() > 0.0);
+    // Never over an existing summary without --force.
+    let o = run_county(&dir.join("r2.h5"), "4", &["--summary-json", s(&js)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--tol`/`--max-iter` override the scenario file's `[solver]`; the
+/// warnings then name each scenario, and `compare` repeats them.
+#[test]
+fn solver_flags_override_scenario_files_and_warnings_name_scenarios() {
+    let dir = tmpdir("flags");
+    let out = dir.join("r.h5");
+    let o = run_county(&out, "8", &["--max-iter", "1", "--tol", "1e-14"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: scenario 'base': 8 step(s) did not converge"),
+        "{err}"
+    );
+    let o = gridsim(&["compare", s(&out)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("warning: scenario 'base': 8 step(s) did not converge"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn compare_and_report_refuse_files_that_are_not_results() {
+    let dir = tmpdir("notresults");
+    let text = dir.join("notes.h5");
+    std::fs::write(&text, "just text").unwrap();
+    let other = dir.join("other.h5");
+    hdf5::File::create(&other)
+        .unwrap()
+        .create_group("x")
+        .unwrap();
+    for (file, why) in [
+        (&text, "not an HDF5 file"),
+        (&other, "an HDF5 file, but not a gridsim results file"),
+        (&dir.join("missing.h5"), "no such file"),
+    ] {
+        for cmd in [
+            vec!["compare", s(file)],
+            vec!["report", s(file), "--out", s(&dir.join("r.html"))],
+        ] {
+            let o = gridsim(&cmd);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{err}");
+            assert!(err.contains(&format!("{}: {why}", file.display())), "{err}");
+            assert!(!err.contains("H5Fopen"), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `pf` reports its solve time, and in a pipe closed early it ends quietly.
+#[test]
+fn pf_reports_its_time_and_survives_a_closed_pipe() {
+    let case = root().join("networks/cn_rural_10kv.toml");
+    let o = gridsim(&["pf", s(&case)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(" ms") && text.contains("solved in"), "{text}");
+    let o = gridsim(&["pf", s(&case), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["solve_time_s"].as_f64().unwrap() > 0.0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(["pf", s(&case)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+}

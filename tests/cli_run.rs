@@ -127,3 +127,22 @@ fn pf_reports_its_time_and_survives_a_closed_pipe() {
         "{err}"
     );
 }
+
+/// A file with grid totals only still gives a report (KPIs, energy, CO2)
+/// that says which plots need the element series.
+#[test]
+fn report_of_a_totals_only_file_says_what_is_missing() {
+    let dir = tmpdir("totals-report");
+    let out = dir.join("t.h5");
+    let o = run_county(&out, "96", &["--series", "totals"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = dir.join("t.html");
+    let o = gridsim(&["report", s(&out), "--out", s(&html)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("run with <code>--series all</code>"));
+    assert!(page.contains("Energy per scenario") && page.contains("Grid losses (MWh)"));
+    // The scenario file is in the report, folded.
+    assert!(page.contains("<details><summary>Settings and assumptions"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -414,8 +414,9 @@ fn report_is_self_contained_html_with_plots() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.starts_with("<!DOCTYPE html>"));
-    // Table, 4 line charts, one heat map per scenario, 2 bar charts.
-    assert_eq!(text.matches("<svg").count(), 4 + 6 + 2);
+    // Table, 5 line charts (envelope, two feeder profiles, two duration
+    // curves), one heat map per scenario, 2 bar charts.
+    assert_eq!(text.matches("<svg").count(), 5 + 6 + 2);
     assert!(text.contains("chp-heat-led") && text.contains("(baseline)"));
     for forbidden in ["src=\"http", "href=\"http", "<script src", "@import"] {
         assert!(!text.contains(forbidden), "external reference {forbidden}");
@@ -576,7 +577,8 @@ fn non_converged_steps_are_recorded_and_the_run_continues() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("2 not converged") && err.contains("warning: 2 step(s) did not converge"),
+        err.contains("2 not converged")
+            && err.contains("warning: scenario 'base': 2 step(s) did not converge"),
         "{err}"
     );
     let f = hdf5::File::open(&out).unwrap();

@@ -785,13 +785,14 @@ fn element_series(kind: &str, layout: &Layout) -> Vec<SeriesSpec> {
                 spec("i_ka", "kA", w, |b| b.i_ka.as_slice()),
                 spec("loading_percent", "%", w, |b| b.loading_percent.as_slice()),
             ];
+            for s in &mut v {
+                s.cols = Some(cols.clone());
+            }
             if kind == "transformer" {
+                // Recorded for the transformers only, in this order.
                 let mut tap = spec("tap_pos", "1", w, |b| RowSlice::F64(&b.tap_pos));
                 tap.per_element = false;
                 v.push(tap);
-            }
-            for s in &mut v {
-                s.cols = Some(cols.clone());
             }
             v
         }
@@ -888,7 +889,8 @@ impl GroupCtx<'_> {
 }
 
 /// Copies rows of `x` (`n` rows) into `out`, keeping `cols` of each row
-/// (all when None) and converting each value.
+/// (all when None) and converting each value; consecutive columns are
+/// copied as runs.
 fn gather<S: Copy, T>(
     x: &[S],
     n: usize,
@@ -897,13 +899,21 @@ fn gather<S: Copy, T>(
     out: &mut Vec<T>,
 ) {
     out.clear();
-    match cols {
-        None => out.extend(x.iter().map(|&v| conv(v))),
-        Some(cols) => {
-            let width = x.len().checked_div(n).unwrap_or(0);
-            for row in x.chunks_exact(width.max(1)).take(n) {
-                out.extend(cols.iter().map(|&c| conv(row[c])));
-            }
+    let Some(cols) = cols else {
+        out.extend(x.iter().map(|&v| conv(v)));
+        return;
+    };
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for &c in cols {
+        match runs.last_mut() {
+            Some(r) if r.end == c => r.end += 1,
+            _ => runs.push(c..c + 1),
+        }
+    }
+    let width = x.len().checked_div(n).unwrap_or(0);
+    for row in x.chunks_exact(width.max(1)).take(n) {
+        for r in &runs {
+            out.extend(row[r.clone()].iter().map(|&v| conv(v)));
         }
     }
 }

@@ -831,19 +831,51 @@ pub fn render(results: &[PathBuf], baseline: Option<&str>) -> Result<String> {
         let file = super::hdf5::open_results(bpath)?;
         Meta::read(&file, bpath, bgroup)?
     };
-    let mut data = Vec::new();
-    for ((path, group), name) in cmp.sources.iter().zip(&cmp.scenarios) {
-        data.push(read_scenario(path, group, name, meta.period_steps)?);
-    }
-    let mut plots: Vec<Plot> = vec![voltage_envelope(&data, &meta)?];
-    plots.push(feeder_profile(&cmp, &data, &meta, false)?);
-    plots.push(feeder_profile(&cmp, &data, &meta, true)?);
-    plots.extend(duration_curves(&data, &meta)?);
-    for d in &data {
-        plots.push(loading_heat_map(d, &meta)?);
+    let mut plots: Vec<Plot> = Vec::new();
+    let missing = missing_series(&cmp)?;
+    if missing.is_empty() {
+        let mut data = Vec::new();
+        for ((path, group), name) in cmp.sources.iter().zip(&cmp.scenarios) {
+            data.push(read_scenario(path, group, name, meta.period_steps)?);
+        }
+        plots.push(voltage_envelope(&data, &meta)?);
+        plots.push(feeder_profile(&cmp, &data, &meta, false)?);
+        plots.push(feeder_profile(&cmp, &data, &meta, true)?);
+        plots.extend(duration_curves(&data, &meta)?);
+        for d in &data {
+            plots.push(loading_heat_map(d, &meta)?);
+        }
+    } else {
+        let note = format!(
+            "<p class=\"meta\">Voltage and loading plots need the bus, line and transformer \
+             series, which {} do not hold (run with <code>--series all</code>).</p>",
+            html_escape(&missing.join(", "))
+        );
+        plots.push(("Per-element plots".into(), note));
     }
     plots.extend(energy_and_co2(&cmp)?);
     page(results, &cmp, &meta, plots)
+}
+
+/// The scenarios (as shown) whose files lack a series the voltage and
+/// loading plots read (written with `--series` other than `all`).
+fn missing_series(cmp: &Comparison) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for ((path, group), name) in cmp.sources.iter().zip(&cmp.scenarios) {
+        let file = super::hdf5::open_results(path)?;
+        let needed = [
+            "bus/vm_pu",
+            "line/loading_percent",
+            "transformer/loading_percent",
+        ];
+        if !needed
+            .iter()
+            .all(|n| file.link_exists(&format!("scenarios/{group}/{n}")))
+        {
+            missing.push(name.clone());
+        }
+    }
+    Ok(missing)
 }
 
 fn voltage_envelope(data: &[ScenarioData], meta: &Meta) -> Result<Plot> {
@@ -1105,6 +1137,29 @@ fn energy_and_co2(cmp: &Comparison) -> Result<Vec<Plot>> {
     ])
 }
 
+/// The scenario file behind each results file, folded: every setting and
+/// assumption of the study (emission factors, references, bands, units).
+fn scenario_files(results: &[PathBuf]) -> String {
+    let mut o = String::new();
+    for path in results {
+        let text = hdf5::File::open(path)
+            .and_then(|f| f.attr("scenario_file_text"))
+            .and_then(|a| a.read_scalar::<VarLenUnicode>())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if !text.is_empty() {
+            let _ = write!(
+                o,
+                "<details><summary>Settings and assumptions: the scenario file of {}</summary>\
+                 <pre>{}</pre></details>",
+                html_escape(&path.display().to_string()),
+                html_escape(&text)
+            );
+        }
+    }
+    o
+}
+
 /// One line per results file: name, when it was written, the command.
 fn provenance(results: &[PathBuf]) -> String {
     let mut o = String::new();
@@ -1139,6 +1194,7 @@ figure{margin:18px 0}figcaption{font-weight:bold;margin-bottom:4px}svg{max-width
 .legend span{display:inline-flex;align-items:center;gap:5px}.legend i{display:inline-block;width:22px;height:0;border-top:3px solid}\
 .legend i.thin{border-top-width:1px}.legend i.box{height:10px;width:12px;border:0}\
 .meta{color:#666;font-size:12px;overflow-wrap:anywhere}code{overflow-wrap:anywhere}\
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:11px;background:#f8f8f8;padding:8px}summary{cursor:pointer;margin:8px 0}\
 @media print{body{margin:0;max-width:none}figure{break-inside:avoid}table{font-size:9px}}@page{size:A4 landscape;margin:12mm}";
 
 fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) -> Result<String> {
@@ -1164,7 +1220,7 @@ fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) ->
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>gridsim report: {title}</title>\
 <style>{CSS}</style></head><body>\
 <h1>gridsim report</h1><p class=\"meta\">{n} scenarios · {steps} steps of {step} min{prov}</p>\
-<h2>Scenarios</h2>{about}{warnings}\
+<h2>Scenarios</h2>{about}{warnings}{files_text}\
 <h2>Scenario comparison</h2><p>Key results; the second line of a cell is the change against the baseline, \
 <span class=\"good\">green</span> where it is an improvement, <span class=\"bad\">red</span> where it is worse, \
 grey where neither. The voltage band is {vmin}–{vmax} p.u. All KPIs: <code>gridsim compare {files} --format csv</code>.</p>{table}",
@@ -1175,6 +1231,7 @@ grey where neither. The voltage band is {vmin}–{vmax} p.u. All KPIs: <code>gri
         step = meta.step_s / 60.0,
         prov = provenance(results),
         about = scenario_table(cmp)?,
+        files_text = scenario_files(results),
         vmin = fmt_num(meta.vlim.0),
         vmax = fmt_num(meta.vlim.1),
         table = comparison_table(cmp)

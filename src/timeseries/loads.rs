@@ -59,13 +59,22 @@ impl Scenario {
         c
     }
 
-    /// Appends the power every load column draws at step `t` (load
-    /// convention), MW and Mvar.
-    pub fn push_load_values(&self, t: usize, p_mw: &mut Vec<f64>, q_mvar: &mut Vec<f64>) {
+    /// Fills `p_mw` and `q_mvar` (`n × columns`, row-major) with the power
+    /// every load column draws at steps `t0 .. t0 + n` (load convention),
+    /// MW and Mvar. Column by column, so each profile is read in order.
+    pub fn fill_load_rows(&self, t0: usize, n: usize, p_mw: &mut Vec<f64>, q_mvar: &mut Vec<f64>) {
+        let width = self.load_count();
+        p_mw.clear();
+        q_mvar.clear();
+        p_mw.resize(n * width, 0.0);
+        q_mvar.resize(n * width, 0.0);
+        let steps = t0..t0 + n;
+        let mut col = 0;
         if self.books_network_loads() {
             for l in &self.network.loads {
-                p_mw.push(l.p_mw);
-                q_mvar.push(l.q_mvar);
+                put_column(p_mw, width, col, (0..n).map(|_| l.p_mw));
+                put_column(q_mvar, width, col, (0..n).map(|_| l.q_mvar));
+                col += 1;
             }
         }
         for e in self.elements.iter() {
@@ -74,13 +83,39 @@ impl Scenario {
             } else {
                 1.0
             };
-            p_mw.push(sign * e.p_at(&self.profiles, t));
-            q_mvar.push(sign * e.q_at(&self.profiles, t));
+            let scaled = |c: Option<usize>, rated: f64, out: &mut Vec<f64>| match c {
+                Some(c) => {
+                    let xs = &self.profiles.series(c)[steps.clone()];
+                    put_column(out, width, col, xs.iter().map(|x| sign * rated * x));
+                }
+                None => put_column(out, width, col, (0..n).map(|_| sign * rated)),
+            };
+            scaled(e.p_col, e.p_mw, p_mw);
+            scaled(e.q_col, e.q_mvar, q_mvar);
+            col += 1;
         }
         for s in &self.synthetic_loads {
-            let p = s.p_mw[t];
-            p_mw.push(p);
-            q_mvar.push(p * s.tan_phi);
+            let xs = &s.p_mw[steps.clone()];
+            put_column(p_mw, width, col, xs.iter().copied());
+            put_column(q_mvar, width, col, xs.iter().map(|p| p * s.tan_phi));
+            col += 1;
         }
+    }
+
+    /// Number of load columns.
+    pub fn load_count(&self) -> usize {
+        let own = if self.books_network_loads() {
+            self.network.loads.len()
+        } else {
+            0
+        };
+        own + self.elements.len() + self.synthetic_loads.len()
+    }
+}
+
+/// Writes `values` down column `col` of the row-major `rows` (`width` wide).
+fn put_column(rows: &mut [f64], width: usize, col: usize, values: impl Iterator<Item = f64>) {
+    for (row, v) in rows.chunks_exact_mut(width).zip(values) {
+        row[col] = v;
     }
 }

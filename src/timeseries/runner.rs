@@ -287,7 +287,8 @@ pub struct Block {
     pub unit_curtailed_mw: Rows,
     /// Unit state of charge / buffer level, %.
     pub unit_soc_percent: Rows,
-    /// Tap position of every branch (NaN for lines), `step × branch`.
+    /// Tap position of every transformer and regulator (branches that are
+    /// not lines, in branch order), `step × transformer`.
     pub tap_pos: Vec<f64>,
     /// Power drawn by each load column (load convention), MW, `step × load`.
     pub load_p_mw: Vec<f64>,
@@ -376,9 +377,12 @@ impl Block {
     /// Fills the load columns of the block's steps (they depend on the
     /// scenario only, not on the power flow).
     fn fill_loads(&mut self, sc: &Scenario) {
-        for t in self.start_step..self.start_step + self.n {
-            sc.push_load_values(t, &mut self.load_p_mw, &mut self.load_q_mvar);
-        }
+        sc.fill_load_rows(
+            self.start_step,
+            self.n,
+            &mut self.load_p_mw,
+            &mut self.load_q_mvar,
+        );
     }
 }
 
@@ -550,8 +554,10 @@ struct Engine<'a> {
     /// Injections of the fixed network loads and generators, p.u. (steps
     /// without units start from these).
     s_fixed: Vec<Complex64>,
-    /// Current tap position of every branch (NaN for lines).
+    /// Current tap position of every transformer and regulator.
     tap_pos: Vec<f64>,
+    /// Per branch, its index in `tap_pos` (None for lines).
+    tap_col: Vec<Option<usize>>,
 }
 
 /// Bus booking of the lanes of a batched step (what `record` computes bus
@@ -710,6 +716,7 @@ impl<'a> Engine<'a> {
             lane_results: LaneResults::default(),
             lane_booking: LaneBooking::default(),
             s_fixed,
+            tap_col: tap_columns(&net),
             tap_pos: initial_taps(&net, &sc.controllers),
             math,
             net,
@@ -1068,6 +1075,7 @@ impl<'a> Engine<'a> {
             v,
             results,
             tap_pos,
+            tap_col,
             ..
         } = self;
         let sc: &Scenario = sc;
@@ -1149,7 +1157,9 @@ impl<'a> Engine<'a> {
                     if let (Some(st), ControllerSpec::Oltc { .. }) = (c.oltc.as_mut(), &c.spec) {
                         if st.check(v[st.bus].norm(), &c.spec) {
                             for &b in &st.branches {
-                                tap_pos[b] = st.tap as f64;
+                                if let Some(k) = tap_col[b] {
+                                    tap_pos[k] = st.tap as f64;
+                                }
                             }
                             if let Some(nl) = net_local.as_mut() {
                                 for &b in &st.branches {
@@ -1288,22 +1298,40 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// The tap position of every branch at the start (NaN for lines): the
-/// file's, or the tap changer's controller's where one acts on it.
+/// Per branch, its column among the transformers and regulators (the
+/// branches that are not lines, in branch order; None for lines).
+fn tap_columns(net: &Network) -> Vec<Option<usize>> {
+    let mut k = 0;
+    net.branches
+        .iter()
+        .map(|b| match b.kind {
+            BranchKind::Line(_) => None,
+            _ => {
+                k += 1;
+                Some(k - 1)
+            }
+        })
+        .collect()
+}
+
+/// The tap position of every transformer and regulator at the start: the
+/// file's, or the tap changer's controller's where one acts on it (0 for a
+/// transformer given only in per unit).
 fn initial_taps(net: &Network, controllers: &[Controller]) -> Vec<f64> {
+    let cols = tap_columns(net);
     let mut taps: Vec<f64> = net
         .branches
         .iter()
-        .map(|b| match &b.kind {
-            BranchKind::Transformer(Some(t)) => t.tap.pos as f64,
-            BranchKind::Regulator { equivalent, .. } => equivalent.tap.pos as f64,
-            BranchKind::Transformer(None) => 0.0,
-            BranchKind::Line(_) => f64::NAN,
+        .filter_map(|b| match &b.kind {
+            BranchKind::Transformer(Some(t)) => Some(t.tap.pos as f64),
+            BranchKind::Regulator { equivalent, .. } => Some(equivalent.tap.pos as f64),
+            BranchKind::Transformer(None) => Some(0.0),
+            BranchKind::Line(_) => None,
         })
         .collect();
     for st in controllers.iter().filter_map(|c| c.oltc.as_ref()) {
-        for &b in &st.branches {
-            taps[b] = st.tap as f64;
+        for k in st.branches.iter().filter_map(|&b| cols[b]) {
+            taps[k] = st.tap as f64;
         }
     }
     taps

@@ -261,7 +261,7 @@ def accuracy(out, label, methods, pgm_u, net, node_ids, raw):
     import h5py
     with h5py.File(out, "r") as f:
         vm = f["scenarios/default/bus/vm_pu"][...].astype(float)
-        order = {int(b): k for k, b in enumerate(f["network/bus/id"][...])}
+        order = {int(b): k for k, b in enumerate(f["scenarios/default/bus/id"][...])}
     with gzip.open(REF, "rt") as fh:
         header = fh.readline().strip().split(",")
         ref = np.loadtxt(fh, delimiter=",", usecols=range(2, len(header)), dtype=float)

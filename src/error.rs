@@ -147,3 +147,24 @@ impl std::error::Error for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stall just above the tolerance (case16am stops at 2e-8 p.u.) gets
+    /// a hint about the tolerance; a real divergence does not.
+    #[test]
+    fn stalled_power_flows_hint_at_the_tolerance() {
+        let stalled = Error::NotConverged {
+            iterations: 20,
+            max_mismatch_pu: 2.0e-8,
+        };
+        assert!(stalled.to_string().contains("try a larger --tol"));
+        let diverged = Error::NotConverged {
+            iterations: 20,
+            max_mismatch_pu: 3.5,
+        };
+        assert!(!diverged.to_string().contains("--tol"));
+    }
+}

@@ -182,7 +182,7 @@ fn store_summary(writer: &ResultsWriter, sc: &Scenario, s: &RunSummary) -> Resul
         ("solver_iterations", s.iterations as i64),
         ("newton_fallbacks", s.newton_fallbacks as i64),
     ];
-    writer.scenario_counts(&sc.name, "run", &counts)?;
+    writer.scenario_attrs(&sc.name, "run", &counts)?;
     // NaN when each bus has its own band (use_bus_limits).
     let (vmin, vmax) = match sc.bus_v_limits {
         Some(_) => (f64::NAN, f64::NAN),

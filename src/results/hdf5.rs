@@ -567,26 +567,14 @@ impl ResultsWriter {
         Ok(())
     }
 
-    /// Writes scalar attributes on `/scenarios/<name>/<group>` (created if needed).
-    pub fn scenario_attrs(&self, name: &str, group: &str, values: &[(&str, f64)]) -> Result<()> {
-        let f = self.file.as_ref().expect("open");
-        let path = format!("scenarios/{name}/{group}");
-        let g = match f.group(&path) {
-            Ok(g) => g,
-            Err(_) => f.create_group(&path).map_err(|e| h5err(&self.tmp, e))?,
-        };
-        for (key, value) in values {
-            let a = g
-                .new_attr::<f64>()
-                .create(*key)
-                .map_err(|e| h5err(&self.tmp, e))?;
-            a.write_scalar(value).map_err(|e| h5err(&self.tmp, e))?;
-        }
-        Ok(())
-    }
-
-    /// Writes integer attributes (counts) on `/scenarios/<name>/<group>`.
-    pub fn scenario_counts(&self, name: &str, group: &str, values: &[(&str, i64)]) -> Result<()> {
+    /// Writes scalar attributes (f64 values, i64 counts) on
+    /// `/scenarios/<name>/<group>` (created if needed).
+    pub fn scenario_attrs<T: hdf5::H5Type + Copy>(
+        &self,
+        name: &str,
+        group: &str,
+        values: &[(&str, T)],
+    ) -> Result<()> {
         let f = self.file.as_ref().expect("open");
         let path = format!("scenarios/{name}/{group}");
         let g = match f.group(&path) {

@@ -365,9 +365,12 @@ impl OltcState {
         } else {
             -1
         };
-        let wanted = if self.low >= *delay_steps {
+        // Consecutive steps outside the band, this one included; a delay of
+        // 0 moves at the first, as 1 does (never inside the band).
+        let due = (*delay_steps).max(1);
+        let wanted = if self.low >= due {
             -up
-        } else if self.high >= *delay_steps {
+        } else if self.high >= due {
             up
         } else {
             return false;
@@ -421,6 +424,38 @@ mod tests {
         assert!(s.check(0.95, &spec));
         assert_eq!(s.tap, 1);
         assert!((s.ratio() - 1.0 / 1.015).abs() < 1e-12);
+    }
+
+    /// The tap sequence of a known voltage sequence at delays 0, 1 and 2:
+    /// never a move inside the band (a delay of 0 once lowered the tap at
+    /// every step whatever the voltage).
+    #[test]
+    fn oltc_tap_sequence_at_delays_0_1_2() {
+        let volts = [1.0, 0.95, 0.95, 0.95, 1.0, 1.0, 1.05, 1.0, 1.05, 1.05];
+        let expected: [(usize, [i32; 10]); 3] = [
+            (0, [0, -1, -2, -3, -3, -3, -2, -2, -1, 0]),
+            (1, [0, -1, -2, -3, -3, -3, -2, -2, -1, 0]),
+            (2, [0, 0, -1, -1, -1, -1, -1, -1, -1, 0]),
+        ];
+        for (delay, taps) in expected {
+            let spec: ControllerSpec = toml::from_str(&format!(
+                "type = 'oltc'\ntransformer = 'T1'\nbus = 2\ndelay_steps = {delay}"
+            ))
+            .unwrap();
+            let mut s = OltcState {
+                branches: vec![0],
+                bus: 1,
+                ..OltcState::per_unit(1.0)
+            };
+            let got: Vec<i32> = volts
+                .iter()
+                .map(|&v| {
+                    s.check(v, &spec);
+                    s.tap
+                })
+                .collect();
+            assert_eq!(got, taps, "delay {delay}");
+        }
     }
 
     #[test]

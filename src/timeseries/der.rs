@@ -4,9 +4,10 @@
 //! Sign convention of every unit's `p_mw`/`q_mvar`: power injected into the
 //! grid (generator convention); a charging battery has negative `p_mw`.
 
+use super::irradiance::{erbs, extraterrestrial_w_m2, haurwitz_ghi, poa_hay_davies, Geometry};
 use super::synthetic::{heat_demand, load_shape, CustomerClass};
 use super::time::Timestamp;
-use super::weather::{clear_sky_poa, sun_position, CloudProcess, WindProcess};
+use super::weather::{sun_position, CloudProcess, SolarSite, SunPosition, WindProcess};
 use serde::{Deserialize, Serialize};
 
 fn default_tilt() -> f64 {
@@ -366,27 +367,25 @@ pub struct Unit {
     pub state: UnitState,
 }
 
-/// PV AC availability per step, MW.
-#[allow(clippy::too_many_arguments)]
+/// PV AC availability per step, MW: the site's clouds (seed `seed`) over
+/// the irradiance chain of [`plane_of_array`], module temperature from the
+/// outdoor temperature, the performance ratio, clipped at the inverter.
 pub fn pv_availability(
     spec: &PvSpec,
-    latitude: f64,
-    longitude: f64,
-    utc_offset_h: f64,
+    site: &SolarSite,
     temperature_c: &[f64],
     start: Timestamp,
     step_s: i64,
     seed: u64,
 ) -> Vec<f64> {
-    let mut clouds = CloudProcess::new(seed);
+    let mut clouds = CloudProcess::new(seed, &site.clear_sky_index);
     let s_mva = spec.inverter_mva.unwrap_or(spec.kwp / 1000.0);
     (0..temperature_c.len())
         .map(|k| {
             // Mid-interval sun position for interval averages.
             let t = Timestamp(start.0 + step_s * k as i64 + step_s / 2);
-            let sun = sun_position(t, latitude, longitude, utc_offset_h);
-            let kt = clouds.at(t);
-            let poa = clear_sky_poa(sun, spec.tilt_degree, spec.azimuth_degree) * kt;
+            let sun = sun_position(t, site.latitude, site.longitude, site.utc_offset_h);
+            let poa = plane_of_array(t, sun, clouds.at(t), spec);
             let t_cell = temperature_c[k] + poa / 800.0 * 25.0;
             let p = spec.kwp / 1000.0 * poa / 1000.0
                 * spec.performance_ratio
@@ -395,6 +394,35 @@ pub fn pv_availability(
         })
         .collect()
 }
+
+/// Plane-of-array irradiance of a PV unit at `t`, W/m²: Haurwitz clear-sky
+/// GHI scaled by the clear-sky index `kc`, split by Erbs, transposed by
+/// Hay–Davies with ground albedo 0.2.
+fn plane_of_array(t: Timestamp, sun: SunPosition, kc: f64, spec: &PvSpec) -> f64 {
+    if sun.cos_zenith <= 0.0 {
+        return 0.0;
+    }
+    let zenith_deg = sun.cos_zenith.min(1.0).acos().to_degrees();
+    let ghi = haurwitz_ghi(zenith_deg) * kc;
+    let (doy0, _) = t.day_and_hour();
+    let extra = extraterrestrial_w_m2(doy0 as f64 + 1.0);
+    let geometry = Geometry {
+        zenith_deg,
+        sun_azimuth_deg: sun.azimuth.to_degrees(),
+        tilt_deg: spec.tilt_degree,
+        surface_azimuth_deg: spec.azimuth_degree,
+    };
+    poa_hay_davies(
+        geometry,
+        ghi,
+        erbs(ghi, zenith_deg, extra),
+        extra,
+        GROUND_ALBEDO,
+    )
+}
+
+/// Ground reflectance seen by tilted modules (grass, pvlib's default).
+const GROUND_ALBEDO: f64 = 0.2;
 
 /// Wind availability per step, MW (cubic power curve between cut-in 3 m/s
 /// and the class's rated speed, cut-out 25 m/s).

@@ -3,6 +3,7 @@
 pub mod controllers;
 pub mod der;
 pub mod elements;
+pub mod irradiance;
 pub mod kpi;
 pub mod loads;
 pub mod profiles;

@@ -3,15 +3,16 @@
 //!
 //! Models (all standard, simple and documented):
 //! - sun position: Spencer (1971) declination and equation of time;
-//! - clear-sky: Meinel beam model `DNI = 1353 · 0.7^(AM^0.678)` with
-//!   Kasten–Young air mass, diffuse `DHI = 0.1 · DNI · cos z`-style
-//!   fraction (ASHRAE-like clear sky), isotropic sky on the tilted plane,
-//!   ground albedo 0.2;
-//! - clouds: an hourly AR(1) clearness index in [0.15, 1] (seeded);
+//! - irradiance on the modules: see [`super::irradiance`] (Haurwitz clear
+//!   sky, Erbs, Hay–Davies);
+//! - clouds: an hourly AR(1) clear-sky index in [0.05, 1] (seeded) whose
+//!   mean follows the month: from the site's monthly GHI, or by default
+//!   the cloudiness of central Germany (DWD monthly means);
 //! - wind: an AR(1) Gaussian process mapped to a Weibull(k = 2) speed
 //!   with the site's mean, hub-height log-law correction;
 //! - temperature: seasonal + diurnal sinusoid plus AR(1) noise.
 
+use super::irradiance::haurwitz_ghi;
 use super::time::Timestamp;
 use std::f64::consts::PI;
 
@@ -102,29 +103,128 @@ pub fn sun_position(
     }
 }
 
-/// Clear-sky plane-of-array irradiance, W/m², for a plane with `tilt` and
-/// `azimuth` (degrees, azimuth from north, 180 = south).
-pub fn clear_sky_poa(sun: SunPosition, tilt_deg: f64, azimuth_deg: f64) -> f64 {
-    if sun.cos_zenith <= 0.01 {
-        return 0.0;
+/// Monthly global horizontal irradiation of Germany (area mean), kWh/m²:
+/// the Deutscher Wetterdienst's long-term means for 1981–2010 (January and
+/// August: 1991–2020), as solarserver.de reports them month by month.
+pub const DWD_GERMANY_MONTHLY_GHI_KWH_M2: [f64; 12] = [
+    26.0, 40.0, 75.0, 117.0, 153.0, 159.0, 161.0, 141.0, 91.0, 56.0, 25.0, 17.0,
+];
+
+/// A central point of Germany (latitude, longitude, UTC offset) at which the
+/// DWD means above are turned into a clear-sky index.
+pub const DWD_REFERENCE_SITE: (f64, f64, f64) = (51.3, 9.5, 1.0);
+
+/// Clear-sky GHI summed per month of a non-leap year at a site, kWh/m²
+/// (Haurwitz, quarter-hour sun positions).
+pub fn monthly_clear_sky_ghi_kwh_m2(latitude: f64, longitude: f64, utc_offset_h: f64) -> [f64; 12] {
+    let start = Timestamp::from_civil(2019, 1, 1, 0, 0, 0).expect("valid date");
+    let mut sums = [0.0; 12];
+    for k in 0..365 * 96 {
+        let t = Timestamp(start.0 + 900 * k + 450);
+        let sun = sun_position(t, latitude, longitude, utc_offset_h);
+        let zenith = sun.cos_zenith.clamp(-1.0, 1.0).acos().to_degrees();
+        sums[t.month() as usize - 1] += haurwitz_ghi(zenith) * 0.25 / 1000.0;
     }
-    let cz = sun.cos_zenith;
-    let zenith_deg = cz.acos().to_degrees();
-    let am = 1.0 / (cz + 0.50572 * (96.07995 - zenith_deg).powf(-1.6364));
-    let dni = 1353.0 * 0.7f64.powf(am.powf(0.678));
-    let dhi = 0.1 * dni;
-    let ghi = dni * cz + dhi;
-    let tilt = tilt_deg.to_radians();
-    let paz = azimuth_deg.to_radians();
-    let sz = (1.0 - cz * cz).sqrt();
-    let cos_inc = cz * tilt.cos() + sz * tilt.sin() * (sun.azimuth - paz).cos();
-    let beam = dni * cos_inc.max(0.0);
-    let diffuse = dhi * (1.0 + tilt.cos()) / 2.0;
-    let ground = ghi * 0.2 * (1.0 - tilt.cos()) / 2.0;
-    beam + diffuse + ground
+    sums
 }
 
-/// Hourly AR(1) clearness index, interpolated within the hour.
+/// Monthly mean clear-sky index (GHI over clear-sky GHI) that gives
+/// `monthly_ghi_kwh_m2` at a site, each within 0.1–0.95.
+pub fn clear_sky_index_for(
+    monthly_ghi_kwh_m2: &[f64; 12],
+    latitude: f64,
+    longitude: f64,
+    utc_offset_h: f64,
+) -> [f64; 12] {
+    let clear = monthly_clear_sky_ghi_kwh_m2(latitude, longitude, utc_offset_h);
+    std::array::from_fn(|m| {
+        let k = monthly_ghi_kwh_m2[m] / clear[m].max(1e-9);
+        k.clamp(0.1, 0.95)
+    })
+}
+
+/// Where PV units are and how cloudy it is there.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SolarSite {
+    /// Latitude, degrees north.
+    pub latitude: f64,
+    /// Longitude, degrees east.
+    pub longitude: f64,
+    /// Offset of local standard time from UTC, hours.
+    pub utc_offset_h: f64,
+    /// Mean clear-sky index per calendar month.
+    pub clear_sky_index: [f64; 12],
+}
+
+impl SolarSite {
+    /// A site with the given monthly GHI, kWh/m², or by default the
+    /// cloudiness of central Germany (the DWD means at the reference site).
+    pub fn new(
+        latitude: f64,
+        longitude: f64,
+        utc_offset_h: f64,
+        monthly_ghi: Option<&[f64; 12]>,
+    ) -> SolarSite {
+        let clear_sky_index = match monthly_ghi {
+            Some(g) => clear_sky_index_for(g, latitude, longitude, utc_offset_h),
+            None => {
+                let (lat, lon, utc) = DWD_REFERENCE_SITE;
+                clear_sky_index_for(&DWD_GERMANY_MONTHLY_GHI_KWH_M2, lat, lon, utc)
+            }
+        };
+        SolarSite {
+            latitude,
+            longitude,
+            utc_offset_h,
+            clear_sky_index,
+        }
+    }
+}
+
+/// Lowest and highest clear-sky index of the cloud process.
+const CLEAR_SKY_INDEX_RANGE: (f64, f64) = (0.05, 1.0);
+
+/// Steepness of the map from the Gaussian state to the clear-sky index:
+/// mostly clear or mostly overcast hours, few in between.
+const CLOUD_STEEPNESS: f64 = 1.6;
+
+/// The clear-sky index of Gaussian state `z` with offset `a`.
+fn cloud_map(z: f64, a: f64) -> f64 {
+    let (lo, hi) = CLEAR_SKY_INDEX_RANGE;
+    lo + (hi - lo) / (1.0 + (-CLOUD_STEEPNESS * (z + a)).exp())
+}
+
+/// The offset whose mapped standard normal has mean `mean` (bisection;
+/// the mean grows with the offset).
+fn cloud_offset(mean: f64) -> f64 {
+    let expected = |a: f64| -> f64 {
+        // E[map(z)] for z ~ N(0, 1), midpoint rule over ±8 σ.
+        let n = 400;
+        let h = 16.0 / n as f64;
+        (0..n)
+            .map(|i| {
+                let z = -8.0 + (i as f64 + 0.5) * h;
+                (-0.5 * z * z).exp() * cloud_map(z, a)
+            })
+            .sum::<f64>()
+            * h
+            / (2.0 * PI).sqrt()
+    };
+    let (mut lo, mut hi) = (-20.0, 20.0);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if expected(mid) < mean {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Hourly AR(1) clear-sky index with a mean per calendar month,
+/// interpolated within the hour. One process per site: every PV unit of a
+/// scenario sees the same clouds.
 #[derive(Debug, Clone)]
 pub struct CloudProcess {
     rng: Rng,
@@ -132,48 +232,54 @@ pub struct CloudProcess {
     cur: f64,
     next: f64,
     z: f64,
+    /// Offsets of the map, per month.
+    offset: [f64; 12],
 }
 
 impl CloudProcess {
-    /// A cloud process with `seed`.
-    pub fn new(seed: u64) -> CloudProcess {
+    /// A cloud process with `seed` whose clear-sky index averages
+    /// `monthly_mean[m]` in month m.
+    pub fn new(seed: u64, monthly_mean: &[f64; 12]) -> CloudProcess {
         let mut rng = Rng::new(seed);
         let z = rng.normal();
-        let mut c = CloudProcess {
+        CloudProcess {
             rng,
             hour: i64::MIN,
             cur: 0.0,
             next: 0.0,
             z,
-        };
-        c.next = c.map();
-        c
+            offset: monthly_mean.map(cloud_offset),
+        }
     }
 
-    fn map(&self) -> f64 {
-        // Mostly clear with frequent partial cover: logistic map of the AR state.
-        let k = 1.0 / (1.0 + (-1.2 * (self.z + 0.4)).exp());
-        0.15 + 0.85 * k
-    }
-
-    /// Clearness index at `t` (advance in time order).
+    /// Clear-sky index at `t` (advance in time order; a jump back or of
+    /// more than two days restarts the hourly chain at `t`).
     pub fn at(&mut self, t: Timestamp) -> f64 {
         let h = t.0.div_euclid(3600);
-        while self.hour != h {
+        if self.hour == i64::MIN || h < self.hour || h > self.hour + 48 {
+            self.hour = h;
+            self.cur = self.map(h);
+            self.step();
+            self.next = self.map(h + 1);
+        }
+        while self.hour < h {
+            self.hour += 1;
             self.cur = self.next;
-            self.z = 0.9 * self.z + (1.0f64 - 0.81).sqrt() * self.rng.normal();
-            self.next = self.map();
-            self.hour = if self.hour == i64::MIN {
-                h
-            } else {
-                self.hour + 1
-            };
-            if self.hour < h - 48 {
-                self.hour = h; // long gaps: restart
-            }
+            self.step();
+            self.next = self.map(self.hour + 1);
         }
         let f = t.0.rem_euclid(3600) as f64 / 3600.0;
         self.cur * (1.0 - f) + self.next * f
+    }
+
+    /// One hour of the AR(1) state (correlation 0.9 per hour).
+    fn step(&mut self) {
+        self.z = 0.9 * self.z + (1.0f64 - 0.81).sqrt() * self.rng.normal();
+    }
+
+    fn map(&self, hour: i64) -> f64 {
+        let month = Timestamp(hour * 3600).month() as usize - 1;
+        cloud_map(self.z, self.offset[month])
     }
 }
 
@@ -277,8 +383,6 @@ mod tests {
         );
         let night = Timestamp::parse("2016-06-21T01:00:00").unwrap();
         assert!(sun_position(night, 51.0, 10.0, 1.0).cos_zenith < 0.0);
-        let poa = clear_sky_poa(s, 30.0, 180.0);
-        assert!(poa > 850.0 && poa < 1100.0, "{poa}");
     }
 
     #[test]

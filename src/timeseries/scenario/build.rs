@@ -13,7 +13,7 @@ use crate::timeseries::der::{
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
-use crate::timeseries::weather::TemperatureProcess;
+use crate::timeseries::weather::{SolarSite, TemperatureProcess};
 
 /// Most steps of a scenario: two years of one-minute steps (every unit's
 /// weather series and every result row is held per step).
@@ -71,6 +71,8 @@ struct Builder<'a> {
     step_s: i64,
     n_steps: usize,
     site: SiteSpec,
+    /// The site's sun and clouds for PV (set with the temperature).
+    solar: SolarSite,
     temperature: Vec<f64>,
     fuel: BTreeMap<String, f64>,
     names: HashSet<String>,
@@ -179,6 +181,7 @@ impl<'a> Builder<'a> {
             step_s,
             n_steps,
             site: f.site.clone().unwrap_or_default(),
+            solar: SolarSite::default(),
             temperature: Vec::new(),
             fuel,
             names: HashSet::new(),
@@ -286,12 +289,14 @@ impl<'a> Builder<'a> {
             60.0,
             "site.mean_temperature_c".into(),
         );
+        let ghi = s.monthly_ghi_kwh_m2.as_deref().map(|g| self.monthly_ghi(g));
         if !self.problems.is_empty() {
             return Err(Error::Invalid {
                 source_name: self.loc.clone(),
                 problems: std::mem::take(&mut self.problems),
             });
         }
+        self.solar = SolarSite::new(s.latitude, s.longitude, s.utc_offset_h, ghi.as_ref());
         self.temperature = match &s.temperature_column {
             Some(c) => match self.profiles.column(c) {
                 Some(ci) => self.profiles.series(ci)[..self.n_steps].to_vec(),
@@ -318,12 +323,25 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// `site.monthly_ghi_kwh_m2`: 12 values, each 0–400 kWh/m².
+    fn monthly_ghi(&mut self, g: &[f64]) -> [f64; 12] {
+        if g.len() != 12 {
+            self.problems.push(format!(
+                "site.monthly_ghi_kwh_m2: 12 monthly values (January to December) expected, found {}",
+                g.len()
+            ));
+            return [0.0; 12];
+        }
+        for (m, &x) in g.iter().enumerate() {
+            self.within(x, 0.0, 400.0, format!("site.monthly_ghi_kwh_m2[{}]", m + 1));
+        }
+        std::array::from_fn(|m| g[m])
+    }
+
     fn pv_availability(&self, spec: &PvSpec) -> Vec<f64> {
         pv_availability(
             spec,
-            self.site.latitude,
-            self.site.longitude,
-            self.site.utc_offset_h,
+            &self.solar,
             &self.temperature,
             self.start,
             self.step_s,

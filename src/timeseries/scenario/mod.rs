@@ -107,6 +107,10 @@ pub struct SiteSpec {
     /// Annual mean temperature of the synthetic model, °C.
     #[serde(default = "d_tmean")]
     pub mean_temperature_c: f64,
+    /// Global horizontal irradiation per calendar month, kWh/m² (12
+    /// values; e.g. from PVGIS or a national weather service); sets the
+    /// clouds' monthly mean. Default: the cloudiness of central Germany.
+    pub monthly_ghi_kwh_m2: Option<Vec<f64>>,
 }
 
 impl Default for SiteSpec {
@@ -117,6 +121,7 @@ impl Default for SiteSpec {
             utc_offset_h: d_utc(),
             temperature_column: None,
             mean_temperature_c: d_tmean(),
+            monthly_ghi_kwh_m2: None,
         }
     }
 }

@@ -981,3 +981,85 @@ fn compare_quotes_names_in_csv_and_markdown() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no control characters"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The two-bus study with the CHP above the load (0.9 MW against 0.6 MW):
+/// the grid exchange is an export, and `co2_grid_t` follows the stated
+/// convention in closed form: 0 when exports are not credited, exports ×
+/// grid factor taken off when they are; `co2_export_t` reports the credit
+/// either way and the total adds up.
+#[test]
+fn export_conventions_in_closed_form() {
+    let dir = tmpdir("exports");
+    let steps = 8;
+    let hours = steps as f64 * 0.25;
+    let (p, p_chp, r, ef) = (0.6, 0.9, 0.05, 0.4);
+    let pn: f64 = p - p_chp;
+    let v2 = (1.0 + (1.0 - 4.0 * r * pn).sqrt()) / 2.0;
+    let slack = pn / v2; // negative: an export
+    for credited in [false, true] {
+        let sc = write_two_bus_study(&dir, steps);
+        let text = std::fs::read_to_string(&sc).unwrap();
+        let convention = if credited { "credited" } else { "not-credited" };
+        let text = text
+            .replace("rated_el_mw = 0.1", "rated_el_mw = 0.9")
+            .replace(
+                "grid_t_per_mwh = 0.4",
+                &format!("grid_t_per_mwh = 0.4\nexports = \"{convention}\""),
+            );
+        std::fs::write(&sc, text).unwrap();
+        let out = dir.join(format!("{convention}.h5"));
+        let o = gridsim(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let c = compare::read(std::slice::from_ref(&out), None).unwrap();
+        let get = |k: &str| c.values[0][c.kpis.iter().position(|x| x == k).unwrap()];
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(
+            close(get("export_mwh"), -slack * hours),
+            "{}",
+            get("export_mwh")
+        );
+        assert!(close(get("import_mwh"), 0.0));
+        assert!(close(get("co2_export_t"), -slack * hours * ef));
+        let grid = if credited { slack * hours * ef } else { 0.0 };
+        assert!(
+            close(get("co2_grid_t"), grid),
+            "{convention}: {}",
+            get("co2_grid_t")
+        );
+        let total = get("co2_grid_t") + get("co2_chp_t") + get("co2_boiler_t");
+        assert!(close(get("co2_total_t"), total));
+        assert_eq!(get("exports_credited"), credited as u8 as f64);
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A scenario without `[emissions]` reports 0 t, and `compare` says so.
+#[test]
+fn compare_warns_when_no_emission_factors_are_given() {
+    let dir = tmpdir("noemissions");
+    let sc = write_two_bus_study(&dir, 4);
+    let text = std::fs::read_to_string(&sc).unwrap();
+    let start = text.find("[emissions]").unwrap();
+    let end = text.find("[kpi]").unwrap();
+    std::fs::write(&sc, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let out = dir.join("r.h5");
+    let o = gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = gridsim(&["compare", out.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("states no emission factors"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}

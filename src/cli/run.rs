@@ -189,7 +189,12 @@ fn store_summary(writer: &ResultsWriter, sc: &Scenario, s: &RunSummary) -> Resul
         None => sc.v_limits,
     };
     let band = [("vmin_limit_pu", vmin), ("vmax_limit_pu", vmax)];
-    writer.scenario_attrs(&sc.name, "kpi", &band)
+    writer.scenario_attrs(&sc.name, "kpi", &band)?;
+    let settings = [
+        ("emission_factors_given", sc.emissions.given as i64),
+        ("exports_credited", sc.emissions.credit_exports as i64),
+    ];
+    writer.scenario_attrs(&sc.name, "kpi", &settings)
 }
 
 /// What `run` prints: one line per scenario, the file, then warnings

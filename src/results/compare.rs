@@ -42,6 +42,11 @@ pub fn scenario_names(file: &hdf5::File, path: &Path) -> Result<Vec<String>> {
 /// Counts of a run compared next to the KPIs (`scenarios/<s>/run`).
 pub const RUN_COUNTS: [&str; 3] = ["tap_changes", "control_not_settled", "newton_fallbacks"];
 
+/// Accounting settings stored beside the KPIs (1 or 0; files without them
+/// read as 1, 0).
+pub const KPI_SETTINGS: [(&str, f64); 2] =
+    [("emission_factors_given", 1.0), ("exports_credited", 0.0)];
+
 /// The KPIs and run counts of scenario `s` of an open results file.
 fn read_kpis(file: &hdf5::File, path: &Path, s: &str) -> Result<Vec<f64>> {
     let group = |name: &str| {
@@ -61,6 +66,11 @@ fn read_kpis(file: &hdf5::File, path: &Path, s: &str) -> Result<Vec<f64>> {
         run.attr(k)
             .and_then(|a| a.read_scalar::<i64>())
             .map_or(f64::NAN, |n| n as f64)
+    }));
+    v.extend(KPI_SETTINGS.iter().map(|(k, default)| {
+        kpi.attr(k)
+            .and_then(|a| a.read_scalar::<i64>())
+            .map_or(*default, |n| n as f64)
     }));
     Ok(v)
 }
@@ -118,6 +128,7 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
         kpis: KPI_NAMES
             .iter()
             .chain(&RUN_COUNTS)
+            .chain(KPI_SETTINGS.iter().map(|s| &s.0))
             .map(|s| s.to_string())
             .collect(),
         values,
@@ -185,6 +196,8 @@ pub fn kpi_label(key: &str) -> (&str, &'static str, Merit) {
         "tap_changes" => ("Tap changes", "", -1),
         "pes_percent" => ("Primary energy savings of CHP", "%", 1),
         "co2_total_t" => ("CO2 emitted", "t", -1),
+        "co2_grid_t" => ("CO2 of the grid exchange", "t", -1),
+        "co2_export_t" => ("CO2 credit of exports (at the grid factor)", "t", 0),
         "co2_avoided_t" => ("CO2 avoided by CHP", "t", 1),
         "steps_not_converged" => ("Steps not converged", "", -1),
         "control_not_settled" => ("Steps with unsettled controllers", "", -1),
@@ -359,6 +372,11 @@ impl Comparison {
             if bad > 0.0 {
                 w.push(format!(
                     "scenario '{name}': {bad} step(s) did not converge (left out of the KPIs)"
+                ));
+            }
+            if self.value(s, "emission_factors_given") == 0.0 {
+                w.push(format!(
+                    "scenario '{name}' states no emission factors ([emissions]): its CO2 figures are 0, not measured"
                 ));
             }
             let unsettled = self.value(s, "control_not_settled");

@@ -15,7 +15,10 @@
 //! - `renewable_share_percent` = renewable generation / energy served;
 //! - CHP efficiencies on LHV fuel; `pes_percent` by EU Directive
 //!   2012/27/EU Annex II: PES = (1 − 1 / (CHPHη/RefHη + CHPEη/RefEη)) · 100;
-//! - CO2: grid imports × grid factor, CHP and boiler fuel × fuel factor;
+//! - CO2: `co2_grid_t` = imports × grid factor, minus exports × grid
+//!   factor when the scenario credits exports (`[emissions] exports`);
+//!   `co2_export_t` = exports × grid factor either way; CHP and boiler fuel
+//!   × fuel factor; `co2_total_t` = grid + CHP + boiler;
 //!   `co2_avoided_t` = (CHP heat / RefHη × boiler fuel factor + CHP
 //!   electricity × grid factor) − CHP emissions.
 //!
@@ -105,8 +108,11 @@ pub struct Kpis {
     pub chp_eta_total: f64,
     /// Primary energy savings of the CHP units, %.
     pub pes_percent: f64,
-    /// CO2 of grid imports, t.
+    /// CO2 of the grid exchange, t: imports × grid factor, minus exports ×
+    /// grid factor when the scenario credits exports.
     pub co2_grid_t: f64,
+    /// Exports × grid factor, t: the credit exports earn where credited.
+    pub co2_export_t: f64,
     /// CO2 of CHP fuel, t.
     pub co2_chp_t: f64,
     /// CO2 of boiler fuel, t.
@@ -154,6 +160,7 @@ impl Kpis {
             (&mut self.boiler_heat_mwh, o.boiler_heat_mwh),
             (&mut self.boiler_fuel_mwh, o.boiler_fuel_mwh),
             (&mut self.co2_grid_t, o.co2_grid_t),
+            (&mut self.co2_export_t, o.co2_export_t),
             (&mut self.co2_chp_t, o.co2_chp_t),
             (&mut self.co2_boiler_t, o.co2_boiler_t),
             (&mut self.co2_avoided_t, o.co2_avoided_t),
@@ -207,7 +214,7 @@ impl Kpis {
 }
 
 /// KPI names in report order.
-pub const KPI_NAMES: [&str; 34] = [
+pub const KPI_NAMES: [&str; 35] = [
     "steps",
     "steps_not_converged",
     "energy_served_mwh",
@@ -238,6 +245,7 @@ pub const KPI_NAMES: [&str; 34] = [
     "chp_eta_total",
     "pes_percent",
     "co2_grid_t",
+    "co2_export_t",
     "co2_chp_t",
     "co2_boiler_t",
     "co2_total_t",

@@ -33,6 +33,11 @@ pub struct Emissions {
     pub grid_t_per_mwh: f64,
     /// Profile column with a per-step grid factor (overrides the constant).
     pub grid_profile: Option<usize>,
+    /// Whether exports earn their grid factor back (net exchange counted).
+    pub credit_exports: bool,
+    /// Whether the scenario states its emission factors (`[emissions]`);
+    /// without, every CO2 figure is 0 and `compare` says so.
+    pub given: bool,
 }
 
 /// A synthetic load with its precomputed series.
@@ -1290,9 +1295,15 @@ impl<'a> Engine<'a> {
             }
         };
         k.max_loading_percent = max_loading;
-        let co2_grid = b.slack.re.max(0.0) * grid_factor * dt_h;
+        let co2_import = b.slack.re.max(0.0) * grid_factor * dt_h;
+        let co2_export = (-b.slack.re).max(0.0) * grid_factor * dt_h;
+        let co2_grid = match sc.emissions.credit_exports {
+            true => co2_import - co2_export,
+            false => co2_import,
+        };
         block.co2_t.push(co2_grid + co2_units);
         add_step_kpis(k, &tot, &b, any_overload, dt_h, co2_grid);
+        k.co2_export_t += co2_export;
         add_unit_kpis(k, sc, units, outputs, dt_h, grid_factor);
         Ok(())
     }

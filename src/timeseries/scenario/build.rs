@@ -755,6 +755,8 @@ impl<'a> Builder<'a> {
         Emissions {
             grid_t_per_mwh: em.grid_t_per_mwh,
             grid_profile,
+            credit_exports: em.exports == super::ExportConvention::Credited,
+            given: self.f.emissions.is_some(),
         }
     }
 

@@ -138,6 +138,21 @@ pub struct EmissionSpec {
     /// Fuel factors, t CO2/MWh (LHV), added to or overriding the defaults.
     #[serde(default)]
     pub fuel_t_per_mwh: BTreeMap<String, f64>,
+    /// Whether exports to the upstream grid earn their grid factor back:
+    /// `not-credited` (default: imports only) or `credited` (net exchange).
+    #[serde(default)]
+    pub exports: ExportConvention,
+}
+
+/// How `co2_grid_t` treats exports.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportConvention {
+    /// Imports × grid factor; exports count nothing.
+    #[default]
+    NotCredited,
+    /// (Imports − exports) × grid factor.
+    Credited,
 }
 
 /// `[kpi]`.

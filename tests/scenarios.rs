@@ -248,6 +248,14 @@ fn energy_balance_closes_in_every_step() {
         .read_2d::<f64>()
         .unwrap();
     assert!(q.iter().any(|x| *x < -1e-3), "Q(U) never absorbed");
+    // ... but only while they feed in (at_night = false by default).
+    let p = f
+        .dataset("scenarios/pv-plus-12mw-qu-pu/unit/p_mw")
+        .unwrap()
+        .read_2d::<f64>()
+        .unwrap();
+    let night = p.iter().zip(q.iter()).filter(|(p, _)| **p <= 0.0);
+    assert!(night.clone().count() > 0 && night.into_iter().all(|(_, q)| *q == 0.0));
     let q0 = f
         .dataset("scenarios/pv-plus-12mw/unit/q_mvar")
         .unwrap()

@@ -111,6 +111,11 @@ pub enum ControllerSpec {
         /// Reactive limit as a fraction of the inverter rating (0.436 ≈ cos φ 0.9).
         #[serde(default = "d_qfrac")]
         q_max_fraction: f64,
+        /// Whether the inverter also follows the curve while its unit feeds
+        /// in nothing (at night): default false, Q = 0 then (as under a
+        /// grid code's active-power lock-in); true: Q(U) around the clock.
+        #[serde(default)]
+        at_night: bool,
     },
     /// Active power curtailment as a function of the terminal voltage.
     PvPu {

@@ -1118,12 +1118,17 @@ impl<'a> Engine<'a> {
                         v3_pu,
                         v4_pu,
                         q_max_fraction,
+                        at_night,
                         ..
                     } => {
                         for &k in &c.units {
                             let s = units[k].inverter_mva().unwrap_or(0.0);
                             let p = outputs[k].p_mw;
-                            let q_lim = (q_max_fraction * s).min((s * s - p * p).max(0.0).sqrt());
+                            let idle = p <= 0.0 && !*at_night;
+                            let q_lim = match idle {
+                                true => 0.0,
+                                false => (q_max_fraction * s).min((s * s - p * p).max(0.0).sqrt()),
+                            };
                             let target =
                                 qu_fraction(v[units[k].bus].norm(), *v1_pu, *v2_pu, *v3_pu, *v4_pu)
                                     * q_lim;

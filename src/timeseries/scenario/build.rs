@@ -672,6 +672,7 @@ impl<'a> Builder<'a> {
                     v3_pu,
                     v4_pu,
                     q_max_fraction,
+                    ..
                 } => {
                     let v = [*v1_pu, *v2_pu, *v3_pu, *v4_pu];
                     let ordered = v[0] < v[1] && v[1] <= v[2] && v[2] < v[3];

@@ -7,7 +7,11 @@
 use super::irradiance::{erbs, extraterrestrial_w_m2, haurwitz_ghi, poa_hay_davies, Geometry};
 use super::synthetic::{heat_demand, load_shape, CustomerClass};
 use super::time::Timestamp;
-use super::weather::{sun_position, CloudProcess, SolarSite, SunPosition, WindProcess};
+use super::turbines::PowerCurve;
+use super::weather::{
+    sun_position, CloudProcess, SolarSite, SunPosition, WindClimate, WindProcess,
+};
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 fn default_tilt() -> f64 {
@@ -97,8 +101,12 @@ pub struct WindSpec {
     pub bus: crate::network::BusRef,
     /// Rated power, MW.
     pub rated_mw: f64,
-    /// IEC class.
-    pub turbine_class: TurbineClass,
+    /// IEC class: a generic cubic power curve up to the class's rated speed
+    /// (when no `turbine_type` is given).
+    pub turbine_class: Option<TurbineClass>,
+    /// Turbine type of the shipped library (e.g. `E-82/2350`): its power
+    /// curve, scaled to `rated_mw` (a park of such turbines).
+    pub turbine_type: Option<String>,
     /// Hub height, m.
     #[serde(default = "default_hub")]
     pub hub_height_m: f64,
@@ -424,26 +432,74 @@ fn plane_of_array(t: Timestamp, sun: SunPosition, kc: f64, spec: &PvSpec) -> f64
 /// Ground reflectance seen by tilted modules (grass, pvlib's default).
 const GROUND_ALBEDO: f64 = 0.2;
 
-/// Wind availability per step, MW (cubic power curve between cut-in 3 m/s
-/// and the class's rated speed, cut-out 25 m/s).
-pub fn wind_availability(spec: &WindSpec, n: usize, step_s: i64, seed: u64) -> Vec<f64> {
-    let rated_speed = match spec.turbine_class {
-        TurbineClass::I => 13.0,
-        TurbineClass::II => 12.0,
-        TurbineClass::III => 11.0,
-    };
-    let mut w = WindProcess::new(seed, spec.mean_wind_ms, 100.0, spec.hub_height_m, step_s);
+/// The power curve of a wind unit: its library turbine's, or a cubic one
+/// between cut-in 3 m/s and its class's rated speed, cut-out 25 m/s.
+#[derive(Debug, Clone)]
+pub enum WindCurve {
+    /// A turbine of the library.
+    Library(PowerCurve),
+    /// The generic cubic curve with this rated speed, m/s.
+    Cubic(f64),
+}
+
+impl WindCurve {
+    /// The curve a spec asks for (an unknown turbine type is an error).
+    pub fn of(spec: &WindSpec) -> Result<WindCurve> {
+        match (&spec.turbine_type, spec.turbine_class) {
+            (Some(t), _) => Ok(WindCurve::Library(PowerCurve::named(t)?)),
+            (None, Some(class)) => Ok(WindCurve::Cubic(match class {
+                TurbineClass::I => 13.0,
+                TurbineClass::II => 12.0,
+                TurbineClass::III => 11.0,
+            })),
+            (None, None) => Err(Error::Usage(format!(
+                "wind '{}': give turbine_type (a library turbine) or turbine_class (I, II, III)",
+                spec.name
+            ))),
+        }
+    }
+
+    /// Output as a fraction of rated power at wind speed `v`.
+    fn fraction(&self, v: f64) -> f64 {
+        match self {
+            WindCurve::Library(c) => c.power_kw_at(v) / c.rated_kw().max(1e-9),
+            WindCurve::Cubic(rated) => {
+                if !(3.0..25.0).contains(&v) {
+                    0.0
+                } else if v >= *rated {
+                    1.0
+                } else {
+                    (v.powi(3) - 27.0) / (rated.powi(3) - 27.0)
+                }
+            }
+        }
+    }
+}
+
+/// Correlation of the wind at two turbines of one site.
+const SITE_WIND_CORRELATION: f64 = 0.9;
+
+/// Wind availability per step, MW: the site's wind (`climate`) mixed with
+/// the unit's own (seed `unit_seed`, correlation 0.9 between any two units),
+/// scaled by the month's factor, through the unit's power curve.
+pub fn wind_availability(
+    spec: &WindSpec,
+    curve: &WindCurve,
+    climate: &WindClimate,
+    unit_seed: u64,
+    start: Timestamp,
+    step_s: i64,
+    n: usize,
+) -> Vec<f64> {
+    let new = |seed| WindProcess::new(seed, spec.mean_wind_ms, 100.0, spec.hub_height_m, step_s);
+    let (mut site, mut own) = (new(climate.site_seed), new(unit_seed));
+    let rho = SITE_WIND_CORRELATION;
     (0..n)
-        .map(|_| {
-            let v = w.next_speed();
-            let f = if !(3.0..25.0).contains(&v) {
-                0.0
-            } else if v >= rated_speed {
-                1.0
-            } else {
-                (v.powi(3) - 27.0) / (rated_speed.powi(3) - 27.0)
-            };
-            spec.rated_mw * f
+        .map(|k| {
+            let z = rho * site.next_state() + (1.0 - rho * rho).sqrt() * own.next_state();
+            let month = Timestamp(start.0 + step_s * k as i64).month() as usize - 1;
+            let v = site.speed_of(z) * climate.monthly_factor[month];
+            spec.rated_mw * curve.fraction(v)
         })
         .collect()
 }

@@ -13,4 +13,5 @@ pub mod runner;
 pub mod scenario;
 pub mod synthetic;
 pub mod time;
+pub mod turbines;
 pub mod weather;

@@ -315,10 +315,54 @@ impl WindProcess {
 
     /// Next speed, m/s.
     pub fn next_speed(&mut self) -> f64 {
+        let z = self.next_state();
+        self.speed_of(z)
+    }
+
+    /// Advances the Gaussian AR(1) state (standard normal marginal).
+    pub fn next_state(&mut self) -> f64 {
         self.z = self.rho * self.z + (1.0 - self.rho * self.rho).sqrt() * self.rng.normal();
-        // Normal → uniform (erf-free logistic approximation) → Weibull k = 2.
-        let u = 1.0 / (1.0 + (-1.702 * self.z).exp());
+        self.z
+    }
+
+    /// The speed of Gaussian state `z`, m/s: normal → uniform (erf-free
+    /// logistic approximation) → Weibull k = 2 with this process's scale.
+    pub fn speed_of(&self, z: f64) -> f64 {
+        let u = 1.0 / (1.0 + (-1.702 * z).exp());
         self.scale * (-(1.0 - u).max(1e-12).ln()).sqrt()
+    }
+}
+
+/// The wind of a site: the seed of the wind all its turbines share, and a
+/// factor on the mean speed per calendar month (mean 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindClimate {
+    /// Seed of the site's common wind.
+    pub site_seed: u64,
+    /// Mean speed of each month over the annual mean.
+    pub monthly_factor: [f64; 12],
+}
+
+/// Amplitude of the default seasonal cycle of the mean wind speed (windiest
+/// in January, calmest in July): an assumption typical of inland
+/// north-west Europe; `site.wind_monthly_factor` sets measured values.
+pub const DEFAULT_WIND_SEASONAL_AMPLITUDE: f64 = 0.15;
+
+impl WindClimate {
+    /// A site's wind: `monthly` factors (normalised to mean 1) or the
+    /// default cosine cycle.
+    pub fn new(site_seed: u64, monthly: Option<&[f64; 12]>) -> WindClimate {
+        let raw: [f64; 12] = match monthly {
+            Some(m) => *m,
+            None => std::array::from_fn(|m| {
+                1.0 + DEFAULT_WIND_SEASONAL_AMPLITUDE * (2.0 * PI * m as f64 / 12.0).cos()
+            }),
+        };
+        let mean = raw.iter().sum::<f64>() / 12.0;
+        WindClimate {
+            site_seed,
+            monthly_factor: raw.map(|x| x / mean),
+        }
     }
 }
 

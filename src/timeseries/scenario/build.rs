@@ -8,12 +8,12 @@ use super::*;
 use crate::timeseries::controllers::OltcState;
 use crate::timeseries::der::{
     chp_state, load_series, pv_availability, wind_availability, ChpSpec, PvSpec, StorageSpec,
-    Technology, Unit, UnitState, WindSpec,
+    Technology, Unit, UnitState, WindCurve, WindSpec,
 };
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
-use crate::timeseries::weather::{SolarSite, TemperatureProcess};
+use crate::timeseries::weather::{SolarSite, TemperatureProcess, WindClimate};
 
 /// Most steps of a scenario: two years of one-minute steps (every unit's
 /// weather series and every result row is held per step).
@@ -73,6 +73,8 @@ struct Builder<'a> {
     site: SiteSpec,
     /// The site's sun and clouds for PV (set with the temperature).
     solar: SolarSite,
+    /// The site's wind (set with the temperature).
+    wind: WindClimate,
     temperature: Vec<f64>,
     fuel: BTreeMap<String, f64>,
     names: HashSet<String>,
@@ -182,6 +184,7 @@ impl<'a> Builder<'a> {
             n_steps,
             site: f.site.clone().unwrap_or_default(),
             solar: SolarSite::default(),
+            wind: WindClimate::new(0, None),
             temperature: Vec::new(),
             fuel,
             names: HashSet::new(),
@@ -289,7 +292,14 @@ impl<'a> Builder<'a> {
             60.0,
             "site.mean_temperature_c".into(),
         );
-        let ghi = s.monthly_ghi_kwh_m2.as_deref().map(|g| self.monthly_ghi(g));
+        let ghi = s
+            .monthly_ghi_kwh_m2
+            .as_deref()
+            .map(|g| self.twelve(g, 0.0, 400.0, "site.monthly_ghi_kwh_m2"));
+        let wind = s
+            .wind_monthly_factor
+            .as_deref()
+            .map(|g| self.twelve(g, 0.1, 10.0, "site.wind_monthly_factor"));
         if !self.problems.is_empty() {
             return Err(Error::Invalid {
                 source_name: self.loc.clone(),
@@ -297,6 +307,7 @@ impl<'a> Builder<'a> {
             });
         }
         self.solar = SolarSite::new(s.latitude, s.longitude, s.utc_offset_h, ghi.as_ref());
+        self.wind = WindClimate::new(name_seed(self.f.seed, "wind"), wind.as_ref());
         self.temperature = match &s.temperature_column {
             Some(c) => match self.profiles.column(c) {
                 Some(ci) => self.profiles.series(ci)[..self.n_steps].to_vec(),
@@ -323,19 +334,35 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    /// `site.monthly_ghi_kwh_m2`: 12 values, each 0–400 kWh/m².
-    fn monthly_ghi(&mut self, g: &[f64]) -> [f64; 12] {
+    /// A site field of 12 monthly values, each within `lo..=hi`.
+    fn twelve(&mut self, g: &[f64], lo: f64, hi: f64, field: &str) -> [f64; 12] {
         if g.len() != 12 {
             self.problems.push(format!(
-                "site.monthly_ghi_kwh_m2: 12 monthly values (January to December) expected, found {}",
+                "{field}: 12 monthly values (January to December) expected, found {}",
                 g.len()
             ));
-            return [0.0; 12];
+            return [1.0; 12];
         }
         for (m, &x) in g.iter().enumerate() {
-            self.within(x, 0.0, 400.0, format!("site.monthly_ghi_kwh_m2[{}]", m + 1));
+            self.within(x, lo, hi, format!("{field}[{}]", m + 1));
         }
         std::array::from_fn(|m| g[m])
+    }
+
+    /// A wind unit's availability: its curve (an unknown turbine type is a
+    /// problem of the unit), the site's wind and its own.
+    fn wind_series(&mut self, spec: &WindSpec, what: &str) -> Vec<f64> {
+        match WindCurve::of(spec) {
+            Ok(curve) => {
+                let seed = name_seed(self.f.seed, &format!("wind:{}", spec.name));
+                let (start, step, n) = (self.start, self.step_s, self.n_steps);
+                wind_availability(spec, &curve, &self.wind, seed, start, step, n)
+            }
+            Err(e) => {
+                self.problem(format!("{what}: {e}"));
+                Vec::new()
+            }
+        }
     }
 
     fn pv_availability(&self, spec: &PvSpec) -> Vec<f64> {
@@ -400,12 +427,12 @@ impl<'a> Builder<'a> {
                         name: g.id.clone(),
                         bus,
                         rated_mw,
-                        turbine_class,
+                        turbine_class: Some(turbine_class),
+                        turbine_type: None,
                         hub_height_m: 100.0,
                         mean_wind_ms: 6.5,
                     };
-                    let seed = name_seed(self.f.seed, "wind");
-                    let avail = wind_availability(&spec, self.n_steps, self.step_s, seed);
+                    let avail = self.wind_series(&spec, &format!("wind '{}'", g.id));
                     (Technology::Wind, UnitState::Wind { avail })
                 }
             };
@@ -459,9 +486,8 @@ impl<'a> Builder<'a> {
         self.positive(s.rated_mw, format!("{w}: rated_mw"));
         self.positive(s.hub_height_m, format!("{w}: hub_height_m"));
         self.positive(s.mean_wind_ms, format!("{w}: mean_wind_ms"));
-        let seed = name_seed(self.f.seed, "wind");
         let avail = if self.problems.is_empty() {
-            wind_availability(s, self.n_steps, self.step_s, seed)
+            self.wind_series(s, &w)
         } else {
             Vec::new()
         };

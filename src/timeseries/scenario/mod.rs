@@ -111,6 +111,9 @@ pub struct SiteSpec {
     /// values; e.g. from PVGIS or a national weather service); sets the
     /// clouds' monthly mean. Default: the cloudiness of central Germany.
     pub monthly_ghi_kwh_m2: Option<Vec<f64>>,
+    /// Mean wind speed per calendar month over the annual mean (12 values,
+    /// normalised to mean 1). Default: ±15 %, windiest in January.
+    pub wind_monthly_factor: Option<Vec<f64>>,
 }
 
 impl Default for SiteSpec {
@@ -122,6 +125,7 @@ impl Default for SiteSpec {
             temperature_column: None,
             mean_temperature_c: d_tmean(),
             monthly_ghi_kwh_m2: None,
+            wind_monthly_factor: None,
         }
     }
 }

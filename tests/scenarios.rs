@@ -1071,3 +1071,38 @@ fn compare_warns_when_no_emission_factors_are_given() {
     assert!(text.contains("states no emission factors"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Heat-led CHP modulates between its minimum load and its rating (it ran
+/// at full load or off in all but 0.2 % of its steps before).
+#[test]
+fn heat_led_chp_modulates() {
+    let dir = tmpdir("chp-modulates");
+    let out = dir.join("r.h5");
+    let sc = root().join("scenarios/rural_chp_renewables.toml");
+    run_study_with(&sc, 2688, &out, &["--series", "unit"]);
+    let f = hdf5::File::open(&out).unwrap();
+    let g = f.group("scenarios/chp-heat-led/unit").unwrap();
+    let tech =
+        gridsim::results::hdf5::read_strings(&f, "scenarios/chp-heat-led/unit/technology").unwrap();
+    let p = g.dataset("p_mw").unwrap().read_2d::<f64>().unwrap();
+    let mut checked = 0;
+    for (k, t) in tech.iter().enumerate() {
+        if !t.starts_with("chp") {
+            continue;
+        }
+        let col = p.column(k);
+        let max = col.iter().copied().fold(0.0, f64::max);
+        let running = col.iter().filter(|x| **x > 1e-9).count();
+        let part = col
+            .iter()
+            .filter(|x| **x > 1e-9 && **x < 0.99 * max)
+            .count();
+        assert!(
+            running > 0 && part * 5 > running,
+            "{t}: {part} of {running} running steps at part load"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0);
+    std::fs::remove_dir_all(&dir).ok();
+}

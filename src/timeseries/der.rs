@@ -476,6 +476,12 @@ impl WindCurve {
     }
 }
 
+/// Heat-led CHP: the buffer level it steers to, as a share of capacity.
+const BUFFER_TARGET: f64 = 0.5;
+
+/// Heat-led CHP: hours over which it closes the gap to the buffer target.
+const BUFFER_REFILL_H: f64 = 3.0;
+
 /// Correlation of the wind at two turbines of one site.
 const SITE_WIND_CORRELATION: f64 = 0.9;
 
@@ -604,9 +610,12 @@ impl Unit {
                             *on = false;
                         }
                         if *on {
-                            // Cover demand and refill the buffer, within the modulation range.
-                            let want = q_dem + (cap - *buffer) / dt;
-                            want.clamp(q_min, q_max)
+                            // Follow the demand, steering the buffer back to
+                            // half full over a few hours: modulates between
+                            // min_load and rating, full load only when the
+                            // demand (or the refill) asks for it.
+                            let refill = (BUFFER_TARGET * cap - *buffer) / BUFFER_REFILL_H;
+                            (q_dem + refill).clamp(q_min, q_max)
                         } else {
                             0.0
                         }

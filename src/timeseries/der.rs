@@ -190,6 +190,10 @@ pub enum StorageMode {
     /// Discharge when the grid's net load exceeds `peak_threshold_mw`,
     /// recharge when it is below `charge_below_mw`.
     PeakShaving,
+    /// Voltage support at its bus: charge when the voltage (of the previous
+    /// step) is above `v_charge_above_pu`, discharge below
+    /// `v_discharge_below_pu`, at full power 0.01 p.u. beyond.
+    VoltageSupport,
 }
 
 /// A battery storage unit.
@@ -222,7 +226,23 @@ pub struct StorageSpec {
     pub peak_threshold_mw: Option<f64>,
     /// Peak shaving recharges below this net load, MW (default: half the threshold).
     pub charge_below_mw: Option<f64>,
+    /// Voltage support charges above this bus voltage, p.u.
+    #[serde(default = "default_v_charge")]
+    pub v_charge_above_pu: f64,
+    /// Voltage support discharges below this bus voltage, p.u.
+    #[serde(default = "default_v_discharge")]
+    pub v_discharge_below_pu: f64,
 }
+
+fn default_v_charge() -> f64 {
+    1.04
+}
+fn default_v_discharge() -> f64 {
+    0.96
+}
+
+/// Voltage support reaches full power this far (p.u.) beyond its threshold.
+const VOLTAGE_SUPPORT_RAMP_PU: f64 = 0.01;
 
 /// A synthetic load.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -307,6 +327,8 @@ pub struct StepContext {
     pub grid_net_load_mw: f64,
     /// Step length, hours.
     pub dt_h: f64,
+    /// Voltage of the unit's bus at the previous step's solution, p.u.
+    pub bus_vm_pu: f64,
 }
 
 /// Dispatch state of one unit over a run.
@@ -690,6 +712,12 @@ impl Unit {
                             0.0
                         }
                     }
+                    StorageMode::VoltageSupport => {
+                        let vm = ctx.bus_vm_pu;
+                        let (hi, lo) = (spec.v_charge_above_pu, spec.v_discharge_below_pu);
+                        let share = |dv: f64| (dv / VOLTAGE_SUPPORT_RAMP_PU).clamp(0.0, 1.0);
+                        spec.power_mw * (share(lo - vm) - share(vm - hi))
+                    }
                 };
                 let mut p = want.clamp(-spec.power_mw, spec.power_mw);
                 if p > 0.0 {
@@ -764,6 +792,7 @@ mod tests {
         let ctx = StepContext {
             grid_net_load_mw: 0.0,
             dt_h: 1.0,
+            bus_vm_pu: 1.0,
         };
         let (mut heat_in, mut demand, mut fuel, mut el) = (0.0, 0.0, 0.0, 0.0);
         let buffer0 = 1.0;
@@ -797,6 +826,7 @@ mod tests {
         let ctx = StepContext {
             grid_net_load_mw: 0.0,
             dt_h: 1.0,
+            bus_vm_pu: 1.0,
         };
         let o = u.dispatch(0, 0.0, &ctx);
         assert!((o.p_mw - 0.8).abs() < 1e-12);
@@ -816,6 +846,8 @@ mod tests {
             mode: StorageMode::SelfConsumption,
             peak_threshold_mw: None,
             charge_below_mw: None,
+            v_charge_above_pu: 1.04,
+            v_discharge_below_pu: 0.96,
         };
         let mut u = Unit {
             name: "b".into(),
@@ -827,6 +859,7 @@ mod tests {
         let ctx = StepContext {
             grid_net_load_mw: 0.0,
             dt_h: 1.0,
+            bus_vm_pu: 1.0,
         };
         let o = u.dispatch(0, 2.0, &ctx); // deficit: discharge at the limit
         assert!((o.p_mw - 0.36).abs() < 1e-12, "{}", o.p_mw); // (0.5-0.1)·0.9
@@ -834,5 +867,19 @@ mod tests {
         let o = u.dispatch(1, -2.0, &ctx); // surplus: charge at 0.5 MW
         assert!((o.p_mw + 0.5).abs() < 1e-12);
         assert!((o.soc_percent - 55.0).abs() < 1e-9);
+        // Voltage support: idle inside the band, half power 0.005 p.u. beyond it.
+        if let UnitState::Storage { spec, .. } = &mut u.state {
+            spec.mode = StorageMode::VoltageSupport;
+        }
+        let at = |vm: f64| StepContext {
+            grid_net_load_mw: 0.0,
+            dt_h: 1.0,
+            bus_vm_pu: vm,
+        };
+        assert_eq!(u.dispatch(2, 0.0, &at(1.0)).p_mw, 0.0);
+        let o = u.dispatch(3, 0.0, &at(1.045));
+        assert!((o.p_mw + 0.25).abs() < 1e-9, "{}", o.p_mw); // charging
+        let o = u.dispatch(4, 0.0, &at(0.95));
+        assert!((o.p_mw - 0.5).abs() < 1e-9, "{}", o.p_mw); // discharging
     }
 }

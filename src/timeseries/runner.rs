@@ -563,6 +563,8 @@ struct Engine<'a> {
     tap_pos: Vec<f64>,
     /// Per branch, its index in `tap_pos` (None for lines).
     tap_col: Vec<Option<usize>>,
+    /// Per unit, the previous P(U) iterate of this step (P, mismatch).
+    pu_prev: Vec<Option<(f64, f64)>>,
 }
 
 /// Bus booking of the lanes of a batched step (what `record` computes bus
@@ -722,6 +724,7 @@ impl<'a> Engine<'a> {
             lane_booking: LaneBooking::default(),
             s_fixed,
             tap_col: tap_columns(&net),
+            pu_prev: vec![None; nu],
             tap_pos: initial_taps(&net, &sc.controllers),
             math,
             net,
@@ -985,6 +988,7 @@ impl<'a> Engine<'a> {
             bus_net,
             outputs,
             avail,
+            v,
             ..
         } = self;
         let sc: &Scenario = sc;
@@ -1042,6 +1046,7 @@ impl<'a> Engine<'a> {
                 let ctx = StepContext {
                     grid_net_load_mw: grid_net,
                     dt_h,
+                    bus_vm_pu: v[u.bus].norm(),
                 };
                 let o = u.dispatch(t, bus_net[u.bus], &ctx);
                 bus_net[u.bus] -= o.p_mw;
@@ -1081,10 +1086,12 @@ impl<'a> Engine<'a> {
             results,
             tap_pos,
             tap_col,
+            pu_prev,
             ..
         } = self;
         let sc: &Scenario = sc;
         let nan = f64::NAN;
+        pu_prev.iter_mut().for_each(|x| *x = None);
         // 3. Power flow with the controllers settling.
         let mut report;
         let mut oltc_done = false;
@@ -1146,13 +1153,14 @@ impl<'a> Engine<'a> {
                         ..
                     } => {
                         for &k in &c.units {
-                            let target = avail[k]
-                                * pu_fraction(v[units[k].bus].norm(), *v_start_pu, *v_end_pu);
-                            let rating = units[k].inverter_mva().unwrap_or(avail[k]).max(1e-9);
-                            if (target - outputs[k].p_mw).abs() > CONTROL_TOL * rating {
-                                changed = true;
-                            }
-                            let p_new = outputs[k].p_mw + 0.7 * (target - outputs[k].p_mw);
+                            let vk = v[units[k].bus].norm();
+                            let curve = |v: f64| avail[k] * pu_fraction(v, *v_start_pu, *v_end_pu);
+                            let Some(p_new) =
+                                pu_step(outputs[k].p_mw, vk, avail[k], curve, &mut pu_prev[k])
+                            else {
+                                continue;
+                            };
+                            changed = true;
                             outputs[k].p_mw = p_new;
                             outputs[k].curtailed_mw = avail[k] - p_new;
                             gens[unit_gen_start + k].1 = p_new;
@@ -1313,6 +1321,35 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 }
+
+/// One P(U) update of a unit at output `p` (of `avail`) whose bus is at
+/// `v`: a secant step on g(P) = P − curve(V(P)) = 0, the unit's previous
+/// iterate of this step giving the slope (at least 1: g rises with P, since
+/// the voltage rises with P and the curve falls with the voltage), a
+/// damped fixed-point step on the first iterate. None when the unit is
+/// within 5e-5 of its available power of the curve (settled).
+fn pu_step(
+    p: f64,
+    v: f64,
+    avail: f64,
+    curve: impl Fn(f64) -> f64,
+    prev: &mut Option<(f64, f64)>,
+) -> Option<f64> {
+    let g = p - curve(v);
+    if g.abs() <= PU_TOL * avail + 1e-12 {
+        return None;
+    }
+    let slope = match *prev {
+        Some((p0, g0)) if (p - p0).abs() > 1e-15 => ((g - g0) / (p - p0)).max(1.0),
+        _ => 1.0 / 0.7,
+    };
+    *prev = Some((p, g));
+    Some((p - g / slope).clamp(0.0, avail))
+}
+
+/// P(U) is settled when each unit is this close to its curve, as a share of
+/// its available power.
+const PU_TOL: f64 = 5e-5;
 
 /// Per branch, its column among the transformers and regulators (the
 /// branches that are not lines, in branch order; None for lines).

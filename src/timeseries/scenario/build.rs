@@ -638,6 +638,12 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        let (lo, hi) = (s.v_discharge_below_pu, s.v_charge_above_pu);
+        if !(0.8 <= lo && lo < hi && hi <= 1.2) {
+            self.problem(format!(
+                "{w}: need 0.8 ≤ v_discharge_below_pu < v_charge_above_pu ≤ 1.2, found {lo} and {hi}"
+            ));
+        }
         let unit = Unit {
             name: s.name.clone(),
             technology: Technology::Storage,

@@ -7,88 +7,103 @@ use std::f64::consts::PI;
 
 pub use crate::network::CustomerClass;
 
-/// Hourly shapes: weekday, Saturday, Sunday (relative values).
-fn hourly(class: CustomerClass) -> [[f64; 24]; 3] {
-    match class {
-        CustomerClass::Residential => [
-            [
-                0.50, 0.40, 0.35, 0.33, 0.33, 0.40, 0.65, 0.90, 0.80, 0.65, 0.60, 0.62, 0.70, 0.65,
-                0.60, 0.60, 0.70, 0.90, 1.15, 1.30, 1.25, 1.10, 0.90, 0.68,
-            ],
-            [
-                0.55, 0.45, 0.38, 0.35, 0.34, 0.36, 0.45, 0.65, 0.85, 0.95, 0.95, 0.95, 1.00, 0.90,
-                0.80, 0.75, 0.80, 0.95, 1.15, 1.30, 1.25, 1.10, 0.92, 0.72,
-            ],
-            [
-                0.58, 0.47, 0.40, 0.36, 0.35, 0.36, 0.42, 0.55, 0.80, 0.95, 1.00, 1.05, 1.10, 0.95,
-                0.80, 0.75, 0.80, 0.95, 1.15, 1.28, 1.22, 1.05, 0.88, 0.70,
-            ],
-        ],
-        CustomerClass::Commercial => [
-            [
-                0.30, 0.28, 0.28, 0.28, 0.28, 0.32, 0.45, 0.70, 0.95, 1.05, 1.10, 1.10, 1.05, 1.05,
-                1.10, 1.05, 1.00, 0.90, 0.70, 0.55, 0.45, 0.38, 0.33, 0.31,
-            ],
-            [
-                0.30, 0.28, 0.28, 0.28, 0.28, 0.30, 0.35, 0.50, 0.70, 0.80, 0.85, 0.85, 0.80, 0.70,
-                0.60, 0.50, 0.45, 0.40, 0.36, 0.34, 0.32, 0.31, 0.30, 0.30,
-            ],
-            [
-                0.28, 0.27, 0.27, 0.27, 0.27, 0.27, 0.28, 0.30, 0.32, 0.33, 0.34, 0.34, 0.34, 0.33,
-                0.32, 0.31, 0.30, 0.30, 0.29, 0.29, 0.28, 0.28, 0.28, 0.28,
-            ],
-        ],
-        CustomerClass::Industrial => [
-            [
-                0.55, 0.55, 0.55, 0.55, 0.55, 0.65, 0.95, 1.00, 1.00, 1.00, 1.00, 1.00, 0.95, 1.00,
-                1.00, 1.00, 1.00, 1.00, 0.98, 0.95, 0.95, 0.90, 0.70, 0.58,
-            ],
-            [
-                0.50, 0.50, 0.50, 0.50, 0.50, 0.52, 0.60, 0.65, 0.65, 0.65, 0.65, 0.65, 0.60, 0.55,
-                0.52, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50,
-            ],
-            [
-                0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45,
-                0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45,
-            ],
-        ],
-        CustomerClass::Agricultural => [
-            [
-                0.40, 0.38, 0.38, 0.38, 0.40, 0.60, 0.85, 0.95, 1.00, 1.00, 1.00, 1.00, 0.95, 1.00,
-                1.00, 1.00, 1.00, 0.95, 0.85, 0.70, 0.55, 0.48, 0.44, 0.42,
-            ],
-            [
-                0.40, 0.38, 0.38, 0.38, 0.40, 0.55, 0.75, 0.85, 0.90, 0.90, 0.90, 0.85, 0.80, 0.80,
-                0.80, 0.80, 0.80, 0.80, 0.75, 0.62, 0.50, 0.45, 0.42, 0.41,
-            ],
-            [
-                0.40, 0.38, 0.38, 0.38, 0.40, 0.50, 0.65, 0.72, 0.75, 0.75, 0.72, 0.70, 0.68, 0.66,
-                0.65, 0.65, 0.66, 0.68, 0.65, 0.55, 0.48, 0.44, 0.42, 0.41,
-            ],
-        ],
+/// Industrial hourly shape: weekday, Saturday, Sunday (relative values).
+const INDUSTRIAL_HOURLY: [[f64; 24]; 3] = [
+    [
+        0.55, 0.55, 0.55, 0.55, 0.55, 0.65, 0.95, 1.00, 1.00, 1.00, 1.00, 1.00, 0.95, 1.00, 1.00,
+        1.00, 1.00, 1.00, 0.98, 0.95, 0.95, 0.90, 0.70, 0.58,
+    ],
+    [
+        0.50, 0.50, 0.50, 0.50, 0.50, 0.52, 0.60, 0.65, 0.65, 0.65, 0.65, 0.65, 0.60, 0.55, 0.52,
+        0.50, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50, 0.50,
+    ],
+    [0.45; 24],
+];
+
+/// The BDEW standard load profiles H0, G0, L0 (VDEW 1999), one
+/// quarter-hourly day per season and day type, as demandlib 0.2.2 ships
+/// them (`assets/loads/bdew_slp.csv`, written by
+/// `tools/der/demandlib_reference.py`).
+const BDEW_SLP: &str = include_str!("../../assets/loads/bdew_slp.csv");
+
+/// `[profile H0, G0, L0][season winter, summer, transition][day workday,
+/// saturday, sunday][quarter hour]`.
+type SlpTable = [[[[f64; 96]; 3]; 3]; 3];
+
+fn bdew_table() -> &'static SlpTable {
+    static TABLE: std::sync::OnceLock<Box<SlpTable>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Box::new([[[[0.0; 96]; 3]; 3]; 3]);
+        for line in BDEW_SLP.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let season = ["winter", "summer", "transition"]
+                .iter()
+                .position(|s| *s == f[0]);
+            let day = ["workday", "saturday", "sunday"]
+                .iter()
+                .position(|s| *s == f[1]);
+            let (Some(s), Some(d), Ok(q)) = (season, day, f[2].parse::<usize>()) else {
+                continue;
+            };
+            for p in 0..3 {
+                t[p][s][d][q.min(95)] = f[3 + p].parse().unwrap_or(0.0);
+            }
+        }
+        t
+    })
+}
+
+/// BDEW season of `t`: winter 1 Nov – 20 Mar, summer 15 May – 14 Sep,
+/// transition otherwise.
+fn bdew_season(t: Timestamp) -> usize {
+    let md = t.month_day();
+    if md >= (11, 1) || md <= (3, 20) {
+        0
+    } else if ((5, 15)..=(9, 14)).contains(&md) {
+        1
+    } else {
+        2
     }
 }
 
-/// Seasonal multiplier (day of year).
-fn seasonal(class: CustomerClass, doy: u32) -> f64 {
-    let c = (2.0 * PI * (doy as f64 + 10.0) / 365.0).cos(); // +1 in early January
-    match class {
-        CustomerClass::Residential => 1.0 + 0.20 * c,
-        CustomerClass::Commercial => 1.0 + 0.08 * c,
-        CustomerClass::Industrial => 1.0 + 0.03 * c,
-        CustomerClass::Agricultural => 1.0 - 0.25 * c,
-    }
+/// BDEW's dynamisation of H0 over the day of the year `d` (1–366).
+fn h0_dynamisation(d: f64) -> f64 {
+    -3.92e-10 * d.powi(4) + 3.2e-7 * d.powi(3) - 7.02e-5 * d.powi(2) + 2.1e-3 * d + 1.24
 }
 
-/// Unnormalised shape value at `t`.
+/// Unnormalised shape value at `t`: the BDEW profile of the class (H0 with
+/// its dynamisation, G0, L0), or the industrial table below.
 fn raw_shape(class: CustomerClass, t: Timestamp) -> f64 {
+    let profile = match class {
+        CustomerClass::Residential => 0,
+        CustomerClass::Commercial => 1,
+        CustomerClass::Agricultural => 2,
+        CustomerClass::Industrial => return industrial_shape(t),
+    };
     let (doy, hour) = t.day_and_hour();
     let day = match t.weekday() {
         5 => 1,
         6 => 2,
         _ => 0,
     };
-    let table = hourly(class);
+    let quarter = ((hour * 4.0).floor() as usize).min(95);
+    let v = bdew_table()[profile][bdew_season(t)][day][quarter];
+    match class {
+        CustomerClass::Residential => v * h0_dynamisation(doy as f64 + 1.0),
+        _ => v,
+    }
+}
+
+/// The industrial shape: hourly table by day type, ±3 % over the year
+/// (highest in early January).
+fn industrial_shape(t: Timestamp) -> f64 {
+    let (doy, hour) = t.day_and_hour();
+    let day = match t.weekday() {
+        5 => 1,
+        6 => 2,
+        _ => 0,
+    };
+    let table = &INDUSTRIAL_HOURLY;
     let h0 = hour.floor() as usize % 24;
     let f = hour - hour.floor();
     // Values are hourly means centred on the half hour.
@@ -98,7 +113,7 @@ fn raw_shape(class: CustomerClass, t: Timestamp) -> f64 {
         (h0, (h0 + 1) % 24, f - 0.5)
     };
     let v = table[day][a] * (1.0 - w) + table[day][b] * w;
-    v * seasonal(class, doy)
+    v * (1.0 + 0.03 * (2.0 * PI * (doy as f64 + 10.0) / 365.0).cos())
 }
 
 /// Synthetic load factors for `n` steps from `start`, mean 1 over the

@@ -128,6 +128,12 @@ impl Timestamp {
     pub fn month(self) -> u32 {
         civil_from_days(self.0.div_euclid(86400)).1 as u32
     }
+
+    /// Month 1–12 and day of the month 1–31.
+    pub fn month_day(self) -> (u32, u32) {
+        let (_, m, d) = civil_from_days(self.0.div_euclid(86400));
+        (m as u32, d as u32)
+    }
 }
 
 impl fmt::Display for Timestamp {

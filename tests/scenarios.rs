@@ -1186,3 +1186,61 @@ fn pu_settles_on_its_curve_for_a_year() {
     assert!(worst <= 1e-4, "largest distance from the curve {worst:e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A battery in voltage-support mode at a PV bus of the county feeder
+/// charges when the voltage there is high and so lowers it: fewer
+/// quarter-hours above its threshold than the same PV without it.
+#[test]
+fn battery_voltage_support_lowers_high_voltages() {
+    let dir = tmpdir("vsupport");
+    let shipped = root().join("scenarios/cn_county_feeder.toml");
+    let text = std::fs::read_to_string(&shipped).unwrap().replace(
+        "network = \"../networks/",
+        &format!("network = \"{}/networks/", root().display()),
+    );
+    let base_end = text.find("[[variant]]").unwrap();
+    let pv = "{ name = \"pv-A3\", bus = \"A3\", kwp = 500 }, { name = \"pv-B2\", bus = \"B2\", kwp = 500 }, \
+              { name = \"pv-C3\", bus = \"C3\", kwp = 500 }, { name = \"pv-D2\", bus = \"D2\", kwp = 500 }";
+    let battery = "{ name = \"bess\", bus = \"C3\", capacity_mwh = 2.0, power_mw = 1.0, \
+                   mode = \"voltage-support\", v_charge_above_pu = 1.05, v_discharge_below_pu = 0.95, \
+                   soc_initial_percent = 20.0, soc_target_percent = 20.0 }";
+    let sc = dir.join("vs.toml");
+    std::fs::write(
+        &sc,
+        format!(
+            "{}[[variant]]\nname = \"pv\"\nadd.pv = [{pv}]\n\n[[variant]]\nname = \"pv-bess\"\n\
+             add.pv = [{pv}]\nadd.storage = [{battery}]\n",
+            &text[..base_end]
+        ),
+    )
+    .unwrap();
+    let out = dir.join("vs.h5");
+    run_study_with(&sc, 2976, &out, &["--series", "bus,unit"]);
+    let f = hdf5::File::open(&out).unwrap();
+    let ids: Vec<u64> = f
+        .dataset("scenarios/pv/bus/id")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let names = gridsim::results::hdf5::read_strings(&f, "scenarios/pv/bus/name").unwrap();
+    let c3 = names
+        .iter()
+        .position(|n| n == "C3")
+        .unwrap_or_else(|| panic!("no bus C3 among {ids:?}"));
+    let high = |s: &str| -> usize {
+        let vm = f
+            .dataset(&format!("scenarios/{s}/bus/vm_pu"))
+            .unwrap()
+            .read_2d::<f64>()
+            .unwrap();
+        vm.column(c3).iter().filter(|v| **v > 1.05).count()
+    };
+    let (without, with) = (high("pv"), high("pv-bess"));
+    println!("steps above 1.05 p.u. at C3: {without} without, {with} with the battery");
+    assert!(
+        without > 50,
+        "PV alone is above 1.05 p.u. in only {without} steps"
+    );
+    assert!(with < without, "with the battery {with}, without {without}");
+    std::fs::remove_dir_all(&dir).ok();
+}

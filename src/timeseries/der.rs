@@ -232,6 +232,13 @@ pub struct StorageSpec {
     /// Voltage support discharges below this bus voltage, p.u.
     #[serde(default = "default_v_discharge")]
     pub v_discharge_below_pu: f64,
+    /// Voltage support returns to this state of charge inside the band, %.
+    #[serde(default = "default_soc_target")]
+    pub soc_target_percent: f64,
+}
+
+fn default_soc_target() -> f64 {
+    50.0
 }
 
 fn default_v_charge() -> f64 {
@@ -716,7 +723,16 @@ impl Unit {
                         let vm = ctx.bus_vm_pu;
                         let (hi, lo) = (spec.v_charge_above_pu, spec.v_discharge_below_pu);
                         let share = |dv: f64| (dv / VOLTAGE_SUPPORT_RAMP_PU).clamp(0.0, 1.0);
-                        spec.power_mw * (share(lo - vm) - share(vm - hi))
+                        let support = spec.power_mw * (share(lo - vm) - share(vm - hi));
+                        if support != 0.0 {
+                            support
+                        } else {
+                            // Inside the band: back towards the target SOC,
+                            // at a quarter of the power, to be ready again.
+                            let target = spec.capacity_mwh * spec.soc_target_percent / 100.0;
+                            let limit = 0.25 * spec.power_mw;
+                            ((*energy - target) / dt).clamp(-limit, limit)
+                        }
                     }
                 };
                 let mut p = want.clamp(-spec.power_mw, spec.power_mw);
@@ -848,6 +864,7 @@ mod tests {
             charge_below_mw: None,
             v_charge_above_pu: 1.04,
             v_discharge_below_pu: 0.96,
+            soc_target_percent: 50.0,
         };
         let mut u = Unit {
             name: "b".into(),
@@ -867,7 +884,8 @@ mod tests {
         let o = u.dispatch(1, -2.0, &ctx); // surplus: charge at 0.5 MW
         assert!((o.p_mw + 0.5).abs() < 1e-12);
         assert!((o.soc_percent - 55.0).abs() < 1e-9);
-        // Voltage support: idle inside the band, half power 0.005 p.u. beyond it.
+        // Voltage support: inside the band back towards 50 % SOC (from 55 %:
+        // a small discharge), half power 0.005 p.u. beyond the band.
         if let UnitState::Storage { spec, .. } = &mut u.state {
             spec.mode = StorageMode::VoltageSupport;
         }
@@ -876,7 +894,11 @@ mod tests {
             dt_h: 1.0,
             bus_vm_pu: vm,
         };
-        assert_eq!(u.dispatch(2, 0.0, &at(1.0)).p_mw, 0.0);
+        let o = u.dispatch(2, 0.0, &at(1.0));
+        assert!(
+            o.p_mw > 0.0 && o.p_mw <= 0.125 && o.soc_percent < 55.0,
+            "{o:?}"
+        );
         let o = u.dispatch(3, 0.0, &at(1.045));
         assert!((o.p_mw + 0.25).abs() < 1e-9, "{}", o.p_mw); // charging
         let o = u.dispatch(4, 0.0, &at(0.95));

@@ -638,6 +638,12 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        self.within(
+            s.soc_target_percent,
+            s.soc_min_percent,
+            s.soc_max_percent,
+            format!("{w}: soc_target_percent"),
+        );
         let (lo, hi) = (s.v_discharge_below_pu, s.v_charge_above_pu);
         if !(0.8 <= lo && lo < hi && hi <= 1.2) {
             self.problem(format!(

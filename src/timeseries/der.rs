@@ -432,6 +432,66 @@ pub fn pv_availability(
         .collect()
 }
 
+/// A battery's step: the power its strategy wants (+ discharge, − charge),
+/// within its power limit and state of charge; updates the stored energy.
+fn storage_dispatch(
+    spec: &StorageSpec,
+    energy: &mut f64,
+    local_net_load_mw: f64,
+    ctx: &StepContext,
+) -> UnitOutput {
+    let dt = ctx.dt_h;
+    let eta = spec.round_trip_efficiency.clamp(1e-6, 1.0).sqrt();
+    let e_min = spec.capacity_mwh * spec.soc_min_percent / 100.0;
+    let e_max = spec.capacity_mwh * spec.soc_max_percent / 100.0;
+    let want = match spec.mode {
+        StorageMode::SelfConsumption => local_net_load_mw,
+        StorageMode::PeakShaving => {
+            let th = spec.peak_threshold_mw.unwrap_or(f64::INFINITY);
+            let low = spec.charge_below_mw.unwrap_or(0.5 * th);
+            if ctx.grid_net_load_mw > th {
+                ctx.grid_net_load_mw - th
+            } else if ctx.grid_net_load_mw < low {
+                -(low - ctx.grid_net_load_mw)
+            } else {
+                0.0
+            }
+        }
+        StorageMode::VoltageSupport => {
+            let vm = ctx.bus_vm_pu;
+            let (hi, lo) = (spec.v_charge_above_pu, spec.v_discharge_below_pu);
+            let share = |dv: f64| (dv / VOLTAGE_SUPPORT_RAMP_PU).clamp(0.0, 1.0);
+            let support = spec.power_mw * (share(lo - vm) - share(vm - hi));
+            if support != 0.0 {
+                support
+            } else {
+                // Inside the band: back towards the target SOC, at a
+                // quarter of the power, to be ready again.
+                let target = spec.capacity_mwh * spec.soc_target_percent / 100.0;
+                let limit = 0.25 * spec.power_mw;
+                ((*energy - target) / dt).clamp(-limit, limit)
+            }
+        }
+    };
+    let mut p = want.clamp(-spec.power_mw, spec.power_mw);
+    if p > 0.0 {
+        p = p.min((*energy - e_min).max(0.0) * eta / dt);
+        *energy -= p * dt / eta;
+    } else if p < 0.0 {
+        p = p.max(-(e_max - *energy).max(0.0) / eta / dt);
+        *energy -= p * dt * eta;
+    }
+    UnitOutput {
+        p_mw: p,
+        soc_percent: if spec.capacity_mwh > 0.0 {
+            100.0 * *energy / spec.capacity_mwh
+        } else {
+            0.0
+        },
+        ..Default::default()
+    }
+}
+
 /// Plane-of-array irradiance of a PV unit at `t`, W/m²: Haurwitz clear-sky
 /// GHI scaled by the clear-sky index `kc`, split by Erbs, transposed by
 /// Hay–Davies with ground albedo 0.2.
@@ -702,56 +762,7 @@ impl Unit {
                 }
             }
             UnitState::Storage { spec, energy } => {
-                let eta = spec.round_trip_efficiency.clamp(1e-6, 1.0).sqrt();
-                let e_min = spec.capacity_mwh * spec.soc_min_percent / 100.0;
-                let e_max = spec.capacity_mwh * spec.soc_max_percent / 100.0;
-                // Desired injection (+ discharge, − charge), MW.
-                let want = match spec.mode {
-                    StorageMode::SelfConsumption => local_net_load_mw,
-                    StorageMode::PeakShaving => {
-                        let th = spec.peak_threshold_mw.unwrap_or(f64::INFINITY);
-                        let low = spec.charge_below_mw.unwrap_or(0.5 * th);
-                        if ctx.grid_net_load_mw > th {
-                            ctx.grid_net_load_mw - th
-                        } else if ctx.grid_net_load_mw < low {
-                            -(low - ctx.grid_net_load_mw)
-                        } else {
-                            0.0
-                        }
-                    }
-                    StorageMode::VoltageSupport => {
-                        let vm = ctx.bus_vm_pu;
-                        let (hi, lo) = (spec.v_charge_above_pu, spec.v_discharge_below_pu);
-                        let share = |dv: f64| (dv / VOLTAGE_SUPPORT_RAMP_PU).clamp(0.0, 1.0);
-                        let support = spec.power_mw * (share(lo - vm) - share(vm - hi));
-                        if support != 0.0 {
-                            support
-                        } else {
-                            // Inside the band: back towards the target SOC,
-                            // at a quarter of the power, to be ready again.
-                            let target = spec.capacity_mwh * spec.soc_target_percent / 100.0;
-                            let limit = 0.25 * spec.power_mw;
-                            ((*energy - target) / dt).clamp(-limit, limit)
-                        }
-                    }
-                };
-                let mut p = want.clamp(-spec.power_mw, spec.power_mw);
-                if p > 0.0 {
-                    p = p.min((*energy - e_min).max(0.0) * eta / dt);
-                    *energy -= p * dt / eta;
-                } else if p < 0.0 {
-                    p = p.max(-(e_max - *energy).max(0.0) / eta / dt);
-                    *energy -= p * dt * eta;
-                }
-                UnitOutput {
-                    p_mw: p,
-                    soc_percent: if spec.capacity_mwh > 0.0 {
-                        100.0 * *energy / spec.capacity_mwh
-                    } else {
-                        0.0
-                    },
-                    ..Default::default()
-                }
+                storage_dispatch(spec, energy, local_net_load_mw, ctx)
             }
         }
     }

@@ -2,12 +2,13 @@
 //! PYPOWER (IEEE 33/69), pandapower (CIGRE, Chinese feeders; tests/data/networks/),
 //! or the pandapower base-case solution stored in the SimBench export.
 
+mod common;
+use common::reference_pf_options;
 use gridsim::cli::load_network;
 use gridsim::network::edit::{read_edited, GridEdits};
 use gridsim::network::matpower::interp;
 use gridsim::powerflow::{self, PfOptions};
 use gridsim::results::PowerFlowResult;
-use gridsim::solver::NewtonOptions;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,13 +23,7 @@ fn solve(name: &str) -> (gridsim::network::Network, PowerFlowResult) {
 }
 
 fn solve_net(net: gridsim::network::Network) -> (gridsim::network::Network, PowerFlowResult) {
-    let opts = PfOptions {
-        newton: NewtonOptions {
-            tol: 1e-11,
-            max_iter: 30,
-        },
-        flat_start: false,
-    };
+    let opts = reference_pf_options();
     let r = powerflow::solve_converged(&net, &opts).unwrap();
     (net, r)
 }
@@ -640,13 +635,7 @@ fn pf_losses_equal_run_losses_on_every_shipped_network() {
             .unwrap()
             .read_raw()
             .unwrap();
-        let opts = PfOptions {
-            newton: NewtonOptions {
-                tol: 1e-11,
-                max_iter: 30,
-            },
-            flat_start: false,
-        };
+        let opts = reference_pf_options();
         // Time series treat loads as constant power (ZIP shares apply to
         // single power flows): the same state here.
         let mut net = load_network(&net_path).unwrap();

@@ -4,8 +4,9 @@
 //! (T transformer model, voltage-dependent loads); made by
 //! tools/networks/pandapower_json.py with the pinned pandapower.
 
+mod common;
+use common::reference_pf_options;
 use gridsim::powerflow::{self, PfOptions};
-use gridsim::solver::NewtonOptions;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -50,13 +51,7 @@ fn table_deviation(ids: &[String], cols: &[(&str, &[f64])], reference: &Value) -
 
 fn check(name: &str) {
     let net = gridsim::network::read_network(&file(name, "json")).unwrap();
-    let opts = PfOptions {
-        newton: NewtonOptions {
-            tol: 1e-11,
-            max_iter: 30,
-        },
-        flat_start: false,
-    };
+    let opts = reference_pf_options();
     let r = powerflow::solve_converged(&net, &opts).unwrap();
     let text = gridsim::input::read_text(&file(name, "result.json")).unwrap();
     let refj: Value = serde_json::from_str(&text).unwrap();

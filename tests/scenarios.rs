@@ -1107,6 +1107,27 @@ fn heat_led_chp_modulates() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The shipped county-feeder study without its variants (network path made
+/// absolute), written to `dir/name` with `variants` appended. `{pv}` in
+/// `variants` stands for the four 500 kWp village PV plants.
+fn county_study_with(dir: &Path, name: &str, variants: &str) -> PathBuf {
+    let shipped = root().join("scenarios/cn_county_feeder.toml");
+    let text = std::fs::read_to_string(&shipped).unwrap().replace(
+        "network = \"../networks/",
+        &format!("network = \"{}/networks/", root().display()),
+    );
+    let base_end = text.find("[[variant]]").unwrap();
+    let pv = "{ name = \"pv-A3\", bus = \"A3\", kwp = 500 }, { name = \"pv-B2\", bus = \"B2\", kwp = 500 }, \
+              { name = \"pv-C3\", bus = \"C3\", kwp = 500 }, { name = \"pv-D2\", bus = \"D2\", kwp = 500 }";
+    let sc = dir.join(name);
+    std::fs::write(
+        &sc,
+        format!("{}{}", &text[..base_end], variants.replace("{pv}", pv)),
+    )
+    .unwrap();
+    sc
+}
+
 /// P(U) settles on its curve: the county feeder for a year with 2 MWp of
 /// village PV under P(U) (curtailment from 1.02 to 1.05 p.u., so that it
 /// acts): at every step each unit's output is within 1e-4 of its curve at
@@ -1114,24 +1135,12 @@ fn heat_led_chp_modulates() {
 #[test]
 fn pu_settles_on_its_curve_for_a_year() {
     let dir = tmpdir("pu-year");
-    let shipped = root().join("scenarios/cn_county_feeder.toml");
-    let text = std::fs::read_to_string(&shipped).unwrap().replace(
-        "network = \"../networks/",
-        &format!("network = \"{}/networks/", root().display()),
+    let sc = county_study_with(
+        &dir,
+        "pu.toml",
+        "[[variant]]\nname = \"pu\"\nadd.pv = [{pv}]\n\
+         add.controller = [{ type = \"pv-pu\", v_start_pu = 1.02, v_end_pu = 1.05 }]\n",
     );
-    let base_end = text.find("[[variant]]").unwrap();
-    let sc = dir.join("pu.toml");
-    let pv = "{ name = \"pv-A3\", bus = \"A3\", kwp = 500 }, { name = \"pv-B2\", bus = \"B2\", kwp = 500 }, \
-              { name = \"pv-C3\", bus = \"C3\", kwp = 500 }, { name = \"pv-D2\", bus = \"D2\", kwp = 500 }";
-    std::fs::write(
-        &sc,
-        format!(
-            "{}[[variant]]\nname = \"pu\"\nadd.pv = [{pv}]\n\
-             add.controller = [{{ type = \"pv-pu\", v_start_pu = 1.02, v_end_pu = 1.05 }}]\n",
-            &text[..base_end]
-        ),
-    )
-    .unwrap();
     let out = dir.join("pu.h5");
     let o = gridsim(&[
         "run",
@@ -1193,27 +1202,17 @@ fn pu_settles_on_its_curve_for_a_year() {
 #[test]
 fn battery_voltage_support_lowers_high_voltages() {
     let dir = tmpdir("vsupport");
-    let shipped = root().join("scenarios/cn_county_feeder.toml");
-    let text = std::fs::read_to_string(&shipped).unwrap().replace(
-        "network = \"../networks/",
-        &format!("network = \"{}/networks/", root().display()),
-    );
-    let base_end = text.find("[[variant]]").unwrap();
-    let pv = "{ name = \"pv-A3\", bus = \"A3\", kwp = 500 }, { name = \"pv-B2\", bus = \"B2\", kwp = 500 }, \
-              { name = \"pv-C3\", bus = \"C3\", kwp = 500 }, { name = \"pv-D2\", bus = \"D2\", kwp = 500 }";
     let battery = "{ name = \"bess\", bus = \"C3\", capacity_mwh = 2.0, power_mw = 1.0, \
                    mode = \"voltage-support\", v_charge_above_pu = 1.05, v_discharge_below_pu = 0.95, \
                    soc_initial_percent = 20.0, soc_target_percent = 20.0 }";
-    let sc = dir.join("vs.toml");
-    std::fs::write(
-        &sc,
-        format!(
-            "{}[[variant]]\nname = \"pv\"\nadd.pv = [{pv}]\n\n[[variant]]\nname = \"pv-bess\"\n\
-             add.pv = [{pv}]\nadd.storage = [{battery}]\n",
-            &text[..base_end]
+    let sc = county_study_with(
+        &dir,
+        "vs.toml",
+        &format!(
+            "[[variant]]\nname = \"pv\"\nadd.pv = [{{pv}}]\n\n[[variant]]\nname = \"pv-bess\"\n\
+             add.pv = [{{pv}}]\nadd.storage = [{battery}]\n"
         ),
-    )
-    .unwrap();
+    );
     let out = dir.join("vs.h5");
     run_study_with(&sc, 2976, &out, &["--series", "bus,unit"]);
     let f = hdf5::File::open(&out).unwrap();

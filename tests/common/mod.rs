@@ -24,3 +24,15 @@ pub fn gridsim(args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// Power-flow options for comparisons with reference tools: mismatch 1e-11
+/// p.u., 30 Newton iterations, starting from the file's voltages.
+pub fn reference_pf_options() -> gridsim::powerflow::PfOptions {
+    gridsim::powerflow::PfOptions {
+        newton: gridsim::solver::NewtonOptions {
+            tol: 1e-11,
+            max_iter: 30,
+        },
+        flat_start: false,
+    }
+}

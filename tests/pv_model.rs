@@ -51,10 +51,10 @@ fn irradiance_chain_equals_pvlib() {
 fn yield_kwh_per_kwp(lat: f64, lon: f64, utc: f64, tilt: f64) -> (f64, [f64; 12]) {
     use gridsim::timeseries::der::{pv_availability, PvSpec};
     use gridsim::timeseries::time::Timestamp;
-    use gridsim::timeseries::weather::TemperatureProcess;
+    use gridsim::timeseries::weather::{TemperatureClimate, TemperatureProcess};
     let start = Timestamp::parse("2019-01-01T00:00:00").unwrap();
     let n = 35040;
-    let mut temp = TemperatureProcess::new(1, 9.5, 9.0, 4.0, 900);
+    let mut temp = TemperatureProcess::new(1, TemperatureClimate::central_europe(9.5), 900);
     let t: Vec<f64> = (0..n)
         .map(|k| temp.at(Timestamp(start.0 + 900 * k as i64)))
         .collect();

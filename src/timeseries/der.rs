@@ -5,7 +5,7 @@
 //! grid (generator convention); a charging battery has negative `p_mw`.
 
 use super::irradiance::{erbs, extraterrestrial_w_m2, haurwitz_ghi, poa_hay_davies, Geometry};
-use super::synthetic::{heat_demand, load_shape, CustomerClass};
+use super::synthetic::{load_shape, CustomerClass};
 use super::time::Timestamp;
 use super::turbines::PowerCurve;
 use super::weather::{
@@ -32,11 +32,8 @@ fn default_wind_mean() -> f64 {
 fn default_min_load() -> f64 {
     0.5
 }
-fn default_hw_share() -> f64 {
-    0.2
-}
-fn default_base_c() -> f64 {
-    15.0
+fn default_heat_profile() -> String {
+    "MFH".into()
 }
 fn default_boiler_eta() -> f64 {
     0.92
@@ -129,18 +126,23 @@ pub enum ChpMode {
     Schedule,
 }
 
-/// The heat demand a CHP unit serves.
+/// A heat demand: annual energy and its BDEW profile (hot water included).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HeatSpec {
-    /// Annual heat demand, MWh_th.
-    pub annual_mwh: f64,
-    /// Share of hot water in the heat demand, 0–1.
-    #[serde(default = "default_hw_share")]
-    pub hot_water_share: f64,
-    /// Heating base temperature, °C.
-    #[serde(default = "default_base_c")]
-    pub base_temperature_c: f64,
+    /// Annual heat demand, MWh_th (shaped by `profile`).
+    pub annual_mwh: Option<f64>,
+    /// Or a profile column with the demand in MW_th per step.
+    pub demand_column: Option<String>,
+    /// BDEW heat profile code (see [`super::heat::PROFILE_CODES`]; default
+    /// MFH, multi-family houses).
+    #[serde(default = "default_heat_profile")]
+    pub profile: String,
+    /// BDEW building class (1–11 for EFH/MFH, default 3; 0 otherwise).
+    pub building_class: Option<u32>,
+    /// Whether the site is windy (the BDEW windy parameter set).
+    #[serde(default)]
+    pub windy: bool,
 }
 
 /// A combined heat and power unit with its heat sink, buffer and backup boiler.
@@ -167,11 +169,18 @@ pub struct ChpSpec {
     /// Minimum electric load as a fraction of rating (modulation floor).
     #[serde(default = "default_min_load")]
     pub min_load: f64,
-    /// Heat demand served.
-    pub heat: HeatSpec,
+    /// Electric efficiency at half load (default: the technology's
+    /// part-load ratio times `eta_el`); fuel is linear in output between
+    /// `min_load` and rating (a Willans line), heat a fixed share of fuel.
+    pub eta_el_half_load: Option<f64>,
+    /// Its own heat demand (a site only this unit serves, with a backup
+    /// boiler of `boiler_eta` burning its fuel); or use `heat_site`.
+    pub heat: Option<HeatSpec>,
+    /// The study's `[[heat]]` site it serves (the site's boiler is its backup).
+    pub heat_site: Option<String>,
     /// Thermal buffer capacity, MWh_th (default: 2 h of rated heat).
     pub buffer_mwh: Option<f64>,
-    /// Backup boiler efficiency.
+    /// Backup boiler efficiency (with `heat`).
     #[serde(default = "default_boiler_eta")]
     pub boiler_eta: f64,
     /// Profile column for `schedule` mode (fraction of rating).
@@ -321,6 +330,8 @@ pub struct UnitOutput {
     pub boiler_fuel_mw: f64,
     /// Heat demand at this step, MW_th.
     pub heat_demand_mw: f64,
+    /// Of `p_mw`, what the loads at the unit's bus consume (CHP), MW.
+    pub own_use_mw: f64,
     /// Available power not injected (curtailment), MW.
     pub curtailed_mw: f64,
     /// State of charge (storage) or buffer level (CHP), %.
@@ -357,10 +368,12 @@ pub enum UnitState {
     Chp {
         /// Rated electric MW.
         rated: f64,
-        /// Electric efficiency.
+        /// Electric efficiency at rating.
         eta_el: f64,
-        /// Thermal efficiency.
+        /// Thermal efficiency (heat / fuel, at every load).
         eta_th: f64,
+        /// Fuel at zero output as a share of fuel at rating (Willans line).
+        fuel_base_share: f64,
         /// Modulation floor (fraction).
         min_load: f64,
         /// Mode.
@@ -605,23 +618,22 @@ pub fn chp_eta(spec: &ChpSpec) -> (f64, f64) {
     (spec.eta_el.unwrap_or(e), spec.eta_th.unwrap_or(t))
 }
 
-/// Builds the CHP state (heat demand from temperature).
-pub fn chp_state(
-    spec: &ChpSpec,
-    temperature_c: &[f64],
-    schedule: Vec<f64>,
-    start: Timestamp,
-    step_s: i64,
-) -> UnitState {
+/// Fuel at zero output as a share of fuel at rating, from the electric
+/// efficiency at half load (Willans line: fuel = F·(c + (1 − c)·x), so
+/// η(½)/η(1) = ½ / (c + (1 − c)/2)).
+pub fn chp_fuel_base_share(spec: &ChpSpec) -> f64 {
+    let (eta_el, _) = chp_eta(spec);
+    let ratio = match spec.eta_el_half_load {
+        Some(h) => h / eta_el,
+        None => spec.technology.half_load_eta_ratio(),
+    };
+    (1.0 / ratio - 1.0).max(0.0)
+}
+
+/// Builds the CHP state for a heat demand series (MW_th per step) whose
+/// backup boiler has efficiency `boiler_eta`.
+pub fn chp_state(spec: &ChpSpec, heat: Vec<f64>, boiler_eta: f64, schedule: Vec<f64>) -> UnitState {
     let (eta_el, eta_th) = chp_eta(spec);
-    let heat = heat_demand(
-        temperature_c,
-        spec.heat.annual_mwh,
-        spec.heat.hot_water_share,
-        spec.heat.base_temperature_c,
-        start,
-        step_s,
-    );
     let rated_heat = spec.rated_el_mw / eta_el * eta_th;
     let buffer_cap = spec.buffer_mwh.unwrap_or(2.0 * rated_heat);
     let pf = spec.power_factor.clamp(1e-6, 1.0);
@@ -629,6 +641,7 @@ pub fn chp_state(
         rated: spec.rated_el_mw,
         eta_el,
         eta_th,
+        fuel_base_share: chp_fuel_base_share(spec),
         min_load: spec.min_load,
         mode: spec.mode,
         heat,
@@ -636,7 +649,7 @@ pub fn chp_state(
         buffer_cap,
         buffer: 0.5 * buffer_cap,
         on: false,
-        boiler_eta: spec.boiler_eta,
+        boiler_eta,
         tan_phi: (1.0 - pf * pf).sqrt() / pf,
     }
 }
@@ -658,6 +671,110 @@ pub fn load_series(
     )
 }
 
+/// One step of a CHP unit (`state` is a [`UnitState::Chp`]): the heat it
+/// makes by its mode, the buffer, the backup boiler, and the electricity
+/// and fuel of that heat on its part-load line.
+fn chp_dispatch(state: &mut UnitState, t: usize, local_net_load_mw: f64, dt: f64) -> UnitOutput {
+    let UnitState::Chp {
+        rated,
+        eta_el,
+        eta_th,
+        fuel_base_share: c,
+        min_load,
+        mode,
+        heat,
+        schedule,
+        buffer_cap,
+        buffer,
+        on,
+        boiler_eta,
+        tan_phi,
+    } = state
+    else {
+        return UnitOutput::default();
+    };
+    let fuel_rated = *rated / *eta_el;
+    // Heat at output fraction x (x > 0), and the fraction of a heat output.
+    let heat_at = |x: f64| *eta_th * fuel_rated * (*c + (1.0 - *c) * x);
+    let fraction_of = |q: f64| ((q / (*eta_th * fuel_rated) - *c) / (1.0 - *c)).clamp(0.0, 1.0);
+    let q_dem = heat[t];
+    let (q_max, q_min) = (heat_at(1.0), heat_at(*min_load));
+    let cap = *buffer_cap;
+    let mut q_chp = match mode {
+        ChpMode::HeatLed => {
+            if *buffer < 0.25 * cap {
+                *on = true;
+            }
+            if *buffer >= 0.95 * cap {
+                *on = false;
+            }
+            if *on {
+                // Follow the demand, steering the buffer back to half full
+                // over a few hours: modulates between min_load and rating.
+                let refill = (BUFFER_TARGET * cap - *buffer) / BUFFER_REFILL_H;
+                (q_dem + refill).clamp(q_min, q_max)
+            } else {
+                0.0
+            }
+        }
+        ChpMode::PowerLed | ChpMode::Schedule => {
+            let f = if *mode == ChpMode::PowerLed {
+                (local_net_load_mw / *rated).clamp(0.0, 1.0)
+            } else {
+                schedule.get(t).copied().unwrap_or(0.0).clamp(0.0, 1.0)
+            };
+            if f < *min_load || f == 0.0 {
+                0.0
+            } else {
+                heat_at(f)
+            }
+        }
+    };
+    // Heat beyond what demand and buffer can take is not produced
+    // (heat-led) or is dumped (power-led / schedule).
+    let room = (cap - *buffer) / dt + q_dem;
+    let mut useful = q_chp;
+    if q_chp > room {
+        if *mode == ChpMode::HeatLed {
+            q_chp = if room >= q_min { room } else { 0.0 };
+            if q_chp == 0.0 {
+                *on = false;
+            }
+            useful = q_chp;
+        } else {
+            useful = room;
+        }
+    }
+    let mut level = *buffer + (useful - q_dem) * dt;
+    let mut boiler = 0.0;
+    if level < 0.0 {
+        boiler = -level / dt;
+        level = 0.0;
+    }
+    *buffer = level.min(cap);
+    let p = if q_chp > 0.0 {
+        fraction_of(q_chp) * *rated
+    } else {
+        0.0
+    };
+    UnitOutput {
+        p_mw: p,
+        q_mvar: p * *tan_phi,
+        heat_mw: useful,
+        fuel_mw: q_chp / *eta_th,
+        boiler_heat_mw: boiler,
+        boiler_fuel_mw: boiler / *boiler_eta,
+        heat_demand_mw: q_dem,
+        own_use_mw: p.min(local_net_load_mw.max(0.0)),
+        curtailed_mw: 0.0,
+        soc_percent: if cap > 0.0 {
+            100.0 * *buffer / cap
+        } else {
+            0.0
+        },
+    }
+}
+
 impl Unit {
     /// Dispatches the unit at step `t`. `local_net_load_mw` is the load
     /// minus other generation at its bus; `ctx` holds grid-wide values.
@@ -672,95 +789,7 @@ impl Unit {
                 p_mw: avail[t],
                 ..Default::default()
             },
-            UnitState::Chp {
-                rated,
-                eta_el,
-                eta_th,
-                min_load,
-                mode,
-                heat,
-                schedule,
-                buffer_cap,
-                buffer,
-                on,
-                boiler_eta,
-                tan_phi,
-            } => {
-                let q_dem = heat[t];
-                let q_max = *rated / *eta_el * *eta_th;
-                let q_min = *min_load * q_max;
-                let cap = *buffer_cap;
-                let mut q_chp = match mode {
-                    ChpMode::HeatLed => {
-                        if *buffer < 0.25 * cap {
-                            *on = true;
-                        }
-                        if *buffer >= 0.95 * cap {
-                            *on = false;
-                        }
-                        if *on {
-                            // Follow the demand, steering the buffer back to
-                            // half full over a few hours: modulates between
-                            // min_load and rating, full load only when the
-                            // demand (or the refill) asks for it.
-                            let refill = (BUFFER_TARGET * cap - *buffer) / BUFFER_REFILL_H;
-                            (q_dem + refill).clamp(q_min, q_max)
-                        } else {
-                            0.0
-                        }
-                    }
-                    ChpMode::PowerLed | ChpMode::Schedule => {
-                        let f = if *mode == ChpMode::PowerLed {
-                            (local_net_load_mw / *rated).clamp(0.0, 1.0)
-                        } else {
-                            schedule.get(t).copied().unwrap_or(0.0).clamp(0.0, 1.0)
-                        };
-                        if f < *min_load {
-                            0.0
-                        } else {
-                            f * q_max
-                        }
-                    }
-                };
-                // Heat beyond what demand and buffer can take is not produced
-                // (heat-led) or is dumped (power-led / schedule).
-                let room = (cap - *buffer) / dt + q_dem;
-                let mut useful = q_chp;
-                if q_chp > room {
-                    if *mode == ChpMode::HeatLed {
-                        q_chp = if room >= q_min { room } else { 0.0 };
-                        if q_chp == 0.0 {
-                            *on = false;
-                        }
-                        useful = q_chp;
-                    } else {
-                        useful = room;
-                    }
-                }
-                let mut level = *buffer + (useful - q_dem) * dt;
-                let mut boiler = 0.0;
-                if level < 0.0 {
-                    boiler = -level / dt;
-                    level = 0.0;
-                }
-                *buffer = level.min(cap);
-                let p = q_chp / *eta_th * *eta_el;
-                UnitOutput {
-                    p_mw: p,
-                    q_mvar: p * *tan_phi,
-                    heat_mw: useful,
-                    fuel_mw: q_chp / *eta_th,
-                    boiler_heat_mw: boiler,
-                    boiler_fuel_mw: boiler / *boiler_eta,
-                    heat_demand_mw: q_dem,
-                    curtailed_mw: 0.0,
-                    soc_percent: if cap > 0.0 {
-                        100.0 * *buffer / cap
-                    } else {
-                        0.0
-                    },
-                }
-            }
+            UnitState::Chp { .. } => chp_dispatch(&mut self.state, t, local_net_load_mw, dt),
             UnitState::Storage { spec, energy } => {
                 storage_dispatch(spec, energy, local_net_load_mw, ctx)
             }
@@ -780,30 +809,30 @@ impl Unit {
 mod tests {
     use super::*;
 
-    fn chp(mode: ChpMode) -> Unit {
-        let spec = ChpSpec {
+    fn chp_spec(mode: ChpMode, eta_el_half_load: Option<f64>) -> ChpSpec {
+        ChpSpec {
             name: "c".into(),
             bus: crate::network::BusRef::Number(1),
             technology: ChpTechnology::GasEngine,
             rated_el_mw: 1.0,
             eta_el: Some(0.4),
             eta_th: Some(0.5),
+            eta_el_half_load,
             fuel: "natural_gas".into(),
             mode,
             min_load: 0.5,
-            heat: HeatSpec {
-                annual_mwh: 8760.0,
-                hot_water_share: 0.0,
-                base_temperature_c: 15.0,
-            },
+            heat: None,
+            heat_site: Some("site".into()),
             buffer_mwh: Some(2.0),
             boiler_eta: 0.9,
             schedule: None,
             power_factor: 1.0,
-        };
-        // Constant 5 °C: heat demand constant 1 MW_th.
-        let temps = vec![5.0; 96];
-        let st = chp_state(&spec, &temps, vec![0.8; 96], Timestamp(0), 3600);
+        }
+    }
+
+    fn unit_of(spec: &ChpSpec) -> Unit {
+        // Heat demand constant 1 MW_th.
+        let st = chp_state(spec, vec![1.0; 96], 0.9, vec![0.8; 96]);
         Unit {
             name: "c".into(),
             technology: Technology::Chp(ChpTechnology::GasEngine),
@@ -811,6 +840,35 @@ mod tests {
             fuel: Some("natural_gas".into()),
             state: st,
         }
+    }
+
+    /// A CHP unit with a flat part-load efficiency.
+    fn chp(mode: ChpMode) -> Unit {
+        unit_of(&chp_spec(mode, Some(0.4)))
+    }
+
+    #[test]
+    fn chp_part_load_follows_the_willans_line() {
+        // η_el 0.4 at rating, 0.368 at half load: fuel at zero output
+        // c = 1/0.92 − 1 of rated fuel 2.5 MW.
+        let mut u = unit_of(&chp_spec(ChpMode::Schedule, Some(0.368)));
+        if let UnitState::Chp { schedule, .. } = &mut u.state {
+            schedule.iter_mut().for_each(|x| *x = 0.5);
+        }
+        let ctx = StepContext {
+            grid_net_load_mw: 0.0,
+            dt_h: 1.0,
+            bus_vm_pu: 1.0,
+        };
+        let o = u.dispatch(0, 0.0, &ctx);
+        assert!((o.p_mw - 0.5).abs() < 1e-12);
+        assert!(
+            (o.p_mw / o.fuel_mw - 0.368).abs() < 1e-12,
+            "{}",
+            o.p_mw / o.fuel_mw
+        );
+        // Heat is η_th of the fuel at every load (the buffer has room).
+        assert!((o.heat_mw - 0.5 * o.fuel_mw).abs() < 1e-12);
     }
 
     #[test]

@@ -13,20 +13,34 @@
 //!   `hours_voltage_violation`; `bus_hours_voltage_violation` counts each bus;
 //! - `hours_overload`: steps with any branch above 100 % loading;
 //! - `renewable_share_percent` = renewable generation / energy served;
-//! - CHP efficiencies on LHV fuel; `pes_percent` by EU Directive
-//!   2012/27/EU Annex II: PES = (1 − 1 / (CHPHη/RefHη + CHPEη/RefEη)) · 100;
+//! - heat: `heat_demand_mwh` of every heat site, served by CHP
+//!   (`chp_heat_mwh`), boilers (`boiler_heat_mwh`: CHP backups and site
+//!   boilers) and heat pumps (`heat_pump_heat_mwh`, drawing
+//!   `heat_pump_electricity_mwh`, part of `energy_served_mwh`);
+//! - CHP efficiencies on LHV fuel; `pes_percent` by Directive 2012/27/EU
+//!   Annex II over all CHP units: PES = (1 − F / F_ref) · 100, F_ref the
+//!   fuel of separate production, Σ heat/RefHη + exported electricity /
+//!   (RefEη·f_exp) + on-site electricity / (RefEη·f_own), with the reference
+//!   values of Regulation (EU) 2015/2402 by fuel, its climatic and grid-loss
+//!   corrections (see [`super::accounting`]);
 //! - CO2: `co2_grid_t` = imports × grid factor, minus exports × grid
 //!   factor when the scenario credits exports (`[emissions] exports`);
 //!   `co2_export_t` = exports × grid factor either way; CHP and boiler fuel
 //!   × fuel factor; `co2_total_t` = grid + CHP + boiler;
-//!   `co2_avoided_t` = (CHP heat / RefHη × boiler fuel factor + CHP
-//!   electricity × grid factor) − CHP emissions.
+//!   `co2_grid_marginal_t` = net exchange × marginal factor;
+//! - primary energy: `primary_energy_mwh` = imports (net of exports where
+//!   credited) × grid factor + Σ fuel × fuel factor;
+//! - against the study's reference scenario (set after the run, 0 in the
+//!   reference itself): `co2_avoided_t` = reference `co2_total_t` − own,
+//!   `co2_avoided_marginal_t` the same with the grid at its marginal
+//!   factor, `primary_energy_saved_mwh` = reference − own.
 //!
 //! Only converged steps are accumulated; `steps_not_converged` says how many were left out.
 
 use serde::Serialize;
 
-/// Reference efficiencies for primary energy savings.
+/// Fixed reference efficiencies for primary energy savings
+/// (`[kpi.pes_reference]`, replacing Regulation (EU) 2015/2402's).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PesReference {
@@ -34,17 +48,6 @@ pub struct PesReference {
     pub heat_eta: f64,
     /// Reference efficiency of separate electricity production (RefEη).
     pub electricity_eta: f64,
-}
-
-impl Default for PesReference {
-    /// Natural gas values of Commission Delegated Regulation (EU) 2015/2402:
-    /// RefHη 0.92 (hot water), RefEη 0.525.
-    fn default() -> Self {
-        PesReference {
-            heat_eta: 0.92,
-            electricity_eta: 0.525,
-        }
-    }
 }
 
 /// Per-scenario KPIs (written as attributes of the scenario group).
@@ -60,6 +63,8 @@ pub struct Kpis {
     pub import_mwh: f64,
     /// Substation export, MWh.
     pub export_mwh: f64,
+    /// Import − export, MWh.
+    pub net_import_mwh: f64,
     /// Local generation, MWh.
     pub generation_mwh: f64,
     /// Renewable generation, MWh.
@@ -90,15 +95,21 @@ pub struct Kpis {
     pub max_loading_percent: f64,
     /// Peak substation import, MW.
     pub peak_import_mw: f64,
+    /// Heat demand of the study's heat sites, MWh_th.
+    pub heat_demand_mwh: f64,
+    /// Heat from heat pumps, MWh_th.
+    pub heat_pump_heat_mwh: f64,
+    /// Electricity of heat pumps, MWh.
+    pub heat_pump_electricity_mwh: f64,
     /// CHP electricity, MWh.
     pub chp_electricity_mwh: f64,
     /// CHP useful heat, MWh_th.
     pub chp_heat_mwh: f64,
     /// CHP fuel (LHV), MWh.
     pub chp_fuel_mwh: f64,
-    /// Backup boiler heat, MWh_th.
+    /// Boiler heat (CHP backups and site boilers), MWh_th.
     pub boiler_heat_mwh: f64,
-    /// Backup boiler fuel, MWh.
+    /// Boiler fuel, MWh.
     pub boiler_fuel_mwh: f64,
     /// CHP electric efficiency.
     pub chp_eta_el: f64,
@@ -108,6 +119,12 @@ pub struct Kpis {
     pub chp_eta_total: f64,
     /// Primary energy savings of the CHP units, %.
     pub pes_percent: f64,
+    /// Fuel separate production would burn for the CHP units' output, MWh.
+    pub pes_reference_fuel_mwh: f64,
+    /// Non-renewable primary energy crossing the boundary, MWh.
+    pub primary_energy_mwh: f64,
+    /// The reference scenario's primary energy minus this one's, MWh.
+    pub primary_energy_saved_mwh: f64,
     /// CO2 of the grid exchange, t: imports × grid factor, minus exports ×
     /// grid factor when the scenario credits exports.
     pub co2_grid_t: f64,
@@ -119,8 +136,12 @@ pub struct Kpis {
     pub co2_boiler_t: f64,
     /// Total CO2, t.
     pub co2_total_t: f64,
-    /// CO2 avoided by CHP versus separate production, t.
+    /// Net exchange × marginal grid factor, t.
+    pub co2_grid_marginal_t: f64,
+    /// The reference scenario's total CO2 minus this one's, t.
     pub co2_avoided_t: f64,
+    /// The same with the grid at its marginal factor, t.
+    pub co2_avoided_marginal_t: f64,
 }
 
 impl Kpis {
@@ -142,6 +163,16 @@ impl Kpis {
             (&mut self.energy_served_mwh, o.energy_served_mwh),
             (&mut self.import_mwh, o.import_mwh),
             (&mut self.export_mwh, o.export_mwh),
+            (&mut self.net_import_mwh, o.net_import_mwh),
+            (&mut self.heat_demand_mwh, o.heat_demand_mwh),
+            (&mut self.heat_pump_heat_mwh, o.heat_pump_heat_mwh),
+            (
+                &mut self.heat_pump_electricity_mwh,
+                o.heat_pump_electricity_mwh,
+            ),
+            (&mut self.pes_reference_fuel_mwh, o.pes_reference_fuel_mwh),
+            (&mut self.primary_energy_mwh, o.primary_energy_mwh),
+            (&mut self.co2_grid_marginal_t, o.co2_grid_marginal_t),
             (&mut self.generation_mwh, o.generation_mwh),
             (&mut self.renewable_mwh, o.renewable_mwh),
             (&mut self.curtailed_mwh, o.curtailed_mwh),
@@ -163,7 +194,6 @@ impl Kpis {
             (&mut self.co2_export_t, o.co2_export_t),
             (&mut self.co2_chp_t, o.co2_chp_t),
             (&mut self.co2_boiler_t, o.co2_boiler_t),
-            (&mut self.co2_avoided_t, o.co2_avoided_t),
         ];
         for (a, b) in sums {
             *a += b;
@@ -175,7 +205,7 @@ impl Kpis {
     }
 
     /// Completes the ratios after the last step.
-    pub fn finish(&mut self, pes: PesReference) {
+    pub fn finish(&mut self) {
         let supply = self.import_mwh + self.generation_mwh + self.storage_discharge_mwh;
         self.loss_percent = if supply > 0.0 {
             100.0 * self.loss_mwh / supply
@@ -191,16 +221,24 @@ impl Kpis {
             self.chp_eta_el = self.chp_electricity_mwh / self.chp_fuel_mwh;
             self.chp_eta_th = self.chp_heat_mwh / self.chp_fuel_mwh;
             self.chp_eta_total = self.chp_eta_el + self.chp_eta_th;
-            self.pes_percent = 100.0
-                * (1.0
-                    - 1.0
-                        / (self.chp_eta_th / pes.heat_eta + self.chp_eta_el / pes.electricity_eta));
+            if self.pes_reference_fuel_mwh > 0.0 {
+                self.pes_percent = 100.0 * (1.0 - self.chp_fuel_mwh / self.pes_reference_fuel_mwh);
+            }
         }
         self.co2_total_t = self.co2_grid_t + self.co2_chp_t + self.co2_boiler_t;
         if !self.min_vm_pu.is_finite() {
             self.min_vm_pu = f64::NAN;
             self.max_vm_pu = f64::NAN;
         }
+    }
+
+    /// Sets the comparisons with the study's reference scenario.
+    pub fn compare_with(&mut self, reference: &Kpis) {
+        let fuels = |k: &Kpis| k.co2_chp_t + k.co2_boiler_t;
+        self.co2_avoided_t = reference.co2_total_t - self.co2_total_t;
+        self.co2_avoided_marginal_t = (reference.co2_grid_marginal_t + fuels(reference))
+            - (self.co2_grid_marginal_t + fuels(self));
+        self.primary_energy_saved_mwh = reference.primary_energy_mwh - self.primary_energy_mwh;
     }
 
     /// (name, value) pairs in a fixed order.
@@ -214,12 +252,13 @@ impl Kpis {
 }
 
 /// KPI names in report order.
-pub const KPI_NAMES: [&str; 35] = [
+pub const KPI_NAMES: [&str; 43] = [
     "steps",
     "steps_not_converged",
     "energy_served_mwh",
     "import_mwh",
     "export_mwh",
+    "net_import_mwh",
     "generation_mwh",
     "renewable_mwh",
     "renewable_share_percent",
@@ -235,6 +274,9 @@ pub const KPI_NAMES: [&str; 35] = [
     "hours_overload",
     "max_loading_percent",
     "peak_import_mw",
+    "heat_demand_mwh",
+    "heat_pump_heat_mwh",
+    "heat_pump_electricity_mwh",
     "chp_electricity_mwh",
     "chp_heat_mwh",
     "chp_fuel_mwh",
@@ -244,12 +286,16 @@ pub const KPI_NAMES: [&str; 35] = [
     "chp_eta_th",
     "chp_eta_total",
     "pes_percent",
+    "primary_energy_mwh",
+    "primary_energy_saved_mwh",
     "co2_grid_t",
     "co2_export_t",
     "co2_chp_t",
     "co2_boiler_t",
     "co2_total_t",
+    "co2_grid_marginal_t",
     "co2_avoided_t",
+    "co2_avoided_marginal_t",
 ];
 
 #[cfg(test)]
@@ -264,10 +310,8 @@ mod tests {
         k.chp_fuel_mwh = 100.0;
         k.chp_electricity_mwh = 35.0;
         k.chp_heat_mwh = 50.0;
-        k.finish(PesReference {
-            heat_eta: 0.9,
-            electricity_eta: 0.525,
-        });
+        k.pes_reference_fuel_mwh = 50.0 / 0.9 + 35.0 / 0.525;
+        k.finish();
         assert!(
             (k.pes_percent - 18.181818181818).abs() < 1e-9,
             "{}",

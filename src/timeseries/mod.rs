@@ -1,8 +1,10 @@
 //! Time series: profiles, element tables, the time axis and the runner.
 
+pub mod accounting;
 pub mod controllers;
 pub mod der;
 pub mod elements;
+pub mod heat;
 pub mod irradiance;
 pub mod kpi;
 pub mod loads;

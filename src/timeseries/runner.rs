@@ -8,10 +8,11 @@
 //! and the run goes on. Results leave the solver thread in blocks of
 //! steps, so memory does not grow with the number of steps.
 
+use super::accounting::{HeatSite, HeatSupply, UnitAccounting};
 use super::controllers::{pu_fraction, qu_fraction, ControllerSpec, OltcState};
 use super::der::{StepContext, Technology, Unit, UnitOutput};
 use super::elements::{Element, ElementKind};
-use super::kpi::{Kpis, PesReference};
+use super::kpi::Kpis;
 use super::loads::LoadColumns;
 use super::profiles::ProfileTable;
 use super::record::{LaneResults, ResultKernel};
@@ -33,6 +34,10 @@ pub struct Emissions {
     pub grid_t_per_mwh: f64,
     /// Profile column with a per-step grid factor (overrides the constant).
     pub grid_profile: Option<usize>,
+    /// Marginal grid factor, t CO2 / MWh (None: the average factor).
+    pub grid_marginal_t_per_mwh: Option<f64>,
+    /// Profile column with a per-step marginal grid factor.
+    pub grid_marginal_profile: Option<usize>,
     /// Whether exports earn their grid factor back (net exchange counted).
     pub credit_exports: bool,
     /// Whether the scenario states its emission factors (`[emissions]`);
@@ -85,8 +90,14 @@ pub struct Scenario {
     pub newton: NewtonOptions,
     /// DER units (initial state).
     pub units: Vec<Unit>,
-    /// CO2 factor of each unit's fuel (t/MWh), per unit (0 without fuel).
-    pub unit_fuel_factor: Vec<f64>,
+    /// How each unit's fuels are accounted (CO2, primary energy, PES).
+    pub unit_accounting: Vec<UnitAccounting>,
+    /// The study's heat demands as this scenario serves them.
+    pub heat_sites: Vec<HeatSite>,
+    /// Primary energy factor of grid electricity.
+    pub primary_energy_grid: f64,
+    /// Whether this is the scenario the others are compared with.
+    pub is_reference: bool,
     /// Synthetic loads.
     pub synthetic_loads: Vec<SyntheticLoad>,
     /// Controllers, run in this order.
@@ -97,8 +108,6 @@ pub struct Scenario {
     pub v_limits: (f64, f64),
     /// Per-bus voltage bands from the network file (overrides `v_limits`).
     pub bus_v_limits: Option<Vec<(f64, f64)>>,
-    /// Reference efficiencies for primary energy savings.
-    pub pes: PesReference,
     /// What the scenario is (the variant's description, else the study's).
     pub description: String,
     /// The time zone of the time axis, hours east of UTC (None: unknown).
@@ -128,13 +137,15 @@ impl Scenario {
             n_steps,
             newton,
             units: Vec::new(),
-            unit_fuel_factor: Vec::new(),
+            unit_accounting: Vec::new(),
+            heat_sites: Vec::new(),
+            primary_energy_grid: 0.0,
+            is_reference: true,
             synthetic_loads: Vec::new(),
             controllers: Vec::new(),
             emissions: Emissions::default(),
             v_limits: (0.95, 1.05),
             bus_v_limits: None,
-            pes: PesReference::default(),
             description: String::new(),
             utc_offset_h: None,
         }
@@ -506,7 +517,7 @@ pub fn run_scenario(
             total.add(&s);
         }
     }
-    total.kpis.finish(sc.pes);
+    total.kpis.finish();
     Ok(total)
 }
 
@@ -1245,11 +1256,7 @@ impl<'a> Engine<'a> {
         block.p_load_mw.push(tot.p_load);
         block.p_gen_mw.push(tot.p_gen);
         block.p_storage_mw.push(tot.p_storage);
-        let grid_factor = match sc.emissions.grid_profile {
-            Some(c) => sc.profiles.value(c, t),
-            None => sc.emissions.grid_t_per_mwh,
-        };
-        let co2_units = unit_rows(block, outputs, &sc.unit_fuel_factor, dt_h);
+        let co2_units = unit_rows(block, outputs, &sc.unit_accounting, dt_h);
         if !report.converged {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
@@ -1308,16 +1315,11 @@ impl<'a> Engine<'a> {
             }
         };
         k.max_loading_percent = max_loading;
-        let co2_import = b.slack.re.max(0.0) * grid_factor * dt_h;
-        let co2_export = (-b.slack.re).max(0.0) * grid_factor * dt_h;
-        let co2_grid = match sc.emissions.credit_exports {
-            true => co2_import - co2_export,
-            false => co2_import,
-        };
-        block.co2_t.push(co2_grid + co2_units);
-        add_step_kpis(k, &tot, &b, any_overload, dt_h, co2_grid);
-        k.co2_export_t += co2_export;
-        add_unit_kpis(k, sc, units, outputs, dt_h, grid_factor);
+        let co2_grid = book_grid_exchange(k, sc, t, b.slack.re, dt_h);
+        let co2_heat = book_heat_sites(k, &sc.heat_sites, &sc.synthetic_loads, t, dt_h);
+        block.co2_t.push(co2_grid + co2_units + co2_heat);
+        add_step_kpis(k, &tot, &b, any_overload, dt_h);
+        add_unit_kpis(k, sc, units, outputs, dt_h);
         Ok(())
     }
 }
@@ -1419,10 +1421,18 @@ fn unit_totals(units: &[Unit], outputs: &[UnitOutput], mut tot: StepTotals) -> S
 }
 
 /// The units' rows of the step; returns their CO2 (fuel × factor), t.
-fn unit_rows(block: &mut Block, outputs: &[UnitOutput], fuel_factor: &[f64], dt_h: f64) -> f64 {
+fn unit_rows(
+    block: &mut Block,
+    outputs: &[UnitOutput],
+    accounting: &[UnitAccounting],
+    dt_h: f64,
+) -> f64 {
     let mut co2_units = 0.0;
     for (k, o) in outputs.iter().enumerate() {
-        let co2 = (o.fuel_mw + o.boiler_fuel_mw) * fuel_factor[k] * dt_h;
+        let a = &accounting[k];
+        let co2 = (o.fuel_mw * a.fuel.co2_t_per_mwh
+            + o.boiler_fuel_mw * a.boiler_fuel.co2_t_per_mwh)
+            * dt_h;
         co2_units += co2;
         block.unit_p_mw.push(o.p_mw);
         block.unit_q_mvar.push(o.q_mvar);
@@ -1512,14 +1522,7 @@ fn book_buses(
 }
 
 /// Energies, peaks and hours of a converged step.
-fn add_step_kpis(
-    k: &mut Kpis,
-    tot: &StepTotals,
-    b: &Booking,
-    any_overload: bool,
-    dt_h: f64,
-    co2_grid: f64,
-) {
+fn add_step_kpis(k: &mut Kpis, tot: &StepTotals, b: &Booking, any_overload: bool, dt_h: f64) {
     let slack = b.slack;
     k.steps += 1.0;
     k.energy_served_mwh += tot.p_load * dt_h;
@@ -1537,31 +1540,95 @@ fn add_step_kpis(
     if any_overload {
         k.hours_overload += dt_h;
     }
-    k.co2_grid_t += co2_grid;
 }
 
-/// Curtailment and the CHP energies, fuel and CO2 of a converged step.
-fn add_unit_kpis(
+/// The grid exchange of a converged step at the boundary: gross and net
+/// energy, CO2 at the average factor (exports credited or not, as the
+/// scenario says) and at the marginal factor (net), primary energy (same
+/// export convention). Returns the step's grid CO2, t.
+fn book_grid_exchange(k: &mut Kpis, sc: &Scenario, t: usize, p_slack_mw: f64, dt_h: f64) -> f64 {
+    let em = &sc.emissions;
+    let average = match em.grid_profile {
+        Some(c) => sc.profiles.value(c, t),
+        None => em.grid_t_per_mwh,
+    };
+    let marginal = match (em.grid_marginal_profile, em.grid_marginal_t_per_mwh) {
+        (Some(c), _) => sc.profiles.value(c, t),
+        (None, Some(f)) => f,
+        (None, None) => average,
+    };
+    let import = p_slack_mw.max(0.0) * dt_h;
+    let export = (-p_slack_mw).max(0.0) * dt_h;
+    let counted = if em.credit_exports {
+        import - export
+    } else {
+        import
+    };
+    k.net_import_mwh += import - export;
+    k.co2_export_t += export * average;
+    k.co2_grid_t += counted * average;
+    k.co2_grid_marginal_t += (import - export) * marginal;
+    k.primary_energy_mwh += counted * sc.primary_energy_grid;
+    counted * average
+}
+
+/// The heat sites no CHP unit serves, in a converged step: demand, boiler
+/// heat, fuel, CO2 and primary energy, heat pump heat and electricity.
+/// Returns the boilers' CO2, t.
+fn book_heat_sites(
     k: &mut Kpis,
-    sc: &Scenario,
-    units: &[Unit],
-    outputs: &[UnitOutput],
+    sites: &[HeatSite],
+    loads: &[SyntheticLoad],
+    t: usize,
     dt_h: f64,
-    grid_factor: f64,
-) {
+) -> f64 {
+    let mut co2 = 0.0;
+    for site in sites {
+        let q = site.demand_mw[t] * dt_h;
+        match &site.supply {
+            // A CHP's site is booked with its unit.
+            HeatSupply::Chp { .. } => {}
+            HeatSupply::Boiler { efficiency, fuel } => {
+                let f = q / efficiency;
+                k.heat_demand_mwh += q;
+                k.boiler_heat_mwh += q;
+                k.boiler_fuel_mwh += f;
+                k.co2_boiler_t += f * fuel.co2_t_per_mwh;
+                k.primary_energy_mwh += f * fuel.primary_energy_factor;
+                co2 += f * fuel.co2_t_per_mwh;
+            }
+            HeatSupply::HeatPump { load } => {
+                k.heat_demand_mwh += q;
+                k.heat_pump_heat_mwh += q;
+                k.heat_pump_electricity_mwh += loads[*load].p_mw[t] * dt_h;
+            }
+        }
+    }
+    co2
+}
+
+/// Curtailment and the CHP energies, fuel, CO2, primary energy and PES
+/// reference of a converged step.
+fn add_unit_kpis(k: &mut Kpis, sc: &Scenario, units: &[Unit], outputs: &[UnitOutput], dt_h: f64) {
     for (ku, o) in outputs.iter().enumerate() {
         k.curtailed_mwh += o.curtailed_mw * dt_h;
         if let Technology::Chp(_) = units[ku].technology {
-            let ff = sc.unit_fuel_factor[ku];
+            let a = &sc.unit_accounting[ku];
+            let (fuel, boiler_fuel) = (o.fuel_mw * dt_h, o.boiler_fuel_mw * dt_h);
+            k.heat_demand_mwh += o.heat_demand_mw * dt_h;
             k.chp_electricity_mwh += o.p_mw * dt_h;
             k.chp_heat_mwh += o.heat_mw * dt_h;
-            k.chp_fuel_mwh += o.fuel_mw * dt_h;
+            k.chp_fuel_mwh += fuel;
             k.boiler_heat_mwh += o.boiler_heat_mw * dt_h;
-            k.boiler_fuel_mwh += o.boiler_fuel_mw * dt_h;
-            k.co2_chp_t += o.fuel_mw * ff * dt_h;
-            k.co2_boiler_t += o.boiler_fuel_mw * ff * dt_h;
-            k.co2_avoided_t +=
-                (o.heat_mw / sc.pes.heat_eta * ff + o.p_mw * grid_factor - o.fuel_mw * ff) * dt_h;
+            k.boiler_fuel_mwh += boiler_fuel;
+            k.co2_chp_t += fuel * a.fuel.co2_t_per_mwh;
+            k.co2_boiler_t += boiler_fuel * a.boiler_fuel.co2_t_per_mwh;
+            k.primary_energy_mwh += fuel * a.fuel.primary_energy_factor
+                + boiler_fuel * a.boiler_fuel.primary_energy_factor;
+            if let Some(p) = &a.pes {
+                k.pes_reference_fuel_mwh +=
+                    p.reference_fuel_mw(o.heat_mw, o.p_mw, o.own_use_mw) * dt_h;
+            }
         }
     }
 }
@@ -1771,18 +1838,22 @@ pub fn run_parallel_with<W>(
     for ((i, _), r) in tasks.iter().zip(results) {
         parts[*i].extend(r?);
     }
-    let summaries = parts
+    let mut summaries: Vec<RunSummary> = parts
         .into_iter()
-        .zip(scenarios)
-        .map(|(mut p, sc)| {
+        .map(|mut p| {
             p.sort_by_key(|x| x.0);
             let mut total = RunSummary::new();
             for (_, s) in &p {
                 total.add(s);
             }
-            total.kpis.finish(sc.pes);
+            total.kpis.finish();
             total
         })
         .collect();
+    // Avoided CO2 and saved primary energy: against the study's reference.
+    let reference = scenarios.iter().position(|s| s.is_reference).unwrap_or(0);
+    if let Some(r) = summaries.get(reference).map(|s| s.kpis.clone()) {
+        summaries.iter_mut().for_each(|s| s.kpis.compare_with(&r));
+    }
     Ok((state, summaries))
 }

@@ -143,39 +143,6 @@ pub fn load_shape(
     v
 }
 
-/// Heat demand in MW_th per step: `annual_mwh` split into space heating
-/// (∝ heating degree hours below `base_c`) and a hot-water share
-/// (∝ the residential shape). Normalised so that the period's energy is
-/// `annual_mwh × period / 1 year`.
-pub fn heat_demand(
-    temperature_c: &[f64],
-    annual_mwh: f64,
-    hot_water_share: f64,
-    base_c: f64,
-    start: Timestamp,
-    step_s: i64,
-) -> Vec<f64> {
-    let n = temperature_c.len();
-    let dt_h = step_s as f64 / 3600.0;
-    let period_mwh = annual_mwh * (n as f64 * dt_h) / 8760.0;
-    let hdh: Vec<f64> = temperature_c
-        .iter()
-        .map(|t| (base_c - t).max(0.0))
-        .collect();
-    let hdh_sum: f64 = hdh.iter().sum::<f64>() * dt_h;
-    let hw = load_shape(CustomerClass::Residential, start, step_s, n, 0, 0.0);
-    let hw_sum: f64 = hw.iter().sum::<f64>() * dt_h;
-    let share = hot_water_share.clamp(0.0, 1.0);
-    (0..n)
-        .map(|k| {
-            let sh = if hdh_sum > 0.0 { hdh[k] / hdh_sum } else { 0.0 };
-            let w = if hw_sum > 0.0 { hw[k] / hw_sum } else { 0.0 };
-            let space = if hdh_sum > 0.0 { 1.0 - share } else { 0.0 };
-            period_mwh * (space * sh + share * w)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,17 +157,5 @@ mod tests {
         assert!(v[44] > 2.0 * v[6 * 96 + 44]);
         let r = load_shape(CustomerClass::Residential, start, 900, 96, 1, 0.0);
         assert!(r[19 * 4 + 2] > r[3 * 4 + 2] * 2.5, "evening peak");
-    }
-
-    #[test]
-    fn heat_demand_sums_to_annual_energy_and_follows_cold() {
-        let temps: Vec<f64> = (0..8760)
-            .map(|h| if h < 4380 { 0.0 } else { 20.0 })
-            .collect();
-        let start = Timestamp::parse("2016-01-01T00:00:00").unwrap();
-        let q = heat_demand(&temps, 1000.0, 0.2, 15.0, start, 3600);
-        let total: f64 = q.iter().sum();
-        assert!((total - 1000.0).abs() < 1e-6, "{total}");
-        assert!(q[100] > 5.0 * q[6000]);
     }
 }

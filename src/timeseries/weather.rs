@@ -10,7 +10,8 @@
 //!   the cloudiness of central Germany (DWD monthly means);
 //! - wind: an AR(1) Gaussian process mapped to a Weibull(k = 2) speed
 //!   with the site's mean, hub-height log-law correction;
-//! - temperature: seasonal + diurnal sinusoid plus AR(1) noise.
+//! - temperature: seasonal + diurnal sinusoid plus a seasonal-spread AR(1)
+//!   anomaly persisting for days (cold spells).
 
 use super::irradiance::haurwitz_ghi;
 use super::time::Timestamp;
@@ -366,43 +367,75 @@ impl WindClimate {
     }
 }
 
-/// Outdoor temperature model: seasonal and diurnal sinusoids plus AR(1) noise.
+/// The synthetic climate of a site's outdoor temperature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TemperatureClimate {
+    /// Annual mean, °C.
+    pub mean_c: f64,
+    /// Seasonal amplitude (mid-July minus mid-January, halved), K.
+    pub seasonal_k: f64,
+    /// Diurnal amplitude, K.
+    pub diurnal_k: f64,
+    /// Standard deviation of the weather anomaly in mid-winter, K.
+    pub winter_anomaly_sd_k: f64,
+    /// Standard deviation of the weather anomaly in mid-summer, K.
+    pub summer_anomaly_sd_k: f64,
+}
+
+impl TemperatureClimate {
+    /// Central Germany (DWD 1991–2020 normals of the daily mean: about
+    /// 9.5 °C a year, January 0.5 °C, July 18.5 °C; day-to-day anomalies of
+    /// about 4.6 K in winter and 2.6 K in summer, persisting for days).
+    pub fn central_europe(mean_c: f64) -> TemperatureClimate {
+        TemperatureClimate {
+            mean_c,
+            seasonal_k: 9.0,
+            diurnal_k: 4.0,
+            winter_anomaly_sd_k: 4.6,
+            summer_anomaly_sd_k: 2.6,
+        }
+    }
+}
+
+/// Persistence of the weather anomaly (e-folding time), days: cold spells
+/// and heat waves last several days.
+const ANOMALY_PERSISTENCE_DAYS: f64 = 4.0;
+
+/// Outdoor temperature model: seasonal and diurnal sinusoids plus an AR(1)
+/// weather anomaly whose spread follows the season (wider in winter: cold
+/// spells) and which persists for days.
 #[derive(Debug, Clone)]
 pub struct TemperatureProcess {
     rng: Rng,
     z: f64,
-    /// Annual mean, °C.
-    pub mean_c: f64,
-    /// Seasonal amplitude, K.
-    pub seasonal_k: f64,
-    /// Diurnal amplitude, K.
-    pub diurnal_k: f64,
+    climate: TemperatureClimate,
     rho: f64,
 }
 
 impl TemperatureProcess {
-    /// A central-European default climate (mean 9.5 °C, ±9 K seasonal, ±4 K diurnal).
-    pub fn new(seed: u64, mean_c: f64, seasonal_k: f64, diurnal_k: f64, step_s: i64) -> Self {
+    /// The process of `climate` at steps of `step_s` seconds.
+    pub fn new(seed: u64, climate: TemperatureClimate, step_s: i64) -> Self {
         let mut rng = Rng::new(seed);
         let z = rng.normal();
         TemperatureProcess {
             rng,
             z,
-            mean_c,
-            seasonal_k,
-            diurnal_k,
-            rho: (-(step_s as f64) / (2.0 * 86400.0)).exp(),
+            climate,
+            rho: (-(step_s as f64) / (ANOMALY_PERSISTENCE_DAYS * 86400.0)).exp(),
         }
     }
 
     /// Temperature at `t`, °C (advance in time order).
     pub fn at(&mut self, t: Timestamp) -> f64 {
+        let c = &self.climate;
         let (doy, hour) = t.day_and_hour();
         self.z = self.rho * self.z + (1.0 - self.rho * self.rho).sqrt() * self.rng.normal();
-        self.mean_c
-            - self.seasonal_k * (2.0 * PI * (doy as f64 + 10.0) / 365.0).cos()
-            - self.diurnal_k * (2.0 * PI * (hour - 3.0) / 24.0).cos()
-            + 3.0 * self.z
+        // 1 in mid-January, −1 in mid-July.
+        let winter = (2.0 * PI * (doy as f64 + 10.0) / 365.0).cos();
+        let sd = 0.5 * (c.winter_anomaly_sd_k + c.summer_anomaly_sd_k)
+            + 0.5 * (c.winter_anomaly_sd_k - c.summer_anomaly_sd_k) * winter;
+        c.mean_c - c.seasonal_k * winter - c.diurnal_k * (2.0 * PI * (hour - 3.0) / 24.0).cos()
+            + sd * self.z
     }
 }
 

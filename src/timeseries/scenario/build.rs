@@ -5,6 +5,7 @@
 //! range before any model is built.
 
 use super::*;
+use crate::timeseries::accounting::{default_primary_energy_factors, HeatSite, UnitAccounting};
 use crate::timeseries::controllers::OltcState;
 use crate::timeseries::der::{
     chp_state, load_series, pv_availability, wind_availability, ChpSpec, PvSpec, StorageSpec,
@@ -13,7 +14,9 @@ use crate::timeseries::der::{
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
-use crate::timeseries::weather::{SolarSite, TemperatureProcess, WindClimate};
+use crate::timeseries::weather::{SolarSite, TemperatureClimate, TemperatureProcess, WindClimate};
+
+mod heat;
 
 /// Most steps of a scenario: two years of one-minute steps (every unit's
 /// weather series and every result row is held per step).
@@ -37,6 +40,8 @@ pub(super) fn build(
     let mut b = Builder::new(f, vname, dir, path, cache, steps_override)?;
     b.shape_network_loads();
     b.site_and_temperature()?;
+    b.primary_energy_factors();
+    b.heat_sites();
     b.network_der_units();
     for s in &f.pv {
         b.pv_unit(s);
@@ -79,7 +84,12 @@ struct Builder<'a> {
     fuel: BTreeMap<String, f64>,
     names: HashSet<String>,
     units: Vec<Unit>,
-    unit_fuel_factor: Vec<f64>,
+    unit_accounting: Vec<UnitAccounting>,
+    /// The study's heat sites as this scenario serves them.
+    heat_sites: Vec<HeatSite>,
+    /// Primary energy factors: grid electricity, fuels.
+    pe_grid: f64,
+    pe_fuels: BTreeMap<String, f64>,
     /// Network generators that became weather-driven units.
     network_der_gens: Vec<usize>,
     synthetic_loads: Vec<SyntheticLoad>,
@@ -171,6 +181,11 @@ impl<'a> Builder<'a> {
         for (k, v) in &em.fuel_t_per_mwh {
             fuel.insert(k.clone(), *v);
         }
+        let (mut pe_grid, mut pe_fuels) = default_primary_energy_factors();
+        if let Some(pe) = &f.primary_energy {
+            pe_grid = pe.grid.unwrap_or(pe_grid);
+            pe_fuels.extend(pe.fuels.iter().map(|(k, v)| (k.clone(), *v)));
+        }
         Ok(Builder {
             f,
             vname,
@@ -189,7 +204,10 @@ impl<'a> Builder<'a> {
             fuel,
             names: HashSet::new(),
             units: Vec::new(),
-            unit_fuel_factor: Vec::new(),
+            unit_accounting: Vec::new(),
+            heat_sites: Vec::new(),
+            pe_grid,
+            pe_fuels,
             network_der_gens: Vec::new(),
             synthetic_loads: Vec::new(),
             controllers: Vec::new(),
@@ -300,6 +318,33 @@ impl<'a> Builder<'a> {
             .wind_monthly_factor
             .as_deref()
             .map(|g| self.twelve(g, 0.1, 10.0, "site.wind_monthly_factor"));
+        let mut climate = TemperatureClimate::central_europe(s.mean_temperature_c);
+        let optional = [
+            (
+                s.seasonal_amplitude_k,
+                "seasonal_amplitude_k",
+                &mut climate.seasonal_k,
+            ),
+            (
+                s.winter_anomaly_sd_k,
+                "winter_anomaly_sd_k",
+                &mut climate.winter_anomaly_sd_k,
+            ),
+            (
+                s.summer_anomaly_sd_k,
+                "summer_anomaly_sd_k",
+                &mut climate.summer_anomaly_sd_k,
+            ),
+        ];
+        for (value, field, slot) in optional {
+            if let Some(v) = value {
+                if !(v.is_finite() && (0.0..=30.0).contains(&v)) {
+                    self.problems
+                        .push(format!("site.{field} must be between 0 and 30, found {v}"));
+                }
+                *slot = v;
+            }
+        }
         if !self.problems.is_empty() {
             return Err(Error::Invalid {
                 source_name: self.loc.clone(),
@@ -321,9 +366,7 @@ impl<'a> Builder<'a> {
             None => {
                 let mut tp = TemperatureProcess::new(
                     name_seed(self.f.seed, "temperature"),
-                    s.mean_temperature_c,
-                    9.0,
-                    4.0,
+                    climate,
                     self.step_s,
                 );
                 (0..self.n_steps)
@@ -376,9 +419,9 @@ impl<'a> Builder<'a> {
         )
     }
 
-    fn push_unit(&mut self, unit: Unit, fuel_factor: f64) {
+    fn push_unit(&mut self, unit: Unit, accounting: UnitAccounting) {
         self.units.push(unit);
-        self.unit_fuel_factor.push(fuel_factor);
+        self.unit_accounting.push(accounting);
     }
 
     /// PV and wind units of the network file become weather-driven units
@@ -443,7 +486,7 @@ impl<'a> Builder<'a> {
                 fuel: None,
                 state,
             };
-            self.push_unit(unit, 0.0);
+            self.push_unit(unit, UnitAccounting::default());
             self.network_der_gens.push(k);
         }
     }
@@ -476,7 +519,7 @@ impl<'a> Builder<'a> {
             fuel: None,
             state,
         };
-        self.push_unit(unit, 0.0);
+        self.push_unit(unit, UnitAccounting::default());
     }
 
     fn wind_unit(&mut self, s: &WindSpec) {
@@ -498,11 +541,11 @@ impl<'a> Builder<'a> {
             fuel: None,
             state: UnitState::Wind { avail },
         };
-        self.push_unit(unit, 0.0);
+        self.push_unit(unit, UnitAccounting::default());
     }
 
-    /// Checks a CHP's numbers; returns its fuel's emission factor.
-    fn check_chp(&mut self, s: &ChpSpec, w: &str) -> f64 {
+    /// Checks a CHP's numbers.
+    fn check_chp(&mut self, s: &ChpSpec, w: &str) {
         self.positive(s.rated_el_mw, format!("{w}: rated_el_mw"));
         let (eta_el, eta_th) = crate::timeseries::der::chp_eta(s);
         self.fraction(eta_el, format!("{w}: eta_el"));
@@ -521,24 +564,6 @@ impl<'a> Builder<'a> {
         }
         self.fraction(s.boiler_eta, format!("{w}: boiler_eta"));
         self.fraction(s.power_factor, format!("{w}: power_factor"));
-        if !(s.heat.annual_mwh >= 0.0 && s.heat.annual_mwh.is_finite()) {
-            self.problem(format!(
-                "{w}: heat.annual_mwh must be a non-negative number, found {}",
-                s.heat.annual_mwh
-            ));
-        }
-        self.within(
-            s.heat.hot_water_share,
-            0.0,
-            1.0,
-            format!("{w}: heat.hot_water_share"),
-        );
-        self.within(
-            s.heat.base_temperature_c,
-            -30.0,
-            40.0,
-            format!("{w}: heat.base_temperature_c"),
-        );
         if let Some(b) = s.buffer_mwh {
             if !(b >= 0.0 && b.is_finite()) {
                 self.problem(format!(
@@ -546,15 +571,10 @@ impl<'a> Builder<'a> {
                 ));
             }
         }
-        match self.fuel.get(&s.fuel) {
-            Some(x) => *x,
-            None => {
-                let known = self.fuel.keys().cloned().collect::<Vec<_>>().join(", ");
-                self.problem(format!(
-                    "{w}: fuel '{}' has no emission factor (known: {known}; add it under [emissions.fuel_t_per_mwh])",
-                    s.fuel
-                ));
-                0.0
+        if let Some(h) = s.eta_el_half_load {
+            self.fraction(h, format!("{w}: eta_el_half_load"));
+            if h > eta_el {
+                self.problem(format!("{w}: eta_el_half_load {h} exceeds eta_el {eta_el}"));
             }
         }
     }
@@ -582,26 +602,6 @@ impl<'a> Builder<'a> {
             },
             _ => Vec::new(),
         }
-    }
-
-    fn chp_unit(&mut self, s: &ChpSpec) {
-        self.check_name(&s.name);
-        let w = format!("chp '{}'", s.name);
-        let bus = self.bus(&s.bus, &w);
-        let fuel_factor = self.check_chp(s, &w);
-        let schedule = self.chp_schedule(s, &w);
-        if !self.problems.is_empty() {
-            return;
-        }
-        let state = chp_state(s, &self.temperature, schedule, self.start, self.step_s);
-        let unit = Unit {
-            name: s.name.clone(),
-            technology: Technology::Chp(s.technology),
-            bus,
-            fuel: Some(s.fuel.clone()),
-            state,
-        };
-        self.push_unit(unit, fuel_factor);
     }
 
     fn storage_unit(&mut self, s: &StorageSpec) {
@@ -660,7 +660,7 @@ impl<'a> Builder<'a> {
                 energy: s.capacity_mwh * s.soc_initial_percent / 100.0,
             },
         };
-        self.push_unit(unit, 0.0);
+        self.push_unit(unit, UnitAccounting::default());
     }
 
     fn synthetic_load(&mut self, s: &LoadSpec) {
@@ -791,11 +791,38 @@ impl<'a> Builder<'a> {
             }
             None => None,
         };
+        if let Some(f) = em.grid_marginal_t_per_mwh {
+            self.within(f, 0.0, 10.0, "emissions.grid_marginal_t_per_mwh".into());
+        }
+        let grid_marginal_profile = em.grid_marginal_profile.as_ref().and_then(|c| {
+            let col = self.profiles.column(c);
+            if col.is_none() {
+                self.problem(format!(
+                    "emissions.grid_marginal_profile '{c}' is not in the profile table"
+                ));
+            }
+            col
+        });
         Emissions {
             grid_t_per_mwh: em.grid_t_per_mwh,
             grid_profile,
+            grid_marginal_t_per_mwh: em.grid_marginal_t_per_mwh,
+            grid_marginal_profile,
             credit_exports: em.exports == super::ExportConvention::Credited,
             given: self.f.emissions.is_some(),
+        }
+    }
+
+    /// Primary energy factors must be finite, 0 to 10.
+    fn primary_energy_factors(&mut self) {
+        let mut all = vec![("grid".to_string(), self.pe_grid)];
+        all.extend(
+            self.pe_fuels
+                .iter()
+                .map(|(k, v)| (format!("fuels.{k}"), *v)),
+        );
+        for (k, v) in all {
+            self.within(v, 0.0, 10.0, format!("primary_energy.{k}"));
         }
     }
 
@@ -817,12 +844,13 @@ impl<'a> Builder<'a> {
         if !(v_limits.0 < v_limits.1) {
             self.problem("kpi: vmin_pu must be below vmax_pu".into());
         }
-        let pes = kpi.and_then(|k| k.pes_reference).unwrap_or_default();
-        self.fraction(pes.heat_eta, "kpi.pes_reference.heat_eta".into());
-        self.fraction(
-            pes.electricity_eta,
-            "kpi.pes_reference.electricity_eta".into(),
-        );
+        if let Some(pes) = kpi.and_then(|k| k.pes_reference) {
+            self.fraction(pes.heat_eta, "kpi.pes_reference.heat_eta".into());
+            self.fraction(
+                pes.electricity_eta,
+                "kpi.pes_reference.electricity_eta".into(),
+            );
+        }
         let solver = self.f.solver.clone().unwrap_or(SolverSpec {
             tol: d_tol(),
             max_iter: d_iter(),
@@ -870,13 +898,15 @@ impl<'a> Builder<'a> {
                 max_iter: solver.max_iter,
             },
             units: self.units,
-            unit_fuel_factor: self.unit_fuel_factor,
+            unit_accounting: self.unit_accounting,
+            heat_sites: self.heat_sites,
+            primary_energy_grid: self.pe_grid,
+            is_reference: false,
             synthetic_loads: self.synthetic_loads,
             controllers: self.controllers,
             emissions,
             v_limits,
             bus_v_limits,
-            pes,
             description: self.f.description.clone().unwrap_or_default(),
             utc_offset_h: Some(self.site.utc_offset_h),
         })

@@ -107,6 +107,15 @@ pub struct SiteSpec {
     /// Annual mean temperature of the synthetic model, °C.
     #[serde(default = "d_tmean")]
     pub mean_temperature_c: f64,
+    /// Seasonal amplitude of the synthetic temperature, K (default 9:
+    /// January about 18 K colder than July).
+    pub seasonal_amplitude_k: Option<f64>,
+    /// Standard deviation of the synthetic temperature's weather anomaly in
+    /// mid-winter, K (default 4.6, central Germany); sets how deep cold
+    /// spells go.
+    pub winter_anomaly_sd_k: Option<f64>,
+    /// The same in mid-summer, K (default 2.6).
+    pub summer_anomaly_sd_k: Option<f64>,
     /// Global horizontal irradiation per calendar month, kWh/m² (12
     /// values; e.g. from PVGIS or a national weather service); sets the
     /// clouds' monthly mean. Default: the cloudiness of central Germany.
@@ -124,6 +133,9 @@ impl Default for SiteSpec {
             utc_offset_h: d_utc(),
             temperature_column: None,
             mean_temperature_c: d_tmean(),
+            seasonal_amplitude_k: None,
+            winter_anomaly_sd_k: None,
+            summer_anomaly_sd_k: None,
             monthly_ghi_kwh_m2: None,
             wind_monthly_factor: None,
         }
@@ -142,10 +154,85 @@ pub struct EmissionSpec {
     /// Fuel factors, t CO2/MWh (LHV), added to or overriding the defaults.
     #[serde(default)]
     pub fuel_t_per_mwh: BTreeMap<String, f64>,
+    /// Marginal grid factor, t/MWh: what a change in the exchange emits
+    /// (default: the average factor).
+    pub grid_marginal_t_per_mwh: Option<f64>,
+    /// Profile column with a per-step marginal grid factor, t/MWh.
+    pub grid_marginal_profile: Option<String>,
     /// Whether exports to the upstream grid earn their grid factor back:
     /// `not-credited` (default: imports only) or `credited` (net exchange).
+    /// The same convention holds for primary energy.
     #[serde(default)]
     pub exports: ExportConvention,
+}
+
+/// `[primary_energy]`: non-renewable primary energy factors.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryEnergySpec {
+    /// Grid electricity (default 1.8, GEG 2020).
+    pub grid: Option<f64>,
+    /// Fuels, added to or overriding the defaults.
+    #[serde(default)]
+    pub fuels: BTreeMap<String, f64>,
+}
+
+fn d_supply() -> HeatSupplyKind {
+    HeatSupplyKind::Boiler
+}
+fn d_boiler_eta() -> f64 {
+    0.92
+}
+fn d_gas() -> String {
+    "natural_gas".into()
+}
+
+/// How a heat site is served where no CHP unit serves it.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeatSupplyKind {
+    /// A boiler (`boiler_efficiency`, `fuel`).
+    Boiler,
+    /// A heat pump at the site's bus (`heat_pump_source`, `heat_sink`).
+    HeatPump,
+}
+
+/// `[[heat]]`: a heat demand every scenario of the study serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeatSiteSpec {
+    /// Unique name (CHP units name it in `heat_site`).
+    pub name: String,
+    /// Bus of its heat pump (required for `supply = "heat-pump"`).
+    pub bus: Option<crate::network::BusRef>,
+    /// Annual heat demand, MWh_th (shaped by `profile`).
+    pub annual_mwh: Option<f64>,
+    /// Or a profile column with the demand in MW_th per step.
+    pub demand_column: Option<String>,
+    /// BDEW heat profile code (default MFH).
+    pub profile: Option<String>,
+    /// BDEW building class (1–11 for EFH/MFH, default 3; 0 otherwise).
+    pub building_class: Option<u32>,
+    /// The BDEW windy parameter set.
+    #[serde(default)]
+    pub windy: bool,
+    /// Supply where no CHP unit serves the site (and a CHP's backup).
+    #[serde(default = "d_supply")]
+    pub supply: HeatSupplyKind,
+    /// Boiler efficiency (heat / fuel LHV).
+    #[serde(default = "d_boiler_eta")]
+    pub boiler_efficiency: f64,
+    /// Boiler fuel.
+    #[serde(default = "d_gas")]
+    pub fuel: String,
+    /// Heat pump source.
+    #[serde(default)]
+    pub heat_pump_source: crate::timeseries::heat::HeatPumpSource,
+    /// Heat distribution (sink temperature).
+    #[serde(default)]
+    pub heat_sink: crate::timeseries::heat::HeatSink,
+    /// Heat pump power factor.
+    pub heat_pump_power_factor: Option<f64>,
 }
 
 /// How `co2_grid_t` treats exports.
@@ -203,6 +290,14 @@ pub struct ScenarioFile {
     pub site: Option<SiteSpec>,
     /// Emission factors.
     pub emissions: Option<EmissionSpec>,
+    /// Primary energy factors.
+    pub primary_energy: Option<PrimaryEnergySpec>,
+    /// The scenario the others are compared with (`co2_avoided_t`,
+    /// `primary_energy_saved_mwh`); default the first.
+    pub reference: Option<String>,
+    /// Heat demands every scenario serves.
+    #[serde(default)]
+    pub heat: Vec<HeatSiteSpec>,
     /// KPI settings.
     pub kpi: Option<KpiSpec>,
     /// Seed of all synthetic processes.
@@ -276,7 +371,7 @@ fn deep_merge(base: &mut toml::Value, over: &toml::Value) {
     }
 }
 
-const UNIT_ARRAYS: [&str; 5] = ["load", "pv", "wind", "chp", "storage"];
+const UNIT_ARRAYS: [&str; 6] = ["load", "pv", "wind", "chp", "storage", "heat"];
 
 /// Applies one variant table to the base document.
 fn apply_variant(
@@ -325,7 +420,7 @@ fn apply_variant(
         for (k, v) in add {
             if !UNIT_ARRAYS.contains(&k.as_str()) && k != "controller" {
                 return Err(format!(
-                    "add.{k}: only load, pv, wind, chp, storage and controller can be added"
+                    "add.{k}: only load, pv, wind, chp, storage, heat and controller can be added"
                 ));
             }
             let items = v
@@ -519,6 +614,22 @@ pub fn parse_scenarios(
             &mut cache,
             steps_override,
         )?);
+    }
+    let reference = match &base.reference {
+        Some(r) => out.iter().position(|s| &s.name == r).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: reference '{r}' is not a scenario of the file (scenarios: {})",
+                path.display(),
+                out.iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => 0,
+    };
+    for (i, s) in out.iter_mut().enumerate() {
+        s.is_reference = i == reference;
     }
     Ok(out)
 }

@@ -534,7 +534,8 @@ fn info_summarises_a_network() {
 }
 
 /// Loads with different ZIP shares at one bus, checked against a direct
-/// fixed-point solution of the two-bus circuit (V = 1 − z·conj(S(|V|)/V)).
+/// fixed-point solution of the two-bus circuit (V = 1 − z·conj(S(|V|)/V)),
+/// in a power flow and in a time series.
 #[test]
 fn zip_loads_match_a_fixed_point_solution() {
     let text = r#"
@@ -594,6 +595,57 @@ q_mvar = 0.5
         "{} vs {vm}",
         r.bus.vm_pu[1]
     );
+    // `run` on the same network (its own loads, two steps): the same
+    // voltage, the loads' voltage-dependent draw, slack power and losses.
+    let sc = dir.join("zip_run.toml");
+    std::fs::write(
+        &sc,
+        "network = \"zip.toml\"\n[period]\nstart = \"2016-01-01T00:00:00\"\nsteps = 2\n[solver]\ntol = 1e-11\n",
+    )
+    .unwrap();
+    let out = dir.join("zip.h5");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gridsim"))
+        .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args(["--quiet", "--precision", "f64"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5::File::open(&out).unwrap();
+    let read = |n: &str| -> Vec<f64> {
+        f.dataset(&format!("scenarios/base/{n}"))
+            .unwrap()
+            .read_raw()
+            .unwrap()
+    };
+    let (run_vm, load_p, load_q) = (read("bus/vm_pu"), read("load/p_mw"), read("load/q_mvar"));
+    let factor = 0.5 + 0.2 * vm + 0.3 * vm * vm;
+    let p_drawn = 3.0 * factor + 1.0;
+    for step in 0..2 {
+        assert!((run_vm[2 * step + 1] - vm).abs() < 1e-9, "{run_vm:?}");
+        assert!((load_p[2 * step] - 3.0 * factor).abs() < 1e-9, "{load_p:?}");
+        assert!((load_q[2 * step] - factor).abs() < 1e-9, "{load_q:?}");
+        assert!((load_p[2 * step + 1] - 1.0).abs() < 1e-12);
+    }
+    let (slack, p_load, loss) = (
+        read("grid/p_slack_mw"),
+        read("grid/p_load_mw"),
+        read("grid/p_loss_mw"),
+    );
+    assert!(
+        (p_load[0] - p_drawn).abs() < 1e-9,
+        "{p_load:?} vs {p_drawn}"
+    );
+    assert!(
+        (slack[0] - r.gen.p_mw[0]).abs() < 1e-8,
+        "{slack:?} vs {}",
+        r.gen.p_mw[0]
+    );
+    assert!(
+        (loss[0] - r.total_loss_mw).abs() < 1e-8,
+        "{loss:?} vs {}",
+        r.total_loss_mw
+    );
+    assert!((slack[0] - p_load[0] - loss[0]).abs() < 1e-9);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -636,12 +688,8 @@ fn pf_losses_equal_run_losses_on_every_shipped_network() {
             .read_raw()
             .unwrap();
         let opts = reference_pf_options();
-        // Time series treat loads as constant power (ZIP shares apply to
-        // single power flows): the same state here.
-        let mut net = load_network(&net_path).unwrap();
-        for l in &mut net.loads {
-            (l.z_share, l.i_share) = (0.0, 0.0);
-        }
+        // ZIP loads draw the same voltage-dependent power in both.
+        let net = load_network(&net_path).unwrap();
         let r = powerflow::solve_converged(&net, &opts).unwrap();
         let pf_loss = r.total_loss_mw + r.shunt_p_mw;
         let d = (run_loss[0] - pf_loss).abs();

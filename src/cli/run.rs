@@ -193,6 +193,7 @@ fn store_summary(writer: &ResultsWriter, sc: &Scenario, s: &RunSummary) -> Resul
     let settings = [
         ("emission_factors_given", sc.emissions.given as i64),
         ("exports_credited", sc.emissions.credit_exports as i64),
+        ("reference_scenario", sc.is_reference as i64),
     ];
     writer.scenario_attrs(&sc.name, "kpi", &settings)
 }

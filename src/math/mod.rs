@@ -32,6 +32,9 @@ pub struct MathModel {
     /// Constant-current load per bus at 1 p.u., p.u. (consumption ∝ |V|).
     /// Constant-impedance loads are part of Ybus.
     pub s_load_i: Vec<Complex64>,
+    /// Constant-impedance load per bus at 1 p.u., p.u. (consumption ∝ |V|²;
+    /// already in Ybus, kept to book what the loads draw).
+    pub s_load_z: Vec<Complex64>,
     /// Initial voltage per bus (file values, with generator setpoints at PV/REF buses).
     pub v_init: Vec<Complex64>,
     /// Angle of the reference bus of each bus's island, radians (for flat starts).
@@ -50,9 +53,12 @@ impl MathModel {
         let topo = topology::analyse(net)?;
         let (ybus, branches) = ybus::build(net, &topo.bus_type);
         let mut s_load_i = vec![Complex64::new(0.0, 0.0); net.buses.len()];
+        let mut s_load_z = s_load_i.clone();
         for l in &net.loads {
             if topo.bus_type[l.bus] != BusType::Isolated {
-                s_load_i[l.bus] += Complex64::new(l.p_mw, l.q_mvar) * l.i_share / net.base_mva;
+                let s = Complex64::new(l.p_mw, l.q_mvar) / net.base_mva;
+                s_load_i[l.bus] += s * l.i_share;
+                s_load_z[l.bus] += s * l.z_share;
             }
         }
         let nb = net.buses.len();
@@ -75,6 +81,7 @@ impl MathModel {
             s_spec: vec![Complex64::new(0.0, 0.0); nb],
             s_load: vec![Complex64::new(0.0, 0.0); nb],
             s_load_i,
+            s_load_z,
             v_init,
             island_ref_angle: topo.island_ref_angle,
             pv: Vec::new(),

@@ -44,8 +44,11 @@ pub const RUN_COUNTS: [&str; 3] = ["tap_changes", "control_not_settled", "newton
 
 /// Accounting settings stored beside the KPIs (1 or 0; files without them
 /// read as 1, 0).
-pub const KPI_SETTINGS: [(&str, f64); 2] =
-    [("emission_factors_given", 1.0), ("exports_credited", 0.0)];
+pub const KPI_SETTINGS: [(&str, f64); 3] = [
+    ("emission_factors_given", 1.0),
+    ("exports_credited", 0.0),
+    ("reference_scenario", 0.0),
+];
 
 /// The KPIs and run counts of scenario `s` of an open results file.
 fn read_kpis(file: &hdf5::File, path: &Path, s: &str) -> Result<Vec<f64>> {
@@ -153,7 +156,7 @@ fn csv_field(s: &str) -> String {
 }
 
 /// KPIs shown in the table and markdown formats (CSV and JSON hold all).
-pub const KEY_KPIS: [&str; 14] = [
+pub const KEY_KPIS: [&str; 16] = [
     "energy_served_mwh",
     "import_mwh",
     "export_mwh",
@@ -166,8 +169,10 @@ pub const KEY_KPIS: [&str; 14] = [
     "renewable_share_percent",
     "curtailed_mwh",
     "tap_changes",
+    "heat_demand_mwh",
     "pes_percent",
     "co2_total_t",
+    "co2_avoided_t",
 ];
 
 /// Whether more of a KPI is better (+1), worse (−1) or neither (0).
@@ -198,7 +203,22 @@ pub fn kpi_label(key: &str) -> (&str, &'static str, Merit) {
         "co2_total_t" => ("CO2 emitted", "t", -1),
         "co2_grid_t" => ("CO2 of the grid exchange", "t", -1),
         "co2_export_t" => ("CO2 credit of exports (at the grid factor)", "t", 0),
-        "co2_avoided_t" => ("CO2 avoided by CHP", "t", 1),
+        "net_import_mwh" => ("Net import (import − export)", "MWh", 0),
+        "heat_demand_mwh" => ("Heat demand served", "MWh", 0),
+        "heat_pump_heat_mwh" => ("Heat from heat pumps", "MWh", 0),
+        "heat_pump_electricity_mwh" => ("Electricity of heat pumps", "MWh", 0),
+        "chp_electricity_mwh" => ("CHP electricity", "MWh", 0),
+        "chp_heat_mwh" => ("CHP heat", "MWh", 0),
+        "chp_fuel_mwh" => ("CHP fuel", "MWh", 0),
+        "boiler_heat_mwh" => ("Boiler heat", "MWh", 0),
+        "boiler_fuel_mwh" => ("Boiler fuel", "MWh", 0),
+        "primary_energy_mwh" => ("Primary energy (non-renewable)", "MWh", -1),
+        "primary_energy_saved_mwh" => ("Primary energy saved against the reference", "MWh", 1),
+        "co2_chp_t" => ("CO2 of CHP fuel", "t", -1),
+        "co2_boiler_t" => ("CO2 of boiler fuel", "t", -1),
+        "co2_grid_marginal_t" => ("CO2 of the net exchange at the marginal factor", "t", -1),
+        "co2_avoided_t" => ("CO2 avoided against the reference scenario", "t", 1),
+        "co2_avoided_marginal_t" => ("CO2 avoided, grid at its marginal factor", "t", 1),
         "steps_not_converged" => ("Steps not converged", "", -1),
         "control_not_settled" => ("Steps with unsettled controllers", "", -1),
         _ => (key, "", 0),
@@ -377,6 +397,18 @@ impl Comparison {
             if self.value(s, "emission_factors_given") == 0.0 {
                 w.push(format!(
                     "scenario '{name}' states no emission factors ([emissions]): its CO2 figures are 0, not measured"
+                ));
+            }
+            let (heat, heat_base) = (
+                self.value(s, "heat_demand_mwh"),
+                self.value(self.baseline, "heat_demand_mwh"),
+            );
+            if (heat - heat_base).abs() > 1e-6 * heat.abs().max(heat_base.abs()).max(1.0) {
+                w.push(format!(
+                    "scenario '{name}' serves {} MWh of heat, the baseline '{}' {} MWh: their CO2 and primary energy are not on one boundary (declare the heat as [[heat]] sites every scenario serves)",
+                    fmt_num(heat),
+                    self.scenarios[self.baseline],
+                    fmt_num(heat_base)
                 ));
             }
             let unsettled = self.value(s, "control_not_settled");

@@ -1126,11 +1126,11 @@ fn energy_and_co2(cmp: &Comparison) -> Result<Vec<Plot>> {
                 "t CO2",
                 &cmp.scenarios,
                 &[
-                    ("grid imports", kp("co2_grid_t")),
+                    ("grid exchange", kp("co2_grid_t")),
                     ("CHP fuel", kp("co2_chp_t")),
                     ("boiler fuel", kp("co2_boiler_t")),
                     ("total", kp("co2_total_t")),
-                    ("avoided by CHP", kp("co2_avoided_t")),
+                    ("avoided against the reference", kp("co2_avoided_t")),
                 ],
             )?,
         ),

@@ -81,6 +81,24 @@ impl HybridSolver {
         self.newton.solve(ybus, s_spec, v, opts)
     }
 
+    /// Like [`Self::solve`] with constant-current loads `s_i` (consumption at
+    /// 1 p.u.): Newton alone when any is non-zero (the fixed point knows
+    /// constant power only; constant impedance is part of Ybus).
+    pub fn solve_with_current_loads(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        s_i: &[Complex64],
+        v: &mut [Complex64],
+        opts: NewtonOptions,
+    ) -> Result<SolveReport> {
+        if s_i.iter().all(|s| *s == Complex64::new(0.0, 0.0)) {
+            return self.solve(ybus, s_spec, v, opts);
+        }
+        self.newton
+            .solve_with_current_loads(ybus, s_spec, s_i, v, opts)
+    }
+
     /// Up to [`LANES`] independent solves at once on interleaved injections
     /// and voltages (see [`CurrentInjectionSolver::solve_interleaved`]) of
     /// the first `a` lanes; lanes the fixed point does not finish go to

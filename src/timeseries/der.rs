@@ -33,7 +33,7 @@ fn default_min_load() -> f64 {
     0.5
 }
 fn default_heat_profile() -> String {
-    "MFH".into()
+    "EFH".into()
 }
 fn default_boiler_eta() -> f64 {
     0.92
@@ -135,7 +135,7 @@ pub struct HeatSpec {
     /// Or a profile column with the demand in MW_th per step.
     pub demand_column: Option<String>,
     /// BDEW heat profile code (see [`super::heat::PROFILE_CODES`]; default
-    /// MFH, multi-family houses).
+    /// EFH, single-family houses).
     #[serde(default = "default_heat_profile")]
     pub profile: String,
     /// BDEW building class (1–11 for EFH/MFH, default 3; 0 otherwise).

@@ -62,7 +62,17 @@ impl Scenario {
     /// Fills `p_mw` and `q_mvar` (`n × columns`, row-major) with the power
     /// every load column draws at steps `t0 .. t0 + n` (load convention),
     /// MW and Mvar. Column by column, so each profile is read in order.
-    pub fn fill_load_rows(&self, t0: usize, n: usize, p_mw: &mut Vec<f64>, q_mvar: &mut Vec<f64>) {
+    /// `load_vm_pu` (`n × network loads`, or empty when they draw constant
+    /// power) holds the voltage at each network load's bus, which sets what
+    /// its constant-current and constant-impedance shares draw.
+    pub fn fill_load_rows(
+        &self,
+        t0: usize,
+        n: usize,
+        load_vm_pu: &[f64],
+        p_mw: &mut Vec<f64>,
+        q_mvar: &mut Vec<f64>,
+    ) {
         let width = self.load_count();
         p_mw.clear();
         q_mvar.clear();
@@ -71,9 +81,15 @@ impl Scenario {
         let steps = t0..t0 + n;
         let mut col = 0;
         if self.books_network_loads() {
-            for l in &self.network.loads {
-                put_column(p_mw, width, col, (0..n).map(|_| l.p_mw));
-                put_column(q_mvar, width, col, (0..n).map(|_| l.q_mvar));
+            let nl = self.network.loads.len();
+            for (j, l) in self.network.loads.iter().enumerate() {
+                // ZIP: P0 · (p + i·|V| + z·|V|²); constant power without voltages.
+                let factor = |k: usize| match load_vm_pu.get(k * nl + j) {
+                    Some(&vm) => 1.0 - l.z_share - l.i_share + l.i_share * vm + l.z_share * vm * vm,
+                    None => 1.0,
+                };
+                put_column(p_mw, width, col, (0..n).map(|k| l.p_mw * factor(k)));
+                put_column(q_mvar, width, col, (0..n).map(|k| l.q_mvar * factor(k)));
                 col += 1;
             }
         }

@@ -310,6 +310,9 @@ pub struct Block {
     pub load_p_mw: Vec<f64>,
     /// Reactive power drawn by each load column, Mvar.
     pub load_q_mvar: Vec<f64>,
+    /// |V| at each network load's bus per step (`step × network load`),
+    /// p.u., when they draw voltage-dependent power; else empty.
+    pub load_vm_pu: Vec<f64>,
 }
 
 impl Block {
@@ -388,6 +391,7 @@ impl Block {
         self.tap_pos.clear();
         self.load_p_mw.clear();
         self.load_q_mvar.clear();
+        self.load_vm_pu.clear();
     }
 
     /// Fills the load columns of the block's steps (they depend on the
@@ -396,6 +400,7 @@ impl Block {
         sc.fill_load_rows(
             self.start_step,
             self.n,
+            &self.load_vm_pu,
             &mut self.load_p_mw,
             &mut self.load_q_mvar,
         );
@@ -464,8 +469,19 @@ impl Scenario {
     /// storage or heat state, no controller), so that blocks can run in any
     /// order on any thread. Each block of such a scenario starts from the
     /// initial voltages, so results do not depend on the thread count.
+    /// Whether steps can be solved in any order and side by side in lanes
+    /// (no unit or controller state, and no voltage-dependent loads, which
+    /// the batched fixed point does not model).
     pub fn steps_independent(&self) -> bool {
-        self.units.is_empty() && self.controllers.is_empty()
+        self.units.is_empty()
+            && self.controllers.is_empty()
+            && !self.books_voltage_dependent_loads()
+    }
+
+    /// Whether the network's own loads are booked and some draw
+    /// voltage-dependent (constant-impedance or constant-current) power.
+    pub fn books_voltage_dependent_loads(&self) -> bool {
+        self.elements.is_empty() && self.network.has_voltage_dependent_loads()
     }
 
     /// Number of result blocks.
@@ -609,18 +625,21 @@ struct StepTotals {
 
 impl<'a> Engine<'a> {
     fn new(sc: &'a Scenario, precision: RowPrecision) -> Result<Engine<'a>> {
-        // Time series treat every load as constant power (ZIP shares apply
-        // to single power flows), so the booked injections balance exactly.
-        let net: std::borrow::Cow<'a, Network> = if sc.network.has_voltage_dependent_loads() {
-            let mut n = (*sc.network).clone();
-            for l in &mut n.loads {
-                l.z_share = 0.0;
-                l.i_share = 0.0;
-            }
-            std::borrow::Cow::Owned(n)
-        } else {
-            std::borrow::Cow::Borrowed(&*sc.network)
-        };
+        // The network's own loads keep their ZIP shares when the scenario
+        // books them (constant impedance in Ybus, constant current in the
+        // solve, both booked at the solved voltage); an element table
+        // replaces them, so their shares must not reach Ybus.
+        let net: std::borrow::Cow<'a, Network> =
+            if !sc.elements.is_empty() && sc.network.has_voltage_dependent_loads() {
+                let mut n = (*sc.network).clone();
+                for l in &mut n.loads {
+                    l.z_share = 0.0;
+                    l.i_share = 0.0;
+                }
+                std::borrow::Cow::Owned(n)
+            } else {
+                std::borrow::Cow::Borrowed(&*sc.network)
+            };
         // A private copy only when a tap changer will modify branch ratios.
         let net_local = if sc.controllers.iter().any(|c| c.oltc.is_some()) {
             Some((*net).clone())
@@ -653,10 +672,14 @@ impl<'a> Engine<'a> {
                 p_gen_network += p;
             }
         }
+        // Their constant-power part (the rest is voltage-dependent).
         let fixed_loads: Vec<(usize, f64, f64)> = if sc.elements.is_empty() {
             net.loads
                 .iter()
-                .map(|l| (l.bus, l.p_mw, l.q_mvar))
+                .map(|l| {
+                    let share = 1.0 - l.z_share - l.i_share;
+                    (l.bus, l.p_mw * share, l.q_mvar * share)
+                })
                 .collect()
         } else {
             Vec::new()
@@ -1110,7 +1133,14 @@ impl<'a> Engine<'a> {
         loop {
             loops += 1;
             math.set_injections(loads, gens);
-            report = match solver.solve(&math.ybus, &math.s_spec, v, sc.newton) {
+            let solved = solver.solve_with_current_loads(
+                &math.ybus,
+                &math.s_spec,
+                &math.s_load_i,
+                v,
+                sc.newton,
+            );
+            report = match solved {
                 Ok(r) => r,
                 Err(Error::Numerical(_)) => crate::solver::SolveReport {
                     converged: false,
@@ -1252,7 +1282,7 @@ impl<'a> Engine<'a> {
         block.converged.push(report.converged as u8);
         block.iterations.push(report.iterations as u32);
         block.max_mismatch_pu.push(report.max_mismatch_pu);
-        let tot = unit_totals(units, outputs, tot);
+        let mut tot = unit_totals(units, outputs, tot);
         block.p_load_mw.push(tot.p_load);
         block.p_gen_mw.push(tot.p_gen);
         block.p_storage_mw.push(tot.p_storage);
@@ -1261,6 +1291,10 @@ impl<'a> Engine<'a> {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
             nan_rows(block, lane, net.buses.len(), net.branches.len());
+            if sc.books_voltage_dependent_loads() {
+                let n = net.loads.len();
+                block.load_vm_pu.extend(std::iter::repeat_n(f64::NAN, n));
+            }
             match lane {
                 Some(l) => lane_v.set_lane(l, v0),
                 None => v.copy_from_slice(v0),
@@ -1270,6 +1304,7 @@ impl<'a> Engine<'a> {
         let k = &mut summary.kpis;
         let mut b = Booking {
             loss: 0.0,
+            zip_load_mw: 0.0,
             slack: *slack_file,
             vm_min: k.min_vm_pu,
             vm_max: k.max_vm_pu,
@@ -1294,6 +1329,14 @@ impl<'a> Engine<'a> {
                 block.vm_pu.extend_from_slice(&results.vm);
                 block.va_degree.extend_from_slice(&results.va_deg);
                 book_buses(math, v, &results.vm, limits, base, dt_h, block, k, &mut b);
+                if sc.books_voltage_dependent_loads() {
+                    let vm = &results.vm;
+                    block.load_vm_pu.extend(net.loads.iter().map(|l| vm[l.bus]));
+                    tot.p_load += b.zip_load_mw;
+                    if let Some(p) = block.p_load_mw.last_mut() {
+                        *p += b.zip_load_mw;
+                    }
+                }
             }
         }
         (k.min_vm_pu, k.max_vm_pu) = (b.vm_min, b.vm_max);
@@ -1396,6 +1439,8 @@ fn initial_taps(net: &Network, controllers: &[Controller]) -> Vec<f64> {
 struct Booking {
     /// Σ of the bus injections: every loss, MW.
     loss: f64,
+    /// What the voltage-dependent loads draw, MW.
+    zip_load_mw: f64,
     /// Power from the slack, MVA.
     slack: Complex64,
     /// Lowest and highest |V| so far (solved buses).
@@ -1491,20 +1536,30 @@ fn book_buses(
     for i in 0..vm.len() {
         let spec = math.s_spec[i] * base;
         let bt = math.bus_type[i];
+        // What the bus's voltage-dependent loads draw at this voltage.
+        let (drawn_i, drawn_z) = (
+            math.s_load_i[i] * (vm[i] * base),
+            math.s_load_z[i] * (vm[i] * vm[i] * base),
+        );
+        b.zip_load_mw += drawn_i.re + drawn_z.re;
         let s = if bt == BusType::Pq {
-            spec
+            spec - drawn_i - drawn_z
         } else {
             let mut acc = Complex64::new(0.0, 0.0);
             for e in indptr[i]..indptr[i + 1] {
                 acc += data[e] * v[idx[e]];
             }
+            // Ybus holds the constant-impedance loads: the injection into
+            // the branches is the solved one less what they draw.
             let solved = v[i] * acc.conj() * base;
             if bt == BusType::Ref {
-                b.slack += solved - spec;
+                b.slack += solved - spec + drawn_i;
             }
             match bt {
-                BusType::Pv => Complex64::new(spec.re, solved.im),
-                _ => solved,
+                BusType::Pv => {
+                    Complex64::new(spec.re - drawn_i.re - drawn_z.re, solved.im - drawn_z.im)
+                }
+                _ => solved - drawn_z,
             }
         };
         b.loss += s.re;

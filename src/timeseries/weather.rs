@@ -384,14 +384,15 @@ pub struct TemperatureClimate {
 
 impl TemperatureClimate {
     /// Central Germany (DWD 1991–2020 normals of the daily mean: about
-    /// 9.5 °C a year, January 0.5 °C, July 18.5 °C; day-to-day anomalies of
-    /// about 4.6 K in winter and 2.6 K in summer, persisting for days).
+    /// 9.5 °C a year, January 0.5 °C, July 18.5 °C; anomalies of about
+    /// 5 K in winter, skewed cold (continental cold spells: the coldest day
+    /// of a winter at −8 to −15 °C), and 2.6 K in summer, persisting for days).
     pub fn central_europe(mean_c: f64) -> TemperatureClimate {
         TemperatureClimate {
             mean_c,
             seasonal_k: 9.0,
             diurnal_k: 4.0,
-            winter_anomaly_sd_k: 4.6,
+            winter_anomaly_sd_k: 5.0,
             summer_anomaly_sd_k: 2.6,
         }
     }
@@ -400,6 +401,10 @@ impl TemperatureClimate {
 /// Persistence of the weather anomaly (e-folding time), days: cold spells
 /// and heat waves last several days.
 const ANOMALY_PERSISTENCE_DAYS: f64 = 4.0;
+
+/// Skewness of the winter anomaly: cold spells go further below the mean
+/// than mild spells above it.
+const WINTER_ANOMALY_SKEW: f64 = -0.8;
 
 /// Outdoor temperature model: seasonal and diurnal sinusoids plus an AR(1)
 /// weather anomaly whose spread follows the season (wider in winter: cold
@@ -434,8 +439,11 @@ impl TemperatureProcess {
         let winter = (2.0 * PI * (doy as f64 + 10.0) / 365.0).cos();
         let sd = 0.5 * (c.winter_anomaly_sd_k + c.summer_anomaly_sd_k)
             + 0.5 * (c.winter_anomaly_sd_k - c.summer_anomaly_sd_k) * winter;
+        // Cornish–Fisher skew, cold side in winter (none in summer).
+        let skew = WINTER_ANOMALY_SKEW * winter.max(0.0);
+        let anomaly = self.z + skew / 6.0 * (self.z * self.z - 1.0);
         c.mean_c - c.seasonal_k * winter - c.diurnal_k * (2.0 * PI * (hour - 3.0) / 24.0).cos()
-            + sd * self.z
+            + sd * anomaly
     }
 }
 

@@ -111,7 +111,7 @@ pub struct SiteSpec {
     /// January about 18 K colder than July).
     pub seasonal_amplitude_k: Option<f64>,
     /// Standard deviation of the synthetic temperature's weather anomaly in
-    /// mid-winter, K (default 4.6, central Germany); sets how deep cold
+    /// mid-winter, K (default 5.0, central Germany); sets how deep cold
     /// spells go.
     pub winter_anomaly_sd_k: Option<f64>,
     /// The same in mid-summer, K (default 2.6).
@@ -209,7 +209,7 @@ pub struct HeatSiteSpec {
     pub annual_mwh: Option<f64>,
     /// Or a profile column with the demand in MW_th per step.
     pub demand_column: Option<String>,
-    /// BDEW heat profile code (default MFH).
+    /// BDEW heat profile code (default EFH, single-family houses).
     pub profile: Option<String>,
     /// BDEW building class (1–11 for EFH/MFH, default 3; 0 otherwise).
     pub building_class: Option<u32>,

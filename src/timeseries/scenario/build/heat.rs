@@ -127,7 +127,7 @@ impl Builder<'_> {
             let spec = HeatSpec {
                 annual_mwh: site.annual_mwh,
                 demand_column: site.demand_column.clone(),
-                profile: site.profile.clone().unwrap_or_else(|| "MFH".into()),
+                profile: site.profile.clone().unwrap_or_else(|| "EFH".into()),
                 building_class: site.building_class,
                 windy: site.windy,
             };

@@ -50,7 +50,7 @@ fn xarray_and_pandas_read_every_group() {
     let dir = std::env::temp_dir().join(format!("gridsim-py-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let v = run_and_read(&dir, "all");
-    assert_eq!(v["scenarios"].as_array().unwrap().len(), 6);
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 7);
     assert_eq!(v["frames"]["base/bus/vm_pu"], serde_json::json!([96, 101]));
     assert_eq!(
         v["frames"]["base/line/loading_percent"],

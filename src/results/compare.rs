@@ -157,18 +157,20 @@ fn csv_field(s: &str) -> String {
 
 /// KPIs shown in the table and markdown formats (CSV and JSON hold all).
 pub const KEY_KPIS: [&str; 16] = [
-    "energy_served_mwh",
-    "import_mwh",
-    "export_mwh",
+    // The grid.
     "loss_mwh",
     "loss_percent",
     "min_vm_pu",
     "max_vm_pu",
     "hours_voltage_violation",
     "max_loading_percent",
-    "renewable_share_percent",
-    "curtailed_mwh",
     "tap_changes",
+    "curtailed_mwh",
+    // Energy and CO2 on the study's boundary.
+    "energy_served_mwh",
+    "import_mwh",
+    "export_mwh",
+    "renewable_share_percent",
     "heat_demand_mwh",
     "pes_percent",
     "co2_total_t",

@@ -711,8 +711,15 @@ fn html_escape(s: &str) -> String {
 /// The KPI table: plain-language headers with units; each change against
 /// the baseline coloured by whether it is good (green) or bad (red).
 fn comparison_table(c: &Comparison) -> String {
+    // Two tables (the grid; energy and CO2), so that they fit a window.
+    let (grid, energy) = KEY_KPIS.split_at(8);
+    comparison_part(c, grid) + &comparison_part(c, energy)
+}
+
+/// One KPI table: a row per scenario, a column per KPI of `kpis`.
+fn comparison_part(c: &Comparison, kpis: &[&str]) -> String {
     let mut o = String::from("<table class=\"kpi\"><thead><tr><th>Scenario</th>");
-    for k in KEY_KPIS {
+    for &k in kpis {
         let (label, unit, _) = compare::kpi_label(k);
         let unit = if unit.is_empty() {
             String::new()
@@ -729,7 +736,7 @@ fn comparison_table(c: &Comparison) -> String {
             ""
         };
         let _ = write!(o, "<tr><th scope=\"row\">{}{base}</th>", html_escape(name));
-        for k in KEY_KPIS {
+        for &k in kpis {
             let i = c.kpis.iter().position(|x| x == k).unwrap_or(0);
             let v = c.values[s][i];
             let d = c.delta(s, k);

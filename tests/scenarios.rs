@@ -388,6 +388,45 @@ fn scenario_errors_name_file_line_and_field() {
         "{text}\n[[variant]]\nname = \"v1\"\nunits.chp = {{ mode = \"steam\" }}\n"
     ));
     assert!(e.contains("variant 'v1'") && e.contains("steam"), "{e}");
+    // Heat sites, fuels and the boundary's factors: every problem named.
+    let heat = "[[heat]]\nname = \"site\"\ndemand_column = \"heat\"\nboiler_efficiency = 0.92\n";
+    let e = stderr_of(
+        text.replace(
+            heat,
+            "[[heat]]\nname = \"site\"\nannual_mwh = nan\nboiler_efficiency = 1.5\n\
+             [[heat]]\nname = \"hp\"\nannual_mwh = 10\nsupply = \"heat-pump\"\nprofile = \"XYZ\"\n\
+             [[heat]]\nname = \"h2\"\nannual_mwh = 10\nfuel = \"hydrogen\"\nbuilding_class = 12\n\
+             [primary_energy]\ngrid = -1\n",
+        )
+        .replace("eta_el_half_load = 0.4", "eta_el_half_load = 0.5")
+        .replace(
+            "exports = \"not-credited\"",
+            "grid_marginal_t_per_mwh = inf",
+        ),
+    );
+    for want in [
+        "heat 'site': annual_mwh must be a number from 0 to 1e9, found NaN",
+        "heat 'site': boiler_efficiency must be in (0, 1], found 1.5",
+        "heat 'hp': unknown heat profile 'XYZ'",
+        "heat 'hp': a heat pump needs the site's 'bus'",
+        "heat 'h2': building_class of EFH must be 1 to 11, found 12",
+        "heat 'h2': fuel 'hydrogen' has no primary energy factor",
+        "primary_energy.grid must be between 0 and 10, found -1",
+        "chp 'chp': eta_el_half_load 0.5 exceeds eta_el 0.4",
+        "emissions.grid_marginal_t_per_mwh must be between 0 and 10, found inf",
+    ] {
+        assert!(e.contains(want), "missing '{want}' in: {e}");
+    }
+    let e = stderr_of(text.replace("heat_site = \"site\"", "heat_site = \"nowhere\""));
+    assert!(
+        e.contains("chp 'chp': heat_site 'nowhere' is not a [[heat]] site"),
+        "{e}"
+    );
+    let e = stderr_of(format!("reference = \"ghost\"\n{text}"));
+    assert!(
+        e.contains("reference 'ghost' is not a scenario of the file (scenarios: base)"),
+        "{e}"
+    );
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -219,7 +219,7 @@ fn grid_edits_match_pandapower_applying_them_itself() {
         .position(|id| id == "VR M3")
         .unwrap();
     assert_eq!(r.transformer.kind[k], "regulator");
-    assert_eq!(r.transformer.tap_pos[k], Some(5));
+    assert_eq!(r.transformer.tap_pos[k], Some(5.0));
     let bus = |id: &str| {
         net.buses
             .iter()

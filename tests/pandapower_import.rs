@@ -162,6 +162,21 @@ fn edge_cases_match_pandapower() {
     check("edge_cases");
 }
 
+/// A tap between steps, phase-shifting taps (asymmetric, ideal by degree and
+/// by percent), LV-side taps, a transformer without a tap changer type, a
+/// closed bus-bus switch with an impedance, scaled sgens and gens.
+#[test]
+fn taps_and_switches_match_pandapower() {
+    check("taps_and_switches");
+}
+
+/// SimBench grids as the simbench package builds them.
+#[test]
+fn simbench_grids_match_pandapower() {
+    check("simbench_lv_rural1");
+    check("simbench_mv_semiurb");
+}
+
 /// Elements gridsim does not model are refused, each named; nothing is
 /// dropped silently.
 #[test]
@@ -172,7 +187,7 @@ fn unsupported_elements_are_listed() {
     for expect in [
         "trafo3w 'T3W': trafo3w elements are not modelled",
         "impedance 'Z1': impedance elements are not modelled",
-        "trafo 'T2x': tap_step_degree = 1.5: phase-shifting taps are not modelled",
+        "trafo 'T2x': tap_changer_type 'Tabular' is not modelled",
     ] {
         assert!(e.contains(expect), "'{expect}' not in {e}");
     }
@@ -185,7 +200,12 @@ fn unsupported_elements_are_listed() {
 fn converted_native_file_is_the_same_network() {
     let dir = std::env::temp_dir().join(format!("gridsim-ppconv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for name in ["mv_oberrhein", "edge_cases"] {
+    for name in [
+        "mv_oberrhein",
+        "edge_cases",
+        "taps_and_switches",
+        "simbench_mv_semiurb",
+    ] {
         let json = data(&format!("{name}.json"));
         let toml_path = dir.join(format!("{name}.toml"));
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_gridsim"))

@@ -17,7 +17,7 @@ pub mod topology;
 pub use components::chp::ChpTechnology;
 pub use components::line::LineData;
 pub use components::regulator::RegulatorData;
-pub use components::transformer::{TapChanger, TapSide, TransformerData};
+pub use components::transformer::{TapChanger, TapKind, TapSide, TransformerData};
 pub use components::PerUnit;
 
 use crate::error::{Error, Result};

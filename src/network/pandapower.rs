@@ -268,14 +268,6 @@ impl Importer<'_> {
         }
     }
 
-    /// The field must be `expected` (or absent); else a problem naming it.
-    fn only(&mut self, t: &Table, r: usize, id: &str, col: &str, expected: f64, why: &str) {
-        let v = t.num(r, col, expected);
-        if v != expected {
-            self.problem(t.kind, id, format!("{col} = {v}: {why}"));
-        }
-    }
-
     fn buses(&mut self, t: &Table) {
         let ids = t.ids();
         for r in 0..t.len() {
@@ -330,36 +322,8 @@ impl Importer<'_> {
         let ids = t.ids();
         for r in 0..t.len() {
             let id = &ids[r];
-            self.only(
-                t,
-                r,
-                id,
-                "tap_step_degree",
-                0.0,
-                "phase-shifting taps are not modelled",
-            );
-            if let Some(kind) = t.text(r, "tap_changer_type").filter(|k| k != "Ratio") {
-                self.problem(
-                    "trafo",
-                    id,
-                    format!("tap_changer_type '{kind}' is not modelled (only 'Ratio')"),
-                );
-            }
-            if t.flag(r, "tap_dependency_table", false) {
-                self.problem(
-                    "trafo",
-                    id,
-                    "tap-dependent impedance tables are not modelled",
-                );
-            }
+            let (tap_changer_type, step_percent, step_degree) = self.tap_model(t, r, id);
             let pos = t.num(r, "tap_pos", t.num(r, "tap_neutral", 0.0));
-            if pos.fract() != 0.0 {
-                self.problem(
-                    "trafo",
-                    id,
-                    format!("tap_pos {pos} is not a whole position"),
-                );
-            }
             let hv = self.bus(t, r, "hv_bus", id);
             let lv = self.bus(t, r, "lv_bus", id);
             let side = t.text(r, "tap_side").unwrap_or_else(|| "hv".into());
@@ -377,15 +341,68 @@ impl Importer<'_> {
                 shift_degree: Some(t.num(r, "shift_degree", 0.0)),
                 vector_group: None,
                 tap_side: side,
-                tap_pos: pos as i32,
-                tap_neutral: t.num(r, "tap_neutral", 0.0) as i32,
-                tap_min: t.num(r, "tap_min", pos) as i32,
-                tap_max: t.num(r, "tap_max", pos) as i32,
-                tap_step_percent: t.num(r, "tap_step_percent", 0.0),
+                tap_pos: pos,
+                tap_neutral: t.num(r, "tap_neutral", 0.0),
+                tap_min: t.num(r, "tap_min", pos).min(pos),
+                tap_max: t.num(r, "tap_max", pos).max(pos),
+                tap_step_percent: step_percent,
+                tap_step_degree: step_degree,
+                tap_changer_type,
                 parallel: t.num(r, "parallel", 1.0) as u32,
                 df: t.num(r, "df", 1.0),
                 in_service: t.flag(r, "in_service", true),
             });
+        }
+    }
+
+    /// A transformer's tap model as pandapower computes it: the native
+    /// `tap_changer_type` (None: ratio), step percent and step degree.
+    /// pandapower 3.x (`tap_changer_type` column): "Ratio" and "Symmetrical"
+    /// change the tapped winding by the step percent in the direction of
+    /// the step degree, "Ideal" only turns the phase, no type means no tap
+    /// effect, "Tabular" and tap-dependent tables are refused; pandapower
+    /// 2.x: `tap_phase_shifter` marks an ideal phase shifter.
+    fn tap_model(&mut self, t: &Table, r: usize, id: &str) -> (Option<String>, f64, f64) {
+        let percent = t.num(r, "tap_step_percent", 0.0);
+        let degree = t.num(r, "tap_step_degree", 0.0);
+        if t.flag(r, "tap_dependency_table", false) {
+            self.problem(
+                "trafo",
+                id,
+                "tap-dependent impedance tables are not modelled",
+            );
+        }
+        let ideal = || Some("ideal".to_string());
+        if t.columns.contains_key("tap_changer_type") {
+            return match t.text(r, "tap_changer_type").as_deref() {
+                None | Some("") => (None, 0.0, 0.0),
+                Some("Ratio") | Some("Symmetrical") => (None, percent, degree),
+                Some("Ideal") => {
+                    if percent != 0.0 && degree != 0.0 {
+                        self.problem(
+                            "trafo",
+                            id,
+                            "an ideal phase shifter with both tap_step_percent and tap_step_degree",
+                        );
+                    }
+                    (ideal(), percent, degree)
+                }
+                Some(kind) => {
+                    self.problem(
+                        "trafo",
+                        id,
+                        format!(
+                            "tap_changer_type '{kind}' is not modelled (Ratio, Symmetrical, Ideal)"
+                        ),
+                    );
+                    (None, 0.0, 0.0)
+                }
+            };
+        }
+        if t.flag(r, "tap_phase_shifter", false) {
+            (ideal(), percent, degree)
+        } else {
+            (None, percent, degree)
         }
     }
 
@@ -406,16 +423,13 @@ impl Importer<'_> {
                 transformer: None,
                 to_bus: None,
                 closed,
+                z_ohm: 0.0,
             };
             match t.text(r, "et").as_deref() {
                 Some("b") => {
-                    if closed && t.num(r, "z_ohm", 0.0) != 0.0 {
-                        self.problem(
-                            "switch",
-                            id,
-                            "a closed bus-bus switch with an impedance (z_ohm) is not modelled",
-                        );
-                    }
+                    // pandapower: a closed bus-bus switch with z_ohm > 0 is an
+                    // impedance; z_ohm ≤ 0 fuses the buses.
+                    spec.z_ohm = t.num(r, "z_ohm", 0.0).max(0.0);
                     spec.to_bus = Some(self.bus(t, r, "element", id));
                 }
                 Some("l") => spec.line = line_ids.get(&element).cloned(),
@@ -451,8 +465,8 @@ impl Importer<'_> {
             self.file.load.push(LoadSpec {
                 id: sp(id.clone()),
                 bus,
-                p_mw: t.num(r, "p_mw", f64::NAN) * scaling,
-                q_mvar: Some(t.num(r, "q_mvar", 0.0) * scaling),
+                p_mw: t.num(r, "p_mw", f64::NAN),
+                q_mvar: Some(t.num(r, "q_mvar", 0.0)),
                 power_factor: None,
                 class: None,
                 zip: (z != 0.0 || i != 0.0).then_some(Zip {
@@ -460,7 +474,8 @@ impl Importer<'_> {
                     i,
                     p: 1.0 - z - i,
                 }),
-                in_service: t.flag(r, "in_service", true) && scaling != 0.0,
+                in_service: t.flag(r, "in_service", true),
+                scaling,
             });
         }
     }
@@ -470,12 +485,9 @@ impl Importer<'_> {
         for r in 0..t.len() {
             let id = ids[r].clone();
             let scaling = t.num(r, "scaling", 1.0);
-            let (p, q) = (
-                t.num(r, "p_mw", f64::NAN) * scaling,
-                t.num(r, "q_mvar", 0.0) * scaling,
-            );
-            let sn = t.num(r, "sn_mva", 0.0) * scaling;
-            let in_service = t.flag(r, "in_service", true) && scaling != 0.0;
+            let (p, q) = (t.num(r, "p_mw", f64::NAN), t.num(r, "q_mvar", 0.0));
+            let sn = t.num(r, "sn_mva", 0.0);
+            let in_service = t.flag(r, "in_service", true);
             let bus = self.bus(t, r, "bus", &id);
             let rated = if sn > 0.0 { sn } else { p.abs() };
             match t.text(r, "type").as_deref() {
@@ -487,6 +499,7 @@ impl Importer<'_> {
                     p_mw: Some(p),
                     q_mvar: q,
                     in_service,
+                    scaling,
                 }),
                 Some("WP") if rated > 0.0 => self.file.wind.push(WindUnitSpec {
                     id: sp(id),
@@ -496,6 +509,7 @@ impl Importer<'_> {
                     p_mw: Some(p),
                     q_mvar: q,
                     in_service,
+                    scaling,
                 }),
                 _ => self.file.generator.push(GeneratorSpec {
                     id: sp(id),
@@ -506,6 +520,7 @@ impl Importer<'_> {
                     q_min_mvar: None,
                     q_max_mvar: None,
                     in_service,
+                    scaling,
                 }),
             }
         }
@@ -532,12 +547,13 @@ impl Importer<'_> {
             self.file.generator.push(GeneratorSpec {
                 id: sp(id),
                 bus,
-                p_mw: t.num(r, "p_mw", f64::NAN) * scaling,
+                p_mw: t.num(r, "p_mw", f64::NAN),
                 q_mvar: 0.0,
                 vm_pu: Some(t.num(r, "vm_pu", 1.0)),
                 q_min_mvar: q("min_q_mvar"),
                 q_max_mvar: q("max_q_mvar"),
                 in_service: t.flag(r, "in_service", true),
+                scaling,
             });
         }
     }
@@ -615,6 +631,7 @@ impl Importer<'_> {
                     class: None,
                     zip: None,
                     in_service,
+                    scaling: 1.0,
                 });
                 continue;
             }

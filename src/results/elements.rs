@@ -71,7 +71,7 @@ pub struct TransformerResults {
     /// %; null where the transformer has no rating.
     pub loading_percent: Vec<Option<f64>>,
     /// Tap position (null where the file gives only a per-unit ratio).
-    pub tap_pos: Vec<Option<i32>>,
+    pub tap_pos: Vec<Option<f64>>,
 }
 
 /// Load results (pandapower's `res_load`): consumption at the solved voltage.

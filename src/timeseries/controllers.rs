@@ -163,15 +163,15 @@ pub struct OltcState {
     /// Winding the taps are on (HV: the ratio grows with the position).
     pub side: TapSide,
     /// Neutral position.
-    pub neutral: i32,
+    pub neutral: f64,
     /// Voltage change per step, fraction.
     pub step: f64,
     /// Lowest position.
-    pub tap_min: i32,
+    pub tap_min: f64,
     /// Highest position.
-    pub tap_max: i32,
-    /// Current position.
-    pub tap: i32,
+    pub tap_max: f64,
+    /// Current position (moves by whole steps from where it starts).
+    pub tap: f64,
     /// The transformers' nameplate with the controller's tap range and
     /// step (None for per-unit transformers: only the ratio moves).
     pub nameplate: Option<TransformerData>,
@@ -266,8 +266,8 @@ impl OltcState {
         if let Some(p) = step_percent {
             st.step = p / 100.0;
         }
-        st.tap_min = tap_min.unwrap_or(st.tap_min);
-        st.tap_max = tap_max.unwrap_or(st.tap_max);
+        st.tap_min = tap_min.map_or(st.tap_min, f64::from);
+        st.tap_max = tap_max.map_or(st.tap_max, f64::from);
         if !(st.step.is_finite() && st.step != 0.0 && st.step.abs() < 0.5) {
             problems.push(format!(
                 "{what}: transformer '{}' has no tap step: give step_percent (found {} %)",
@@ -300,11 +300,11 @@ impl OltcState {
             bus: 0,
             ratio_neutral: ratio,
             side: TapSide::Hv,
-            neutral: 0,
+            neutral: 0.0,
             step: 0.015,
-            tap_min: -9,
-            tap_max: 9,
-            tap: 0,
+            tap_min: -9.0,
+            tap_max: 9.0,
+            tap: 0.0,
             nameplate: None,
             low: 0,
             high: 0,
@@ -328,11 +328,16 @@ impl OltcState {
     }
 
     /// Ratio at position `pos` (pandapower's ratio tap changer).
-    pub fn ratio_at(&self, pos: i32) -> f64 {
-        let steps = (pos - self.neutral) as f64 * self.step;
+    pub fn ratio_at(&self, pos: f64) -> f64 {
+        // The nameplate's tap changer (a phase-shifting step changes the
+        // magnitude by |1 + du·e^(jθ)|), else a plain ratio step.
+        let magnitude = match &self.nameplate {
+            Some(t) => t.tap.effect(pos).0,
+            None => 1.0 + (pos - self.neutral) * self.step,
+        };
         match self.side {
-            TapSide::Hv => self.ratio_neutral * (1.0 + steps),
-            TapSide::Lv => self.ratio_neutral / (1.0 + steps),
+            TapSide::Hv => self.ratio_neutral * magnitude,
+            TapSide::Lv => self.ratio_neutral / magnitude,
         }
     }
 
@@ -365,10 +370,10 @@ impl OltcState {
             self.high = 0;
         }
         // The position that raises the ratio by one step.
-        let up = if self.ratio_at(self.tap + 1) > self.ratio() {
-            1
+        let up = if self.ratio_at(self.tap + 1.0) > self.ratio() {
+            1.0
         } else {
-            -1
+            -1.0
         };
         // Consecutive steps outside the band, this one included; a delay of
         // 0 moves at the first, as 1 does (never inside the band).
@@ -416,18 +421,18 @@ mod tests {
         };
         assert!(!s.check(0.95, &spec));
         assert!(s.check(0.95, &spec));
-        assert_eq!(s.tap, -1);
+        assert_eq!(s.tap, -1.0);
         assert!((s.ratio() - 0.985).abs() < 1e-12);
         assert!(!s.check(1.0, &spec));
         assert!(!s.check(1.05, &spec));
         assert!(s.check(1.05, &spec));
-        assert_eq!(s.tap, 0);
+        assert_eq!(s.tap, 0.0);
         // Taps on the LV side: a higher position lowers the ratio, so a low
         // voltage moves the tap up.
         s.side = TapSide::Lv;
         assert!(!s.check(0.95, &spec));
         assert!(s.check(0.95, &spec));
-        assert_eq!(s.tap, 1);
+        assert_eq!(s.tap, 1.0);
         assert!((s.ratio() - 1.0 / 1.015).abs() < 1e-12);
     }
 
@@ -437,10 +442,10 @@ mod tests {
     #[test]
     fn oltc_tap_sequence_at_delays_0_1_2() {
         let volts = [1.0, 0.95, 0.95, 0.95, 1.0, 1.0, 1.05, 1.0, 1.05, 1.05];
-        let expected: [(usize, [i32; 10]); 3] = [
-            (0, [0, -1, -2, -3, -3, -3, -2, -2, -1, 0]),
-            (1, [0, -1, -2, -3, -3, -3, -2, -2, -1, 0]),
-            (2, [0, 0, -1, -1, -1, -1, -1, -1, -1, 0]),
+        let expected: [(usize, [f64; 10]); 3] = [
+            (0, [0., -1., -2., -3., -3., -3., -2., -2., -1., 0.]),
+            (1, [0., -1., -2., -3., -3., -3., -2., -2., -1., 0.]),
+            (2, [0., 0., -1., -1., -1., -1., -1., -1., -1., 0.]),
         ];
         for (delay, taps) in expected {
             let spec: ControllerSpec = toml::from_str(&format!(
@@ -452,7 +457,7 @@ mod tests {
                 bus: 1,
                 ..OltcState::per_unit(1.0)
             };
-            let got: Vec<i32> = volts
+            let got: Vec<f64> = volts
                 .iter()
                 .map(|&v| {
                     s.check(v, &spec);

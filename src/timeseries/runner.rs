@@ -1217,7 +1217,7 @@ impl<'a> Engine<'a> {
                         if st.check(v[st.bus].norm(), &c.spec) {
                             for &b in &st.branches {
                                 if let Some(k) = tap_col[b] {
-                                    tap_pos[k] = st.tap as f64;
+                                    tap_pos[k] = st.tap;
                                 }
                             }
                             if let Some(nl) = net_local.as_mut() {
@@ -1421,15 +1421,15 @@ fn initial_taps(net: &Network, controllers: &[Controller]) -> Vec<f64> {
         .branches
         .iter()
         .filter_map(|b| match &b.kind {
-            BranchKind::Transformer(Some(t)) => Some(t.tap.pos as f64),
-            BranchKind::Regulator { equivalent, .. } => Some(equivalent.tap.pos as f64),
+            BranchKind::Transformer(Some(t)) => Some(t.tap.pos),
+            BranchKind::Regulator { equivalent, .. } => Some(equivalent.tap.pos),
             BranchKind::Transformer(None) => Some(0.0),
             BranchKind::Line(_) => None,
         })
         .collect();
     for st in controllers.iter().filter_map(|c| c.oltc.as_ref()) {
         for k in st.branches.iter().filter_map(|&b| cols[b]) {
-            taps[k] = st.tap as f64;
+            taps[k] = st.tap;
         }
     }
     taps

@@ -2,10 +2,11 @@
 for gridsim's pandapower import tests.
 
 Run from the repository root with the pinned pandapower (the same venv as reference.py):
-    .venv/bin/pip install pandapower==3.5.6
+    .venv/bin/pip install pandapower==3.5.6 simbench==1.6.3
     .venv/bin/python tools/networks/pandapower_json.py
 Writes tests/data/pandapower/<name>.json (the network) and <name>.result.json (bus vm/va by bus name,
-slack power, losses, res_line / res_trafo rows by element name). pandapower's defaults (trafo_model "t",
+slack power, losses of lines, transformers and impedance switches, res_line / res_trafo rows by
+element name). pandapower's defaults (trafo_model "t",
 voltage-dependent loads), Newton-Raphson to 1e-11 MVA, voltage angles calculated.
 """
 import gzip
@@ -58,6 +59,46 @@ def edge_cases():
     return net
 
 
+def taps_and_switches():
+    """Hand-made: tap changers pandapower models — a tap between steps, an
+    asymmetric phase shifter (Ratio with a step angle), ideal phase shifters by
+    degree and by percent, taps on the LV side, a transformer without a tap
+    changer type (no tap effect in pandapower 3) — a closed bus-bus switch with
+    an impedance, and scaled sgens and gens."""
+    net = pp.create_empty_network(name="taps and switches", sn_mva=1.0)
+    hv = pp.create_bus(net, 20.0, name="HV")
+    lv = [pp.create_bus(net, 0.4, name=f"LV{i}") for i in range(7)]
+    pp.create_ext_grid(net, hv, vm_pu=1.01, name="grid")
+    specs = [
+        ("between steps", dict(tap_pos=1.5)),
+        ("asymmetric shifter", dict(tap_pos=3, tap_step_degree=30.0)),
+        ("ideal by degree", dict(tap_pos=-2, tap_changer_type="Ideal", tap_step_percent=float("nan"),
+                                 tap_step_degree=5.0)),
+        ("ideal by percent", dict(tap_pos=2, tap_changer_type="Ideal")),
+        ("LV taps", dict(tap_pos=-1.25, tap_side="lv")),
+        ("no tap type", dict(tap_pos=2, tap_changer_type=None)),
+    ]
+    for i, (name, cols) in enumerate(specs):
+        t = pp.create_transformer(net, hv, lv[i], "0.4 MVA 20/0.4 kV", name=name)
+        for c, v in cols.items():
+            net.trafo.loc[t, c] = v
+        pp.create_load(net, lv[i], p_mw=0.12, q_mvar=0.04, name=f"load {name}")
+    pp.create_switch(net, lv[0], lv[6], et="b", closed=True, z_ohm=0.02, name="switch with impedance")
+    pp.create_load(net, lv[6], p_mw=0.05, q_mvar=0.01, name="behind the switch")
+    pp.create_sgen(net, lv[1], p_mw=0.06, sn_mva=0.1, type="PV", scaling=0.5, name="half-scaled PV")
+    pp.create_sgen(net, lv[2], p_mw=0.04, type="CHP", scaling=1.5, name="scaled CHP sgen")
+    pp.create_gen(net, lv[3], p_mw=0.05, vm_pu=1.0, scaling=0.8, name="scaled gen")
+    return net
+
+
+def simbench(code):
+    """A SimBench grid as the simbench package builds it (its profiles dropped)."""
+    import simbench as sb
+    net = sb.get_simbench_net(code)
+    net.profiles = {}
+    return net
+
+
 def ieee_european_lv_balanced():
     """The IEEE European LV test feeder with each asymmetric load as the balanced load of its
     three phases' sum (gridsim solves balanced three-phase grids)."""
@@ -83,6 +124,9 @@ NETWORKS = {
     "kerber_dorfnetz": pn.create_kerber_dorfnetz,
     "mv_oberrhein": pn.mv_oberrhein,
     "edge_cases": edge_cases,
+    "taps_and_switches": taps_and_switches,
+    "simbench_lv_rural1": lambda: simbench("1-LV-rural1--0-sw"),
+    "simbench_mv_semiurb": lambda: simbench("1-MV-semiurb--0-sw"),
 }
 
 
@@ -105,14 +149,14 @@ def rows(elements, res, cols, kind):
 
 def unsupported():
     """Elements gridsim does not model: a three-winding transformer, an impedance, a
-    phase-shifting tap. Its import must fail, listing each (no results file)."""
+    tabular tap changer. Its import must fail, listing each (no results file)."""
     net = pp.create_empty_network(name="unsupported")
     b = [pp.create_bus(net, kv, name=f"B{i}") for i, kv in enumerate([110.0, 20.0, 10.0, 20.0])]
     pp.create_ext_grid(net, b[0])
     pp.create_transformer3w(net, b[0], b[1], b[2], "63/25/38 MVA 110/20/10 kV", name="T3W")
     pp.create_impedance(net, b[1], b[3], rft_pu=0.01, xft_pu=0.02, sn_mva=10, name="Z1")
     t = pp.create_transformer(net, b[0], b[3], "25 MVA 110/20 kV", name="T2x")
-    net.trafo.loc[t, "tap_step_degree"] = 1.5
+    net.trafo.loc[t, "tap_changer_type"] = "Tabular"
     return net
 
 
@@ -137,7 +181,11 @@ if __name__ == "__main__":
                     for i in net.bus.index if not math.isnan(net.res_bus.vm_pu[i])},
             "p_slack_mw": float(net.res_ext_grid.p_mw.sum()),
             "q_slack_mvar": float(net.res_ext_grid.q_mvar.sum()),
-            "p_loss_mw": float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()),
+            # Lines, transformers and closed bus-bus switches with an impedance.
+            "p_loss_mw": float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()
+                               + (net.res_switch.p_from_mw + net.res_switch.p_to_mw).fillna(0.0).sum()
+                               if "p_from_mw" in net.res_switch else
+                               net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()),
             "line": rows(net.line, net.res_line, ["p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "i_ka", "loading_percent"], "line"),
             "trafo": rows(net.trafo, net.res_trafo, ["p_hv_mw", "q_hv_mvar", "p_lv_mw", "q_lv_mvar", "loading_percent"], "trafo"),
         }

@@ -8,12 +8,14 @@
 //! small; the defaults are those of the IEEE 13-node feeder's regulator in
 //! OpenDSS (`XHL = 0.01 %`, `%LoadLoss = 0.01`).
 
+#[cfg(test)]
+use super::transformer::TapKind;
 use super::transformer::{Equivalent, TapChanger, TapSide, TransformerData};
 
 /// Default lowest tap position (ANSI 32-step regulator).
-pub const TAP_MIN: i32 = -16;
+pub const TAP_MIN: f64 = -16.0;
 /// Default highest tap position.
-pub const TAP_MAX: i32 = 16;
+pub const TAP_MAX: f64 = 16.0;
 /// Default voltage change per step, %.
 pub const TAP_STEP_PERCENT: f64 = 0.625;
 /// Default series resistance on the regulator's rating, %.
@@ -73,17 +75,19 @@ mod tests {
             x_percent: X_PERCENT,
             tap: TapChanger {
                 side: TapSide::Hv,
-                pos: 0,
-                neutral: 0,
+                pos: 0.0,
+                neutral: 0.0,
                 min: TAP_MIN,
                 max: TAP_MAX,
                 step_percent: TAP_STEP_PERCENT,
+                step_degree: 0.0,
+                kind: TapKind::Ratio,
             },
         };
         let t = r.transformer();
         // Ideal 1:1 with the taps at the to end: V_to = V_from / ratio.
-        assert_eq!(t.ratio(10.0, 10.0, 0), 1.0);
-        assert!((1.0 / t.ratio(10.0, 10.0, 16) - 1.10).abs() < 1e-15);
-        assert!((1.0 / t.ratio(10.0, 10.0, -16) - 0.90).abs() < 1e-15);
+        assert_eq!(t.ratio(10.0, 10.0, 0.0), 1.0);
+        assert!((1.0 / t.ratio(10.0, 10.0, 16.0) - 1.10).abs() < 1e-15);
+        assert!((1.0 / t.ratio(10.0, 10.0, -16.0) - 0.90).abs() < 1e-15);
     }
 }

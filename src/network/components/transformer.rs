@@ -11,27 +11,74 @@ pub enum TapSide {
     Lv,
 }
 
+/// How a tap step changes the transformer (pandapower's `tap_changer_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TapKind {
+    /// The tapped winding's voltage changes by `step_percent` per step, in
+    /// the direction `step_degree` (0: a ratio tap changer; otherwise the
+    /// step also turns the phase, pandapower's "Ratio"/"Symmetrical").
+    #[default]
+    Ratio,
+    /// An ideal phase shifter: the ratio stays, the phase turns by
+    /// `step_degree` per step (or `2·asin(step_percent/200)` without one).
+    Ideal,
+}
+
 /// A transformer's tap changer (pandapower's `tap_*` fields).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TapChanger {
     /// Winding the taps are on.
     pub side: TapSide,
-    /// Current position.
-    pub pos: i32,
+    /// Current position (a whole step, or between steps as pandapower allows).
+    pub pos: f64,
     /// Neutral position.
-    pub neutral: i32,
+    pub neutral: f64,
     /// Lowest position.
-    pub min: i32,
+    pub min: f64,
     /// Highest position.
-    pub max: i32,
+    pub max: f64,
     /// Voltage change per step, %.
     pub step_percent: f64,
+    /// Angle of the voltage change per step, degrees.
+    pub step_degree: f64,
+    /// Ratio or ideal phase-shifting tap changer.
+    pub kind: TapKind,
 }
 
 impl TapChanger {
     /// Whether the transformer can change taps (a range and a step).
     pub fn is_adjustable(&self) -> bool {
-        self.min < self.max && self.step_percent != 0.0
+        self.min < self.max && (self.step_percent != 0.0 || self.step_degree != 0.0)
+    }
+
+    /// Magnitude factor of the tapped winding's voltage and the phase
+    /// shift the taps add (degrees, seen from HV to LV as `shift_degree`)
+    /// at position `pos`: pandapower's `_calc_tap_from_dataframe`.
+    pub fn effect(&self, pos: f64) -> (f64, f64) {
+        let diff = pos - self.neutral;
+        let direction = match self.side {
+            TapSide::Hv => 1.0,
+            TapSide::Lv => -1.0,
+        };
+        match self.kind {
+            TapKind::Ratio => {
+                let du = diff * self.step_percent / 100.0;
+                let (sin, cos) = self.step_degree.to_radians().sin_cos();
+                let (re, im) = (1.0 + du * cos, du * sin);
+                (
+                    (re * re + im * im).sqrt(),
+                    (direction * im / re).atan().to_degrees(),
+                )
+            }
+            TapKind::Ideal => {
+                let shift = if self.step_degree != 0.0 {
+                    diff * self.step_degree
+                } else {
+                    2.0 * (diff * self.step_percent / 200.0).asin().to_degrees()
+                };
+                (1.0, direction * shift)
+            }
+        }
     }
 }
 
@@ -99,10 +146,11 @@ impl TransformerData {
     ///
     /// Taps on the LV side change the LV winding's rated voltage, and with
     /// it the impedances referred to that side (as pandapower does).
-    pub fn per_unit(&self, vh_kv: f64, vl_kv: f64, base_mva: f64, pos: i32) -> PerUnit {
+    pub fn per_unit(&self, vh_kv: f64, vl_kv: f64, base_mva: f64, pos: f64) -> PerUnit {
+        let (magnitude, tap_shift) = self.tap.effect(pos);
         let vn_lv_kv = match self.tap.side {
             TapSide::Hv => self.vn_lv_kv,
-            TapSide::Lv => self.vn_lv_kv * (1.0 + self.tap_steps(pos)),
+            TapSide::Lv => self.vn_lv_kv * magnitude,
         };
         let k_lv = (vn_lv_kv / vl_kv).powi(2);
         // Parallel units divide the series impedance, multiply the magnetizing admittance.
@@ -123,24 +171,19 @@ impl TransformerData {
             b_pu: bm,
             g_pu: gm,
             tap_ratio: self.ratio(vh_kv, vl_kv, pos),
-            shift_degree: self.shift_degree,
+            shift_degree: self.shift_degree + tap_shift,
         }
     }
 
     /// Off-nominal ratio at tap position `pos` between buses of nominal
     /// voltage `vh_kv` and `vl_kv`.
-    pub fn ratio(&self, vh_kv: f64, vl_kv: f64, pos: i32) -> f64 {
-        let steps = self.tap_steps(pos);
+    pub fn ratio(&self, vh_kv: f64, vl_kv: f64, pos: f64) -> f64 {
+        let (magnitude, _) = self.tap.effect(pos);
         let nominal = (self.vn_hv_kv / vh_kv) / (self.vn_lv_kv / vl_kv);
         match self.tap.side {
-            TapSide::Hv => nominal * (1.0 + steps),
-            TapSide::Lv => nominal / (1.0 + steps),
+            TapSide::Hv => nominal * magnitude,
+            TapSide::Lv => nominal / magnitude,
         }
-    }
-
-    /// Relative voltage change of the tapped winding at position `pos`.
-    fn tap_steps(&self, pos: i32) -> f64 {
-        (pos - self.tap.neutral) as f64 * self.tap.step_percent / 100.0
     }
 
     /// Rated current of the HV and LV windings of all parallel units,

@@ -13,7 +13,7 @@ use crate::network::components::per_unit_transformer;
 use crate::network::components::transformer::Equivalent;
 use crate::network::{
     Branch, BranchKind, Bus, BusKind, DerSource, Generator, LineData, Load, Network, PerUnit,
-    RegulatorData, Shunt, TapChanger, TapSide, TransformerData,
+    RegulatorData, Shunt, TapChanger, TapKind, TapSide, TransformerData,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -68,6 +68,7 @@ pub fn to_network(f: &NetworkFile, lib: &LineTypeLibrary, src: &Source) -> Resul
     b.transformers();
     b.regulators();
     b.per_unit_branches();
+    b.switch_branches();
     b.loads_and_shunts();
     b.sources();
     b.finish()
@@ -96,6 +97,8 @@ struct Builder<'a> {
     trafo_open: HashMap<&'a str, [bool; 2]>,
     /// The transformers' equivalent circuit (`transformer_model`).
     equivalent: Equivalent,
+    /// Closed bus-bus switches with an impedance (file bus indices).
+    switch_impedances: Vec<(&'a SwitchSpec, usize, usize)>,
     buses: Vec<Bus>,
     branches: Vec<Branch>,
     loads: Vec<Load>,
@@ -130,6 +133,7 @@ impl<'a> Builder<'a> {
             line_open: HashSet::new(),
             trafo_open: HashMap::new(),
             equivalent: Equivalent::Pi,
+            switch_impedances: Vec::new(),
             buses: Vec::new(),
             branches: Vec::new(),
             loads: Vec::new(),
@@ -361,7 +365,14 @@ impl<'a> Builder<'a> {
                 let Some(b2) = self.bus_ref(&s.id, "switch", "to_bus", tb) else {
                     continue;
                 };
-                if s.closed {
+                if !(s.z_ohm >= 0.0 && s.z_ohm.is_finite()) {
+                    let msg = format!("must be zero or positive, found {}", s.z_ohm);
+                    self.push(&s.id, "switch", "z_ohm", msg);
+                    continue;
+                }
+                if s.closed && s.z_ohm > 0.0 {
+                    self.switch_impedances.push((s, b, b2));
+                } else if s.closed {
                     let (ra, rb) = (root(&mut self.parent, b), root(&mut self.parent, b2));
                     if ra != rb {
                         self.parent[ra.max(rb)] = ra.min(rb);
@@ -627,6 +638,38 @@ impl<'a> Builder<'a> {
     /// Checks a tap changer's position, range and step.
     fn tap_changer(&mut self, id: &Spanned<String>, kind: &str, tap: &TapChanger) -> bool {
         let mut ok = self.finite(id, kind, "tap_step_percent", tap.step_percent);
+        for (field, v) in [
+            ("tap_pos", tap.pos),
+            ("tap_neutral", tap.neutral),
+            ("tap_min", tap.min),
+            ("tap_max", tap.max),
+            ("tap_step_degree", tap.step_degree),
+        ] {
+            ok &= self.finite(id, kind, field, v);
+        }
+        if tap.step_degree.abs() >= 90.0 {
+            self.push(
+                id,
+                kind,
+                "tap_step_degree",
+                format!("must be below 90°, found {}", tap.step_degree),
+            );
+            ok = false;
+        }
+        let ideal_by_percent = tap.kind == TapKind::Ideal && tap.step_degree == 0.0;
+        let reach = [tap.min, tap.max, tap.pos]
+            .iter()
+            .map(|p| ((p - tap.neutral) * tap.step_percent / 200.0).abs())
+            .fold(0.0, f64::max);
+        if ok && ideal_by_percent && reach > 1.0 {
+            self.push(
+                id,
+                kind,
+                "tap_step_percent",
+                "an ideal phase shifter's range exceeds 180°",
+            );
+            ok = false;
+        }
         if tap.step_percent.abs() >= 50.0 {
             self.push(
                 id,
@@ -647,7 +690,7 @@ impl<'a> Builder<'a> {
         }
         let extreme = [tap.min, tap.max, tap.pos]
             .iter()
-            .map(|p| 1.0 + (p - tap.neutral) as f64 * tap.step_percent / 100.0)
+            .map(|p| 1.0 + (p - tap.neutral) * tap.step_percent / 100.0)
             .fold(f64::INFINITY, f64::min);
         if ok && !(extreme > 0.0) {
             self.push(
@@ -715,6 +758,20 @@ impl<'a> Builder<'a> {
                 TapSide::Hv
             }
         };
+        let kind = match t.tap_changer_type.as_deref() {
+            None | Some("ratio") => TapKind::Ratio,
+            Some("ideal") => TapKind::Ideal,
+            Some(other) => {
+                self.push(
+                    &t.id,
+                    "transformer",
+                    "tap_changer_type",
+                    format!("'{other}' is neither 'ratio' nor 'ideal'"),
+                );
+                ok = false;
+                TapKind::Ratio
+            }
+        };
         let tap = TapChanger {
             side,
             pos: t.tap_pos,
@@ -722,6 +779,8 @@ impl<'a> Builder<'a> {
             min: t.tap_min,
             max: t.tap_max,
             step_percent: t.tap_step_percent,
+            step_degree: t.tap_step_degree,
+            kind,
         };
         ok &= self.tap_changer(&t.id, "transformer", &tap);
         let shift = match (t.shift_degree, &t.vector_group) {
@@ -849,10 +908,12 @@ impl<'a> Builder<'a> {
         let tap = TapChanger {
             side: TapSide::Lv,
             pos: r.tap_pos,
-            neutral: 0,
+            neutral: 0.0,
             min: r.tap_min,
             max: r.tap_max,
             step_percent: r.tap_step_percent,
+            step_degree: 0.0,
+            kind: TapKind::Ratio,
         };
         ok &= self.tap_changer(&r.id, "regulator", &tap);
         let (fb, tb) = (fb?, tb?);
@@ -896,6 +957,29 @@ impl<'a> Builder<'a> {
         br.rate_a_mva = r.sn_mva;
         self.open_ends(&mut br, r.in_service, (vn, vn));
         Some(br)
+    }
+
+    /// Closed bus-bus switches with an impedance: branches of `z_ohm` with
+    /// R/X = 2 (pandapower's default `switch_rx_ratio`), under the switch's id.
+    fn switch_branches(&mut self) {
+        const RX_RATIO: f64 = 2.0;
+        let rz = RX_RATIO / (1.0 + RX_RATIO * RX_RATIO).sqrt();
+        let xz = 1.0 / (1.0 + RX_RATIO * RX_RATIO).sqrt();
+        for &(s, fb, tb) in &self.switch_impedances {
+            let vn = self.f.bus[fb].vn_kv;
+            let z_pu = s.z_ohm * self.base_mva / (vn * vn);
+            let pu = PerUnit {
+                r_pu: z_pu * rz,
+                x_pu: z_pu * xz,
+                b_pu: 0.0,
+                g_pu: 0.0,
+                tap_ratio: 1.0,
+                shift_degree: 0.0,
+            };
+            let (fb, tb) = (self.rep_index[fb], self.rep_index[tb]);
+            let br = Branch::new(s.id.get_ref().clone(), BranchKind::Line(None), fb, tb, pu);
+            self.branches.push(br);
+        }
     }
 
     fn per_unit_branches(&mut self) {
@@ -1009,12 +1093,13 @@ impl<'a> Builder<'a> {
                     "shares must be non-negative and sum to 1",
                 );
             }
-            if let (Some(bus), true) = (b, l.in_service) {
+            let k = self.scaling(&l.id, "load", l.scaling);
+            if let (Some(bus), true) = (b, l.in_service && k != 0.0) {
                 self.loads.push(Load {
                     id: l.id.get_ref().clone(),
                     bus,
-                    p_mw: l.p_mw,
-                    q_mvar: q,
+                    p_mw: l.p_mw * k,
+                    q_mvar: q * k,
                     z_share: z.z,
                     i_share: z.i,
                     class: l.class,
@@ -1034,6 +1119,17 @@ impl<'a> Builder<'a> {
                     b_mvar: s.b_mvar,
                 });
             }
+        }
+    }
+
+    /// An element's `scaling`, which must be finite and 0 to 1000 (0 is
+    /// returned for a bad value, after the problem is recorded).
+    fn scaling(&mut self, id: &Spanned<String>, kind: &'static str, k: f64) -> f64 {
+        if k.is_finite() && (0.0..=1000.0).contains(&k) {
+            k
+        } else {
+            self.push(id, kind, "scaling", format!("must be 0 to 1000, found {k}"));
+            0.0
         }
     }
 
@@ -1106,7 +1202,14 @@ impl<'a> Builder<'a> {
             let Some(bi) = self.net_bus(&g.id, "generator", "bus", &g.bus) else {
                 continue;
             };
-            let mut x = self.unit(&g.id, bi, g.p_mw, g.q_mvar, g.in_service);
+            let k = self.scaling(&g.id, "generator", g.scaling);
+            let mut x = self.unit(
+                &g.id,
+                bi,
+                g.p_mw * k,
+                g.q_mvar * k,
+                g.in_service && k != 0.0,
+            );
             if let Some(v) = g.vm_pu {
                 self.setpoint(&g.id, "generator", v);
                 x.vg_pu = v;
@@ -1163,13 +1266,14 @@ impl<'a> Builder<'a> {
                     ),
                 );
             }
+            let k = self.scaling(&c.id, "chp", c.scaling);
             self.der_unit(
                 &c.id,
                 "chp",
                 &c.bus,
-                (c.p_mw.unwrap_or(c.rated_mw), c.q_mvar),
+                (c.p_mw.unwrap_or(c.rated_mw) * k, c.q_mvar * k),
                 None,
-                c.in_service,
+                c.in_service && k != 0.0,
             );
         }
         for p in &f.pv {
@@ -1191,17 +1295,18 @@ impl<'a> Builder<'a> {
                     format!("must be positive, found {inverter_mva}"),
                 );
             }
+            let k = self.scaling(&p.id, "pv", p.scaling);
             let der = DerSource::Pv {
-                kwp: p.kwp,
-                inverter_mva,
+                kwp: p.kwp * k,
+                inverter_mva: inverter_mva * k,
             };
             self.der_unit(
                 &p.id,
                 "pv",
                 &p.bus,
-                (p.p_mw.unwrap_or(p.kwp / 1000.0), p.q_mvar),
+                (p.p_mw.unwrap_or(p.kwp / 1000.0) * k, p.q_mvar * k),
                 Some(der),
-                p.in_service,
+                p.in_service && k != 0.0,
             );
         }
         for w in &f.wind {
@@ -1214,17 +1319,18 @@ impl<'a> Builder<'a> {
                     format!("must be positive, found {}", w.rated_mw),
                 );
             }
+            let k = self.scaling(&w.id, "wind", w.scaling);
             let der = DerSource::Wind {
-                rated_mw: w.rated_mw,
+                rated_mw: w.rated_mw * k,
                 turbine_class: w.turbine_class,
             };
             self.der_unit(
                 &w.id,
                 "wind",
                 &w.bus,
-                (w.p_mw.unwrap_or(w.rated_mw), w.q_mvar),
+                (w.p_mw.unwrap_or(w.rated_mw) * k, w.q_mvar * k),
                 Some(der),
-                w.in_service,
+                w.in_service && k != 0.0,
             );
         }
         for s in &f.storage {

@@ -102,6 +102,7 @@ pub fn to_file(net: &Network) -> NetworkFile {
             class: None,
             zip: None,
             in_service: true,
+            scaling: 1.0,
         });
     }
     let shunt_ids = unique_ids(net.shunts.iter().map(|s| s.id.as_str()));
@@ -139,6 +140,7 @@ pub fn to_file(net: &Network) -> NetworkFile {
             q_min_mvar: g.qmin_mvar.is_finite().then_some(g.qmin_mvar),
             q_max_mvar: g.qmax_mvar.is_finite().then_some(g.qmax_mvar),
             in_service: g.in_service,
+            scaling: 1.0,
         });
     }
     file

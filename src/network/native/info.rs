@@ -78,7 +78,7 @@ pub fn native_summary(f: &NetworkFile, lib: &LineTypeLibrary, net: &Network) -> 
     if !f.regulator.is_empty() {
         let _ = writeln!(o, "Line voltage regulators: {}", f.regulator.len());
         for r in &f.regulator {
-            let range = r.tap_max.max(-r.tap_min) as f64 * r.tap_step_percent;
+            let range = r.tap_max.max(-r.tap_min) * r.tap_step_percent;
             let _ = writeln!(
                 o,
                 "  {}: {} MVA, {} → {}, ±{range:.1} % in {} steps",

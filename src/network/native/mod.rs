@@ -202,21 +202,29 @@ pub struct TransformerSpec {
     /// Tap changer side: "hv" or "lv".
     #[serde(default = "hv")]
     pub tap_side: String,
-    /// Current tap position.
+    /// Current tap position (may lie between steps).
     #[serde(default)]
-    pub tap_pos: i32,
+    pub tap_pos: f64,
     /// Neutral tap position.
     #[serde(default)]
-    pub tap_neutral: i32,
+    pub tap_neutral: f64,
     /// Lowest tap position.
     #[serde(default)]
-    pub tap_min: i32,
+    pub tap_min: f64,
     /// Highest tap position.
     #[serde(default)]
-    pub tap_max: i32,
+    pub tap_max: f64,
     /// Voltage change per tap step, %.
     #[serde(default)]
     pub tap_step_percent: f64,
+    /// Angle of the voltage change per step, degrees (phase-shifting taps).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tap_step_degree: f64,
+    /// "ratio" (default; with `tap_step_degree` an asymmetric phase
+    /// shifter) or "ideal" (an ideal phase shifter: the phase turns, the
+    /// ratio stays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tap_changer_type: Option<String>,
     /// Identical units in parallel.
     #[serde(default = "one_u", skip_serializing_if = "is_one_u")]
     pub parallel: u32,
@@ -248,6 +256,11 @@ pub struct SwitchSpec {
     /// Closed?
     #[serde(default = "yes")]
     pub closed: bool,
+    /// Impedance of a closed bus-bus switch, Ω (0: the buses fuse). A
+    /// positive value makes it a branch of that impedance with R/X = 2, as
+    /// pandapower does with its default `switch_rx_ratio`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub z_ohm: f64,
 }
 
 /// `[[regulator]]`: a line voltage regulator (tapped 1:1 autotransformer)
@@ -271,13 +284,13 @@ pub struct RegulatorSpec {
     pub x_percent: f64,
     /// Current tap position (positive raises the regulated voltage).
     #[serde(default)]
-    pub tap_pos: i32,
+    pub tap_pos: f64,
     /// Lowest tap position.
     #[serde(default = "reg_tap_min")]
-    pub tap_min: i32,
+    pub tap_min: f64,
     /// Highest tap position.
     #[serde(default = "reg_tap_max")]
-    pub tap_max: i32,
+    pub tap_max: f64,
     /// Voltage change per tap step, %.
     #[serde(default = "reg_step")]
     pub tap_step_percent: f64,
@@ -292,10 +305,10 @@ fn reg_r() -> f64 {
 fn reg_x() -> f64 {
     crate::network::components::regulator::X_PERCENT
 }
-fn reg_tap_min() -> i32 {
+fn reg_tap_min() -> f64 {
     crate::network::components::regulator::TAP_MIN
 }
-fn reg_tap_max() -> i32 {
+fn reg_tap_max() -> f64 {
     crate::network::components::regulator::TAP_MAX
 }
 fn reg_step() -> f64 {
@@ -373,6 +386,10 @@ pub struct LoadSpec {
     /// In service.
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// Scales the power (and a PV or wind unit's size), pandapower's
+    /// `scaling`; 0 takes the element out of service.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub scaling: f64,
 }
 
 /// `[[shunt]]`: constant admittance, MW/Mvar at 1 p.u.
@@ -438,6 +455,10 @@ pub struct GeneratorSpec {
     /// In service.
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// Scales the power (and a PV or wind unit's size), pandapower's
+    /// `scaling`; 0 takes the element out of service.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub scaling: f64,
 }
 
 /// `[[chp]]`: a combined heat and power unit.
@@ -467,6 +488,10 @@ pub struct ChpUnitSpec {
     /// In service (an out-of-service unit stays in the file and produces nothing).
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// Scales the power (and a PV or wind unit's size), pandapower's
+    /// `scaling`; 0 takes the element out of service.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub scaling: f64,
 }
 
 /// `[[pv]]`.
@@ -491,6 +516,10 @@ pub struct PvUnitSpec {
     /// In service (an out-of-service unit stays in the file and produces nothing).
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// Scales the power (and a PV or wind unit's size), pandapower's
+    /// `scaling`; 0 takes the element out of service.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub scaling: f64,
 }
 
 /// `[[wind]]`.
@@ -514,6 +543,10 @@ pub struct WindUnitSpec {
     /// In service (an out-of-service unit stays in the file and produces nothing).
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// Scales the power (and a PV or wind unit's size), pandapower's
+    /// `scaling`; 0 takes the element out of service.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub scaling: f64,
 }
 
 /// `[[storage]]`.

@@ -155,10 +155,67 @@ enum Command {
         #[arg(long)]
         summary_json: Option<PathBuf>,
     },
+    /// Hosting capacity: per bus, the largest PV or wind unit the scenario
+    /// can take with no violation over its whole period (bisection).
+    Hosting {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Which scenario of the file (default: its reference, the first).
+        #[arg(long = "scenario")]
+        variant: Option<String>,
+        /// Kind of unit added.
+        #[arg(long, value_enum, default_value_t = HostKind::Pv)]
+        kind: HostKind,
+        /// Buses (numbers or native ids, comma-separated; default every
+        /// in-service bus but the slack's).
+        #[arg(long, value_delimiter = ',')]
+        buses: Vec<String>,
+        /// Largest size tried, MW.
+        #[arg(long, default_value_t = 10.0)]
+        max_mw: f64,
+        /// Width of the final bracket, MW.
+        #[arg(long, default_value_t = 0.01)]
+        resolution_mw: f64,
+        /// Criteria (comma-separated): voltage (no bus above its band),
+        /// thermal (no branch above 100 %), reverse-flow (no export).
+        #[arg(long, value_delimiter = ',', default_value = "voltage,thermal")]
+        criteria: Vec<String>,
+        /// Number of steps (default: the scenario's).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+/// Kind of unit a hosting-capacity run adds.
+#[derive(Clone, Copy, ValueEnum)]
+enum HostKind {
+    Pv,
+    Wind,
 }
 
 /// Most worker threads `run` starts.
 const MAX_THREADS: usize = 1024;
+
+/// `--threads`: 1 to [`MAX_THREADS`], default all cores.
+fn thread_count(threads: Option<usize>) -> Result<usize, String> {
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(format!(
+            "--threads must be 1 to {MAX_THREADS}, found {threads}"
+        ));
+    }
+    Ok(threads)
+}
 
 /// `--tol` and `--max-iter`: a tolerance in (0, 1), 1 to 1000 iterations.
 fn check_solver_flags(tol: f64, max_iter: usize) -> Result<(), String> {
@@ -279,6 +336,66 @@ fn main() -> ExitCode {
                 Err(e) => report(e, false),
             }
         }
+        Command::Hosting {
+            scenario,
+            variant,
+            kind,
+            buses,
+            max_mw,
+            resolution_mw,
+            criteria,
+            steps,
+            threads,
+            csv,
+        } => {
+            let mut c = gridsim::timeseries::hosting::Criteria {
+                voltage: false,
+                thermal: false,
+                reverse_flow: false,
+            };
+            for k in &criteria {
+                match k.as_str() {
+                    "voltage" => c.voltage = true,
+                    "thermal" => c.thermal = true,
+                    "reverse-flow" => c.reverse_flow = true,
+                    other => {
+                        eprintln!(
+                            "error: --criteria: '{other}' is not voltage, thermal or reverse-flow"
+                        );
+                        return ExitCode::from(1);
+                    }
+                }
+            }
+            let threads = match thread_count(threads) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let args = cli::hosting::HostingArgs {
+                scenario,
+                variant,
+                kind: match kind {
+                    HostKind::Pv => gridsim::timeseries::hosting::HostedKind::Pv,
+                    HostKind::Wind => gridsim::timeseries::hosting::HostedKind::Wind,
+                },
+                buses,
+                max_mw,
+                resolution_mw,
+                criteria: c,
+                steps,
+                threads,
+                csv,
+            };
+            match cli::hosting::run(&args) {
+                Ok(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e, false),
+            }
+        }
         Command::Run {
             scenario,
             network,
@@ -342,15 +459,13 @@ fn run_cmd(
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
-    let threads = threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if !(1..=MAX_THREADS).contains(&threads) {
-        eprintln!("error: --threads must be 1 to {MAX_THREADS}, found {threads}");
-        return ExitCode::from(1);
-    }
+    let threads = match thread_count(threads) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let args = cli::run::RunArgs {
         scenario,
         network,

@@ -142,7 +142,7 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
 /// A CSV field: quoted when it holds a comma, quote or line break; a
 /// leading `= + - @` (which spreadsheets run as a formula) is escaped with
 /// a quote character, as OWASP recommends.
-fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -194,6 +194,7 @@ pub fn kpi_label(key: &str) -> (&str, &'static str, Merit) {
         "min_vm_pu" => ("Lowest bus voltage", "p.u.", 0),
         "max_vm_pu" => ("Highest bus voltage", "p.u.", 0),
         "hours_voltage_violation" => ("Hours with a voltage outside the band", "h", -1),
+        "hours_overvoltage" => ("Hours with a voltage above the band", "h", -1),
         "bus_hours_voltage_violation" => ("Bus-hours outside the band", "h", -1),
         "hours_overload" => ("Hours with an overloaded line or transformer", "h", -1),
         "max_loading_percent" => ("Highest line or transformer loading", "%", -1),

@@ -10,7 +10,8 @@
 //!   losses, shunts); `loss_percent` = loss / (import + generation +
 //!   storage discharge) · 100;
 //! - voltage: steps with any bus outside [vmin, vmax] give
-//!   `hours_voltage_violation`; `bus_hours_voltage_violation` counts each bus;
+//!   `hours_voltage_violation` (`hours_overvoltage`: above the band only);
+//!   `bus_hours_voltage_violation` counts each bus;
 //! - `hours_overload`: steps with any branch above 100 % loading;
 //! - `renewable_share_percent` = renewable generation / energy served;
 //! - heat: `heat_demand_mwh` of every heat site, served by CHP
@@ -87,6 +88,8 @@ pub struct Kpis {
     pub max_vm_pu: f64,
     /// Hours with at least one bus outside the limits.
     pub hours_voltage_violation: f64,
+    /// Hours with at least one bus above its upper limit.
+    pub hours_overvoltage: f64,
     /// Bus-hours outside the limits.
     pub bus_hours_voltage_violation: f64,
     /// Hours with at least one branch above 100 %.
@@ -180,6 +183,7 @@ impl Kpis {
             (&mut self.storage_discharge_mwh, o.storage_discharge_mwh),
             (&mut self.loss_mwh, o.loss_mwh),
             (&mut self.hours_voltage_violation, o.hours_voltage_violation),
+            (&mut self.hours_overvoltage, o.hours_overvoltage),
             (
                 &mut self.bus_hours_voltage_violation,
                 o.bus_hours_voltage_violation,
@@ -252,7 +256,7 @@ impl Kpis {
 }
 
 /// KPI names in report order.
-pub const KPI_NAMES: [&str; 43] = [
+pub const KPI_NAMES: [&str; 44] = [
     "steps",
     "steps_not_converged",
     "energy_served_mwh",
@@ -270,6 +274,7 @@ pub const KPI_NAMES: [&str; 43] = [
     "min_vm_pu",
     "max_vm_pu",
     "hours_voltage_violation",
+    "hours_overvoltage",
     "bus_hours_voltage_violation",
     "hours_overload",
     "max_loading_percent",

@@ -5,6 +5,7 @@ pub mod controllers;
 pub mod der;
 pub mod elements;
 pub mod heat;
+pub mod hosting;
 pub mod irradiance;
 pub mod kpi;
 pub mod loads;

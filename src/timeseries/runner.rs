@@ -610,6 +610,8 @@ struct LaneBooking {
     vm_max: [f64; LANES],
     /// Connected buses outside their voltage band.
     n_viol: [u32; LANES],
+    /// Connected buses above their voltage band.
+    n_over: [u32; LANES],
 }
 
 /// Injection totals of a step, MW.
@@ -882,6 +884,7 @@ impl<'a> Engine<'a> {
         bk.vm_min = [f64::INFINITY; LANES];
         bk.vm_max = [f64::NEG_INFINITY; LANES];
         bk.n_viol = [0; LANES];
+        bk.n_over = [0; LANES];
         let ybus = &self.math.ybus;
         let indptr = ybus.indptr();
         let indptr = indptr.raw_storage();
@@ -921,6 +924,7 @@ impl<'a> Engine<'a> {
                     bk.vm_min[q] = bk.vm_min[q].min(x);
                     bk.vm_max[q] = bk.vm_max[q].max(x);
                     bk.n_viol[q] += (x < lo || x > hi) as u32;
+                    bk.n_over[q] += (x > hi) as u32;
                 }
             }
         }
@@ -1309,6 +1313,7 @@ impl<'a> Engine<'a> {
             vm_min: k.min_vm_pu,
             vm_max: k.max_vm_pu,
             any_v_bad: false,
+            any_v_high: false,
         };
         match lane {
             Some(l) => {
@@ -1320,6 +1325,7 @@ impl<'a> Engine<'a> {
                 b.vm_min = b.vm_min.min(bk.vm_min[l]);
                 b.vm_max = b.vm_max.max(bk.vm_max[l]);
                 b.any_v_bad = bk.n_viol[l] > 0;
+                b.any_v_high = bk.n_over[l] > 0;
                 for _ in 0..bk.n_viol[l] {
                     k.bus_hours_voltage_violation += dt_h;
                 }
@@ -1448,6 +1454,8 @@ struct Booking {
     vm_max: f64,
     /// Whether any bus is outside its band.
     any_v_bad: bool,
+    /// Whether any bus is above its band.
+    any_v_high: bool,
 }
 
 /// Step totals with the units' outputs added (storage apart, renewables counted).
@@ -1570,6 +1578,7 @@ fn book_buses(
             b.vm_max = b.vm_max.max(vm[i]);
             if vm[i] < limits[i].0 || vm[i] > limits[i].1 {
                 b.any_v_bad = true;
+                b.any_v_high |= vm[i] > limits[i].1;
                 k.bus_hours_voltage_violation += dt_h;
             }
         }
@@ -1591,6 +1600,9 @@ fn add_step_kpis(k: &mut Kpis, tot: &StepTotals, b: &Booking, any_overload: bool
     k.loss_mwh += b.loss * dt_h;
     if b.any_v_bad {
         k.hours_voltage_violation += dt_h;
+    }
+    if b.any_v_high {
+        k.hours_overvoltage += dt_h;
     }
     if any_overload {
         k.hours_overload += dt_h;

@@ -260,7 +260,7 @@ impl<'a> Builder<'a> {
     /// Loads of the network file with a customer class follow its shape
     /// (the file's value as the peak) when the scenario asks for it.
     fn shape_network_loads(&mut self) {
-        if !self.f.shape_network_loads {
+        if !self.f.shape_network_loads && self.f.network_load_class.is_none() {
             return;
         }
         if !self.elements.is_empty() {
@@ -269,7 +269,7 @@ impl<'a> Builder<'a> {
         let mut shaped = (*self.net).clone();
         let mut kept = Vec::new();
         for (k, l) in self.net.loads.iter().enumerate() {
-            let Some(class) = l.class else {
+            let Some(class) = l.class.or(self.f.network_load_class) else {
                 kept.push(l.clone());
                 continue;
             };

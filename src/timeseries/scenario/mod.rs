@@ -308,6 +308,10 @@ pub struct ScenarioFile {
     /// (without it, network loads are constant).
     #[serde(default)]
     pub shape_network_loads: bool,
+    /// The class network loads without one follow (e.g. a MATPOWER case's
+    /// loads as "residential"; the file's value as the peak). Implies
+    /// `shape_network_loads`.
+    pub network_load_class: Option<super::synthetic::CustomerClass>,
     /// How PV and wind units of a native network file behave over time:
     /// "weather" (default: driven by the site's synthetic weather like
     /// scenario units) or "fixed" (their base-case output at every step).
@@ -640,4 +644,77 @@ fn toml_err(path: &Path, text: &str, e: toml::de::Error) -> Error {
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
         .unwrap_or(1);
     Error::parse(path, line, e.message().to_string())
+}
+
+/// Name of the unit [`hosting_probe`] adds.
+const PROBE: &str = "hosting capacity probe (1 MW)";
+
+/// The scenario `variant` (default: the study's reference) of a scenario
+/// file, and the availability per step of 1 MW of PV (`wind = false`) or
+/// wind at its site: a probe unit is added to the file's base (so every
+/// variant has it) and the file read again for the probe's series.
+pub fn hosting_probe(
+    path: &Path,
+    text: &str,
+    variant: Option<&str>,
+    wind: bool,
+    steps_override: Option<usize>,
+) -> Result<(Scenario, Vec<f64>)> {
+    let pick = |list: Vec<Scenario>| -> Result<Scenario> {
+        let names = list.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        let found = match variant {
+            Some(v) => list.into_iter().find(|s| s.name == v),
+            None => list.into_iter().find(|s| s.is_reference),
+        };
+        found.ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: no scenario '{}' (scenarios: {})",
+                path.display(),
+                variant.unwrap_or(""),
+                names.join(", ")
+            ))
+        })
+    };
+    let plain = pick(parse_scenarios(path, text, steps_override)?)?;
+    let bus = plain.network.buses.first().map_or(1, |b| b.id);
+    let mut doc: toml::Table = text.parse().map_err(|e| toml_err(path, text, e))?;
+    let mut probe = toml::Table::new();
+    probe.insert("name".into(), PROBE.into());
+    probe.insert("bus".into(), toml::Value::Integer(bus as i64));
+    let key = if wind {
+        probe.insert("rated_mw".into(), 1.0.into());
+        probe.insert("turbine_class".into(), "II".into());
+        "wind"
+    } else {
+        probe.insert("kwp".into(), 1000.0.into());
+        "pv"
+    };
+    match doc
+        .entry(key)
+        .or_insert_with(|| toml::Value::Array(Vec::new()))
+    {
+        toml::Value::Array(a) => a.push(toml::Value::Table(probe)),
+        _ => {
+            return Err(Error::Usage(format!(
+                "{}: '{key}' is not an array",
+                path.display()
+            )))
+        }
+    }
+    let with = toml::to_string(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    // Only the probe's series is taken: the scenario stays the one without
+    // it (its units, their order and its controllers' targets unchanged).
+    let probed = pick(parse_scenarios(path, &with, steps_override)?)?;
+    let avail = probed
+        .units
+        .into_iter()
+        .find(|u| u.name == PROBE)
+        .and_then(|u| match u.state {
+            super::der::UnitState::Pv { avail, .. } | super::der::UnitState::Wind { avail } => {
+                Some(avail)
+            }
+            _ => None,
+        })
+        .ok_or_else(|| Error::Usage("hosting capacity: the probe unit was not built".into()))?;
+    Ok((plain, avail))
 }

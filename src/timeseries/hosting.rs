@@ -1,0 +1,217 @@
+//! Hosting capacity: per bus, the largest PV or wind unit a scenario can
+//! take with no violation over every step of its period.
+//!
+//! A candidate size S is checked by running the whole scenario with one
+//! more unit of S MW at the bus (its availability per MW is the site's
+//! weather, the same at every bus). It is acceptable when every step
+//! converges and, for each criterion asked for, the run is no worse than
+//! the limit: no bus above its upper voltage limit (`voltage`), no line or
+//! transformer above 100 % loading (`thermal`), no export at the
+//! substation (`reverse-flow`). Under-voltage is not a generation limit
+//! and is not checked. A criterion the scenario already breaks without the
+//! unit makes the bus's hosting capacity 0 ("base").
+//!
+//! Bisection between 0 and `max_mw` until the bracket is no wider than
+//! `resolution_mw`: the result is the largest size known acceptable, so
+//! the true limit lies in [result, result + resolution). It assumes that a
+//! larger unit never removes a violation a smaller one causes (true for
+//! over-voltage, overload and export from one injection on a radial grid).
+//! Buses run in parallel, each bisection on its own: results do not depend
+//! on the number of threads.
+
+use super::der::{Technology, Unit, UnitState};
+use super::kpi::Kpis;
+use super::rows::RowPrecision;
+use super::runner::{run_scenario, Scenario};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+
+/// What a hosting-capacity run checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Criteria {
+    /// No bus above its upper voltage limit.
+    pub voltage: bool,
+    /// No branch above 100 % loading.
+    pub thermal: bool,
+    /// No export to the upstream grid.
+    pub reverse_flow: bool,
+}
+
+/// The kind of unit hosted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostedKind {
+    /// PV (inverter rated at the kWp).
+    Pv,
+    /// Wind.
+    Wind,
+}
+
+/// Settings of a hosting-capacity run.
+#[derive(Debug, Clone)]
+pub struct HostingOptions {
+    /// The kind of unit.
+    pub kind: HostedKind,
+    /// Availability of 1 MW of the kind per step (fraction of rating × 1 MW).
+    pub availability_per_mw: Vec<f64>,
+    /// Bus indices to evaluate.
+    pub buses: Vec<usize>,
+    /// Upper end of the search, MW.
+    pub max_mw: f64,
+    /// Width of the final bracket, MW.
+    pub resolution_mw: f64,
+    /// Criteria.
+    pub criteria: Criteria,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+/// The hosting capacity of one bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusHosting {
+    /// Bus index.
+    pub bus: usize,
+    /// Largest size known acceptable, MW.
+    pub hosting_mw: f64,
+    /// What the next larger size breaks ("voltage", "thermal",
+    /// "reverse flow", "not converged"; "base" when the scenario breaks a
+    /// criterion without the unit; "none" when `max_mw` is acceptable).
+    pub limit: &'static str,
+    /// Scenario runs made for this bus.
+    pub runs: usize,
+}
+
+/// The first criterion a run breaks, if any.
+fn broken(k: &Kpis, c: Criteria) -> Option<&'static str> {
+    if k.steps_not_converged > 0.0 {
+        Some("not converged")
+    } else if c.voltage && k.hours_overvoltage > 0.0 {
+        Some("voltage")
+    } else if c.thermal && k.max_loading_percent > 100.0 {
+        Some("thermal")
+    } else if c.reverse_flow && k.export_mwh > 0.0 {
+        Some("reverse flow")
+    } else {
+        None
+    }
+}
+
+/// The scenario with one more unit of `size_mw` at `bus`.
+fn with_unit(sc: &Scenario, o: &HostingOptions, bus: usize, size_mw: f64) -> Scenario {
+    let avail = o.availability_per_mw.iter().map(|a| a * size_mw).collect();
+    let (technology, state) = match o.kind {
+        HostedKind::Pv => (
+            Technology::Pv,
+            UnitState::Pv {
+                avail,
+                s_mva: size_mw,
+            },
+        ),
+        HostedKind::Wind => (Technology::Wind, UnitState::Wind { avail }),
+    };
+    let mut s = sc.clone();
+    s.units.push(Unit {
+        name: "hosting capacity probe".into(),
+        technology,
+        bus,
+        fuel: None,
+        state,
+    });
+    s.unit_accounting.push(Default::default());
+    s
+}
+
+/// The KPIs of a run of `sc` (results are not kept).
+fn kpis_of(sc: &Scenario) -> Result<Kpis> {
+    let mut s = run_scenario(sc, RowPrecision::F32, |_| Ok(()))?;
+    s.kpis.finish();
+    Ok(s.kpis)
+}
+
+/// The criterion a unit of `size_mw` at `bus` breaks over the period
+/// (None: acceptable).
+pub fn breaks(
+    sc: &Scenario,
+    o: &HostingOptions,
+    bus: usize,
+    size_mw: f64,
+) -> Result<Option<&'static str>> {
+    Ok(broken(
+        &kpis_of(&with_unit(sc, o, bus, size_mw))?,
+        o.criteria,
+    ))
+}
+
+/// Bisection at one bus.
+fn bisect(sc: &Scenario, o: &HostingOptions, bus: usize) -> Result<BusHosting> {
+    let mut runs = 0;
+    let mut check = |size: f64| -> Result<Option<&'static str>> {
+        runs += 1;
+        breaks(sc, o, bus, size)
+    };
+    let at_max = check(o.max_mw)?;
+    let Some(mut limit) = at_max else {
+        return Ok(BusHosting {
+            bus,
+            hosting_mw: o.max_mw,
+            limit: "none",
+            runs,
+        });
+    };
+    let (mut lo, mut hi) = (0.0, o.max_mw);
+    while hi - lo > o.resolution_mw {
+        let mid = 0.5 * (lo + hi);
+        match check(mid)? {
+            None => lo = mid,
+            Some(l) => {
+                hi = mid;
+                limit = l;
+            }
+        }
+    }
+    Ok(BusHosting {
+        bus,
+        hosting_mw: lo,
+        limit,
+        runs,
+    })
+}
+
+/// Hosting capacity at every bus of `o.buses`; an error when the scenario
+/// itself breaks a criterion is not raised: those buses get 0 MW with the
+/// limit "base".
+pub fn hosting_capacity(sc: &Scenario, o: &HostingOptions) -> Result<Vec<BusHosting>> {
+    if !(o.max_mw > 0.0 && o.max_mw.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--max-mw must be positive, found {}",
+            o.max_mw
+        )));
+    }
+    if !(o.resolution_mw > 0.0 && o.resolution_mw <= o.max_mw) {
+        return Err(Error::Usage(format!(
+            "--resolution-mw must be positive and at most --max-mw, found {}",
+            o.resolution_mw
+        )));
+    }
+    if o.availability_per_mw.len() != sc.n_steps {
+        return Err(Error::Usage(
+            "hosting capacity: the availability series does not cover the period".into(),
+        ));
+    }
+    if let Some(l) = broken(&kpis_of(sc)?, o.criteria) {
+        return Ok(o
+            .buses
+            .iter()
+            .map(|&bus| BusHosting {
+                bus,
+                hosting_mw: 0.0,
+                limit: if l == "not converged" { l } else { "base" },
+                runs: 1,
+            })
+            .collect());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads.max(1))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", o.threads)))?;
+    pool.install(|| o.buses.par_iter().map(|&b| bisect(sc, o, b)).collect())
+}

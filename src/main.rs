@@ -155,6 +155,34 @@ enum Command {
         #[arg(long)]
         summary_json: Option<PathBuf>,
     },
+    /// Upgrade options: run every variant of a scenario file (results as
+    /// `run` writes them), price each one's measures against the reference
+    /// with a cost catalogue, and rank them by annual cost.
+    Plan {
+        /// Scenario file (TOML): each variant is an option.
+        scenario: PathBuf,
+        /// Output HDF5 file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Cost catalogue: a shipped one (eu, us) or a TOML file.
+        #[arg(long, default_value = "eu")]
+        catalogue: String,
+        /// Format of the ranked table.
+        #[arg(long, value_enum, default_value_t = PlanFmt::Table)]
+        format: PlanFmt,
+        /// Number of steps (default: the scenario's).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Hosting capacity: per bus, the largest PV or wind unit the scenario
     /// can take with no violation over its whole period (bisection).
     Hosting {
@@ -190,6 +218,14 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+}
+
+/// Output format of `plan`.
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFmt {
+    Table,
+    Csv,
+    Json,
 }
 
 /// Kind of unit a hosting-capacity run adds.
@@ -396,6 +432,38 @@ fn main() -> ExitCode {
                 Err(e) => report(e, false),
             }
         }
+        Command::Plan {
+            scenario,
+            out,
+            catalogue,
+            format,
+            steps,
+            threads,
+            quiet,
+            force,
+        } => {
+            let format = match format {
+                PlanFmt::Table => cli::plan::PlanFormat::Table,
+                PlanFmt::Csv => cli::plan::PlanFormat::Csv,
+                PlanFmt::Json => cli::plan::PlanFormat::Json,
+            };
+            run_cmd(
+                Some(scenario),
+                None,
+                None,
+                None,
+                steps,
+                out,
+                threads,
+                quiet,
+                force,
+                None,
+                None,
+                StorageOptions::default(),
+                None,
+                Some((catalogue, format)),
+            )
+        }
         Command::Run {
             scenario,
             network,
@@ -430,6 +498,7 @@ fn main() -> ExitCode {
                 series,
             },
             summary_json,
+            None,
         ),
     }
 }
@@ -449,6 +518,7 @@ fn run_cmd(
     max_iter: Option<usize>,
     storage: StorageOptions,
     summary_json: Option<PathBuf>,
+    plan: Option<(String, cli::plan::PlanFormat)>,
 ) -> ExitCode {
     let defaults = NewtonOptions::default();
     let given = (
@@ -482,7 +552,13 @@ fn run_cmd(
         storage,
         summary_json,
     };
-    let result = cli::run::run(&args);
+    let result = match &plan {
+        Some((catalogue, format)) => cli::plan::run(&args, catalogue, *format).map(|t| {
+            print!("{t}");
+            String::new()
+        }),
+        None => cli::run::run(&args),
+    };
     match result {
         Ok(text) => {
             eprint!("{text}");

@@ -4,6 +4,7 @@
 
 pub mod hosting;
 pub mod pf;
+pub mod plan;
 pub mod progress;
 pub mod run;
 

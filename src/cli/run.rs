@@ -116,6 +116,17 @@ pub fn run_scenarios(
     args: &RunArgs,
     source: &ScenarioSource,
 ) -> Result<String> {
+    run_scenarios_then(scenarios, args, source, |_, _| Ok(()))
+}
+
+/// [`run_scenarios`], calling `more` with the open writer and the
+/// scenarios' summaries before the file is closed (e.g. to add a plan).
+pub fn run_scenarios_then(
+    scenarios: &[Scenario],
+    args: &RunArgs,
+    source: &ScenarioSource,
+    more: impl FnOnce(&ResultsWriter, &[RunSummary]) -> Result<()>,
+) -> Result<String> {
     if scenarios.is_empty() {
         return Err(Error::Usage("no scenario to run".into()));
     }
@@ -162,6 +173,7 @@ pub fn run_scenarios(
     for (sc, s) in scenarios.iter().zip(&summaries) {
         store_summary(&writer, sc, s)?;
     }
+    more(&writer, &summaries)?;
     writer.finish()?;
     let solve_s = t0.elapsed().as_secs_f64();
     if let Some(p) = &args.summary_json {

@@ -587,6 +587,25 @@ impl ResultsWriter {
         Ok(())
     }
 
+    /// Writes text attributes on `/scenarios/<name>/<group>`, or on the
+    /// root when `name` is empty.
+    pub fn text_attrs(&self, name: &str, group: &str, values: &[(&str, &str)]) -> Result<()> {
+        let f = self.file.as_ref().expect("open");
+        let path = format!("scenarios/{name}/{group}");
+        let g = if name.is_empty() {
+            f.group("/").map_err(|e| h5err(&self.tmp, e))?
+        } else {
+            match f.group(&path) {
+                Ok(g) => g,
+                Err(_) => f.create_group(&path).map_err(|e| h5err(&self.tmp, e))?,
+            }
+        };
+        for (key, value) in values {
+            put_attr(&g, key, value, &self.tmp)?;
+        }
+        Ok(())
+    }
+
     /// Closes the file and moves it to the output path.
     pub fn finish(mut self) -> Result<()> {
         self.scenarios.clear();

@@ -5,6 +5,7 @@ pub mod dimscale;
 pub mod elements;
 pub mod hdf5;
 pub mod output;
+pub mod plan;
 pub mod powerflow;
 pub mod report;
 

@@ -435,7 +435,8 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    fn new() -> RunSummary {
+    /// An empty summary (KPI extremes at their identities).
+    pub fn new() -> RunSummary {
         RunSummary {
             kpis: Kpis::new(),
             ..Default::default()

@@ -1,0 +1,244 @@
+//! `gridsim plan`: every variant of a scenario file is an upgrade option;
+//! run them all (results as `run` writes them), price each option's
+//! measures against the reference with a cost catalogue, and rank them.
+
+use super::run::{run_scenarios_then, RunArgs};
+use crate::error::Result;
+use crate::results::compare::csv_field;
+use crate::results::hdf5::ResultsWriter;
+use crate::results::plan::{economics, measures, Catalogue, Economics, Measure};
+use crate::timeseries::runner::{RunSummary, Scenario};
+use crate::timeseries::scenario::load_scenarios;
+use std::fmt::Write;
+
+/// Output format of the ranked table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// Aligned text.
+    Table,
+    /// CSV (RFC 4180).
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// One evaluated option.
+#[derive(Debug, Clone)]
+pub struct OptionResult {
+    /// Scenario name.
+    pub name: String,
+    /// Its measures.
+    pub measures: Vec<Measure>,
+    /// Its economics against the reference.
+    pub economics: Economics,
+    /// Voltage-violation and overload hours per year left.
+    pub violation_hours_left: (f64, f64),
+}
+
+/// Prices every scenario but the reference; ranked by annual cost (options
+/// that leave no violation first).
+pub fn evaluate(
+    c: &Catalogue,
+    scenarios: &[Scenario],
+    sums: &[RunSummary],
+) -> Result<Vec<OptionResult>> {
+    let r = scenarios.iter().position(|s| s.is_reference).unwrap_or(0);
+    let (base, base_k) = (&scenarios[r], &sums[r].kpis);
+    let mut out = Vec::new();
+    for (sc, s) in scenarios.iter().zip(sums) {
+        if sc.is_reference {
+            continue;
+        }
+        let m = measures(c, base, sc)?;
+        let period_h = s.kpis.steps * sc.step_s as f64 / 3600.0;
+        let year = 8760.0 / period_h.max(1e-9);
+        out.push(OptionResult {
+            name: sc.name.clone(),
+            economics: economics(c, &m, &s.kpis, base_k, period_h),
+            measures: m,
+            violation_hours_left: (
+                s.kpis.hours_voltage_violation * year,
+                s.kpis.hours_overload * year,
+            ),
+        });
+    }
+    out.sort_by(|a, b| {
+        let clean = |o: &OptionResult| o.violation_hours_left.0 + o.violation_hours_left.1 > 0.0;
+        clean(a)
+            .cmp(&clean(b))
+            .then(a.economics.annual_cost.total_cmp(&b.economics.annual_cost))
+    });
+    Ok(out)
+}
+
+/// The plan's figures as attributes of each option's `plan` group, and the
+/// catalogue's currency, price year and source on the root.
+fn store(w: &ResultsWriter, c: &Catalogue, res: &[OptionResult]) -> Result<()> {
+    w.text_attrs(
+        "",
+        "",
+        &[
+            ("plan_currency", &c.currency),
+            ("plan_price_year", &c.price_year),
+            ("plan_cost_source", &c.source),
+        ],
+    )?;
+    for (rank, o) in res.iter().enumerate() {
+        let e = &o.economics;
+        w.scenario_attrs(
+            &o.name,
+            "plan",
+            &[
+                ("rank", (rank + 1) as f64),
+                ("capex", e.capex),
+                ("annualised_capex", e.annualised_capex),
+                ("om_per_year", e.om_per_year),
+                ("losses_cost_per_year", e.losses_per_year),
+                ("curtailment_cost_per_year", e.curtailment_per_year),
+                ("co2_cost_per_year", e.co2_per_year),
+                ("annual_cost", e.annual_cost),
+                ("npv_cost", e.npv_cost),
+            ],
+        )?;
+        let list: Vec<String> = o.measures.iter().map(|m| m.what.clone()).collect();
+        w.text_attrs(&o.name, "plan", &[("measures", &list.join("; "))])?;
+    }
+    Ok(())
+}
+
+/// Runs `gridsim plan`; returns what it prints.
+pub fn run(args: &RunArgs, catalogue: &str, format: PlanFormat) -> Result<String> {
+    let c = Catalogue::load(catalogue)?;
+    let path = args.scenario.clone().unwrap_or_default();
+    let (mut scenarios, source) = load_scenarios(&path, args.steps)?;
+    for sc in &mut scenarios {
+        sc.newton.tol = args.tol.unwrap_or(sc.newton.tol);
+        sc.newton.max_iter = args.max_iter.unwrap_or(sc.newton.max_iter);
+    }
+    // Price first (a missing catalogue item fails before the long run).
+    let empty = vec![RunSummary::new(); scenarios.len()];
+    evaluate(&c, &scenarios, &empty)?;
+    let mut ranked = Vec::new();
+    let summary = run_scenarios_then(&scenarios, args, &source, |w, sums| {
+        ranked = evaluate(&c, &scenarios, sums)?;
+        store(w, &c, &ranked)
+    })?;
+    let reference = scenarios
+        .iter()
+        .find(|s| s.is_reference)
+        .map_or("", |s| s.name.as_str());
+    Ok(match format {
+        PlanFormat::Table => summary + &table(&c, reference, &ranked),
+        PlanFormat::Csv => csv(&ranked),
+        PlanFormat::Json => json(&c, reference, &ranked),
+    })
+}
+
+fn money(x: f64) -> String {
+    crate::results::compare::fmt_num(x)
+}
+
+fn table(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
+    let mut o = format!(
+        "\nupgrade options against '{reference}', ranked ({}, price basis {}; r = {} %, {} years; per year scaled from the period)\n",
+        c.currency,
+        c.price_year,
+        money(c.discount_rate * 100.0),
+        c.horizon_years
+    );
+    let _ = writeln!(
+        o,
+        "{:>4} {:<28} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "rank", "option", "capex", "annual cost", "NPV cost", "ΔCO2 t/yr", "V h left", "OL h left"
+    );
+    for (i, r) in res.iter().enumerate() {
+        let e = &r.economics;
+        let _ = writeln!(
+            o,
+            "{:>4} {:<28} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+            i + 1,
+            r.name,
+            money(e.capex),
+            money(e.annual_cost),
+            money(e.npv_cost),
+            money(-e.co2_avoided_t_per_year),
+            money(r.violation_hours_left.0),
+            money(r.violation_hours_left.1)
+        );
+        for m in &r.measures {
+            let _ = writeln!(o, "       - {} ({} {})", m.what, money(m.capex), c.currency);
+        }
+    }
+    o
+}
+
+fn csv(res: &[OptionResult]) -> String {
+    let mut o = String::from(
+        "rank,option,capex,annualised_capex,om_per_year,losses_cost_per_year,curtailment_cost_per_year,co2_cost_per_year,annual_cost,npv_cost,voltage_hours_removed_per_year,overload_hours_removed_per_year,co2_avoided_t_per_year,voltage_hours_left_per_year,overload_hours_left_per_year,measures\n",
+    );
+    for (i, r) in res.iter().enumerate() {
+        let e = &r.economics;
+        let list: Vec<String> = r.measures.iter().map(|m| m.what.clone()).collect();
+        let _ = writeln!(
+            o,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            i + 1,
+            csv_field(&r.name),
+            e.capex,
+            e.annualised_capex,
+            e.om_per_year,
+            e.losses_per_year,
+            e.curtailment_per_year,
+            e.co2_per_year,
+            e.annual_cost,
+            e.npv_cost,
+            e.voltage_hours_removed,
+            e.overload_hours_removed,
+            e.co2_avoided_t_per_year,
+            r.violation_hours_left.0,
+            r.violation_hours_left.1,
+            csv_field(&list.join("; "))
+        );
+    }
+    o
+}
+
+fn json(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
+    let options: Vec<serde_json::Value> = res
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let e = &r.economics;
+            serde_json::json!({
+                "rank": i + 1,
+                "option": r.name,
+                "capex": e.capex,
+                "annualised_capex": e.annualised_capex,
+                "om_per_year": e.om_per_year,
+                "losses_cost_per_year": e.losses_per_year,
+                "curtailment_cost_per_year": e.curtailment_per_year,
+                "co2_cost_per_year": e.co2_per_year,
+                "annual_cost": e.annual_cost,
+                "npv_cost": e.npv_cost,
+                "voltage_hours_removed_per_year": e.voltage_hours_removed,
+                "overload_hours_removed_per_year": e.overload_hours_removed,
+                "co2_avoided_t_per_year": e.co2_avoided_t_per_year,
+                "voltage_hours_left_per_year": r.violation_hours_left.0,
+                "overload_hours_left_per_year": r.violation_hours_left.1,
+                "measures": r.measures.iter().map(|m| serde_json::json!({
+                    "what": m.what, "capex": m.capex, "lifetime_years": m.lifetime_years,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "reference": reference,
+        "currency": c.currency,
+        "price_year": c.price_year,
+        "cost_source": c.source,
+        "discount_rate": c.discount_rate,
+        "horizon_years": c.horizon_years,
+        "options": options,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}

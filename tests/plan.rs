@@ -1,0 +1,115 @@
+//! `gridsim plan` on a constructed feeder (tests/data/plan): the measures
+//! found by comparing the option with the reference element by element,
+//! their prices from a test catalogue, and every economic figure against
+//! its closed form.
+
+mod common;
+use common::{gridsim, root, tmpdir};
+use gridsim::results::compare;
+
+fn crf(r: f64, n: f64) -> f64 {
+    let g = (1.0 + r).powf(n);
+    r * g / (g - 1.0)
+}
+
+#[test]
+fn measures_and_economics_match_the_hand_derived_plan() {
+    let dir = tmpdir("plan");
+    let out = dir.join("plan.h5");
+    let data = root().join("tests/data/plan");
+    let o = gridsim(&[
+        "plan",
+        data.join("options.toml").to_str().unwrap(),
+        "--catalogue",
+        data.join("catalogue.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["currency"], "TST");
+    assert_eq!(v["reference"], "as-is");
+    let opt = &v["options"][0];
+    assert_eq!(opt["option"], "upgrade");
+    // Reconductor L1 (0.3 km at 50,000/km: the cheapest item carrying the
+    // NAYY 4x150's 0.27 kA), a second system on L2 (0.2 km new at 70,000),
+    // T1 upsized to 0.4 MVA (12,000), a 0.05 Mvar capacitor (20,000 per
+    // Mvar) and an OLTC controller (5,000).
+    let capex = [
+        (15_000.0, 40.0, 0.01),
+        (14_000.0, 40.0, 0.02),
+        (12_000.0, 35.0, 0.01),
+        (1_000.0, 20.0, 0.0),
+        (5_000.0, 20.0, 0.01),
+    ];
+    let m = opt["measures"].as_array().unwrap();
+    assert_eq!(m.len(), 5);
+    for (x, (c, _, _)) in m.iter().zip(capex) {
+        assert_eq!(x["capex"].as_f64().unwrap(), c, "{x}");
+    }
+    let annualised: f64 = capex.iter().map(|(c, n, _)| c * crf(0.05, *n)).sum();
+    let om: f64 = capex.iter().map(|(c, _, f)| c * f).sum();
+    // Losses at 100 per MWh, the week scaled to a year.
+    let c = compare::read(std::slice::from_ref(&out), None).unwrap();
+    let loss = |s: usize| c.values[s][c.kpis.iter().position(|k| k == "loss_mwh").unwrap()];
+    let losses = (loss(1) - loss(0)) * 8760.0 / 168.0 * 100.0;
+    let annual = annualised + om + losses;
+    let af = (1.0 - 1.05f64.powf(-20.0)) / 0.05;
+    let close = |k: &str, want: f64| {
+        let got = opt[k].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{k}: {got} vs {want}"
+        );
+    };
+    close("capex", 47_000.0);
+    close("annualised_capex", annualised);
+    close("om_per_year", om);
+    close("losses_cost_per_year", losses);
+    close("annual_cost", annual);
+    close("npv_cost", annual * af);
+    assert!(losses < 0.0, "the upgrade lowers losses");
+    // The results file carries the plan and the catalogue's basis.
+    let f = hdf5::File::open(&out).unwrap();
+    let g = f.group("scenarios/upgrade/plan").unwrap();
+    let npv: f64 = g.attr("npv_cost").unwrap().read_scalar().unwrap();
+    assert!((npv - annual * af).abs() <= 1e-9 * npv.abs());
+    let cur: hdf5::types::VarLenUnicode = f.attr("plan_currency").unwrap().read_scalar().unwrap();
+    assert_eq!(cur.as_str(), "TST");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A measure the catalogue cannot price, or a bad catalogue number, is an
+/// error naming it, before anything runs.
+#[test]
+fn missing_items_and_bad_numbers_are_named() {
+    let dir = tmpdir("plan-err");
+    let data = root().join("tests/data/plan");
+    let text = std::fs::read_to_string(data.join("catalogue.toml")).unwrap();
+    let cat = dir.join("cat.toml");
+    let run = |t: String| {
+        std::fs::write(&cat, t).unwrap();
+        let o = gridsim(&[
+            "plan",
+            data.join("options.toml").to_str().unwrap(),
+            "--catalogue",
+            cat.to_str().unwrap(),
+            "--out",
+            dir.join("x.h5").to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let no_cap = text[..text.find("[capacitor]").unwrap()].to_string()
+        + &text[text.find("[oltc_controller]").unwrap()..];
+    let e = run(no_cap);
+    assert!(e.contains("no item for capacitor 'C1' (0.05 Mvar)"), "{e}");
+    let e = run(text.replace("discount_rate = 0.05", "discount_rate = -1"));
+    assert!(e.contains("discount_rate must be 0 to 1, found -1"), "{e}");
+    assert!(!dir.join("x.h5").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -30,6 +30,7 @@ fn args(out: PathBuf) -> RunArgs {
         command_line: "bench".into(),
         storage: Default::default(),
         summary_json: None,
+        shard: None,
     }
 }
 

@@ -2,12 +2,13 @@
 # Installs the system packages gridsim needs on Debian, only when missing.
 # Safe to run repeatedly; does nothing when everything is present.
 # `setup.sh test` also installs what the test suite needs (Chromium, which
-# renders the HTML report in the browser test).
+# renders the HTML report in the browser test; Slurm and munge, which
+# tests/shards.rs starts as a single-node cluster).
 set -euo pipefail
 need=(libhdf5-dev pkg-config)
 # libhdf5-dev: HDF5 results (hdf5-metno crate; its libhdf5_hl for dimension
 # scales); pkg-config: lets hdf5-sys find it
-[ "${1:-}" = "test" ] && need+=(chromium)
+[ "${1:-}" = "test" ] && need+=(chromium slurm-wlm munge)
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()

@@ -154,6 +154,53 @@ enum Command {
         /// fallbacks, tap changes, unsettled steps and KPIs; times.
         #[arg(long)]
         summary_json: Option<PathBuf>,
+        /// Run one shard K/N (K from 0) of the scenarios into
+        /// OUT-NAME.shard-K-of-N.h5 (`gridsim merge` joins them). Default
+        /// in a Slurm array task: SLURM_ARRAY_TASK_ID of
+        /// SLURM_ARRAY_TASK_COUNT; in a Kubernetes indexed job:
+        /// JOB_COMPLETION_INDEX of GRIDSIM_SHARDS.
+        #[arg(long, value_parser = gridsim::cli::shard::Shard::parse)]
+        shard: Option<gridsim::cli::shard::Shard>,
+    },
+    /// Merge the shard files of one run (`run --shard K/N`) into the file a
+    /// one-machine run writes; refuses an incomplete or mixed set.
+    Merge {
+        /// The shard files (every shard of the run, once).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output HDF5 file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write (and with --submit, submit) the Slurm job array of a sharded
+    /// run and its merge job, which runs after every shard succeeded.
+    Slurm {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// The merged results file (shards and scripts go beside it).
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of shards (array tasks).
+        #[arg(long)]
+        shards: usize,
+        /// CPUs (threads) per shard.
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// Slurm partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task (Slurm format, e.g. 01:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// Submit both jobs with sbatch.
+        #[arg(long)]
+        submit: bool,
+        /// Overwrite existing scripts, and let the jobs overwrite their outputs.
+        #[arg(long)]
+        force: bool,
     },
     /// Upgrade options: run every variant of a scenario file (results as
     /// `run` writes them), price each one's measures against the reference
@@ -237,6 +284,14 @@ enum HostKind {
 
 /// Most worker threads `run` starts.
 const MAX_THREADS: usize = 1024;
+
+/// What `run_cmd` runs besides the plain run.
+enum RunExtra {
+    /// `run`, possibly one shard.
+    Run(Option<gridsim::cli::shard::Shard>),
+    /// `plan` with this catalogue and format.
+    Plan(String, cli::plan::PlanFormat),
+}
 
 /// `--threads`: 1 to [`MAX_THREADS`], default all cores.
 fn thread_count(threads: Option<usize>) -> Result<usize, String> {
@@ -432,6 +487,43 @@ fn main() -> ExitCode {
                 Err(e) => report(e, false),
             }
         }
+        Command::Merge { shards, out, force } => {
+            match gridsim::results::merge::merge(&shards, &out, force) {
+                Ok(t) => {
+                    eprintln!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e, false),
+            }
+        }
+        Command::Slurm {
+            scenario,
+            out,
+            shards,
+            cpus_per_task,
+            partition,
+            time,
+            submit,
+            force,
+        } => {
+            let args = cli::slurm::SlurmArgs {
+                scenario,
+                out,
+                shards,
+                cpus_per_task,
+                partition,
+                time,
+                submit,
+                force,
+            };
+            match cli::slurm::run(&args) {
+                Ok(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e, false),
+            }
+        }
         Command::Plan {
             scenario,
             out,
@@ -461,7 +553,7 @@ fn main() -> ExitCode {
                 None,
                 StorageOptions::default(),
                 None,
-                Some((catalogue, format)),
+                RunExtra::Plan(catalogue, format),
             )
         }
         Command::Run {
@@ -480,6 +572,7 @@ fn main() -> ExitCode {
             compression,
             series,
             summary_json,
+            shard,
         } => run_cmd(
             scenario,
             network,
@@ -498,7 +591,7 @@ fn main() -> ExitCode {
                 series,
             },
             summary_json,
-            None,
+            RunExtra::Run(shard),
         ),
     }
 }
@@ -518,7 +611,7 @@ fn run_cmd(
     max_iter: Option<usize>,
     storage: StorageOptions,
     summary_json: Option<PathBuf>,
-    plan: Option<(String, cli::plan::PlanFormat)>,
+    extra: RunExtra,
 ) -> ExitCode {
     let defaults = NewtonOptions::default();
     let given = (
@@ -551,13 +644,25 @@ fn run_cmd(
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         storage,
         summary_json,
+        shard: None,
     };
-    let result = match &plan {
-        Some((catalogue, format)) => cli::plan::run(&args, catalogue, *format).map(|t| {
+    let mut args = args;
+    let result = match extra {
+        RunExtra::Plan(catalogue, format) => cli::plan::run(&args, &catalogue, format).map(|t| {
             print!("{t}");
             String::new()
         }),
-        None => cli::run::run(&args),
+        RunExtra::Run(shard) => {
+            args.shard = match (shard, &args.scenario) {
+                (Some(s), _) => Some(s),
+                (None, Some(_)) => match gridsim::cli::shard::Shard::from_env() {
+                    Ok(s) => s,
+                    Err(e) => return report(e, false),
+                },
+                (None, None) => None,
+            };
+            cli::run::run(&args)
+        }
     };
     match result {
         Ok(text) => {

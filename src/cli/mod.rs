@@ -7,6 +7,8 @@ pub mod pf;
 pub mod plan;
 pub mod progress;
 pub mod run;
+pub mod shard;
+pub mod slurm;
 
 use crate::error::{Error, Result};
 use crate::network::{matpower, native};

@@ -47,6 +47,8 @@ pub struct RunArgs {
     pub storage: StorageOptions,
     /// Where to write the machine-readable run summary (JSON).
     pub summary_json: Option<PathBuf>,
+    /// Run only this shard's scenarios (into its own file).
+    pub shard: Option<super::shard::Shard>,
 }
 
 /// Runs what the arguments say: a scenario file or the quick path.
@@ -61,6 +63,11 @@ pub fn run(args: &RunArgs) -> Result<String> {
         sc.newton.max_iter = args.max_iter.unwrap_or(sc.newton.max_iter);
     }
     let read_s = t0.elapsed().as_secs_f64();
+    if let Some(shard) = args.shard {
+        let mut o = run_shard(scenarios, args, &source, shard)?;
+        o.push_str(&format!("inputs read in {read_s:.3} s\n"));
+        return Ok(o);
+    }
     let mut o = run_scenarios(&scenarios, args, &source)?;
     o.push_str(&format!("inputs read in {read_s:.3} s\n"));
     Ok(o)
@@ -116,7 +123,74 @@ pub fn run_scenarios(
     args: &RunArgs,
     source: &ScenarioSource,
 ) -> Result<String> {
+    if scenarios.is_empty() {
+        return Err(Error::Usage("no scenario to run".into()));
+    }
     run_scenarios_then(scenarios, args, source, |_, _| Ok(()))
+}
+
+/// Runs shard `shard`'s part of `scenarios` into its own file (possibly
+/// none of them), with what `gridsim merge` checks: the shard, the run's
+/// fingerprint (inputs, options, version, the whole scenario list) and the
+/// scenarios of the whole run and of this shard.
+fn run_shard(
+    scenarios: Vec<Scenario>,
+    args: &RunArgs,
+    source: &ScenarioSource,
+    shard: super::shard::Shard,
+) -> Result<String> {
+    use sha2::Digest;
+    let all: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+    let costs: Vec<f64> = scenarios.iter().map(super::shard::cost).collect();
+    let owner = super::shard::assign(&costs, shard.count);
+    let mine: Vec<Scenario> = scenarios
+        .into_iter()
+        .zip(&owner)
+        .filter(|(_, &k)| k == shard.index)
+        .map(|(s, _)| s)
+        .collect();
+    let names: Vec<String> = mine.iter().map(|s| s.name.clone()).collect();
+    let fingerprint = {
+        let text = format!(
+            "{}\n{}\n{:?}\n{:?}\n{:?}\n{}\n{}\n{}\n{}",
+            source.sha256,
+            env!("CARGO_PKG_VERSION"),
+            args.steps,
+            args.tol,
+            args.max_iter,
+            args.storage.precision_name(),
+            args.storage.compression,
+            args.storage.series,
+            shard.count
+        ) + &all.join("\n");
+        let d = sha2::Sha256::digest(text.as_bytes());
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let mut a = args.clone();
+    a.out = shard.path(&args.out);
+    let o = run_scenarios_then(&mine, &a, source, |w, _| {
+        w.root_counts(&[
+            ("shard_index", shard.index as i64),
+            ("shard_count", shard.count as i64),
+        ])?;
+        w.text_attrs(
+            "",
+            "",
+            &[
+                ("shard_fingerprint", &fingerprint),
+                ("shard_all_scenarios", &all.join("\n")),
+                ("shard_scenarios", &names.join("\n")),
+            ],
+        )
+    })?;
+    Ok(format!(
+        "shard {} of {} ({} of {} scenarios): {}",
+        shard.index,
+        shard.count,
+        mine.len(),
+        all.len(),
+        o
+    ))
 }
 
 /// [`run_scenarios`], calling `more` with the open writer and the
@@ -127,9 +201,6 @@ pub fn run_scenarios_then(
     source: &ScenarioSource,
     more: impl FnOnce(&ResultsWriter, &[RunSummary]) -> Result<()>,
 ) -> Result<String> {
-    if scenarios.is_empty() {
-        return Err(Error::Usage("no scenario to run".into()));
-    }
     let meta = RunMeta {
         command_line: args.command_line.clone(),
         scenario_file_sha256: source.sha256.clone(),

@@ -151,6 +151,16 @@ pub struct StorageOptions {
     pub series: SeriesSelection,
 }
 
+impl StorageOptions {
+    /// "float32" or "float64".
+    pub fn precision_name(&self) -> &'static str {
+        match self.precision {
+            Precision::F64 => "float64",
+            Precision::F32 => "float32",
+        }
+    }
+}
+
 impl std::str::FromStr for Compression {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
@@ -583,6 +593,15 @@ impl ResultsWriter {
         };
         for (key, value) in values {
             put_num(&g, key, *value, &self.tmp)?;
+        }
+        Ok(())
+    }
+
+    /// Writes integer attributes on the file's root.
+    pub fn root_counts(&self, values: &[(&str, i64)]) -> Result<()> {
+        let f = self.file.as_ref().expect("open");
+        for (key, value) in values {
+            put_num(f, key, *value, &self.tmp)?;
         }
         Ok(())
     }

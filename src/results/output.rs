@@ -27,6 +27,8 @@ pub enum OutputKind {
     Network,
     /// A JSON run summary of `gridsim run --summary-json`.
     Summary,
+    /// A batch script of `gridsim slurm`.
+    Script,
 }
 
 impl OutputKind {
@@ -39,6 +41,7 @@ impl OutputKind {
             }
             OutputKind::Network => true,
             OutputKind::Summary => contains(head, b"\"gridsim_version\""),
+            OutputKind::Script => head.starts_with(b"#!/bin/bash\n#SBATCH --job-name=gridsim"),
         }
     }
 
@@ -48,6 +51,7 @@ impl OutputKind {
             OutputKind::Report => "a gridsim report",
             OutputKind::Network => "a network file",
             OutputKind::Summary => "a gridsim run summary (JSON)",
+            OutputKind::Script => "a gridsim batch script",
         }
     }
 }

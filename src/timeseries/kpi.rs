@@ -238,11 +238,21 @@ impl Kpis {
 
     /// Sets the comparisons with the study's reference scenario.
     pub fn compare_with(&mut self, reference: &Kpis) {
-        let fuels = |k: &Kpis| k.co2_chp_t + k.co2_boiler_t;
-        self.co2_avoided_t = reference.co2_total_t - self.co2_total_t;
-        self.co2_avoided_marginal_t = (reference.co2_grid_marginal_t + fuels(reference))
-            - (self.co2_grid_marginal_t + fuels(self));
-        self.primary_energy_saved_mwh = reference.primary_energy_mwh - self.primary_energy_mwh;
+        let (co2, co2_marginal, pe) = self.totals().relative_to(&reference.totals());
+        self.co2_avoided_t = co2;
+        self.co2_avoided_marginal_t = co2_marginal;
+        self.primary_energy_saved_mwh = pe;
+    }
+
+    /// The totals the comparison with the reference uses.
+    pub fn totals(&self) -> ReferenceTotals {
+        ReferenceTotals {
+            co2_total_t: self.co2_total_t,
+            co2_grid_marginal_t: self.co2_grid_marginal_t,
+            co2_chp_t: self.co2_chp_t,
+            co2_boiler_t: self.co2_boiler_t,
+            primary_energy_mwh: self.primary_energy_mwh,
+        }
     }
 
     /// (name, value) pairs in a fixed order.
@@ -252,6 +262,36 @@ impl Kpis {
             .iter()
             .map(|&n| (n, v.get(n).and_then(|x| x.as_f64()).unwrap_or(f64::NAN)))
             .collect()
+    }
+}
+
+/// A scenario's totals that KPIs against the reference are differences of
+/// (one definition for `run` and for `gridsim merge`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReferenceTotals {
+    /// `co2_total_t`.
+    pub co2_total_t: f64,
+    /// `co2_grid_marginal_t`.
+    pub co2_grid_marginal_t: f64,
+    /// `co2_chp_t`.
+    pub co2_chp_t: f64,
+    /// `co2_boiler_t`.
+    pub co2_boiler_t: f64,
+    /// `primary_energy_mwh`.
+    pub primary_energy_mwh: f64,
+}
+
+impl ReferenceTotals {
+    /// (`co2_avoided_t`, `co2_avoided_marginal_t`, `primary_energy_saved_mwh`)
+    /// of these totals against `reference`'s.
+    pub fn relative_to(&self, reference: &ReferenceTotals) -> (f64, f64, f64) {
+        let fuels = |k: &ReferenceTotals| k.co2_chp_t + k.co2_boiler_t;
+        (
+            reference.co2_total_t - self.co2_total_t,
+            (reference.co2_grid_marginal_t + fuels(reference))
+                - (self.co2_grid_marginal_t + fuels(self)),
+            reference.primary_energy_mwh - self.primary_energy_mwh,
+        )
     }
 }
 

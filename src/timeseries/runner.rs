@@ -1919,8 +1919,12 @@ pub fn run_parallel_with<W>(
         })
         .collect();
     // Avoided CO2 and saved primary energy: against the study's reference.
-    let reference = scenarios.iter().position(|s| s.is_reference).unwrap_or(0);
-    if let Some(r) = summaries.get(reference).map(|s| s.kpis.clone()) {
+    // (A shard without the reference leaves them to `gridsim merge`.)
+    let reference = scenarios.iter().position(|s| s.is_reference);
+    if let Some(r) = reference
+        .and_then(|r| summaries.get(r))
+        .map(|s| s.kpis.clone())
+    {
         summaries.iter_mut().for_each(|s| s.kpis.compare_with(&r));
     }
     Ok((state, summaries))

@@ -285,6 +285,177 @@ enum HostKind {
 /// Most worker threads `run` starts.
 const MAX_THREADS: usize = 1024;
 
+/// `gridsim pf`.
+fn pf_cmd(c: Command) -> ExitCode {
+    let Command::Pf {
+        case,
+        tol,
+        max_iter,
+        flat_start,
+        format,
+    } = c
+    else {
+        return ExitCode::from(1);
+    };
+    if let Err(e) = check_solver_flags(tol, max_iter) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    let opts = PfOptions {
+        newton: NewtonOptions { tol, max_iter },
+        flat_start,
+    };
+    let fmt = match format {
+        PfFormat::Table => cli::pf::Format::Table,
+        PfFormat::Json => cli::pf::Format::Json,
+    };
+    match cli::pf::run(&case, &opts, fmt) {
+        Ok(text) => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e, matches!(format, PfFormat::Json)),
+    }
+}
+
+/// `gridsim plan`.
+fn plan_cmd(c: Command) -> ExitCode {
+    let Command::Plan {
+        scenario,
+        out,
+        catalogue,
+        format,
+        steps,
+        threads,
+        quiet,
+        force,
+    } = c
+    else {
+        return ExitCode::from(1);
+    };
+    let format = match format {
+        PlanFmt::Table => cli::plan::PlanFormat::Table,
+        PlanFmt::Csv => cli::plan::PlanFormat::Csv,
+        PlanFmt::Json => cli::plan::PlanFormat::Json,
+    };
+    run_cmd(
+        Some(scenario),
+        None,
+        None,
+        None,
+        steps,
+        out,
+        threads,
+        quiet,
+        force,
+        None,
+        None,
+        StorageOptions::default(),
+        None,
+        RunExtra::Plan(catalogue, format),
+    )
+}
+
+/// `gridsim hosting`.
+fn hosting_cmd(c: Command) -> ExitCode {
+    let Command::Hosting {
+        scenario,
+        variant,
+        kind,
+        buses,
+        max_mw,
+        resolution_mw,
+        criteria,
+        steps,
+        threads,
+        csv,
+    } = c
+    else {
+        return ExitCode::from(1);
+    };
+    let mut c = gridsim::timeseries::hosting::Criteria {
+        voltage: false,
+        thermal: false,
+        reverse_flow: false,
+    };
+    for k in &criteria {
+        match k.as_str() {
+            "voltage" => c.voltage = true,
+            "thermal" => c.thermal = true,
+            "reverse-flow" => c.reverse_flow = true,
+            other => {
+                eprintln!("error: --criteria: '{other}' is not voltage, thermal or reverse-flow");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let threads = match thread_count(threads) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let args = cli::hosting::HostingArgs {
+        scenario,
+        variant,
+        kind: match kind {
+            HostKind::Pv => gridsim::timeseries::hosting::HostedKind::Pv,
+            HostKind::Wind => gridsim::timeseries::hosting::HostedKind::Wind,
+        },
+        buses,
+        max_mw,
+        resolution_mw,
+        criteria: c,
+        steps,
+        threads,
+        csv,
+    };
+    match cli::hosting::run(&args) {
+        Ok(t) => {
+            print!("{t}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e, false),
+    }
+}
+/// `gridsim slurm`.
+fn slurm_cmd(c: Command) -> ExitCode {
+    let Command::Slurm {
+        scenario,
+        out,
+        shards,
+        cpus_per_task,
+        partition,
+        time,
+        submit,
+        force,
+    } = c
+    else {
+        return ExitCode::from(1);
+    };
+    let args = cli::slurm::SlurmArgs {
+        scenario,
+        out,
+        shards,
+        cpus_per_task,
+        partition,
+        time,
+        submit,
+        force,
+    };
+    match cli::slurm::run(&args) {
+        Ok(t) => {
+            print!("{t}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e, false),
+    }
+}
+
 /// What `run_cmd` runs besides the plain run.
 enum RunExtra {
     /// `run`, possibly one shard.
@@ -345,36 +516,7 @@ fn main() -> ExitCode {
         }
     }
     match cli.command {
-        Command::Pf {
-            case,
-            tol,
-            max_iter,
-            flat_start,
-            format,
-        } => {
-            if let Err(e) = check_solver_flags(tol, max_iter) {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
-            let opts = PfOptions {
-                newton: NewtonOptions { tol, max_iter },
-                flat_start,
-            };
-            let fmt = match format {
-                PfFormat::Table => cli::pf::Format::Table,
-                PfFormat::Json => cli::pf::Format::Json,
-            };
-            match cli::pf::run(&case, &opts, fmt) {
-                Ok(text) => {
-                    print!("{text}");
-                    if !text.ends_with('\n') {
-                        println!();
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report(e, matches!(format, PfFormat::Json)),
-            }
-        }
+        c @ Command::Pf { .. } => pf_cmd(c),
         Command::Compare {
             results,
             baseline,
@@ -427,66 +569,7 @@ fn main() -> ExitCode {
                 Err(e) => report(e, false),
             }
         }
-        Command::Hosting {
-            scenario,
-            variant,
-            kind,
-            buses,
-            max_mw,
-            resolution_mw,
-            criteria,
-            steps,
-            threads,
-            csv,
-        } => {
-            let mut c = gridsim::timeseries::hosting::Criteria {
-                voltage: false,
-                thermal: false,
-                reverse_flow: false,
-            };
-            for k in &criteria {
-                match k.as_str() {
-                    "voltage" => c.voltage = true,
-                    "thermal" => c.thermal = true,
-                    "reverse-flow" => c.reverse_flow = true,
-                    other => {
-                        eprintln!(
-                            "error: --criteria: '{other}' is not voltage, thermal or reverse-flow"
-                        );
-                        return ExitCode::from(1);
-                    }
-                }
-            }
-            let threads = match thread_count(threads) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(1);
-                }
-            };
-            let args = cli::hosting::HostingArgs {
-                scenario,
-                variant,
-                kind: match kind {
-                    HostKind::Pv => gridsim::timeseries::hosting::HostedKind::Pv,
-                    HostKind::Wind => gridsim::timeseries::hosting::HostedKind::Wind,
-                },
-                buses,
-                max_mw,
-                resolution_mw,
-                criteria: c,
-                steps,
-                threads,
-                csv,
-            };
-            match cli::hosting::run(&args) {
-                Ok(t) => {
-                    print!("{t}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report(e, false),
-            }
-        }
+        c @ Command::Hosting { .. } => hosting_cmd(c),
         Command::Merge { shards, out, force } => {
             match gridsim::results::merge::merge(&shards, &out, force) {
                 Ok(t) => {
@@ -496,66 +579,8 @@ fn main() -> ExitCode {
                 Err(e) => report(e, false),
             }
         }
-        Command::Slurm {
-            scenario,
-            out,
-            shards,
-            cpus_per_task,
-            partition,
-            time,
-            submit,
-            force,
-        } => {
-            let args = cli::slurm::SlurmArgs {
-                scenario,
-                out,
-                shards,
-                cpus_per_task,
-                partition,
-                time,
-                submit,
-                force,
-            };
-            match cli::slurm::run(&args) {
-                Ok(t) => {
-                    print!("{t}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report(e, false),
-            }
-        }
-        Command::Plan {
-            scenario,
-            out,
-            catalogue,
-            format,
-            steps,
-            threads,
-            quiet,
-            force,
-        } => {
-            let format = match format {
-                PlanFmt::Table => cli::plan::PlanFormat::Table,
-                PlanFmt::Csv => cli::plan::PlanFormat::Csv,
-                PlanFmt::Json => cli::plan::PlanFormat::Json,
-            };
-            run_cmd(
-                Some(scenario),
-                None,
-                None,
-                None,
-                steps,
-                out,
-                threads,
-                quiet,
-                force,
-                None,
-                None,
-                StorageOptions::default(),
-                None,
-                RunExtra::Plan(catalogue, format),
-            )
-        }
+        c @ Command::Slurm { .. } => slurm_cmd(c),
+        c @ Command::Plan { .. } => plan_cmd(c),
         Command::Run {
             scenario,
             network,

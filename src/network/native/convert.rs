@@ -636,6 +636,23 @@ impl<'a> Builder<'a> {
     }
 
     /// Checks a tap changer's position, range and step.
+    /// A transformer's `tap_changer_type` (None after a problem).
+    fn tap_kind(&mut self, t: &TransformerSpec) -> Option<TapKind> {
+        match t.tap_changer_type.as_deref() {
+            None | Some("ratio") => Some(TapKind::Ratio),
+            Some("ideal") => Some(TapKind::Ideal),
+            Some(other) => {
+                self.push(
+                    &t.id,
+                    "transformer",
+                    "tap_changer_type",
+                    format!("'{other}' is neither 'ratio' nor 'ideal'"),
+                );
+                None
+            }
+        }
+    }
+
     fn tap_changer(&mut self, id: &Spanned<String>, kind: &str, tap: &TapChanger) -> bool {
         let mut ok = self.finite(id, kind, "tap_step_percent", tap.step_percent);
         for (field, v) in [
@@ -758,20 +775,10 @@ impl<'a> Builder<'a> {
                 TapSide::Hv
             }
         };
-        let kind = match t.tap_changer_type.as_deref() {
-            None | Some("ratio") => TapKind::Ratio,
-            Some("ideal") => TapKind::Ideal,
-            Some(other) => {
-                self.push(
-                    &t.id,
-                    "transformer",
-                    "tap_changer_type",
-                    format!("'{other}' is neither 'ratio' nor 'ideal'"),
-                );
-                ok = false;
-                TapKind::Ratio
-            }
-        };
+        let kind = self.tap_kind(t).unwrap_or_else(|| {
+            ok = false;
+            TapKind::Ratio
+        });
         let tap = TapChanger {
             side,
             pos: t.tap_pos,

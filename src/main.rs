@@ -209,8 +209,12 @@ enum Command {
         /// Scenario file (TOML): each variant is an option.
         scenario: PathBuf,
         /// Output HDF5 file.
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "results")]
+        out: Option<PathBuf>,
+        /// Price a results file already written from this scenario file
+        /// (e.g. merged from shards) instead of running.
+        #[arg(long, conflicts_with = "out")]
+        results: Option<PathBuf>,
         /// Cost catalogue: a shipped one (eu, us) or a TOML file.
         #[arg(long, default_value = "eu")]
         catalogue: String,
@@ -264,6 +268,11 @@ enum Command {
         /// CSV instead of a table.
         #[arg(long)]
         csv: bool,
+        /// Only shard K/N of the buses (every N-th from the K-th), e.g. one
+        /// task of a cluster array; the shards' CSV rows together are the
+        /// whole result.
+        #[arg(long, value_parser = gridsim::cli::shard::Shard::parse)]
+        shard: Option<gridsim::cli::shard::Shard>,
     },
 }
 
@@ -326,6 +335,7 @@ fn plan_cmd(c: Command) -> ExitCode {
     let Command::Plan {
         scenario,
         out,
+        results,
         catalogue,
         format,
         steps,
@@ -340,6 +350,19 @@ fn plan_cmd(c: Command) -> ExitCode {
         PlanFmt::Table => cli::plan::PlanFormat::Table,
         PlanFmt::Csv => cli::plan::PlanFormat::Csv,
         PlanFmt::Json => cli::plan::PlanFormat::Json,
+    };
+    let out = match (out, results) {
+        (_, Some(r)) => {
+            return match cli::plan::price_results(&scenario, &r, &catalogue, format) {
+                Ok(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(e, false),
+            }
+        }
+        (Some(o), None) => o,
+        (None, None) => return ExitCode::from(1),
     };
     run_cmd(
         Some(scenario),
@@ -372,6 +395,7 @@ fn hosting_cmd(c: Command) -> ExitCode {
         steps,
         threads,
         csv,
+        shard,
     } = c
     else {
         return ExitCode::from(1);
@@ -413,6 +437,7 @@ fn hosting_cmd(c: Command) -> ExitCode {
         steps,
         threads,
         csv,
+        shard,
     };
     match cli::hosting::run(&args) {
         Ok(t) => {

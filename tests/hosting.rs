@@ -113,6 +113,33 @@ fn hosting_command_prints_every_bus() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "bus,vn_kv,hosting_mw,limit,runs");
     assert_eq!(lines.len(), 1 + 32, "{text}");
+    // Two shards of the buses: their rows together are the whole table.
+    let mut rows: Vec<String> = Vec::new();
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let o = gridsim(&[
+            "hosting",
+            sc.to_str().unwrap(),
+            "--steps",
+            "96",
+            "--resolution-mw",
+            "0.05",
+            "--csv",
+            "--shard",
+            &shard,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        rows.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .skip(1)
+                .map(str::to_string),
+        );
+    }
+    let mut whole: Vec<String> = lines[1..].iter().map(|l| l.to_string()).collect();
+    rows.sort();
+    whole.sort();
+    assert_eq!(rows, whole);
     let o = gridsim(&["hosting", sc.to_str().unwrap(), "--criteria", "sunshine"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("'sunshine'"));

@@ -79,6 +79,25 @@ fn measures_and_economics_match_the_hand_derived_plan() {
     assert!((npv - annual * af).abs() <= 1e-9 * npv.abs());
     let cur: hdf5::types::VarLenUnicode = f.attr("plan_currency").unwrap().read_scalar().unwrap();
     assert_eq!(cur.as_str(), "TST");
+    // Pricing the written file again (as after merging shards) gives the
+    // same plan without running.
+    let again = gridsim(&[
+        "plan",
+        data.join("options.toml").to_str().unwrap(),
+        "--catalogue",
+        data.join("catalogue.toml").to_str().unwrap(),
+        "--results",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let w: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(w["options"], v["options"]);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -33,6 +33,8 @@ pub struct HostingArgs {
     pub threads: usize,
     /// CSV instead of a table.
     pub csv: bool,
+    /// Only this shard's buses (every N-th from K, in bus order).
+    pub shard: Option<super::shard::Shard>,
 }
 
 /// The bus indices named (or every in-service non-slack bus).
@@ -64,7 +66,15 @@ pub fn run(a: &HostingArgs) -> Result<String> {
         .map_err(|_| Error::parse(&a.scenario, 1, "scenario file is not UTF-8"))?;
     let wind = a.kind == HostedKind::Wind;
     let (sc, avail) = hosting_probe(&a.scenario, &text, a.variant.as_deref(), wind, a.steps)?;
-    let buses = bus_indices(&sc.network, &a.buses)?;
+    let mut buses = bus_indices(&sc.network, &a.buses)?;
+    if let Some(s) = a.shard {
+        buses = buses
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % s.count == s.index)
+            .map(|(_, b)| b)
+            .collect();
+    }
     let opts = HostingOptions {
         kind: a.kind,
         availability_per_mw: avail,

@@ -134,6 +134,68 @@ pub fn run(args: &RunArgs, catalogue: &str, format: PlanFormat) -> Result<String
     })
 }
 
+/// Prices the options of a results file already written (e.g. merged from
+/// shards) for the scenario file that produced it; nothing is run or
+/// written.
+pub fn price_results(
+    scenario: &std::path::Path,
+    results: &std::path::Path,
+    catalogue: &str,
+    format: PlanFormat,
+) -> Result<String> {
+    let c = Catalogue::load(catalogue)?;
+    let (scenarios, source) = load_scenarios(scenario, None)?;
+    let file = crate::results::hdf5::open_results(results)?;
+    let sha = file
+        .attr("scenario_file_sha256")
+        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    if sha != source.sha256 {
+        return Err(crate::error::Error::Usage(format!(
+            "{}: written from another scenario file than {} (SHA-256 differs)",
+            results.display(),
+            scenario.display()
+        )));
+    }
+    let cmp = crate::results::compare::read(&[results.to_path_buf()], None)?;
+    let sums = scenarios
+        .iter()
+        .map(|sc| {
+            let s = cmp
+                .scenarios
+                .iter()
+                .position(|n| *n == sc.name)
+                .ok_or_else(|| {
+                    crate::error::Error::Usage(format!(
+                        "{}: no scenario '{}'",
+                        results.display(),
+                        sc.name
+                    ))
+                })?;
+            let v = |k: &str| cmp.value(s, k);
+            let mut r = RunSummary::new();
+            r.kpis.steps = v("steps");
+            r.kpis.loss_mwh = v("loss_mwh");
+            r.kpis.curtailed_mwh = v("curtailed_mwh");
+            r.kpis.co2_total_t = v("co2_total_t");
+            r.kpis.hours_voltage_violation = v("hours_voltage_violation");
+            r.kpis.hours_overload = v("hours_overload");
+            Ok(r)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let ranked = evaluate(&c, &scenarios, &sums)?;
+    let reference = scenarios
+        .iter()
+        .find(|s| s.is_reference)
+        .map_or("", |s| s.name.as_str());
+    Ok(match format {
+        PlanFormat::Table => table(&c, reference, &ranked),
+        PlanFormat::Csv => csv(&ranked),
+        PlanFormat::Json => json(&c, reference, &ranked),
+    })
+}
+
 fn money(x: f64) -> String {
     crate::results::compare::fmt_num(x)
 }

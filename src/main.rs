@@ -209,8 +209,18 @@ enum Command {
         /// Scenario file (TOML): each variant is an option.
         scenario: PathBuf,
         /// Output HDF5 file.
-        #[arg(long, required_unless_present = "results")]
+        #[arg(long, required_unless_present_any = ["results", "auto"])]
         out: Option<PathBuf>,
+        /// Reinforce one scenario automatically (--scenario, default the
+        /// reference) until no step has a violation, and price the measures.
+        #[arg(long, conflicts_with_all = ["out", "results"])]
+        auto: bool,
+        /// The scenario --auto reinforces.
+        #[arg(long = "scenario")]
+        variant: Option<String>,
+        /// Most measures --auto takes.
+        #[arg(long, default_value_t = 50)]
+        max_measures: usize,
         /// Price a results file already written from this scenario file
         /// (e.g. merged from shards) instead of running.
         #[arg(long, conflicts_with = "out")]
@@ -335,6 +345,9 @@ fn plan_cmd(c: Command) -> ExitCode {
     let Command::Plan {
         scenario,
         out,
+        auto,
+        variant,
+        max_measures,
         results,
         catalogue,
         format,
@@ -351,6 +364,21 @@ fn plan_cmd(c: Command) -> ExitCode {
         PlanFmt::Csv => cli::plan::PlanFormat::Csv,
         PlanFmt::Json => cli::plan::PlanFormat::Json,
     };
+    if auto {
+        return match cli::plan::auto(
+            &scenario,
+            variant.as_deref(),
+            &catalogue,
+            max_measures,
+            steps,
+        ) {
+            Ok(t) => {
+                print!("{t}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => report(e, false),
+        };
+    }
     let out = match (out, results) {
         (_, Some(r)) => {
             return match cli::plan::price_results(&scenario, &r, &catalogue, format) {

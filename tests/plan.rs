@@ -132,3 +132,49 @@ fn missing_items_and_bad_numbers_are_named() {
     assert!(!dir.join("x.h5").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `plan --auto` on the constructed feeder with a 0.28 MW load on short
+/// NAYY 4x50 cables (0.142 kA) behind a 0.25 MVA transformer: the peak
+/// current (about 0.45 kA) is more than the family's largest type carries
+/// (NAYY 4x150, 0.27 kA), so each cable first gets a second system, the far
+/// one first (its loading is the higher); then about 0.22 kA per system
+/// makes NAYY 4x120 (0.242 kA) the smallest type that carries it; then the
+/// transformer (about 0.3 MVA at peak) the smallest catalogue rating above
+/// 0.25 MVA, 0.4 MVA. Priced: 2 × 0.05 km and 2 × 0.04 km reconductored at
+/// 50,000 per km (the cheapest item for 0.242 kA) and a 12,000 transformer.
+#[test]
+fn automatic_reinforcement_takes_the_hand_derived_measures() {
+    let data = root().join("tests/data/plan");
+    let o = gridsim(&[
+        "plan",
+        data.join("auto.toml").to_str().unwrap(),
+        "--auto",
+        "--catalogue",
+        data.join("catalogue.toml").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let taken: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().split_once(". ").map(|x| x.1))
+        .map(|l| l.split(" (loading").next().unwrap())
+        .collect();
+    assert_eq!(
+        taken,
+        [
+            "line 'L2': parallel systems 1 → 2",
+            "line 'L1': parallel systems 1 → 2",
+            "line 'L2': NAYY 4x50 SE → NAYY 4x120 SE",
+            "line 'L1': NAYY 4x50 SE → NAYY 4x120 SE",
+            "transformer 'T1': 0.25 → 0.4 MVA",
+        ],
+        "{text}"
+    );
+    assert!(text.contains("total capex 21000 TST"), "{text}");
+    // Annualised capex + O&M in closed form.
+    let annual = 9_000.0 * (crf(0.05, 40.0) + 0.01) + 12_000.0 * (crf(0.05, 35.0) + 0.01);
+    assert!(
+        text.contains(&format!("annualised capex + O&M {} TST", gridsim::results::compare::fmt_num(annual))),
+        "{text} (expected {annual})"
+    );
+}

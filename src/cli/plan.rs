@@ -196,6 +196,62 @@ pub fn price_results(
     })
 }
 
+/// `plan --auto`: reinforces scenario `variant` (default: the reference)
+/// until no step has a violation; prints the measures taken and their cost.
+pub fn auto(
+    scenario: &std::path::Path,
+    variant: Option<&str>,
+    catalogue: &str,
+    max_measures: usize,
+    steps: Option<usize>,
+) -> Result<String> {
+    let c = Catalogue::load(catalogue)?;
+    let (scenarios, _) = load_scenarios(scenario, steps)?;
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let start = match variant {
+        Some(v) => scenarios.iter().find(|s| s.name == v),
+        None => scenarios.iter().find(|s| s.is_reference),
+    }
+    .ok_or_else(|| {
+        crate::error::Error::Usage(format!(
+            "{}: no scenario '{}' (scenarios: {})",
+            scenario.display(),
+            variant.unwrap_or(""),
+            names.join(", ")
+        ))
+    })?;
+    let lib = crate::network::native::line_types::LineTypeLibrary::builtin()?;
+    let (_, taken, priced) = crate::results::reinforce::reinforce(start, &c, &lib, max_measures)?;
+    let mut o = format!(
+        "automatic reinforcement of '{}' ({} steps): {} measure(s) until no step has a violation\n",
+        start.name,
+        start.n_steps,
+        taken.len()
+    );
+    for (i, t) in taken.iter().enumerate() {
+        let _ = writeln!(o, "{:>3}. {t}", i + 1);
+    }
+    let _ = writeln!(o, "priced ({}, price basis {}):", c.currency, c.price_year);
+    let r = c.discount_rate;
+    for m in &priced {
+        let _ = writeln!(o, "  {:<70} {:>14}", m.what, money(m.capex));
+    }
+    let capex: f64 = priced.iter().map(|m| m.capex).sum();
+    let annual: f64 = priced
+        .iter()
+        .map(|m| m.capex * (crate::results::plan::crf(r, m.lifetime_years) + m.om_fraction))
+        .sum();
+    let _ = writeln!(
+        o,
+        "total capex {} {}; annualised capex + O&M {} {} per year",
+        money(capex),
+        c.currency,
+        money(annual),
+        c.currency
+    );
+    Ok(o)
+}
+
 fn money(x: f64) -> String {
     crate::results::compare::fmt_num(x)
 }

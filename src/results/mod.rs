@@ -8,6 +8,7 @@ pub mod merge;
 pub mod output;
 pub mod plan;
 pub mod powerflow;
+pub mod reinforce;
 pub mod report;
 
 /// The KPIs (accumulated by the time-series runner; read here by compare and report).

@@ -98,6 +98,25 @@ fn measures_and_economics_match_the_hand_derived_plan() {
     );
     let w: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(w["options"], v["options"]);
+    // The report shows the ranked options and their cost components.
+    let html = dir.join("plan.html");
+    let r = gridsim(&[
+        "report",
+        out.to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Upgrade options, ranked (TST, price basis 2024"),
+        "no plan section"
+    );
+    assert!(
+        page.contains("transformer &#39;T1&#39;: 1 × 0.4 MVA")
+            || page.contains("transformer 'T1': 1 × 0.4 MVA")
+    );
+    assert!(page.contains("Annual cost of each option against the reference"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -174,7 +193,10 @@ fn automatic_reinforcement_takes_the_hand_derived_measures() {
     // Annualised capex + O&M in closed form.
     let annual = 9_000.0 * (crf(0.05, 40.0) + 0.01) + 12_000.0 * (crf(0.05, 35.0) + 0.01);
     assert!(
-        text.contains(&format!("annualised capex + O&M {} TST", gridsim::results::compare::fmt_num(annual))),
+        text.contains(&format!(
+            "annualised capex + O&M {} TST",
+            gridsim::results::compare::fmt_num(annual)
+        )),
         "{text} (expected {annual})"
     );
 }

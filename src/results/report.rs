@@ -861,7 +861,94 @@ pub fn render(results: &[PathBuf], baseline: Option<&str>) -> Result<String> {
         plots.push(("Per-element plots".into(), note));
     }
     plots.extend(energy_and_co2(&cmp)?);
+    plots.extend(upgrade_options(&cmp)?);
     page(results, &cmp, &meta, plots)
+}
+
+/// The upgrade options of a `gridsim plan` results file: their ranked
+/// table (measures, costs) and their annual cost by component. None when
+/// the files hold no plan.
+fn upgrade_options(cmp: &Comparison) -> Result<Vec<Plot>> {
+    struct Row {
+        name: String,
+        rank: f64,
+        values: Vec<f64>,
+        measures: String,
+    }
+    const KEYS: [&str; 7] = [
+        "capex",
+        "annualised_capex",
+        "om_per_year",
+        "losses_cost_per_year",
+        "curtailment_cost_per_year",
+        "co2_cost_per_year",
+        "annual_cost",
+    ];
+    let mut rows = Vec::new();
+    let (mut basis, mut currency) = (String::new(), String::new());
+    for ((path, group), name) in cmp.sources.iter().zip(&cmp.scenarios) {
+        let file = super::hdf5::open_results(path)?;
+        let Ok(g) = file.group(&format!("scenarios/{group}/plan")) else {
+            continue;
+        };
+        let num = |k: &str| {
+            g.attr(k)
+                .and_then(|a| a.read_scalar::<f64>())
+                .unwrap_or(f64::NAN)
+        };
+        let text = |f: &hdf5::Location, k: &str| {
+            f.attr(k)
+                .and_then(|a| a.read_scalar::<VarLenUnicode>())
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default()
+        };
+        currency = text(&file, "plan_currency");
+        basis = format!("{currency}, price basis {}", text(&file, "plan_price_year"));
+        rows.push(Row {
+            name: name.clone(),
+            rank: num("rank"),
+            values: KEYS.iter().map(|k| num(k)).collect(),
+            measures: text(&g, "measures"),
+        });
+    }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    rows.sort_by(|a, b| a.rank.total_cmp(&b.rank));
+    let mut t = String::from(
+        "<table class=\"kpi\"><thead><tr><th>Rank</th><th>Option</th><th>Capex</th><th>Annual cost</th><th>Measures</th></tr></thead><tbody>",
+    );
+    for r in &rows {
+        let _ = write!(
+            t,
+            "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
+            r.rank,
+            html_escape(&r.name),
+            fmt_num(r.values[0]),
+            fmt_num(r.values[6]),
+            html_escape(if r.measures.is_empty() { "none (no grid investment)" } else { &r.measures })
+        );
+    }
+    t.push_str("</tbody></table>");
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let part = |i: usize| rows.iter().map(|r| r.values[i]).collect::<Vec<f64>>();
+    let chart = bar_chart(
+        "Annual cost of each option against the reference",
+        &format!("{currency} per year"),
+        &names,
+        &[
+            ("capex, annualised", part(1)),
+            ("O&M", part(2)),
+            ("losses", part(3)),
+            ("curtailment", part(4)),
+            ("CO2", part(5)),
+            ("total", part(6)),
+        ],
+    )?;
+    Ok(vec![
+        (format!("Upgrade options, ranked ({basis}; options that leave no violation first, then by annual cost)"), t),
+        ("Annual cost by component".into(), chart),
+    ])
 }
 
 /// The scenarios (as shown) whose files lack a series the voltage and

@@ -283,6 +283,15 @@ enum Command {
         /// whole result.
         #[arg(long, value_parser = gridsim::cli::shard::Shard::parse)]
         shard: Option<gridsim::cli::shard::Shard>,
+        /// Also write the results to this HDF5 file (group `hosting`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write an HTML page: the capacity per bus along the feeder.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Overwrite existing output files.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -424,6 +433,9 @@ fn hosting_cmd(c: Command) -> ExitCode {
         threads,
         csv,
         shard,
+        out,
+        report: page,
+        force,
     } = c
     else {
         return ExitCode::from(1);
@@ -466,6 +478,9 @@ fn hosting_cmd(c: Command) -> ExitCode {
         threads,
         csv,
         shard,
+        out,
+        report: page,
+        force,
     };
     match cli::hosting::run(&args) {
         Ok(t) => {

@@ -140,6 +140,44 @@ fn hosting_command_prints_every_bus() {
     rows.sort();
     whole.sort();
     assert_eq!(rows, whole);
+    // HDF5 and the page along the feeder.
+    let dir = common::tmpdir("hosting-out");
+    let (h5, html) = (dir.join("hc.h5"), dir.join("hc.html"));
+    let o = gridsim(&[
+        "hosting",
+        sc.to_str().unwrap(),
+        "--steps",
+        "96",
+        "--resolution-mw",
+        "0.05",
+        "--buses",
+        "18,6",
+        "--out",
+        h5.to_str().unwrap(),
+        "--report",
+        html.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5::File::open(&h5).unwrap();
+    let mw: Vec<f64> = f.dataset("hosting/hosting_mw").unwrap().read_raw().unwrap();
+    let ids: Vec<hdf5::types::VarLenUnicode> = f.dataset("hosting/id").unwrap().read_raw().unwrap();
+    assert_eq!(
+        ids.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        ["18", "6"]
+    );
+    let table: Vec<f64> = lines[1..]
+        .iter()
+        .filter(|l| l.starts_with("18,") || l.starts_with("6,"))
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(mw.len(), 2);
+    assert!(
+        table.contains(&mw[0]) && table.contains(&mw[1]),
+        "{mw:?} vs {table:?}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("along the feeder"));
+    std::fs::remove_dir_all(&dir).ok();
     let o = gridsim(&["hosting", sc.to_str().unwrap(), "--criteria", "sunshine"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("'sunshine'"));

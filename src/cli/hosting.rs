@@ -35,6 +35,38 @@ pub struct HostingArgs {
     pub csv: bool,
     /// Only this shard's buses (every N-th from K, in bus order).
     pub shard: Option<super::shard::Shard>,
+    /// Also write the results to this HDF5 file.
+    pub out: Option<PathBuf>,
+    /// Also write an HTML page with the capacity along the feeder.
+    pub report: Option<PathBuf>,
+    /// Overwrite existing output files.
+    pub force: bool,
+}
+
+/// Branches between each bus and the nearest source (breadth-first).
+fn hops(net: &Network) -> Vec<usize> {
+    let nb = net.buses.len();
+    let mut d = vec![usize::MAX; nb];
+    let mut queue: std::collections::VecDeque<usize> = (0..nb)
+        .filter(|&i| net.buses[i].kind == BusKind::Ref)
+        .collect();
+    queue.iter().for_each(|&i| d[i] = 0);
+    while let Some(b) = queue.pop_front() {
+        for br in net.branches.iter().filter(|br| br.in_service) {
+            let o = if br.from == b {
+                br.to
+            } else if br.to == b {
+                br.from
+            } else {
+                continue;
+            };
+            if d[o] == usize::MAX {
+                d[o] = d[b] + 1;
+                queue.push_back(o);
+            }
+        }
+    }
+    d
 }
 
 /// The bus indices named (or every in-service non-slack bus).
@@ -84,8 +116,17 @@ pub fn run(a: &HostingArgs) -> Result<String> {
         criteria: a.criteria,
         threads: a.threads,
     };
+    for p in [&a.out, &a.report].into_iter().flatten() {
+        let kind = if p.extension().is_some_and(|e| e == "html") {
+            crate::results::output::OutputKind::Report
+        } else {
+            crate::results::output::OutputKind::Results
+        };
+        crate::results::output::check(p, a.force, kind, &[&a.scenario])?;
+    }
     let res = hosting_capacity(&sc, &opts)?;
     let secs = t0.elapsed().as_secs_f64();
+    write_outputs(a, &sc, &res, &text)?;
     let label = |b: usize| {
         let bus = &sc.network.buses[b];
         bus.name.clone().unwrap_or_else(|| bus.id.to_string())
@@ -95,6 +136,83 @@ pub fn run(a: &HostingArgs) -> Result<String> {
     } else {
         table(&res, &sc, label, a, secs)
     })
+}
+
+/// `--out` (HDF5) and `--report` (HTML), when asked.
+fn write_outputs(
+    a: &HostingArgs,
+    sc: &crate::timeseries::runner::Scenario,
+    res: &[BusHosting],
+    scenario_text: &str,
+) -> Result<()> {
+    let net = &sc.network;
+    let label = |b: usize| {
+        net.buses[b]
+            .name
+            .clone()
+            .unwrap_or_else(|| net.buses[b].id.to_string())
+    };
+    let kind = match a.kind {
+        HostedKind::Pv => "pv",
+        HostedKind::Wind => "wind",
+    };
+    let c = a.criteria;
+    let criteria: Vec<&str> = [
+        (c.voltage, "voltage"),
+        (c.thermal, "thermal"),
+        (c.reverse_flow, "reverse-flow"),
+    ]
+    .into_iter()
+    .filter_map(|(on, n)| on.then_some(n))
+    .collect();
+    let about = format!(
+        "{kind} hosting capacity of scenario '{}' ({} steps of {} min), 0–{} MW to {} MW, criteria: {}",
+        sc.name,
+        sc.n_steps,
+        sc.step_s / 60,
+        a.max_mw,
+        a.resolution_mw,
+        criteria.join(", ")
+    );
+    if let Some(out) = &a.out {
+        use crate::results::hosting_file::{write, HostingRow};
+        let rows: Vec<HostingRow> = res
+            .iter()
+            .map(|r| HostingRow {
+                id: label(r.bus),
+                vn_kv: net.buses[r.bus].base_kv,
+                hosting_mw: r.hosting_mw,
+                limit: r.limit.to_string(),
+                runs: r.runs as i64,
+            })
+            .collect();
+        let attrs = [
+            ("gridsim_version", env!("CARGO_PKG_VERSION").to_string()),
+            ("hosting", about.clone()),
+            ("scenario_file_text", scenario_text.to_string()),
+        ];
+        write(out, a.force, &attrs, &rows)?;
+    }
+    if let Some(page) = &a.report {
+        use crate::results::report::{hosting_page, HostingBar};
+        let d = hops(net);
+        let bars: Vec<HostingBar> = res
+            .iter()
+            .map(|r| HostingBar {
+                bus: label(r.bus),
+                hops: d[r.bus],
+                mw: r.hosting_mw,
+                limit: r.limit.to_string(),
+            })
+            .collect();
+        let html = hosting_page(
+            &format!("{} — {}", sc.name, a.scenario.display()),
+            &about,
+            &bars,
+        )?;
+        crate::results::output::TempOutput::new(page, a.force)?.write_all(html.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn csv(res: &[BusHosting], net: &Network, label: impl Fn(usize) -> String) -> String {

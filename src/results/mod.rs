@@ -4,6 +4,7 @@ pub mod compare;
 pub mod dimscale;
 pub mod elements;
 pub mod hdf5;
+pub mod hosting_file;
 pub mod merge;
 pub mod output;
 pub mod plan;

@@ -140,6 +140,16 @@ pub fn excerpt(s: &str) -> String {
     out
 }
 
+/// A TOML parse error of `text` (read from `path`) with the line it
+/// points at.
+pub fn toml_error(path: &Path, text: &str, e: toml::de::Error) -> Error {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .unwrap_or(1);
+    Error::parse(path, line, e.message().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -374,29 +374,17 @@ fn plan_cmd(c: Command) -> ExitCode {
         PlanFmt::Json => cli::plan::PlanFormat::Json,
     };
     if auto {
-        return match cli::plan::auto(
+        return to_stdout(cli::plan::auto(
             &scenario,
             variant.as_deref(),
             &catalogue,
             max_measures,
             steps,
-        ) {
-            Ok(t) => {
-                print!("{t}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => report(e, false),
-        };
+        ));
     }
     let out = match (out, results) {
         (_, Some(r)) => {
-            return match cli::plan::price_results(&scenario, &r, &catalogue, format) {
-                Ok(t) => {
-                    print!("{t}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report(e, false),
-            }
+            return to_stdout(cli::plan::price_results(&scenario, &r, &catalogue, format))
         }
         (Some(o), None) => o,
         (None, None) => return ExitCode::from(1),
@@ -482,13 +470,7 @@ fn hosting_cmd(c: Command) -> ExitCode {
         report: page,
         force,
     };
-    match cli::hosting::run(&args) {
-        Ok(t) => {
-            print!("{t}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => report(e, false),
-    }
+    to_stdout(cli::hosting::run(&args))
 }
 /// `gridsim slurm`.
 fn slurm_cmd(c: Command) -> ExitCode {
@@ -515,13 +497,7 @@ fn slurm_cmd(c: Command) -> ExitCode {
         submit,
         force,
     };
-    match cli::slurm::run(&args) {
-        Ok(t) => {
-            print!("{t}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => report(e, false),
-    }
+    to_stdout(cli::slurm::run(&args))
 }
 
 /// What `run_cmd` runs besides the plain run.
@@ -608,20 +584,8 @@ fn main() -> ExitCode {
             input,
             output,
             force,
-        } => match cli::convert(&input, &output, force) {
-            Ok(t) => {
-                eprintln!("{t}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => report(e, false),
-        },
-        Command::Info { network } => match cli::info(&network) {
-            Ok(t) => {
-                print!("{t}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => report(e, false),
-        },
+        } => to_stderr(cli::convert(&input, &output, force)),
+        Command::Info { network } => to_stdout(cli::info(&network)),
         Command::Report {
             results,
             out,
@@ -639,13 +603,7 @@ fn main() -> ExitCode {
         }
         c @ Command::Hosting { .. } => hosting_cmd(c),
         Command::Merge { shards, out, force } => {
-            match gridsim::results::merge::merge(&shards, &out, force) {
-                Ok(t) => {
-                    eprintln!("{t}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report(e, false),
-            }
+            to_stderr(gridsim::results::merge::merge(&shards, &out, force))
         }
         c @ Command::Slurm { .. } => slurm_cmd(c),
         c @ Command::Plan { .. } => plan_cmd(c),
@@ -760,6 +718,28 @@ fn run_cmd(
     match result {
         Ok(text) => {
             eprint!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e, false),
+    }
+}
+
+/// A command's text on stdout, or its error.
+fn to_stdout(r: Result<String, Error>) -> ExitCode {
+    match r {
+        Ok(t) => {
+            print!("{t}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(e, false),
+    }
+}
+
+/// A command's text on stderr (a line), or its error.
+fn to_stderr(r: Result<String, Error>) -> ExitCode {
+    match r {
+        Ok(t) => {
+            eprintln!("{t}");
             ExitCode::SUCCESS
         }
         Err(e) => report(e, false),

@@ -180,13 +180,8 @@ impl Catalogue {
     }
 
     fn parse(path: &Path, text: &str) -> Result<Catalogue> {
-        let c: Catalogue = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
-            Error::parse(path, line, e.message().to_string())
-        })?;
+        let c: Catalogue =
+            toml::from_str(text).map_err(|e| crate::input::toml_error(path, text, e))?;
         c.check(path)?;
         Ok(c)
     }

@@ -57,13 +57,8 @@ impl LineTypeLibrary {
     /// Adds (or overrides) the types of a library file.
     pub fn extend_from_file(&mut self, path: &Path) -> Result<()> {
         let text = crate::input::read_text(path)?;
-        let f: LibraryFile = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
-            Error::parse(path, line, e.message().to_string())
-        })?;
+        let f: LibraryFile =
+            toml::from_str(&text).map_err(|e| crate::input::toml_error(path, &text, e))?;
         self.types.extend(f.types);
         Ok(())
     }

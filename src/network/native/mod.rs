@@ -23,7 +23,7 @@ pub mod line_types;
 
 pub use convert::{to_network, Source};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::network::{ChpTechnology, CustomerClass, Network, TurbineClass};
 use line_types::{LineType, LineTypeLibrary};
 use serde::{Deserialize, Serialize};
@@ -661,13 +661,7 @@ pub fn read_file(path: &Path) -> Result<(NetworkFile, String)> {
 
 /// Parses native network text (no conversion).
 pub fn parse_file(path: &Path, text: &str) -> Result<NetworkFile> {
-    toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-            .unwrap_or(1);
-        Error::parse(path, line, e.message().to_string())
-    })
+    toml::from_str(text).map_err(|e| crate::input::toml_error(path, text, e))
 }
 
 /// Reads a native network file and converts it to the physical model.

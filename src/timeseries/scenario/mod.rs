@@ -639,11 +639,7 @@ pub fn parse_scenarios(
 }
 
 fn toml_err(path: &Path, text: &str, e: toml::de::Error) -> Error {
-    let line = e
-        .span()
-        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-        .unwrap_or(1);
-    Error::parse(path, line, e.message().to_string())
+    crate::input::toml_error(path, text, e)
 }
 
 /// Name of the unit [`hosting_probe`] adds.

@@ -470,21 +470,64 @@ impl std::fmt::Display for BusRef {
     }
 }
 
+/// Bus lookups by reference in constant time, for callers that look up
+/// many (an element table): the same answers as [`Network::find_bus`].
+pub struct BusLookup<'a> {
+    by_name: std::collections::HashMap<&'a str, usize>,
+    by_id: std::collections::HashMap<u64, usize>,
+}
+
+impl BusLookup<'_> {
+    /// The bus `r` names: by name (native id) first, then by number.
+    pub fn find(&self, r: &BusRef) -> Option<usize> {
+        match r {
+            BusRef::Number(n) => self
+                .by_name
+                .get(n.to_string().as_str())
+                .or_else(|| self.by_id.get(n))
+                .copied(),
+            BusRef::Name(s) => self.by_name.get(s.as_str()).copied().or_else(|| {
+                s.parse::<u64>()
+                    .ok()
+                    .and_then(|n| self.by_id.get(&n).copied())
+            }),
+        }
+    }
+}
+
 impl Network {
     /// Finds a bus by reference: by name (native id) first, then by number.
     pub fn find_bus(&self, r: &BusRef) -> Option<usize> {
         match r {
-            BusRef::Number(n) => self
-                .buses
-                .iter()
-                .position(|b| b.name.as_deref() == Some(n.to_string().as_str()))
-                .or_else(|| self.bus_index(*n)),
+            BusRef::Number(n) => {
+                let key = n.to_string();
+                self.buses
+                    .iter()
+                    .position(|b| b.name.as_deref() == Some(key.as_str()))
+                    .or_else(|| self.bus_index(*n))
+            }
             BusRef::Name(s) => self
                 .buses
                 .iter()
                 .position(|b| b.name.as_deref() == Some(s.as_str()))
                 .or_else(|| s.parse::<u64>().ok().and_then(|n| self.bus_index(n))),
         }
+    }
+
+    /// A [`BusLookup`] of this network (the first bus wins where names or
+    /// numbers repeat, as in [`Self::find_bus`]).
+    pub fn bus_lookup(&self) -> BusLookup<'_> {
+        let mut l = BusLookup {
+            by_name: std::collections::HashMap::with_capacity(self.buses.len()),
+            by_id: std::collections::HashMap::with_capacity(self.buses.len()),
+        };
+        for (i, b) in self.buses.iter().enumerate() {
+            if let Some(n) = b.name.as_deref() {
+                l.by_name.entry(n).or_insert(i);
+            }
+            l.by_id.entry(b.id).or_insert(i);
+        }
+        l
     }
 
     /// Whether any load depends on the voltage.
@@ -497,5 +540,57 @@ impl Network {
     /// Index of the bus with external number `id`.
     pub fn bus_index(&self, id: u64) -> Option<usize> {
         self.buses.iter().position(|b| b.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lookup answers as `find_bus` does: names first (a name that is
+    /// another bus's number wins), then numbers; unknown references none.
+    #[test]
+    fn bus_lookup_agrees_with_find_bus() {
+        let bus = |id: u64, name: Option<&str>| Bus {
+            id,
+            name: name.map(str::to_string),
+            kind: BusKind::Pq,
+            vm_pu: 1.0,
+            va_degree: 0.0,
+            base_kv: 10.0,
+            vmax_pu: 1.1,
+            vmin_pu: 0.9,
+            area: 1.0,
+            zone: 1.0,
+        };
+        let net = Network {
+            name: "lookup".into(),
+            base_mva: 1.0,
+            buses: vec![
+                bus(1, Some("3")),
+                bus(2, Some("A")),
+                bus(3, None),
+                bus(4, Some("A")),
+            ],
+            loads: Vec::new(),
+            shunts: Vec::new(),
+            branches: Vec::new(),
+            generators: Vec::new(),
+        };
+        let l = net.bus_lookup();
+        let refs = [
+            BusRef::Number(3),
+            BusRef::Number(1),
+            BusRef::Number(9),
+            BusRef::Name("A".into()),
+            BusRef::Name("2".into()),
+            BusRef::Name("3".into()),
+            BusRef::Name("zz".into()),
+        ];
+        for r in refs {
+            assert_eq!(l.find(&r), net.find_bus(&r), "{r}");
+        }
+        assert_eq!(l.find(&BusRef::Number(3)), Some(0));
+        assert_eq!(l.find(&BusRef::Name("A".into())), Some(1));
     }
 }

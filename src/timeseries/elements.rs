@@ -114,6 +114,7 @@ pub fn parse_elements(
     }
     let mut out = Vec::new();
     let mut problems = Vec::new();
+    let buses = net.bus_lookup();
     for (row, rec) in rdr.records().enumerate() {
         let line = row + 2;
         let rec = rec.map_err(|e| Error::parse(path, line, format!("bad CSV record: {e}")))?;
@@ -135,7 +136,7 @@ pub fn parse_elements(
             Ok(n) => crate::network::BusRef::Number(n),
             Err(_) => crate::network::BusRef::Name(rec[col[2]].to_string()),
         };
-        let bus = match net.find_bus(&bus_ref) {
+        let bus = match buses.find(&bus_ref) {
             Some(b) => b,
             None => {
                 problems.push(at(

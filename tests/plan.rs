@@ -71,6 +71,12 @@ fn measures_and_economics_match_the_hand_derived_plan() {
     close("losses_cost_per_year", losses);
     close("annual_cost", annual);
     close("npv_cost", annual * af);
+    let removed = opt["voltage_hours_removed_per_year"].as_f64().unwrap()
+        + opt["overload_hours_removed_per_year"].as_f64().unwrap();
+    assert!(removed > 0.0);
+    close("cost_per_violation_hour_removed", annual / removed);
+    // No emission factors: no CO2 avoided, so no cost per tonne.
+    assert!(opt["cost_per_t_co2_avoided"].is_null());
     assert!(losses < 0.0, "the upgrade lowers losses");
     // The results file carries the plan and the catalogue's basis.
     let f = hdf5::File::open(&out).unwrap();

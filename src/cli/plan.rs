@@ -252,6 +252,15 @@ pub fn auto(
     Ok(o)
 }
 
+/// A CSV number, empty when undefined.
+fn finite(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
+    }
+}
+
 fn money(x: f64) -> String {
     crate::results::compare::fmt_num(x)
 }
@@ -292,14 +301,14 @@ fn table(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
 
 fn csv(res: &[OptionResult]) -> String {
     let mut o = String::from(
-        "rank,option,capex,annualised_capex,om_per_year,losses_cost_per_year,curtailment_cost_per_year,co2_cost_per_year,annual_cost,npv_cost,voltage_hours_removed_per_year,overload_hours_removed_per_year,co2_avoided_t_per_year,voltage_hours_left_per_year,overload_hours_left_per_year,measures\n",
+        "rank,option,capex,annualised_capex,om_per_year,losses_cost_per_year,curtailment_cost_per_year,co2_cost_per_year,annual_cost,npv_cost,voltage_hours_removed_per_year,overload_hours_removed_per_year,co2_avoided_t_per_year,voltage_hours_left_per_year,overload_hours_left_per_year,cost_per_violation_hour_removed,cost_per_t_co2_avoided,measures\n",
     );
     for (i, r) in res.iter().enumerate() {
         let e = &r.economics;
         let list: Vec<String> = r.measures.iter().map(|m| m.what.clone()).collect();
         let _ = writeln!(
             o,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             i + 1,
             csv_field(&r.name),
             e.capex,
@@ -315,6 +324,8 @@ fn csv(res: &[OptionResult]) -> String {
             e.co2_avoided_t_per_year,
             r.violation_hours_left.0,
             r.violation_hours_left.1,
+            finite(e.cost_per_violation_hour_removed),
+            finite(e.cost_per_t_co2_avoided),
             csv_field(&list.join("; "))
         );
     }
@@ -343,6 +354,8 @@ fn json(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
                 "co2_avoided_t_per_year": e.co2_avoided_t_per_year,
                 "voltage_hours_left_per_year": r.violation_hours_left.0,
                 "overload_hours_left_per_year": r.violation_hours_left.1,
+                "cost_per_violation_hour_removed": e.cost_per_violation_hour_removed.is_finite().then_some(e.cost_per_violation_hour_removed),
+                "cost_per_t_co2_avoided": e.cost_per_t_co2_avoided.is_finite().then_some(e.cost_per_t_co2_avoided),
                 "measures": r.measures.iter().map(|m| serde_json::json!({
                     "what": m.what, "capex": m.capex, "lifetime_years": m.lifetime_years,
                 })).collect::<Vec<_>>(),

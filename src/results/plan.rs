@@ -562,6 +562,10 @@ pub struct Economics {
     pub overload_hours_removed: f64,
     /// CO2 avoided per year, t.
     pub co2_avoided_t_per_year: f64,
+    /// Annual cost per voltage or overload hour removed (NaN when none is).
+    pub cost_per_violation_hour_removed: f64,
+    /// Annual cost per t of CO2 avoided (NaN when none is).
+    pub cost_per_t_co2_avoided: f64,
 }
 
 /// The economics of `measures` with the KPIs of the option and the
@@ -584,6 +588,12 @@ pub fn economics(
     let co2_per_year = (opt.co2_total_t - base.co2_total_t) * year * c.co2_price_per_t;
     let annual_cost =
         annualised_capex + om_per_year + losses_per_year + curtailment_per_year + co2_per_year;
+    let hours_removed = (base.hours_voltage_violation - opt.hours_voltage_violation
+        + base.hours_overload
+        - opt.hours_overload)
+        * year;
+    let co2_avoided = (base.co2_total_t - opt.co2_total_t) * year;
+    let per = |x: f64| if x > 0.0 { annual_cost / x } else { f64::NAN };
     Economics {
         capex,
         annualised_capex,
@@ -595,7 +605,9 @@ pub fn economics(
         npv_cost: annual_cost * annuity_factor(r, c.horizon_years),
         voltage_hours_removed: (base.hours_voltage_violation - opt.hours_voltage_violation) * year,
         overload_hours_removed: (base.hours_overload - opt.hours_overload) * year,
-        co2_avoided_t_per_year: (base.co2_total_t - opt.co2_total_t) * year,
+        co2_avoided_t_per_year: co2_avoided,
+        cost_per_violation_hour_removed: per(hours_removed),
+        cost_per_t_co2_avoided: per(co2_avoided),
     }
 }
 

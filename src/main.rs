@@ -231,6 +231,23 @@ enum Command {
         /// Format of the ranked table.
         #[arg(long, value_enum, default_value_t = PlanFmt::Table)]
         format: PlanFmt,
+        /// Also measure each option's hosting capacity at these buses
+        /// (numbers or native ids, comma-separated; the smallest over them
+        /// counts) and rank the cost per MW gained.
+        #[arg(long, value_delimiter = ',', conflicts_with = "auto")]
+        hosting_buses: Vec<String>,
+        /// Kind of unit for --hosting-buses.
+        #[arg(long, value_enum, default_value_t = HostKind::Pv)]
+        hosting_kind: HostKind,
+        /// Largest size tried for --hosting-buses, MW.
+        #[arg(long, default_value_t = 10.0)]
+        hosting_max_mw: f64,
+        /// Width of the final bracket for --hosting-buses, MW.
+        #[arg(long, default_value_t = 0.01)]
+        hosting_resolution_mw: f64,
+        /// Criteria for --hosting-buses (as `hosting --criteria`).
+        #[arg(long, value_delimiter = ',', default_value = "voltage,thermal")]
+        hosting_criteria: Vec<String>,
         /// Number of steps (default: the scenario's).
         #[arg(long)]
         steps: Option<usize>,
@@ -360,6 +377,11 @@ fn plan_cmd(c: Command) -> ExitCode {
         results,
         catalogue,
         format,
+        hosting_buses,
+        hosting_kind,
+        hosting_max_mw,
+        hosting_resolution_mw,
+        hosting_criteria,
         steps,
         threads,
         quiet,
@@ -367,6 +389,23 @@ fn plan_cmd(c: Command) -> ExitCode {
     } = c
     else {
         return ExitCode::from(1);
+    };
+    let hosting = if hosting_buses.is_empty() {
+        None
+    } else {
+        match parse_criteria(&hosting_criteria, "--hosting-criteria") {
+            Ok(criteria) => Some(cli::hosting::FeederHosting {
+                buses: hosting_buses,
+                kind: hosted_kind(hosting_kind),
+                max_mw: hosting_max_mw,
+                resolution_mw: hosting_resolution_mw,
+                criteria,
+            }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
     };
     let format = match format {
         PlanFmt::Table => cli::plan::PlanFormat::Table,
@@ -384,7 +423,17 @@ fn plan_cmd(c: Command) -> ExitCode {
     }
     let out = match (out, results) {
         (_, Some(r)) => {
-            return to_stdout(cli::plan::price_results(&scenario, &r, &catalogue, format))
+            let threads = match thread_count(threads) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let h = hosting.as_ref().map(|h| (h, threads));
+            return to_stdout(cli::plan::price_results(
+                &scenario, &r, &catalogue, format, h,
+            ));
         }
         (Some(o), None) => o,
         (None, None) => return ExitCode::from(1),
@@ -403,7 +452,7 @@ fn plan_cmd(c: Command) -> ExitCode {
         None,
         StorageOptions::default(),
         None,
-        RunExtra::Plan(catalogue, format),
+        RunExtra::Plan(catalogue, format, hosting),
     )
 }
 
@@ -428,22 +477,13 @@ fn hosting_cmd(c: Command) -> ExitCode {
     else {
         return ExitCode::from(1);
     };
-    let mut c = gridsim::timeseries::hosting::Criteria {
-        voltage: false,
-        thermal: false,
-        reverse_flow: false,
-    };
-    for k in &criteria {
-        match k.as_str() {
-            "voltage" => c.voltage = true,
-            "thermal" => c.thermal = true,
-            "reverse-flow" => c.reverse_flow = true,
-            other => {
-                eprintln!("error: --criteria: '{other}' is not voltage, thermal or reverse-flow");
-                return ExitCode::from(1);
-            }
+    let c = match parse_criteria(&criteria, "--criteria") {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
         }
-    }
+    };
     let threads = match thread_count(threads) {
         Ok(t) => t,
         Err(e) => {
@@ -454,10 +494,7 @@ fn hosting_cmd(c: Command) -> ExitCode {
     let args = cli::hosting::HostingArgs {
         scenario,
         variant,
-        kind: match kind {
-            HostKind::Pv => gridsim::timeseries::hosting::HostedKind::Pv,
-            HostKind::Wind => gridsim::timeseries::hosting::HostedKind::Wind,
-        },
+        kind: hosted_kind(kind),
         buses,
         max_mw,
         resolution_mw,
@@ -472,6 +509,38 @@ fn hosting_cmd(c: Command) -> ExitCode {
     };
     to_stdout(cli::hosting::run(&args))
 }
+/// Hosting-capacity criteria named on the command line.
+fn parse_criteria(
+    names: &[String],
+    flag: &str,
+) -> Result<gridsim::timeseries::hosting::Criteria, String> {
+    let mut c = gridsim::timeseries::hosting::Criteria {
+        voltage: false,
+        thermal: false,
+        reverse_flow: false,
+    };
+    for k in names {
+        match k.as_str() {
+            "voltage" => c.voltage = true,
+            "thermal" => c.thermal = true,
+            "reverse-flow" => c.reverse_flow = true,
+            other => {
+                return Err(format!(
+                    "{flag}: '{other}' is not voltage, thermal or reverse-flow"
+                ))
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn hosted_kind(k: HostKind) -> gridsim::timeseries::hosting::HostedKind {
+    match k {
+        HostKind::Pv => gridsim::timeseries::hosting::HostedKind::Pv,
+        HostKind::Wind => gridsim::timeseries::hosting::HostedKind::Wind,
+    }
+}
+
 /// `gridsim slurm`.
 fn slurm_cmd(c: Command) -> ExitCode {
     let Command::Slurm {
@@ -504,8 +573,12 @@ fn slurm_cmd(c: Command) -> ExitCode {
 enum RunExtra {
     /// `run`, possibly one shard.
     Run(Option<gridsim::cli::shard::Shard>),
-    /// `plan` with this catalogue and format.
-    Plan(String, cli::plan::PlanFormat),
+    /// `plan` with this catalogue, format and hosting-capacity measurement.
+    Plan(
+        String,
+        cli::plan::PlanFormat,
+        Option<cli::hosting::FeederHosting>,
+    ),
 }
 
 /// `--threads`: 1 to [`MAX_THREADS`], default all cores.
@@ -699,10 +772,12 @@ fn run_cmd(
     };
     let mut args = args;
     let result = match extra {
-        RunExtra::Plan(catalogue, format) => cli::plan::run(&args, &catalogue, format).map(|t| {
-            print!("{t}");
-            String::new()
-        }),
+        RunExtra::Plan(catalogue, format, hosting) => {
+            cli::plan::run(&args, &catalogue, format, hosting.as_ref()).map(|t| {
+                print!("{t}");
+                String::new()
+            })
+        }
         RunExtra::Run(shard) => {
             args.shard = match (shard, &args.scenario) {
                 (Some(s), _) => Some(s),

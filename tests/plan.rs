@@ -206,3 +206,74 @@ fn automatic_reinforcement_takes_the_hand_derived_measures() {
         "{text} (expected {annual})"
     );
 }
+
+/// `plan --hosting-buses`: each option's hosting capacity is the smallest
+/// `gridsim hosting` finds at those buses, and the cost per MW gained is
+/// the annual cost over the gain.
+#[test]
+fn cost_per_mw_of_hosting_capacity_gained() {
+    let dir = tmpdir("plan-hosting");
+    let data = root().join("tests/data/plan");
+    let options = data.join("options.toml");
+    let catalogue = data.join("catalogue.toml");
+    let hc_args = ["--max-mw", "1", "--resolution-mw", "0.005"];
+    let o = gridsim(&[
+        "plan",
+        options.to_str().unwrap(),
+        "--catalogue",
+        catalogue.to_str().unwrap(),
+        "--out",
+        dir.join("plan.h5").to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "json",
+        "--hosting-buses",
+        "B2,B3",
+        "--hosting-max-mw",
+        "1",
+        "--hosting-resolution-mw",
+        "0.005",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let smallest = |variant: &str| -> f64 {
+        let mut a = vec![
+            "hosting",
+            options.to_str().unwrap(),
+            "--scenario",
+            variant,
+            "--buses",
+            "B2,B3",
+            "--csv",
+        ];
+        a.extend(hc_args);
+        let h = gridsim(&a);
+        assert!(h.status.success(), "{}", String::from_utf8_lossy(&h.stderr));
+        String::from_utf8(h.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (base, up) = (smallest("as-is"), smallest("upgrade"));
+    assert!(up > base, "the upgrade raises the hosting capacity");
+    let opt = &v["options"][0];
+    assert_eq!(opt["hosting_mw"].as_f64().unwrap(), up);
+    assert_eq!(opt["reference_hosting_mw"].as_f64().unwrap(), base);
+    let annual = opt["annual_cost"].as_f64().unwrap();
+    let per = opt["cost_per_mw_hosting_gained"].as_f64().unwrap();
+    assert!((per - annual / (up - base)).abs() <= 1e-9 * per.abs());
+    // The results file and its report carry them.
+    let html = dir.join("plan.html");
+    let r = gridsim(&[
+        "report",
+        dir.join("plan.h5").to_str().unwrap(),
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<th>Annual cost per MW gained</th>"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -90,6 +90,53 @@ fn bus_indices(net: &Network, names: &[String]) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// Where and how `plan --hosting-buses` measures each option's hosting
+/// capacity.
+#[derive(Debug, Clone)]
+pub struct FeederHosting {
+    /// Bus ids (numbers or native ids).
+    pub buses: Vec<String>,
+    /// PV or wind.
+    pub kind: HostedKind,
+    /// Upper end of the search, MW.
+    pub max_mw: f64,
+    /// Final bracket, MW.
+    pub resolution_mw: f64,
+    /// Criteria.
+    pub criteria: Criteria,
+}
+
+/// The hosting capacity of scenario `variant` of a scenario file at the
+/// buses of `h`: the smallest over them (the size any of them can take),
+/// MW.
+pub fn feeder_hosting_mw(
+    path: &std::path::Path,
+    variant: &str,
+    h: &FeederHosting,
+    steps: Option<usize>,
+    threads: usize,
+) -> Result<f64> {
+    let bytes = crate::input::read(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::parse(path, 1, "scenario file is not UTF-8"))?;
+    let wind = h.kind == HostedKind::Wind;
+    let (sc, avail) = hosting_probe(path, &text, Some(variant), wind, steps)?;
+    let opts = HostingOptions {
+        kind: h.kind,
+        availability_per_mw: avail,
+        buses: bus_indices(&sc.network, &h.buses)?,
+        max_mw: h.max_mw,
+        resolution_mw: h.resolution_mw,
+        criteria: h.criteria,
+        threads,
+    };
+    let res = hosting_capacity(&sc, &opts)?;
+    Ok(res
+        .iter()
+        .map(|r| r.hosting_mw)
+        .fold(f64::INFINITY, f64::min))
+}
+
 /// Runs `gridsim hosting`; returns what it prints.
 pub fn run(a: &HostingArgs) -> Result<String> {
     let t0 = Instant::now();

@@ -2,6 +2,7 @@
 //! run them all (results as `run` writes them), price each option's
 //! measures against the reference with a cost catalogue, and rank them.
 
+use super::hosting::{feeder_hosting_mw, FeederHosting};
 use super::run::{run_scenarios_then, RunArgs};
 use crate::error::Result;
 use crate::results::compare::csv_field;
@@ -33,33 +34,49 @@ pub struct OptionResult {
     pub economics: Economics,
     /// Voltage-violation and overload hours per year left.
     pub violation_hours_left: (f64, f64),
+    /// Hosting capacity the option leaves at the buses asked for, MW, and
+    /// the reference's (when asked for).
+    pub hosting_mw: Option<(f64, f64)>,
+    /// Annual cost per MW of hosting capacity gained over the reference
+    /// (NaN when none is gained or none was asked for).
+    pub cost_per_mw_hosting_gained: f64,
 }
 
 /// Prices every scenario but the reference; ranked by annual cost (options
-/// that leave no violation first).
+/// that leave no violation first). `hosting_mw`, when given, holds each
+/// scenario's hosting capacity (in the order of `scenarios`).
 pub fn evaluate(
     c: &Catalogue,
     scenarios: &[Scenario],
     sums: &[RunSummary],
+    hosting_mw: Option<&[f64]>,
 ) -> Result<Vec<OptionResult>> {
     let r = scenarios.iter().position(|s| s.is_reference).unwrap_or(0);
     let (base, base_k) = (&scenarios[r], &sums[r].kpis);
     let mut out = Vec::new();
-    for (sc, s) in scenarios.iter().zip(sums) {
+    for (i, (sc, s)) in scenarios.iter().zip(sums).enumerate() {
         if sc.is_reference {
             continue;
         }
         let m = measures(c, base, sc)?;
         let period_h = s.kpis.steps * sc.step_s as f64 / 3600.0;
         let year = 8760.0 / period_h.max(1e-9);
+        let economics = economics(c, &m, &s.kpis, base_k, period_h);
+        let hosting_mw = hosting_mw.map(|h| (h[i], h[r]));
+        let cost_per_mw_hosting_gained = match hosting_mw {
+            Some((opt, base)) if opt > base => economics.annual_cost / (opt - base),
+            _ => f64::NAN,
+        };
         out.push(OptionResult {
             name: sc.name.clone(),
-            economics: economics(c, &m, &s.kpis, base_k, period_h),
+            economics,
             measures: m,
             violation_hours_left: (
                 s.kpis.hours_voltage_violation * year,
                 s.kpis.hours_overload * year,
             ),
+            hosting_mw,
+            cost_per_mw_hosting_gained,
         });
     }
     out.sort_by(|a, b| {
@@ -98,6 +115,8 @@ fn store(w: &ResultsWriter, c: &Catalogue, res: &[OptionResult]) -> Result<()> {
                 ("co2_cost_per_year", e.co2_per_year),
                 ("annual_cost", e.annual_cost),
                 ("npv_cost", e.npv_cost),
+                ("hosting_mw", o.hosting_mw.map_or(f64::NAN, |h| h.0)),
+                ("cost_per_mw_hosting_gained", o.cost_per_mw_hosting_gained),
             ],
         )?;
         let list: Vec<String> = o.measures.iter().map(|m| m.what.clone()).collect();
@@ -106,8 +125,29 @@ fn store(w: &ResultsWriter, c: &Catalogue, res: &[OptionResult]) -> Result<()> {
     Ok(())
 }
 
-/// Runs `gridsim plan`; returns what it prints.
-pub fn run(args: &RunArgs, catalogue: &str, format: PlanFormat) -> Result<String> {
+/// Each scenario's hosting capacity at the buses of `h` (in file order).
+fn hosting_per_scenario(
+    path: &std::path::Path,
+    scenarios: &[Scenario],
+    h: &FeederHosting,
+    steps: Option<usize>,
+    threads: usize,
+) -> Result<Vec<f64>> {
+    scenarios
+        .iter()
+        .map(|sc| feeder_hosting_mw(path, &sc.name, h, steps, threads))
+        .collect()
+}
+
+/// Runs `gridsim plan`; returns what it prints. With `hosting`, each
+/// option's hosting capacity at its buses is measured too (a bisection per
+/// bus and scenario, before the run).
+pub fn run(
+    args: &RunArgs,
+    catalogue: &str,
+    format: PlanFormat,
+    hosting: Option<&FeederHosting>,
+) -> Result<String> {
     let c = Catalogue::load(catalogue)?;
     let path = args.scenario.clone().unwrap_or_default();
     let (mut scenarios, source) = load_scenarios(&path, args.steps)?;
@@ -117,10 +157,20 @@ pub fn run(args: &RunArgs, catalogue: &str, format: PlanFormat) -> Result<String
     }
     // Price first (a missing catalogue item fails before the long run).
     let empty = vec![RunSummary::new(); scenarios.len()];
-    evaluate(&c, &scenarios, &empty)?;
+    evaluate(&c, &scenarios, &empty, None)?;
+    let hc = match hosting {
+        Some(h) => Some(hosting_per_scenario(
+            &path,
+            &scenarios,
+            h,
+            args.steps,
+            args.threads,
+        )?),
+        None => None,
+    };
     let mut ranked = Vec::new();
     let summary = run_scenarios_then(&scenarios, args, &source, |w, sums| {
-        ranked = evaluate(&c, &scenarios, sums)?;
+        ranked = evaluate(&c, &scenarios, sums, hc.as_deref())?;
         store(w, &c, &ranked)
     })?;
     let reference = scenarios
@@ -142,6 +192,7 @@ pub fn price_results(
     results: &std::path::Path,
     catalogue: &str,
     format: PlanFormat,
+    hosting: Option<(&FeederHosting, usize)>,
 ) -> Result<String> {
     let c = Catalogue::load(catalogue)?;
     let (scenarios, source) = load_scenarios(scenario, None)?;
@@ -184,7 +235,13 @@ pub fn price_results(
             Ok(r)
         })
         .collect::<Result<Vec<_>>>()?;
-    let ranked = evaluate(&c, &scenarios, &sums)?;
+    let hc = match hosting {
+        Some((h, threads)) => Some(hosting_per_scenario(
+            scenario, &scenarios, h, None, threads,
+        )?),
+        None => None,
+    };
+    let ranked = evaluate(&c, &scenarios, &sums, hc.as_deref())?;
     let reference = scenarios
         .iter()
         .find(|s| s.is_reference)
@@ -273,16 +330,41 @@ fn table(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
         money(c.discount_rate * 100.0),
         c.horizon_years
     );
+    let hosting = res.first().and_then(|r| r.hosting_mw);
+    if let Some((_, base)) = hosting {
+        let _ = writeln!(
+            o,
+            "hosting capacity (HC): the smallest over the buses asked for; '{reference}' {} MW; per MW: annual cost per MW gained",
+            money(base)
+        );
+    }
+    let hc_head = if hosting.is_some() {
+        format!(" {:>9} {:>12}", "HC MW", "per MW")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "{:>4} {:<28} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "{:>4} {:<28} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}{hc_head}",
         "rank", "option", "capex", "annual cost", "NPV cost", "ΔCO2 t/yr", "V h left", "OL h left"
     );
     for (i, r) in res.iter().enumerate() {
         let e = &r.economics;
+        let hc = match r.hosting_mw {
+            Some((mw, _)) => format!(
+                " {:>9} {:>12}",
+                money(mw),
+                if r.cost_per_mw_hosting_gained.is_finite() {
+                    money(r.cost_per_mw_hosting_gained)
+                } else {
+                    "–".into()
+                }
+            ),
+            None => String::new(),
+        };
         let _ = writeln!(
             o,
-            "{:>4} {:<28} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}",
+            "{:>4} {:<28} {:>12} {:>12} {:>12} {:>12} {:>10} {:>10}{hc}",
             i + 1,
             r.name,
             money(e.capex),
@@ -301,14 +383,14 @@ fn table(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
 
 fn csv(res: &[OptionResult]) -> String {
     let mut o = String::from(
-        "rank,option,capex,annualised_capex,om_per_year,losses_cost_per_year,curtailment_cost_per_year,co2_cost_per_year,annual_cost,npv_cost,voltage_hours_removed_per_year,overload_hours_removed_per_year,co2_avoided_t_per_year,voltage_hours_left_per_year,overload_hours_left_per_year,cost_per_violation_hour_removed,cost_per_t_co2_avoided,measures\n",
+        "rank,option,capex,annualised_capex,om_per_year,losses_cost_per_year,curtailment_cost_per_year,co2_cost_per_year,annual_cost,npv_cost,voltage_hours_removed_per_year,overload_hours_removed_per_year,co2_avoided_t_per_year,voltage_hours_left_per_year,overload_hours_left_per_year,cost_per_violation_hour_removed,cost_per_t_co2_avoided,hosting_mw,reference_hosting_mw,cost_per_mw_hosting_gained,measures\n",
     );
     for (i, r) in res.iter().enumerate() {
         let e = &r.economics;
         let list: Vec<String> = r.measures.iter().map(|m| m.what.clone()).collect();
         let _ = writeln!(
             o,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             i + 1,
             csv_field(&r.name),
             e.capex,
@@ -326,6 +408,9 @@ fn csv(res: &[OptionResult]) -> String {
             r.violation_hours_left.1,
             finite(e.cost_per_violation_hour_removed),
             finite(e.cost_per_t_co2_avoided),
+            finite(r.hosting_mw.map_or(f64::NAN, |h| h.0)),
+            finite(r.hosting_mw.map_or(f64::NAN, |h| h.1)),
+            finite(r.cost_per_mw_hosting_gained),
             csv_field(&list.join("; "))
         );
     }
@@ -356,6 +441,9 @@ fn json(c: &Catalogue, reference: &str, res: &[OptionResult]) -> String {
                 "overload_hours_left_per_year": r.violation_hours_left.1,
                 "cost_per_violation_hour_removed": e.cost_per_violation_hour_removed.is_finite().then_some(e.cost_per_violation_hour_removed),
                 "cost_per_t_co2_avoided": e.cost_per_t_co2_avoided.is_finite().then_some(e.cost_per_t_co2_avoided),
+                "hosting_mw": r.hosting_mw.map(|h| h.0),
+                "reference_hosting_mw": r.hosting_mw.map(|h| h.1),
+                "cost_per_mw_hosting_gained": r.cost_per_mw_hosting_gained.is_finite().then_some(r.cost_per_mw_hosting_gained),
                 "measures": r.measures.iter().map(|m| serde_json::json!({
                     "what": m.what, "capex": m.capex, "lifetime_years": m.lifetime_years,
                 })).collect::<Vec<_>>(),

@@ -875,7 +875,7 @@ fn upgrade_options(cmp: &Comparison) -> Result<Vec<Plot>> {
         values: Vec<f64>,
         measures: String,
     }
-    const KEYS: [&str; 7] = [
+    const KEYS: [&str; 9] = [
         "capex",
         "annualised_capex",
         "om_per_year",
@@ -883,6 +883,8 @@ fn upgrade_options(cmp: &Comparison) -> Result<Vec<Plot>> {
         "curtailment_cost_per_year",
         "co2_cost_per_year",
         "annual_cost",
+        "hosting_mw",
+        "cost_per_mw_hosting_gained",
     ];
     let mut rows = Vec::new();
     let (mut basis, mut currency) = (String::new(), String::new());
@@ -915,13 +917,32 @@ fn upgrade_options(cmp: &Comparison) -> Result<Vec<Plot>> {
         return Ok(Vec::new());
     }
     rows.sort_by(|a, b| a.rank.total_cmp(&b.rank));
+    let hosting = rows.iter().any(|r| r.values[7].is_finite());
     let mut t = String::from(
-        "<table class=\"kpi\"><thead><tr><th>Rank</th><th>Option</th><th>Capex</th><th>Annual cost</th><th>Measures</th></tr></thead><tbody>",
+        "<table class=\"kpi\"><thead><tr><th>Rank</th><th>Option</th><th>Capex</th><th>Annual cost</th>",
     );
+    if hosting {
+        t.push_str("<th>Hosting capacity (MW)</th><th>Annual cost per MW gained</th>");
+    }
+    t.push_str("<th>Measures</th></tr></thead><tbody>");
     for r in &rows {
+        let hc = if hosting {
+            let per = r.values[8];
+            format!(
+                "<td>{}</td><td>{}</td>",
+                fmt_num(r.values[7]),
+                if per.is_finite() {
+                    fmt_num(per)
+                } else {
+                    "–".into()
+                }
+            )
+        } else {
+            String::new()
+        };
         let _ = write!(
             t,
-            "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>",
+            "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{hc}<td class=\"text\">{}</td></tr>",
             r.rank,
             html_escape(&r.name),
             fmt_num(r.values[0]),

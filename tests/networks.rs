@@ -308,6 +308,17 @@ fn ieee_feeders_match_pypower() {
 
 /// The SimBench grids converted to the native format reproduce the
 /// pandapower base-case solution stored in their export (network.m's VM).
+/// SimBench LV rural1 with its lines and transformer in engineering units
+/// (written by tools/networks/simbench_native.py) against pandapower
+/// solving simbench's own network.
+#[test]
+fn simbench_lv_rural1_in_engineering_units_matches_pandapower() {
+    let net = load_network(&root().join("networks/simbench-lv-rural1/network.toml")).unwrap();
+    assert!(net.branches.iter().any(|b| b.line().is_some()));
+    let (net, r) = solve_net(net);
+    check_against(&net, &r, "simbench-lv-rural1/network.toml", "simbench_lv_rural1_lines");
+}
+
 #[test]
 fn simbench_native_files_match_their_base_case() {
     for g in ["mv-rural", "mv-urban", "lv-rural1"] {

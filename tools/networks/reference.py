@@ -15,6 +15,9 @@ power, losses, and pandapower's res_line / res_trafo / res_load rows keyed by el
   README "Variants that change the grid" defines them), so that gridsim's edits are checked by an
   implementation it does not share; line voltage regulators become pandapower transformers
   (1:1, taps on the LV = regulated side).
+- simbench_lv_rural1_lines: SimBench 1-LV-rural1--0-sw as simbench.get_simbench_net builds it
+  (buses renamed to the MATPOWER numbers of networks/simbench-lv-rural1/bus_map.csv), the reference
+  of networks/simbench-lv-rural1/network.toml (`reference.py simbench`; needs simbench==1.6.3 too).
 Options: Newton-Raphson, tolerance_mva 1e-11, trafo_model "pi", calculate_voltage_angles.
 """
 import json
@@ -160,7 +163,20 @@ def solve(net, name, how):
     print(name, "converged" if net.converged else "NOT converged", res["p_loss_mw"], file=sys.stderr)
 
 
+def simbench_lv_rural1():
+    import csv
+    import simbench as sb
+    net = sb.get_simbench_net("1-LV-rural1--0-sw")
+    with open(ROOT / "networks/simbench-lv-rural1/bus_map.csv") as f:
+        number = {int(r["pp_bus"]): r["matpower_bus"] for r in csv.DictReader(f)}
+    net.bus["name"] = [number.get(i, f"unused {i}") for i in net.bus.index]
+    solve(net, "simbench_lv_rural1_lines", "simbench.get_simbench_net('1-LV-rural1--0-sw'), buses named by bus_map.csv")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["simbench"]:
+        simbench_lv_rural1()
+        sys.exit()
     solve(pn.create_cigre_network_mv(with_der="all"), "cigre_mv_der", "pandapower.networks.create_cigre_network_mv(with_der='all')")
     solve(pn.create_cigre_network_lv(), "cigre_lv", "pandapower.networks.create_cigre_network_lv()")
     for n in ["cn_rural_10kv", "cn_urban_10kv_ring", "cigre_mv_der", "cigre_lv", "ieee33", "ieee69"]:

@@ -2,6 +2,7 @@
 
 pub mod accounting;
 pub mod controllers;
+pub mod cooling;
 pub mod der;
 pub mod elements;
 pub mod heat;

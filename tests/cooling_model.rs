@@ -11,7 +11,8 @@ use gridsim::timeseries::cooling::{
 };
 
 fn reference() -> Vec<(String, f64, f64, f64)> {
-    let text = std::fs::read_to_string(root().join("tests/data/der/cooling_reference.csv")).unwrap();
+    let text =
+        std::fs::read_to_string(root().join("tests/data/der/cooling_reference.csv")).unwrap();
     text.lines()
         .skip(1)
         .map(|l| {
@@ -74,7 +75,10 @@ fn electric_chillers_match_oemof_thermal() {
         let mut n = 0;
         for (_, t, cop, _) in rows.iter().filter(|r| r.0 == name) {
             let got = chiller.cop(*t);
-            assert!((got - cop).abs() < 1e-12 * cop, "{name} {t}: {got} vs {cop}");
+            assert!(
+                (got - cop).abs() < 1e-12 * cop,
+                "{name} {t}: {got} vs {cop}"
+            );
             n += 1;
         }
         assert_eq!(n, 65, "{name}");

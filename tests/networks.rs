@@ -316,7 +316,12 @@ fn simbench_lv_rural1_in_engineering_units_matches_pandapower() {
     let net = load_network(&root().join("networks/simbench-lv-rural1/network.toml")).unwrap();
     assert!(net.branches.iter().any(|b| b.line().is_some()));
     let (net, r) = solve_net(net);
-    check_against(&net, &r, "simbench-lv-rural1/network.toml", "simbench_lv_rural1_lines");
+    check_against(
+        &net,
+        &r,
+        "simbench-lv-rural1/network.toml",
+        "simbench_lv_rural1_lines",
+    );
 }
 
 #[test]

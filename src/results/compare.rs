@@ -215,6 +215,16 @@ pub fn kpi_label(key: &str) -> (&str, &'static str, Merit) {
         "chp_fuel_mwh" => ("CHP fuel", "MWh", 0),
         "boiler_heat_mwh" => ("Boiler heat", "MWh", 0),
         "boiler_fuel_mwh" => ("Boiler fuel", "MWh", 0),
+        "cooling_demand_mwh" => ("Cooling demand served", "MWh", 0),
+        "absorption_cooling_mwh" => ("Cooling from absorption chillers (CCHP)", "MWh", 0),
+        "absorption_heat_mwh" => ("CHP heat driving absorption chillers", "MWh", 0),
+        "electric_cooling_mwh" => ("Cooling from electric chillers", "MWh", 0),
+        "chiller_electricity_mwh" => ("Electricity of electric chillers", "MWh", 0),
+        "chp_heating_mwh" => ("Heating served by CHP", "MWh", 0),
+        "chp_energy_utilisation_percent" => {
+            ("Overall energy utilisation of CHP/CCHP (GB 51131)", "%", 1)
+        }
+        "chp_primary_energy_ratio" => ("Primary energy ratio of CHP/CCHP", "", 1),
         "primary_energy_mwh" => ("Primary energy (non-renewable)", "MWh", -1),
         "primary_energy_saved_mwh" => ("Primary energy saved against the reference", "MWh", 1),
         "co2_chp_t" => ("CO2 of CHP fuel", "t", -1),
@@ -402,17 +412,19 @@ impl Comparison {
                     "scenario '{name}' states no emission factors ([emissions]): its CO2 figures are 0, not measured"
                 ));
             }
-            let (heat, heat_base) = (
-                self.value(s, "heat_demand_mwh"),
-                self.value(self.baseline, "heat_demand_mwh"),
-            );
-            if (heat - heat_base).abs() > 1e-6 * heat.abs().max(heat_base.abs()).max(1.0) {
-                w.push(format!(
-                    "scenario '{name}' serves {} MWh of heat, the baseline '{}' {} MWh: their CO2 and primary energy are not on one boundary (declare the heat as [[heat]] sites every scenario serves)",
-                    fmt_num(heat),
-                    self.scenarios[self.baseline],
-                    fmt_num(heat_base)
-                ));
+            for (kpi, what, table) in [
+                ("heat_demand_mwh", "heat", "[[heat]]"),
+                ("cooling_demand_mwh", "cooling", "[[cooling]]"),
+            ] {
+                let (own, base) = (self.value(s, kpi), self.value(self.baseline, kpi));
+                if (own - base).abs() > 1e-6 * own.abs().max(base.abs()).max(1.0) {
+                    w.push(format!(
+                        "scenario '{name}' serves {} MWh of {what}, the baseline '{}' {} MWh: their CO2 and primary energy are not on one boundary (declare the {what} as {table} sites every scenario serves)",
+                        fmt_num(own),
+                        self.scenarios[self.baseline],
+                        fmt_num(base)
+                    ));
+                }
             }
             let unsettled = self.value(s, "control_not_settled");
             if unsettled > 0.0 {

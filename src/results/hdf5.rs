@@ -840,6 +840,8 @@ fn element_series(kind: &str, layout: &Layout) -> Vec<SeriesSpec> {
             spec("co2_t", "t", nu, |b| b.unit_co2_t.as_slice()),
             spec("curtailed_mw", "MW", nu, |b| b.unit_curtailed_mw.as_slice()),
             spec("soc_percent", "%", nu, |b| b.unit_soc_percent.as_slice()),
+            spec("cooling_mw", "MW", nu, |b| b.unit_cooling_mw.as_slice()),
+            spec("chiller_p_mw", "MW", nu, |b| b.unit_chiller_p_mw.as_slice()),
         ],
     }
 }

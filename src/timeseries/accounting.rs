@@ -170,6 +170,33 @@ pub struct HeatSite {
     pub supply: HeatSupply,
 }
 
+/// How a cooling site is served in a scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CoolingSupply {
+    /// By the CCHP unit with this index (the site's electric chillers its
+    /// backup, booked with the unit).
+    Cchp {
+        /// Index into the scenario's units.
+        unit: usize,
+    },
+    /// By electric chillers, whose electricity is a synthetic load.
+    Electric {
+        /// Index into the scenario's synthetic loads.
+        load: usize,
+    },
+}
+
+/// A cooling demand of the study as one scenario serves it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoolingSite {
+    /// Site name.
+    pub name: String,
+    /// Demand per step, MW.
+    pub demand_mw: Vec<f64>,
+    /// Its supply.
+    pub supply: CoolingSupply,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,9 @@ pub enum ChpMode {
     PowerLed,
     /// Follows a profile column (`schedule`) as a fraction of its rating.
     Schedule,
+    /// Runs at its rating in the tariff's peak hours (`peak_hours`), off
+    /// otherwise.
+    PeakHours,
 }
 
 /// A heat demand: annual energy and its BDEW profile (hot water included).
@@ -188,6 +191,49 @@ pub struct ChpSpec {
     /// Power factor of the generator (1 = unity).
     #[serde(default = "default_pf")]
     pub power_factor: f64,
+    /// Local clock hours `[start, end)` of the peak tariff, for mode
+    /// `peak-hours` (e.g. `[[8, 11], [18, 21]]`).
+    #[serde(default)]
+    pub peak_hours: Vec<[f64; 2]>,
+    /// The study's `[[cooling]]` site it serves with an absorption chiller
+    /// (trigeneration, CCHP); the site's electric chillers are its backup.
+    pub cooling_site: Option<String>,
+    /// Its absorption chiller (with `cooling_site`).
+    pub absorption: Option<AbsorptionSpec>,
+    /// Cold storage, MWh of cooling (with `cooling_site`; default none).
+    #[serde(default)]
+    pub cold_storage_mwh: f64,
+}
+
+fn default_min_part_load() -> f64 {
+    0.2
+}
+
+/// Single- or double-effect absorption chiller.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbsorptionKind {
+    /// Single-effect LiBr/water, hot-water driven (COP about 0.7).
+    SingleEffect,
+    /// Double-effect LiBr/water, steam or exhaust driven (COP about 1.3).
+    DoubleEffect,
+}
+
+/// The absorption chiller of a CCHP unit.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AbsorptionSpec {
+    /// Single- or double-effect.
+    #[serde(rename = "type")]
+    pub kind: AbsorptionKind,
+    /// Rated cooling capacity, MW.
+    pub capacity_mw: f64,
+    /// Mean temperature of its driving heat, °C (default 88 single-effect,
+    /// 165 double-effect).
+    pub driving_temperature_c: Option<f64>,
+    /// Smallest part load it modulates to (below it cycles), fraction.
+    #[serde(default = "default_min_part_load")]
+    pub min_part_load: f64,
 }
 
 /// Battery operating strategy.
@@ -336,6 +382,26 @@ pub struct UnitOutput {
     pub curtailed_mw: f64,
     /// State of charge (storage) or buffer level (CHP), %.
     pub soc_percent: f64,
+    /// CHP heat neither used nor stored (power-led, schedule), MW_th.
+    pub heat_dumped_mw: f64,
+    /// Cooling demand of the CCHP's site at this step, MW.
+    pub cooling_demand_mw: f64,
+    /// Cooling the absorption chiller makes (to the site and the cold
+    /// store), MW.
+    pub absorption_cooling_mw: f64,
+    /// Driving heat of the absorption chiller, MW_th (part of `heat_mw`'s
+    /// production, or drawn from the buffer).
+    pub absorption_heat_mw: f64,
+    /// Cooling of the site's backup electric chillers, MW.
+    pub electric_cooling_mw: f64,
+    /// Electricity of the backup chillers, drawn at `chiller_bus`, MW.
+    pub chiller_p_mw: f64,
+    /// Their reactive power, Mvar.
+    pub chiller_q_mvar: f64,
+    /// Bus index of the backup chillers.
+    pub chiller_bus: usize,
+    /// Cold store content, MWh.
+    pub cold_storage_mwh: f64,
 }
 
 /// Per-step inputs shared by all units.
@@ -392,6 +458,8 @@ pub enum UnitState {
         boiler_eta: f64,
         /// tan φ of the generator.
         tan_phi: f64,
+        /// The cooling it serves (CCHP).
+        cooling: Option<Box<super::cchp::CchpCooling>>,
     },
     /// Battery.
     Storage {
@@ -651,6 +719,7 @@ pub fn chp_state(spec: &ChpSpec, heat: Vec<f64>, boiler_eta: f64, schedule: Vec<
         on: false,
         boiler_eta,
         tan_phi: (1.0 - pf * pf).sqrt() / pf,
+        cooling: None,
     }
 }
 
@@ -672,8 +741,16 @@ pub fn load_series(
 }
 
 /// One step of a CHP unit (`state` is a [`UnitState::Chp`]): the heat it
-/// makes by its mode, the buffer, the backup boiler, and the electricity
-/// and fuel of that heat on its part-load line.
+/// makes by its mode, the buffer, the backup boiler, the absorption chiller
+/// of a CCHP unit, and the electricity and fuel of that heat on its
+/// part-load line.
+///
+/// The hot-side demand is the heat demand plus the absorption chiller's
+/// driving heat ([`super::cchp`]). Its heat goes to heating first (then
+/// the buffer, then the boiler cover heating), then to the absorption
+/// chiller (also from the buffer), then into the buffer, then through the
+/// chiller into the cold store; what is left is dumped (power-led,
+/// schedule) or not made (heat-led).
 fn chp_dispatch(state: &mut UnitState, t: usize, local_net_load_mw: f64, dt: f64) -> UnitOutput {
     let UnitState::Chp {
         rated,
@@ -689,6 +766,7 @@ fn chp_dispatch(state: &mut UnitState, t: usize, local_net_load_mw: f64, dt: f64
         on,
         boiler_eta,
         tan_phi,
+        cooling,
     } = state
     else {
         return UnitOutput::default();
@@ -697,7 +775,12 @@ fn chp_dispatch(state: &mut UnitState, t: usize, local_net_load_mw: f64, dt: f64
     // Heat at output fraction x (x > 0), and the fraction of a heat output.
     let heat_at = |x: f64| *eta_th * fuel_rated * (*c + (1.0 - *c) * x);
     let fraction_of = |q: f64| ((q / (*eta_th * fuel_rated) - *c) / (1.0 - *c)).clamp(0.0, 1.0);
-    let q_dem = heat[t];
+    let request = cooling
+        .as_ref()
+        .map(|cc| cc.request(t, dt))
+        .unwrap_or_default();
+    let q_heat = heat[t];
+    let q_dem = q_heat + request.heat_mw;
     let (q_max, q_min) = (heat_at(1.0), heat_at(*min_load));
     let cap = *buffer_cap;
     let mut q_chp = match mode {
@@ -717,7 +800,7 @@ fn chp_dispatch(state: &mut UnitState, t: usize, local_net_load_mw: f64, dt: f64
                 0.0
             }
         }
-        ChpMode::PowerLed | ChpMode::Schedule => {
+        ChpMode::PowerLed | ChpMode::Schedule | ChpMode::PeakHours => {
             let f = if *mode == ChpMode::PowerLed {
                 (local_net_load_mw / *rated).clamp(0.0, 1.0)
             } else {
@@ -730,49 +813,60 @@ fn chp_dispatch(state: &mut UnitState, t: usize, local_net_load_mw: f64, dt: f64
             }
         }
     };
-    // Heat beyond what demand and buffer can take is not produced
-    // (heat-led) or is dumped (power-led / schedule).
-    let room = (cap - *buffer) / dt + q_dem;
-    let mut useful = q_chp;
-    if q_chp > room {
-        if *mode == ChpMode::HeatLed {
-            q_chp = if room >= q_min { room } else { 0.0 };
-            if q_chp == 0.0 {
-                *on = false;
-            }
-            useful = q_chp;
-        } else {
-            useful = room;
+    // A heat-led unit makes no more than demand, buffer and cold store take.
+    let room = (cap - *buffer) / dt + q_dem + request.store_heat_room_mw;
+    if *mode == ChpMode::HeatLed && q_chp > room {
+        q_chp = if room >= q_min { room } else { 0.0 };
+        if q_chp == 0.0 {
+            *on = false;
         }
     }
-    let mut level = *buffer + (useful - q_dem) * dt;
-    let mut boiler = 0.0;
-    if level < 0.0 {
-        boiler = -level / dt;
-        level = 0.0;
-    }
-    *buffer = level.min(cap);
+    // The hot side, in order of priority.
+    let mut spare = q_chp;
+    let mut take = |want: f64| {
+        let x = spare.min(want).max(0.0);
+        spare -= x;
+        x
+    };
+    let mut level = *buffer;
+    let heat_short = q_heat - take(q_heat);
+    let from_buffer = heat_short.min(level / dt);
+    level -= from_buffer * dt;
+    let boiler = heat_short - from_buffer;
+    let drive_chp = take(request.heat_mw);
+    let drive_buffer = (request.heat_mw - drive_chp).min(level / dt);
+    level -= drive_buffer * dt;
+    let to_buffer = take((cap - level) / dt);
+    level = (level + to_buffer * dt).min(cap);
+    let drive_store = take(request.store_heat_room_mw);
+    let dumped = spare;
+    *buffer = level;
     let p = if q_chp > 0.0 {
         fraction_of(q_chp) * *rated
     } else {
         0.0
     };
-    UnitOutput {
+    let mut out = UnitOutput {
         p_mw: p,
         q_mvar: p * *tan_phi,
-        heat_mw: useful,
+        heat_mw: q_chp - dumped,
         fuel_mw: q_chp / *eta_th,
         boiler_heat_mw: boiler,
         boiler_fuel_mw: boiler / *boiler_eta,
-        heat_demand_mw: q_dem,
+        heat_demand_mw: q_heat,
         own_use_mw: p.min(local_net_load_mw.max(0.0)),
-        curtailed_mw: 0.0,
+        heat_dumped_mw: dumped,
         soc_percent: if cap > 0.0 {
             100.0 * *buffer / cap
         } else {
             0.0
         },
+        ..Default::default()
+    };
+    if let Some(cc) = cooling {
+        cc.serve(t, dt, drive_chp + drive_buffer, drive_store, &mut out);
     }
+    out
 }
 
 impl Unit {
@@ -827,6 +921,10 @@ mod tests {
             boiler_eta: 0.9,
             schedule: None,
             power_factor: 1.0,
+            peak_hours: Vec::new(),
+            cooling_site: None,
+            absorption: None,
+            cold_storage_mwh: 0.0,
         }
     }
 
@@ -972,5 +1070,85 @@ mod tests {
         assert!((o.p_mw + 0.25).abs() < 1e-9, "{}", o.p_mw); // charging
         let o = u.dispatch(4, 0.0, &at(0.95));
         assert!((o.p_mw - 0.5).abs() < 1e-9, "{}", o.p_mw); // discharging
+    }
+
+    /// A CCHP unit over two days of varying heat, cooling and weather, in
+    /// each mode: per step, its heat balances (fuel × η_th = heating served
+    /// by it + driving heat + buffer change + dumped heat; with a flat part
+    /// load also fuel × (η_el + η_th) = electricity + those), and the
+    /// cooling balances (demand = absorption + electric − cold-store change).
+    #[test]
+    fn cchp_heat_and_cooling_balance_every_step() {
+        use crate::timeseries::cchp::CchpCooling;
+        use crate::timeseries::cooling::{
+            AbsorptionChiller, ChillerCooling, ElectricChiller, SINGLE_EFFECT,
+        };
+        let n = 192;
+        let dt = 0.25;
+        let wave = |k: usize, a: f64, b: f64| a + b * (k as f64 * 0.37).sin().abs();
+        for mode in [ChpMode::HeatLed, ChpMode::PowerLed, ChpMode::Schedule] {
+            let mut spec = chp_spec(mode, Some(0.4));
+            spec.min_load = 0.3;
+            let heat: Vec<f64> = (0..n).map(|k| wave(k, 0.05, 0.5)).collect();
+            let sched: Vec<f64> = (0..n).map(|k| wave(k, 0.2, 0.8)).collect();
+            let mut state = chp_state(&spec, heat.clone(), 0.9, sched);
+            if let UnitState::Chp { cooling, .. } = &mut state {
+                *cooling = Some(Box::new(CchpCooling {
+                    demand_mw: (0..n).map(|k| wave(k + 7, 0.0, 1.2)).collect(),
+                    t_out_c: (0..n).map(|k| wave(k, 22.0, 16.0)).collect(),
+                    absorption: AbsorptionChiller {
+                        c: SINGLE_EFFECT,
+                        rated_mw: 0.8,
+                        driving_c: 88.0,
+                        min_part_load: 0.2,
+                    },
+                    chiller: ElectricChiller::rated(5.5, ChillerCooling::WaterCooled),
+                    chiller_bus: 3,
+                    chiller_tan_phi: 0.0,
+                    store_cap_mwh: 1.5,
+                    store_mwh: 0.75,
+                }));
+            }
+            let mut u = unit_of(&spec);
+            u.state = state;
+            let ctx = StepContext {
+                grid_net_load_mw: 0.0,
+                dt_h: dt,
+                bus_vm_pu: 1.0,
+            };
+            let level = |u: &Unit| match &u.state {
+                UnitState::Chp {
+                    buffer, cooling, ..
+                } => (*buffer, cooling.as_ref().map_or(0.0, |c| c.store_mwh)),
+                _ => unreachable!(),
+            };
+            let (mut absorbed, mut electric) = (0.0, 0.0);
+            for t in 0..n {
+                let (buf0, cold0) = level(&u);
+                let o = u.dispatch(t, wave(t, 0.2, 1.0), &ctx);
+                let (buf1, cold1) = level(&u);
+                let heating = o.heat_demand_mw - o.boiler_heat_mw;
+                let hot = heating + o.absorption_heat_mw + (buf1 - buf0) / dt + o.heat_dumped_mw;
+                let tol = 1e-9 * o.fuel_mw.max(1.0);
+                assert!(
+                    (o.fuel_mw * 0.5 - hot).abs() < tol,
+                    "{mode:?} {t}: {} vs {hot}",
+                    o.fuel_mw * 0.5
+                );
+                assert!(
+                    (o.fuel_mw * 0.9 - (o.p_mw + hot)).abs() < tol,
+                    "{mode:?} {t}"
+                );
+                let cold = o.absorption_cooling_mw + o.electric_cooling_mw - (cold1 - cold0) / dt;
+                assert!((o.cooling_demand_mw - cold).abs() < 1e-9, "{mode:?} {t}");
+                assert!(o.boiler_heat_mw >= 0.0 && o.electric_cooling_mw >= -1e-12);
+                absorbed += o.absorption_cooling_mw;
+                electric += o.electric_cooling_mw;
+            }
+            assert!(
+                absorbed > 0.0 && electric > 0.0,
+                "{mode:?}: both chillers run"
+            );
+        }
     }
 }

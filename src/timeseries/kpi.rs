@@ -18,6 +18,15 @@
 //!   (`chp_heat_mwh`), boilers (`boiler_heat_mwh`: CHP backups and site
 //!   boilers) and heat pumps (`heat_pump_heat_mwh`, drawing
 //!   `heat_pump_electricity_mwh`, part of `energy_served_mwh`);
+//! - cooling: `cooling_demand_mwh` of every cooling site, made by CCHP
+//!   absorption chillers (`absorption_cooling_mwh`, driven by
+//!   `absorption_heat_mwh` of CHP heat) and electric chillers
+//!   (`electric_cooling_mwh`, drawing `chiller_electricity_mwh`, part of
+//!   `energy_served_mwh`); `chp_energy_utilisation_percent` = (CHP
+//!   electricity + heating the CHP units served + absorption cooling) /
+//!   CHP fuel (GB 51131's annual average overall energy utilisation; no
+//!   station auxiliaries are modelled), `chp_primary_energy_ratio` the same
+//!   over the fuel's primary energy;
 //! - CHP efficiencies on LHV fuel; `pes_percent` by Directive 2012/27/EU
 //!   Annex II over all CHP units: PES = (1 − F / F_ref) · 100, F_ref the
 //!   fuel of separate production, Σ heat/RefHη + exported electricity /
@@ -114,6 +123,28 @@ pub struct Kpis {
     pub boiler_heat_mwh: f64,
     /// Boiler fuel, MWh.
     pub boiler_fuel_mwh: f64,
+    /// Cooling demand of every cooling site, MWh.
+    pub cooling_demand_mwh: f64,
+    /// Cooling made by CCHP absorption chillers (to the sites and cold
+    /// stores), MWh.
+    pub absorption_cooling_mwh: f64,
+    /// Driving heat of the absorption chillers, MWh_th.
+    pub absorption_heat_mwh: f64,
+    /// Cooling made by electric chillers (sites and CCHP backups), MWh.
+    pub electric_cooling_mwh: f64,
+    /// Electricity of the electric chillers, MWh (part of `energy_served_mwh`).
+    pub chiller_electricity_mwh: f64,
+    /// Heat demand the CHP units served (not their boilers), MWh_th.
+    pub chp_heating_mwh: f64,
+    /// CHP fuel × its primary energy factor, MWh.
+    pub chp_primary_energy_mwh: f64,
+    /// Annual average overall energy utilisation of the CHP/CCHP units
+    /// (GB 51131): (electricity + heating served + absorption cooling) /
+    /// fuel (LHV), %.
+    pub chp_energy_utilisation_percent: f64,
+    /// Primary energy ratio of the CHP/CCHP units: (electricity + heating
+    /// served + absorption cooling) / (fuel × its primary energy factor).
+    pub chp_primary_energy_ratio: f64,
     /// CHP electric efficiency.
     pub chp_eta_el: f64,
     /// CHP thermal efficiency.
@@ -194,6 +225,13 @@ impl Kpis {
             (&mut self.chp_fuel_mwh, o.chp_fuel_mwh),
             (&mut self.boiler_heat_mwh, o.boiler_heat_mwh),
             (&mut self.boiler_fuel_mwh, o.boiler_fuel_mwh),
+            (&mut self.cooling_demand_mwh, o.cooling_demand_mwh),
+            (&mut self.absorption_cooling_mwh, o.absorption_cooling_mwh),
+            (&mut self.absorption_heat_mwh, o.absorption_heat_mwh),
+            (&mut self.electric_cooling_mwh, o.electric_cooling_mwh),
+            (&mut self.chiller_electricity_mwh, o.chiller_electricity_mwh),
+            (&mut self.chp_heating_mwh, o.chp_heating_mwh),
+            (&mut self.chp_primary_energy_mwh, o.chp_primary_energy_mwh),
             (&mut self.co2_grid_t, o.co2_grid_t),
             (&mut self.co2_export_t, o.co2_export_t),
             (&mut self.co2_chp_t, o.co2_chp_t),
@@ -227,6 +265,12 @@ impl Kpis {
             self.chp_eta_total = self.chp_eta_el + self.chp_eta_th;
             if self.pes_reference_fuel_mwh > 0.0 {
                 self.pes_percent = 100.0 * (1.0 - self.chp_fuel_mwh / self.pes_reference_fuel_mwh);
+            }
+            let useful =
+                self.chp_electricity_mwh + self.chp_heating_mwh + self.absorption_cooling_mwh;
+            self.chp_energy_utilisation_percent = 100.0 * useful / self.chp_fuel_mwh;
+            if self.chp_primary_energy_mwh > 0.0 {
+                self.chp_primary_energy_ratio = useful / self.chp_primary_energy_mwh;
             }
         }
         self.co2_total_t = self.co2_grid_t + self.co2_chp_t + self.co2_boiler_t;
@@ -296,7 +340,7 @@ impl ReferenceTotals {
 }
 
 /// KPI names in report order.
-pub const KPI_NAMES: [&str; 44] = [
+pub const KPI_NAMES: [&str; 52] = [
     "steps",
     "steps_not_converged",
     "energy_served_mwh",
@@ -327,6 +371,14 @@ pub const KPI_NAMES: [&str; 44] = [
     "chp_fuel_mwh",
     "boiler_heat_mwh",
     "boiler_fuel_mwh",
+    "cooling_demand_mwh",
+    "absorption_cooling_mwh",
+    "absorption_heat_mwh",
+    "electric_cooling_mwh",
+    "chiller_electricity_mwh",
+    "chp_heating_mwh",
+    "chp_energy_utilisation_percent",
+    "chp_primary_energy_ratio",
     "chp_eta_el",
     "chp_eta_th",
     "chp_eta_total",

@@ -1,6 +1,7 @@
 //! Time series: profiles, element tables, the time axis and the runner.
 
 pub mod accounting;
+pub mod cchp;
 pub mod controllers;
 pub mod cooling;
 pub mod der;

@@ -94,6 +94,8 @@ pub struct Scenario {
     pub unit_accounting: Vec<UnitAccounting>,
     /// The study's heat demands as this scenario serves them.
     pub heat_sites: Vec<HeatSite>,
+    /// The study's cooling sites as this scenario serves them.
+    pub cooling_sites: Vec<super::accounting::CoolingSite>,
     /// Primary energy factor of grid electricity.
     pub primary_energy_grid: f64,
     /// Whether this is the scenario the others are compared with.
@@ -139,6 +141,7 @@ impl Scenario {
             units: Vec::new(),
             unit_accounting: Vec::new(),
             heat_sites: Vec::new(),
+            cooling_sites: Vec::new(),
             primary_energy_grid: 0.0,
             is_reference: true,
             synthetic_loads: Vec::new(),
@@ -303,6 +306,10 @@ pub struct Block {
     pub unit_curtailed_mw: Rows,
     /// Unit state of charge / buffer level, %.
     pub unit_soc_percent: Rows,
+    /// Cooling made by the unit's absorption chiller (CCHP), MW.
+    pub unit_cooling_mw: Rows,
+    /// Electricity of the unit's backup electric chillers (CCHP), MW.
+    pub unit_chiller_p_mw: Rows,
     /// Tap position of every transformer and regulator (branches that are
     /// not lines, in branch order), `step × transformer`.
     pub tap_pos: Vec<f64>,
@@ -318,7 +325,7 @@ pub struct Block {
 impl Block {
     /// The per-element series, each with its width class (bus, branch or
     /// unit).
-    fn rows_mut(&mut self) -> [(&mut Rows, Width); 19] {
+    fn rows_mut(&mut self) -> [(&mut Rows, Width); 21] {
         use Width::{Branch, Bus, Unit};
         [
             (&mut self.vm_pu, Bus),
@@ -340,6 +347,8 @@ impl Block {
             (&mut self.unit_co2_t, Unit),
             (&mut self.unit_curtailed_mw, Unit),
             (&mut self.unit_soc_percent, Unit),
+            (&mut self.unit_cooling_mw, Unit),
+            (&mut self.unit_chiller_p_mw, Unit),
         ]
     }
 
@@ -1089,6 +1098,7 @@ impl<'a> Engine<'a> {
                 };
                 let o = u.dispatch(t, bus_net[u.bus], &ctx);
                 bus_net[u.bus] -= o.p_mw;
+                bus_net[o.chiller_bus] += o.chiller_p_mw;
                 outputs[k] = o;
                 avail[k] = o.p_mw;
             }
@@ -1096,6 +1106,11 @@ impl<'a> Engine<'a> {
         let unit_gen_start = gens.len();
         for (k, u) in units.iter().enumerate() {
             gens.push((u.bus, outputs[k].p_mw, outputs[k].q_mvar));
+        }
+        // A CCHP unit's backup electric chillers draw at their site's bus.
+        for o in outputs.iter().filter(|o| o.chiller_p_mw > 0.0) {
+            loads.push((o.chiller_bus, o.chiller_p_mw, o.chiller_q_mvar));
+            p_load += o.chiller_p_mw;
         }
 
         StepTotals {
@@ -1367,6 +1382,7 @@ impl<'a> Engine<'a> {
         k.max_loading_percent = max_loading;
         let co2_grid = book_grid_exchange(k, sc, t, b.slack.re, dt_h);
         let co2_heat = book_heat_sites(k, &sc.heat_sites, &sc.synthetic_loads, t, dt_h);
+        book_cooling_sites(k, &sc.cooling_sites, &sc.synthetic_loads, t, dt_h);
         block.co2_t.push(co2_grid + co2_units + co2_heat);
         add_step_kpis(k, &tot, &b, any_overload, dt_h);
         add_unit_kpis(k, sc, units, outputs, dt_h);
@@ -1497,6 +1513,8 @@ fn unit_rows(
         block.unit_co2_t.push(co2);
         block.unit_curtailed_mw.push(o.curtailed_mw);
         block.unit_soc_percent.push(o.soc_percent);
+        block.unit_cooling_mw.push(o.absorption_cooling_mw);
+        block.unit_chiller_p_mw.push(o.chiller_p_mw);
     }
     co2_units
 }
@@ -1675,6 +1693,25 @@ fn book_heat_sites(
     co2
 }
 
+/// The cooling sites electric chillers serve, in a converged step (a CCHP's
+/// site is booked with its unit).
+fn book_cooling_sites(
+    k: &mut Kpis,
+    sites: &[super::accounting::CoolingSite],
+    loads: &[SyntheticLoad],
+    t: usize,
+    dt_h: f64,
+) {
+    for site in sites {
+        if let super::accounting::CoolingSupply::Electric { load } = site.supply {
+            let q = site.demand_mw[t] * dt_h;
+            k.cooling_demand_mwh += q;
+            k.electric_cooling_mwh += q;
+            k.chiller_electricity_mwh += loads[load].p_mw[t] * dt_h;
+        }
+    }
+}
+
 /// Curtailment and the CHP energies, fuel, CO2, primary energy and PES
 /// reference of a converged step.
 fn add_unit_kpis(k: &mut Kpis, sc: &Scenario, units: &[Unit], outputs: &[UnitOutput], dt_h: f64) {
@@ -1693,6 +1730,13 @@ fn add_unit_kpis(k: &mut Kpis, sc: &Scenario, units: &[Unit], outputs: &[UnitOut
             k.co2_boiler_t += boiler_fuel * a.boiler_fuel.co2_t_per_mwh;
             k.primary_energy_mwh += fuel * a.fuel.primary_energy_factor
                 + boiler_fuel * a.boiler_fuel.primary_energy_factor;
+            k.chp_primary_energy_mwh += fuel * a.fuel.primary_energy_factor;
+            k.chp_heating_mwh += (o.heat_demand_mw - o.boiler_heat_mw) * dt_h;
+            k.cooling_demand_mwh += o.cooling_demand_mw * dt_h;
+            k.absorption_cooling_mwh += o.absorption_cooling_mw * dt_h;
+            k.absorption_heat_mwh += o.absorption_heat_mw * dt_h;
+            k.electric_cooling_mwh += o.electric_cooling_mw * dt_h;
+            k.chiller_electricity_mwh += o.chiller_p_mw * dt_h;
             if let Some(p) = &a.pes {
                 k.pes_reference_fuel_mwh +=
                     p.reference_fuel_mw(o.heat_mw, o.p_mw, o.own_use_mw) * dt_h;

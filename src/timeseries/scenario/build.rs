@@ -16,6 +16,7 @@ use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
 use crate::timeseries::weather::{SolarSite, TemperatureClimate, TemperatureProcess, WindClimate};
 
+mod cooling;
 mod heat;
 
 /// Most steps of a scenario: two years of one-minute steps (every unit's
@@ -42,6 +43,7 @@ pub(super) fn build(
     b.site_and_temperature()?;
     b.primary_energy_factors();
     b.heat_sites();
+    b.cooling_sites();
     b.network_der_units();
     for s in &f.pv {
         b.pv_unit(s);
@@ -87,6 +89,10 @@ struct Builder<'a> {
     unit_accounting: Vec<UnitAccounting>,
     /// The study's heat sites as this scenario serves them.
     heat_sites: Vec<HeatSite>,
+    /// The study's cooling sites as this scenario serves them.
+    cooling_sites: Vec<crate::timeseries::accounting::CoolingSite>,
+    /// The site's temperature climate (set with the temperature).
+    climate: TemperatureClimate,
     /// Primary energy factors: grid electricity, fuels.
     pe_grid: f64,
     pe_fuels: BTreeMap<String, f64>,
@@ -206,6 +212,8 @@ impl<'a> Builder<'a> {
             units: Vec::new(),
             unit_accounting: Vec::new(),
             heat_sites: Vec::new(),
+            cooling_sites: Vec::new(),
+            climate: TemperatureClimate::central_europe(10.0),
             pe_grid,
             pe_fuels,
             network_der_gens: Vec::new(),
@@ -351,6 +359,7 @@ impl<'a> Builder<'a> {
                 problems: std::mem::take(&mut self.problems),
             });
         }
+        self.climate = climate;
         self.solar = SolarSite::new(s.latitude, s.longitude, s.utc_offset_h, ghi.as_ref());
         self.wind = WindClimate::new(name_seed(self.f.seed, "wind"), wind.as_ref());
         self.temperature = match &s.temperature_column {
@@ -900,6 +909,7 @@ impl<'a> Builder<'a> {
             units: self.units,
             unit_accounting: self.unit_accounting,
             heat_sites: self.heat_sites,
+            cooling_sites: self.cooling_sites,
             primary_energy_grid: self.pe_grid,
             is_reference: false,
             synthetic_loads: self.synthetic_loads,

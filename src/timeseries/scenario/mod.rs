@@ -235,6 +235,39 @@ pub struct HeatSiteSpec {
     pub heat_pump_power_factor: Option<f64>,
 }
 
+fn d_chiller_cop() -> f64 {
+    5.5
+}
+
+/// `[[cooling]]`: a cooling demand every scenario of the study serves, by
+/// electric chillers at its bus unless a CCHP unit names it
+/// (`cooling_site`; the chillers are then its backup).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoolingSiteSpec {
+    /// Unique name (CCHP units name it in `cooling_site`).
+    pub name: String,
+    /// Bus of its electric chillers.
+    pub bus: crate::network::BusRef,
+    /// Annual cooling demand, MWh (shaped by `building`).
+    pub annual_mwh: Option<f64>,
+    /// Or a profile column with the demand in MW per step.
+    pub demand_column: Option<String>,
+    /// Building type of the shape (default office).
+    pub building: Option<crate::timeseries::cooling::Building>,
+    /// Balance temperature, °C (default by building type).
+    pub balance_temperature_c: Option<f64>,
+    /// Rated COP of its electric chillers (water-cooled at 30 °C cooling
+    /// water, air-cooled at 35 °C outdoor; 7 °C chilled water).
+    #[serde(default = "d_chiller_cop")]
+    pub chiller_cop: f64,
+    /// Heat sink of the electric chillers.
+    #[serde(default)]
+    pub chiller_cooling: crate::timeseries::cooling::ChillerCooling,
+    /// Power factor of the electric chillers (default 0.9).
+    pub chiller_power_factor: Option<f64>,
+}
+
 /// How `co2_grid_t` treats exports.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -298,6 +331,9 @@ pub struct ScenarioFile {
     /// Heat demands every scenario serves.
     #[serde(default)]
     pub heat: Vec<HeatSiteSpec>,
+    /// Cooling demands every scenario serves.
+    #[serde(default)]
+    pub cooling: Vec<CoolingSiteSpec>,
     /// KPI settings.
     pub kpi: Option<KpiSpec>,
     /// Seed of all synthetic processes.
@@ -375,7 +411,7 @@ fn deep_merge(base: &mut toml::Value, over: &toml::Value) {
     }
 }
 
-const UNIT_ARRAYS: [&str; 6] = ["load", "pv", "wind", "chp", "storage", "heat"];
+const UNIT_ARRAYS: [&str; 7] = ["load", "pv", "wind", "chp", "storage", "heat", "cooling"];
 
 /// Applies one variant table to the base document.
 fn apply_variant(
@@ -424,7 +460,7 @@ fn apply_variant(
         for (k, v) in add {
             if !UNIT_ARRAYS.contains(&k.as_str()) && k != "controller" {
                 return Err(format!(
-                    "add.{k}: only load, pv, wind, chp, storage, heat and controller can be added"
+                    "add.{k}: only load, pv, wind, chp, storage, heat, cooling and controller can be added"
                 ));
             }
             let items = v

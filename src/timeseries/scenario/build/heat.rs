@@ -59,9 +59,9 @@ impl Builder<'_> {
         }
     }
 
-    /// A demand column of the profile table: MW_th per step, each finite
-    /// and 0 to 1e6.
-    fn column_heat_demand(&mut self, col: &str, what: &str) -> Vec<f64> {
+    /// A demand column of the profile table (heat or cooling): MW per
+    /// step, each finite and 0 to 1e6.
+    pub(super) fn column_heat_demand(&mut self, col: &str, what: &str) -> Vec<f64> {
         let Some(c) = self.profiles.column(col) else {
             self.problem(format!(
                 "{what}: demand_column '{col}' is not in the profile table"
@@ -76,7 +76,7 @@ impl Builder<'_> {
             .find(|(_, v)| !(v.is_finite() && (0.0..=1e6).contains(*v)))
         {
             self.problem(format!(
-                "{what}: demand_column '{col}' row {} is {v}; heat demand must be 0 to 1e6 MW_th",
+                "{what}: demand_column '{col}' row {} is {v}; a demand must be 0 to 1e6 MW",
                 k + 1
             ));
         }
@@ -260,14 +260,21 @@ impl Builder<'_> {
         let bus = self.bus(&s.bus, &w);
         self.check_chp(s, &w);
         let fuel = self.carrier(&s.fuel, &w);
-        let schedule = self.chp_schedule(s, &w);
+        let schedule = match s.mode {
+            crate::timeseries::der::ChpMode::PeakHours => self.peak_schedule(s, &w),
+            _ => self.chp_schedule(s, &w),
+        };
         let unit_index = self.units.len();
         let (heat, boiler_eta, boiler_fuel) = self.chp_heat(s, &w, unit_index);
         let pes = self.chp_pes(s, bus, &w);
+        let cchp = self.chp_cooling(s, &w, unit_index);
         if !self.problems.is_empty() {
             return;
         }
-        let state = chp_state(s, heat, boiler_eta, schedule);
+        let mut state = chp_state(s, heat, boiler_eta, schedule);
+        if let crate::timeseries::der::UnitState::Chp { cooling, .. } = &mut state {
+            *cooling = cchp;
+        }
         let unit = Unit {
             name: s.name.clone(),
             technology: Technology::Chp(s.technology),

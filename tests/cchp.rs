@@ -254,3 +254,52 @@ fn bad_cooling_inputs_are_named() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The shipped CCHP study over its year: one boundary (no warnings), the
+/// cooling balance, the reference's electric chillers lifting the feeder's
+/// summer loading, and the CCHP plants' energy utilisation.
+#[test]
+fn shipped_cchp_study() {
+    let dir = tmpdir("cchp-shipped");
+    let out = dir.join("r.h5");
+    let sc = common::root().join("scenarios/cn_urban_cchp.toml");
+    let o = gridsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = compare::read(std::slice::from_ref(&out), None).unwrap();
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    for s in 0..c.scenarios.len() {
+        let v = |k: &str| c.value(s, k);
+        assert!((v("cooling_demand_mwh") - 9000.0).abs() < 1e-6 * 9000.0);
+        // Over the year the cold store (6 MWh) changes by at most its size.
+        let served = v("absorption_cooling_mwh") + v("electric_cooling_mwh");
+        assert!((served - 9000.0).abs() <= 6.0 + 1e-6, "{}: {served}", c.scenarios[s]);
+        if v("chp_fuel_mwh") > 0.0 {
+            assert!(v("absorption_cooling_mwh") > 1000.0);
+            assert!(v("chp_energy_utilisation_percent") > 70.0);
+            assert!(v("co2_avoided_t") > 0.0);
+        }
+    }
+    assert_eq!(c.chp_criteria().len(), 3);
+    // The reference's chillers: the ring's second feeder (head cable
+    // RMU8–S10-II) peaks in summer.
+    let f = hdf5::File::open(&out).unwrap();
+    let loading: Vec<f32> = f
+        .dataset("scenarios/grid-chillers-boilers/line/loading_percent")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    let head = |from: usize, to: usize| {
+        (from..to)
+            .map(|t| loading[t * 9 + 8])
+            .fold(0.0f32, f32::max)
+    };
+    let (january, july) = (head(0, 2976), head(17376, 20352));
+    assert!(july > 1.5 * january, "July {july} %, January {january} %");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -177,6 +177,13 @@ pub const KEY_KPIS: [&str; 16] = [
     "co2_avoided_t",
 ];
 
+/// Annual average overall energy utilisation a natural-gas distributed
+/// energy (CHP/CCHP) plant must exceed in China: 70 %, the guideline of
+/// NDRC, MOF, MOHURD and NEA on natural-gas distributed energy (2011,
+/// 发改能源〔2011〕2196号); the figure is GB 51131-2016's (electricity +
+/// heating + cooling supplied) / fuel (LHV).
+pub const CHP_UTILISATION_MIN_PERCENT: f64 = 70.0;
+
 /// Whether more of a KPI is better (+1), worse (−1) or neither (0).
 pub type Merit = i8;
 
@@ -393,7 +400,34 @@ impl Comparison {
         for w in self.warnings() {
             let _ = writeln!(o, "{}warning: {w}", if md { "\n" } else { "" });
         }
+        for c in self.chp_criteria() {
+            let _ = writeln!(o, "{}criterion: {c}", if md { "\n" } else { "" });
+        }
         o
+    }
+
+    /// The acceptance criterion of gas CHP/CCHP plants in China, per
+    /// scenario with CHP fuel: annual average overall energy utilisation
+    /// at least [`CHP_UTILISATION_MIN_PERCENT`], pass or fail, in words.
+    pub fn chp_criteria(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (s, name) in self.scenarios.iter().enumerate() {
+            let u = self.value(s, "chp_energy_utilisation_percent");
+            if !(self.value(s, "chp_fuel_mwh") > 0.0 && u.is_finite()) {
+                continue;
+            }
+            let verdict = if u >= CHP_UTILISATION_MIN_PERCENT {
+                "passes"
+            } else {
+                "fails"
+            };
+            out.push(format!(
+                "scenario '{name}': overall energy utilisation of its CHP/CCHP {} % {verdict} the ≥ {CHP_UTILISATION_MIN_PERCENT} % of China's natural-gas distributed energy guideline (NDRC/MOF/MOHURD/NEA 2011); primary energy ratio {}",
+                fmt_num(u),
+                fmt_num(self.value(s, "chp_primary_energy_ratio"))
+            ));
+        }
+        out
     }
 
     /// Scenarios whose numbers rest on steps that did not converge or

@@ -1328,6 +1328,11 @@ fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) ->
         .warnings()
         .iter()
         .map(|w| format!("<p class=\"bad\">Warning: {}</p>", html_escape(w)))
+        .chain(
+            cmp.chp_criteria()
+                .iter()
+                .map(|c| format!("<p>Criterion: {}</p>", html_escape(c))),
+        )
         .collect();
     let _ = write!(
         o,

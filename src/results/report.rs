@@ -490,6 +490,8 @@ fn band_lines(meta: &Meta, upper: bool) -> Vec<(f64, String)> {
             format!("upper limit {} p.u.", fmt_num(meta.vlim.1)),
         ));
     }
+    // Each bus's own limits (NaN here): no common line to draw.
+    v.retain(|(x, _)| x.is_finite());
     v
 }
 
@@ -1034,7 +1036,9 @@ fn feeder_profile(
     let solved = row
         .iter()
         .enumerate()
-        .filter(|(b, v)| v.is_finite() && base.desc.bus_type.get(*b) != Some(&4));
+        // Solved buses of the feeder: not isolated (4), not the slack (3),
+        // whose voltage is set.
+        .filter(|(b, v)| v.is_finite() && !matches!(base.desc.bus_type.get(*b), Some(&3 | &4)));
     let extreme = if high {
         solved.max_by(|a, b| a.1.total_cmp(b.1))
     } else {
@@ -1343,7 +1347,7 @@ fn page(results: &[PathBuf], cmp: &Comparison, meta: &Meta, plots: Vec<Plot>) ->
 <h2>Scenarios</h2>{about}{warnings}{files_text}\
 <h2>Scenario comparison</h2><p>Key results; the second line of a cell is the change against the baseline, \
 <span class=\"good\">green</span> where it is an improvement, <span class=\"bad\">red</span> where it is worse, \
-grey where neither. The voltage band is {vmin}–{vmax} p.u. All KPIs: <code>gridsim compare {files} --format csv</code>.</p>{table}",
+grey where neither. The voltage band is {band}. All KPIs: <code>gridsim compare {files} --format csv</code>.</p>{table}",
         title = html_escape(&title),
         files = html_escape(&files),
         n = cmp.scenarios.len(),
@@ -1352,8 +1356,11 @@ grey where neither. The voltage band is {vmin}–{vmax} p.u. All KPIs: <code>gri
         prov = provenance(results),
         about = scenario_table(cmp)?,
         files_text = scenario_files(results),
-        vmin = fmt_num(meta.vlim.0),
-        vmax = fmt_num(meta.vlim.1),
+        band = if meta.vlim.0.is_finite() && meta.vlim.1.is_finite() {
+            format!("{}–{} p.u.", fmt_num(meta.vlim.0), fmt_num(meta.vlim.1))
+        } else {
+            "each bus's own, from the network file".to_string()
+        },
         table = comparison_table(cmp)
     );
     for (cap, s) in plots {

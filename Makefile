@@ -1,5 +1,5 @@
 # Two entry points for newcomers (see README.md). Both install what is missing first.
-.PHONY: setup setup-test venv run test fuzz bench bench-compare lint
+.PHONY: setup setup-test venv run test fuzz bench bench-compare lint python
 
 setup:
 	@./scripts/setup.sh
@@ -23,10 +23,18 @@ run: setup
 	cargo run --release --quiet -- compare results/rural.h5
 
 # The full test suite (the command CI runs), including the Python client test,
-# then 30 s of fuzzing per input reader (cargo-fuzz on the nightly toolchain).
+# the Python package's tests (built in the dev profile, whose dependencies the
+# Rust tests' build shares), then 30 s of fuzzing per input reader
+# (cargo-fuzz on the nightly toolchain).
 test: setup-test venv
 	GRIDSIM_PYTHON=$(CURDIR)/.venv/bin/python cargo test -- --include-ignored
+	MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install --quiet ./python
+	.venv/bin/python -m pytest -q python/tests
 	scripts/fuzz.sh 30
+
+# The Python package into the venv, optimised (as `pip install ./python` builds it).
+python: venv
+	.venv/bin/pip install ./python
 
 # Longer fuzzing: make fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 300
@@ -43,4 +51,4 @@ bench-compare: setup
 
 lint: setup
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings

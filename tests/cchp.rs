@@ -278,7 +278,11 @@ fn shipped_cchp_study() {
         assert!((v("cooling_demand_mwh") - 9000.0).abs() < 1e-6 * 9000.0);
         // Over the year the cold store (6 MWh) changes by at most its size.
         let served = v("absorption_cooling_mwh") + v("electric_cooling_mwh");
-        assert!((served - 9000.0).abs() <= 6.0 + 1e-6, "{}: {served}", c.scenarios[s]);
+        assert!(
+            (served - 9000.0).abs() <= 6.0 + 1e-6,
+            "{}: {served}",
+            c.scenarios[s]
+        );
         if v("chp_fuel_mwh") > 0.0 {
             assert!(v("absorption_cooling_mwh") > 1000.0);
             assert!(v("chp_energy_utilisation_percent") > 70.0);

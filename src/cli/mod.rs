@@ -2,6 +2,7 @@
 //! command line and calls these; they load inputs, run the pipeline and
 //! format output.
 
+pub mod api;
 pub mod hosting;
 pub mod pf;
 pub mod plan;

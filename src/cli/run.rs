@@ -9,7 +9,7 @@ use crate::solver::NewtonOptions;
 use crate::timeseries::elements::read_elements;
 use crate::timeseries::profiles::read_profiles;
 use crate::timeseries::runner::{run_parallel_with, Layout, RunSummary, Scenario};
-use crate::timeseries::scenario::{load_scenarios, ScenarioSource};
+use crate::timeseries::scenario::{load_scenarios, parse_scenarios, ScenarioSource};
 use crate::timeseries::time::Timestamp;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -54,10 +54,34 @@ pub struct RunArgs {
 /// Runs what the arguments say: a scenario file or the quick path.
 pub fn run(args: &RunArgs) -> Result<String> {
     let t0 = Instant::now();
-    let (mut scenarios, source) = match &args.scenario {
+    let (scenarios, source) = match &args.scenario {
         Some(path) => load_scenarios(path, args.steps)?,
         None => (vec![quick_scenario(args)?], ScenarioSource::default()),
     };
+    run_loaded(scenarios, source, args, t0)
+}
+
+/// Runs the scenarios of scenario-file text (e.g. a Python dict turned
+/// into TOML); `path` names it in messages and is where its relative paths
+/// start; `args.scenario` is not read.
+pub fn run_text(path: &std::path::Path, text: &str, args: &RunArgs) -> Result<String> {
+    let t0 = Instant::now();
+    let scenarios = parse_scenarios(path, text, args.steps)?;
+    run_loaded(
+        scenarios,
+        ScenarioSource::of_text(text.to_string()),
+        args,
+        t0,
+    )
+}
+
+/// Applies the solver overrides and runs (one shard, or all).
+fn run_loaded(
+    mut scenarios: Vec<Scenario>,
+    source: ScenarioSource,
+    args: &RunArgs,
+    t0: Instant,
+) -> Result<String> {
     for sc in &mut scenarios {
         sc.newton.tol = args.tol.unwrap_or(sc.newton.tol);
         sc.newton.max_iter = args.max_iter.unwrap_or(sc.newton.max_iter);

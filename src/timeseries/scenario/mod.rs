@@ -559,15 +559,22 @@ pub fn load_scenarios(
     steps_override: Option<usize>,
 ) -> Result<(Vec<Scenario>, ScenarioSource)> {
     let bytes = crate::input::read(path)?;
-    let sha = {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(&bytes);
-        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    };
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::parse(path, 1, "scenario file is not UTF-8"))?;
     let scenarios = parse_scenarios(path, &text, steps_override)?;
-    Ok((scenarios, ScenarioSource { sha256: sha, text }))
+    Ok((scenarios, ScenarioSource::of_text(text)))
+}
+
+impl ScenarioSource {
+    /// The source of scenario-file text, with its SHA-256.
+    pub fn of_text(text: String) -> ScenarioSource {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(text.as_bytes());
+        ScenarioSource {
+            sha256: d.iter().map(|b| format!("{b:02x}")).collect(),
+            text,
+        }
+    }
 }
 
 /// The scenarios of scenario-file text; `path` names it in messages and

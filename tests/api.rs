@@ -43,8 +43,13 @@ fn bad_tables_are_named() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("length_km") && e.contains("t.toml"), "{e}");
-    assert!(e.contains("t.toml: line 'L1'"), "no line numbers of generated text: {e}");
-    let e = api::toml_text_of_json("{\"a\": null}", "x").unwrap_err().to_string();
+    assert!(
+        e.contains("t.toml: line 'L1'"),
+        "no line numbers of generated text: {e}"
+    );
+    let e = api::toml_text_of_json("{\"a\": null}", "x")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("x:"), "{e}");
     let opts = PfOptions {
         newton: gridsim::solver::NewtonOptions {

@@ -6,24 +6,9 @@
 
 mod common;
 
-use common::{gridsim, tmpdir};
+use common::{gridsim, tmpdir, TWO_BUS};
 use gridsim::results::compare;
 use std::path::{Path, PathBuf};
-
-const TWO_BUS: &str = "function mpc = twobus
-mpc.version = '2';
-mpc.baseMVA = 1;
-mpc.bus = [
-  1 3 0 0 0 0 1 1 0 20 1 1.1 0.9;
-  2 1 0 0 0 0 1 1 0 20 1 1.1 0.9;
-];
-mpc.gen = [
-  1 0 0 10 -10 1 1 1 10 0;
-];
-mpc.branch = [
-  1 2 0.05 0 0 2 2 2 0 0 1 -360 360;
-];
-";
 
 /// Load 0.6 MW at bus 2 (unity power factor), heat 0.3 MW_th (boiler
 /// η 0.92), cooling `cool` MW for the first half of the steps and 0 after

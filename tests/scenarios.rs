@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{gridsim, root, tmpdir};
+use common::{gridsim, root, tmpdir, TWO_BUS};
 use gridsim::results::compare;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,21 +27,6 @@ fn run_study_with(scenario: &Path, steps: usize, out: &Path, extra: &[&str]) {
     let o = gridsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
-
-const TWO_BUS: &str = "function mpc = twobus
-mpc.version = '2';
-mpc.baseMVA = 1;
-mpc.bus = [
-  1 3 0 0 0 0 1 1 0 20 1 1.1 0.9;
-  2 1 0 0 0 0 1 1 0 20 1 1.1 0.9;
-];
-mpc.gen = [
-  1 0 0 10 -10 1 1 1 10 0;
-];
-mpc.branch = [
-  1 2 0.05 0 0 2 2 2 0 0 1 -360 360;
-];
-";
 
 /// 2 buses, a purely resistive line (r = 0.05 p.u., base 1 MVA), a constant
 /// unity-power-factor load P = 0.6 MW at bus 2 and a heat site of 1 MW_th

@@ -36,3 +36,20 @@ pub fn reference_pf_options() -> gridsim::powerflow::PfOptions {
         flat_start: false,
     }
 }
+
+/// Two buses at 20 kV joined by a purely resistive line (r = 0.05 p.u. on
+/// 1 MVA), the slack at bus 1 at 1 p.u.: closed-form power flows.
+pub const TWO_BUS: &str = "function mpc = twobus
+mpc.version = '2';
+mpc.baseMVA = 1;
+mpc.bus = [
+  1 3 0 0 0 0 1 1 0 20 1 1.1 0.9;
+  2 1 0 0 0 0 1 1 0 20 1 1.1 0.9;
+];
+mpc.gen = [
+  1 0 0 10 -10 1 1 1 10 0;
+];
+mpc.branch = [
+  1 2 0.05 0 0 2 2 2 0 0 1 -360 360;
+];
+";

@@ -31,20 +31,21 @@ impl Builder<'_> {
 
     /// Σ drive · Δt (K·h) over the year the annual demand belongs to: the
     /// run's first 365 days when it covers them, else a year of the site's
-    /// mean climate (no weather anomaly, the months' mean cloudiness).
+    /// mean climate (no weather anomaly, the months' mean cloudiness) at the
+    /// run's step, or 15 minutes for shorter steps.
     fn drive_year_kh(&self, b: Building, balance_c: f64, drive: &[f64]) -> f64 {
-        let dt_h = self.step_s as f64 / 3600.0;
-        let year_steps = (365 * 86400 / self.step_s) as usize;
-        if drive.len() >= year_steps {
-            return drive[..year_steps].iter().sum::<f64>() * dt_h;
+        let run_steps = (365 * 86400 / self.step_s) as usize;
+        if drive.len() >= run_steps {
+            return drive[..run_steps].iter().sum::<f64>() * self.step_s as f64 / 3600.0;
         }
+        let step_s = self.step_s.max(900);
         let (doy, hour) = self.start.day_and_hour();
         let jan1 = self.start.0 - doy as i64 * 86400 - (hour * 3600.0).round() as i64;
         let (c, s) = (&self.climate, &self.solar);
-        (0..year_steps)
+        (0..(365 * 86400 / step_s) as usize)
             .map(|k| {
-                let t = Timestamp(jan1 + self.step_s * k as i64);
-                let mid = Timestamp(t.0 + self.step_s / 2);
+                let t = Timestamp(jan1 + step_s * k as i64);
+                let mid = Timestamp(t.0 + step_s / 2);
                 let sun = sun_position(mid, s.latitude, s.longitude, s.utc_offset_h);
                 let zenith = sun.cos_zenith.clamp(-1.0, 1.0).acos().to_degrees();
                 let ghi = haurwitz_ghi(zenith) * s.clear_sky_index[t.month() as usize - 1];
@@ -52,7 +53,8 @@ impl Builder<'_> {
                 cooling_drive(b, balance_c, temp, ghi, t)
             })
             .sum::<f64>()
-            * dt_h
+            * step_s as f64
+            / 3600.0
     }
 
     /// The demand series of a cooling site, or a problem naming `what`.

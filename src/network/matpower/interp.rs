@@ -1088,6 +1088,11 @@ impl Interp {
                     if cur.is_empty() {
                         cur_line = t.line;
                     }
+                    // Plain numbers (most of a case file): no expression.
+                    if let Some(x) = self.literal_number() {
+                        cur.push(x);
+                        continue;
+                    }
                     let v = self.expr(true)?;
                     match v {
                         Value::Num(x) => cur.push(x),
@@ -1127,6 +1132,39 @@ impl Interp {
             m.data.extend(r);
         }
         Ok(Value::Mat(m))
+    }
+
+    /// Whether the token `k` ahead ends a matrix element that precedes it:
+    /// a separator, the end, a number, or a sign with white space before
+    /// and none after (`[1 -2]`: a new element). Anything else (an
+    /// operator, a transpose) may continue the expression.
+    fn ends_element(&self, k: usize) -> bool {
+        let t = self.peek_at(k);
+        match t.tok {
+            Tok::Sym("]" | ";" | ",") | Tok::Newline | Tok::Eof | Tok::Num(_) => true,
+            Tok::Sym("+" | "-") => t.space_before && !self.peek_at(k + 1).space_before,
+            _ => false,
+        }
+    }
+
+    /// A matrix element that is a plain number or a negated one, consumed;
+    /// None (nothing consumed) for anything the expression parser must
+    /// read. Gives what [`Self::expr`] would: `-x` is −1 · x.
+    fn literal_number(&mut self) -> Option<f64> {
+        match (&self.peek().tok, &self.peek_at(1).tok) {
+            (Tok::Num(x), _) if self.ends_element(1) => {
+                let x = *x;
+                self.next();
+                Some(x)
+            }
+            (Tok::Sym("-"), Tok::Num(x)) if self.ends_element(2) => {
+                let x = -*x;
+                self.next();
+                self.next();
+                Some(x)
+            }
+            _ => None,
+        }
     }
 
     fn cell_literal(&mut self, open_line: usize) -> Result<Value> {
@@ -1244,6 +1282,16 @@ mod tests {
         assert!((m.data[3] - 12.0 / 3f64.sqrt()).abs() < 1e-15);
         assert_eq!(&m.data[4..], &[4.0, 5.0, 6.0, 0.5]);
         assert_eq!(m.row_lines, vec![2, 3]);
+        // Plain numbers take a shortcut; signs, powers and transposes next
+        // to them still read as expressions.
+        let w = ws("mpc.y = [-5 2^2 -1 -0; 1 -2^2 7 +3; 3 - 4 5 6 -7; 1,-2,3 -4]\n");
+        let m = mat(&w, "y");
+        assert_eq!((m.rows, m.cols), (4, 4));
+        assert_eq!(&m.data[..4], &[-5.0, 4.0, -1.0, -0.0]);
+        assert!(m.data[3].is_sign_negative());
+        assert_eq!(&m.data[4..8], &[1.0, -4.0, 7.0, 3.0]);
+        assert_eq!(&m.data[8..12], &[-1.0, 5.0, 6.0, -7.0]);
+        assert_eq!(&m.data[12..], &[1.0, -2.0, 3.0, -4.0]);
     }
 
     #[test]

@@ -20,11 +20,17 @@ ALIASES = {"trafo": "transformer", "gen": "generator"}
 
 
 def _clean(value: Any) -> Any:
-    """A table cell as JSON: NaN/None dropped (the field's default), numpy scalars as Python."""
+    """A table cell as JSON: NaN/None dropped (the field's default), numpy
+    scalars as Python, whole floats as integers (pandas turns an integer
+    column with a missing cell into floats; gridsim reads integers where it
+    wants floats, not the reverse)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
     return value
 
 

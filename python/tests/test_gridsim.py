@@ -108,6 +108,13 @@ def test_edited_network_solves_and_tables_round_trip():
     heavy.load["p_mw"] *= 1.5
     assert gridsim.power_flow(heavy).res_bus["vm_pu"].min() < a.res_bus["vm_pu"].min()
     assert np.array_equal(gridsim.power_flow(net).res_bus["vm_pu"], a.res_bus["vm_pu"])
+    # A row added with only some columns: the others take their defaults
+    # (pandas makes the integer columns floats with NaN).
+    grown = net.copy()
+    extra = pd.DataFrame([{"id": "L-new", "from": "18", "to": "33", "length_km": 1.0,
+                           "r_ohm_per_km": 0.1, "x_ohm_per_km": 0.05}])
+    grown.tables["line"] = pd.concat([grown.line, extra], ignore_index=True)
+    assert gridsim.power_flow(grown).res_line.shape[0] == len(net.line) + 1
     # A MATPOWER case reads as per-unit branches, its slack generator as
     # the external grid.
     case = gridsim.read_network(DATA / "matpower/cases/case9.m")

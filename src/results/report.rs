@@ -1218,11 +1218,10 @@ fn loading_heat_map(d: &ScenarioData, meta: &Meta) -> Result<Plot> {
 }
 
 fn energy_and_co2(cmp: &Comparison) -> Result<Vec<Plot>> {
-    let kp = |k: &str| -> Vec<f64> {
-        let i = cmp.kpis.iter().position(|x| x == k).unwrap_or(0);
-        cmp.values.iter().map(|r| r[i]).collect()
-    };
-    Ok(vec![
+    // A KPI a file lacks (written by an older gridsim) reads as NaN.
+    let kp = |k: &str| -> Vec<f64> { (0..cmp.scenarios.len()).map(|s| cmp.value(s, k)).collect() };
+    let mut plots = heat_and_cooling(cmp, &kp)?;
+    plots.extend(vec![
         (
             "Energy".into(),
             bar_chart(
@@ -1253,7 +1252,31 @@ fn energy_and_co2(cmp: &Comparison) -> Result<Vec<Plot>> {
                 ],
             )?,
         ),
-    ])
+    ]);
+    Ok(plots)
+}
+
+/// How each scenario serves the study's heat and cooling, when it has any.
+fn heat_and_cooling(cmp: &Comparison, kp: &dyn Fn(&str) -> Vec<f64>) -> Result<Vec<Plot>> {
+    let any = |k: &str| kp(k).iter().any(|&x| x > 0.0);
+    if !any("heat_demand_mwh") && !any("cooling_demand_mwh") {
+        return Ok(Vec::new());
+    }
+    Ok(vec![(
+        "Heat and cooling".into(),
+        bar_chart(
+            "Heat and cooling per scenario, by supply",
+            "MWh (thermal)",
+            &cmp.scenarios,
+            &[
+                ("heat served by CHP", kp("chp_heating_mwh")),
+                ("heat from boilers", kp("boiler_heat_mwh")),
+                ("heat from heat pumps", kp("heat_pump_heat_mwh")),
+                ("cooling by absorption (CCHP)", kp("absorption_cooling_mwh")),
+                ("cooling by electric chillers", kp("electric_cooling_mwh")),
+            ],
+        )?,
+    )])
 }
 
 /// The scenario file behind each results file, folded: every setting and

@@ -500,8 +500,10 @@ fn report_is_self_contained_html_with_plots() {
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.starts_with("<!DOCTYPE html>"));
     // Table, 5 line charts (envelope, two feeder profiles, two duration
-    // curves), one heat map per scenario, 2 bar charts.
-    assert_eq!(text.matches("<svg").count(), 5 + 7 + 2);
+    // curves), one heat map per scenario, 3 bar charts (heat and cooling,
+    // energy, CO2).
+    assert_eq!(text.matches("<svg").count(), 5 + 7 + 3);
+    assert!(text.contains("Heat and cooling per scenario, by supply"));
     assert!(text.contains("chp-heat-led") && text.contains("(baseline)"));
     for forbidden in ["src=\"http", "href=\"http", "<script src", "@import"] {
         assert!(!text.contains(forbidden), "external reference {forbidden}");

@@ -890,6 +890,21 @@ impl Unit {
         }
     }
 
+    /// Whether its output at a step depends on nothing but the step (PV and
+    /// wind: a precomputed availability), so steps can run in any order.
+    pub fn is_stateless(&self) -> bool {
+        matches!(self.state, UnitState::Pv { .. } | UnitState::Wind { .. })
+    }
+
+    /// The available power of a stateless unit at step `t`, MW (0 for the
+    /// others).
+    pub fn available_mw(&self, t: usize) -> f64 {
+        match &self.state {
+            UnitState::Pv { avail, .. } | UnitState::Wind { avail } => avail[t],
+            _ => 0.0,
+        }
+    }
+
     /// Apparent-power rating for reactive-power control (PV inverters).
     pub fn inverter_mva(&self) -> Option<f64> {
         match &self.state {

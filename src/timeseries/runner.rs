@@ -483,7 +483,7 @@ impl Scenario {
     /// (no unit or controller state, and no voltage-dependent loads, which
     /// the batched fixed point does not model).
     pub fn steps_independent(&self) -> bool {
-        self.units.is_empty()
+        self.units.iter().all(Unit::is_stateless)
             && self.controllers.is_empty()
             && !self.books_voltage_dependent_loads()
     }
@@ -866,6 +866,12 @@ impl<'a> Engine<'a> {
                     Some(Err(e)) => return Err(e),
                 };
                 let t = blocks[l] * BLOCK_STEPS + k;
+                for (o, u) in self.outputs.iter_mut().zip(&self.units) {
+                    *o = UnitOutput {
+                        p_mw: u.available_mw(t),
+                        ..Default::default()
+                    };
+                }
                 let sm = &mut summaries[l];
                 sm.iterations += report.iterations as u64;
                 sm.newton_fallbacks += fell_back as u64;
@@ -1003,6 +1009,16 @@ impl<'a> Engine<'a> {
                     let x = Complex64::new(p, p * sl.tan_phi) * inv_base;
                     s.re[sl.bus][l] -= x.re;
                     s.im[sl.bus][l] -= x.im;
+                }
+            }
+        }
+        // Stateless units (PV, wind without controllers) inject their
+        // availability at unity power factor; their totals are added with
+        // their outputs in `record`, as in the general case.
+        for u in &sc.units {
+            if bt[u.bus] != BusType::Isolated {
+                for l in 0..LANES {
+                    s.re[u.bus][l] += u.available_mw(ts[l]) * inv_base;
                 }
             }
         }

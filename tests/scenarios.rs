@@ -1263,3 +1263,57 @@ fn battery_voltage_support_lowers_high_voltages() {
     assert!(with < without, "with the battery {with}, without {without}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A scenario whose only unit is a PV system runs in batched blocks; the
+/// same with a P(U) controller that never acts runs step by step: the
+/// solutions agree to the solver's tolerance, the energies to 1e-9 relative.
+#[test]
+fn pv_units_in_batched_blocks_match_the_step_by_step_run() {
+    let dir = tmpdir("pv-lanes");
+    let net = root().join("networks/ieee33.toml");
+    let sc = format!(
+        r#"
+network = "{}"
+network_load_class = "residential"
+[period]
+start = "2025-06-16T00:00:00"
+step_minutes = 15
+steps = 700
+[solver]
+tol = 1e-10
+[[pv]]
+name = "pv-18"
+bus = 18
+kwp = 1500
+[[variant]]
+name = "batched"
+[[variant]]
+name = "step-by-step"
+[[variant.add.controller]]
+type = "pv-pu"
+v_start_pu = 1.3
+v_end_pu = 1.4
+"#,
+        net.display()
+    );
+    let path = dir.join("s.toml");
+    std::fs::write(&path, sc).unwrap();
+    let out = dir.join("r.h5");
+    run_study_with(&path, 700, &out, &["--precision", "f64"]);
+    let f = hdf5::File::open(&out).unwrap();
+    let a = read1(&f, "scenarios/batched/bus/vm_pu");
+    let b = read1(&f, "scenarios/step-by-step/bus/vm_pu");
+    assert_eq!(a.len(), 700 * 33);
+    let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(d < 1e-8, "max |dVm| {d}");
+    let pa = read1(&f, "scenarios/batched/unit/p_mw");
+    let pb = read1(&f, "scenarios/step-by-step/unit/p_mw");
+    assert_eq!(pa, pb, "the unit's output is its availability either way");
+    assert!(pa.iter().any(|&p| p > 1.0));
+    let c = compare::read(std::slice::from_ref(&out), None).unwrap();
+    for k in ["generation_mwh", "renewable_mwh", "loss_mwh", "import_mwh"] {
+        let (x, y) = (c.value(0, k), c.value(1, k));
+        assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{k}: {x} vs {y}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1304,7 +1304,11 @@ v_end_pu = 1.4
     let a = read1(&f, "scenarios/batched/bus/vm_pu");
     let b = read1(&f, "scenarios/step-by-step/bus/vm_pu");
     assert_eq!(a.len(), 700 * 33);
-    let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    let d = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
     assert!(d < 1e-8, "max |dVm| {d}");
     let pa = read1(&f, "scenarios/batched/unit/p_mw");
     let pb = read1(&f, "scenarios/step-by-step/unit/p_mw");

@@ -406,14 +406,17 @@ impl Comparison {
         o
     }
 
-    /// The acceptance criterion of gas CHP/CCHP plants in China, per
-    /// scenario with CHP fuel: annual average overall energy utilisation
-    /// at least [`CHP_UTILISATION_MIN_PERCENT`], pass or fail, in words.
+    /// The acceptance criterion of gas CCHP plants in China, per scenario
+    /// with trigeneration (CHP fuel and absorption cooling): annual average
+    /// overall energy utilisation at least [`CHP_UTILISATION_MIN_PERCENT`],
+    /// pass or fail, in words.
     pub fn chp_criteria(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (s, name) in self.scenarios.iter().enumerate() {
             let u = self.value(s, "chp_energy_utilisation_percent");
-            if !(self.value(s, "chp_fuel_mwh") > 0.0 && u.is_finite()) {
+            let cchp = self.value(s, "chp_fuel_mwh") > 0.0
+                && self.value(s, "absorption_cooling_mwh") > 0.0;
+            if !(cchp && u.is_finite()) {
                 continue;
             }
             let verdict = if u >= CHP_UTILISATION_MIN_PERCENT {
@@ -422,7 +425,7 @@ impl Comparison {
                 "fails"
             };
             out.push(format!(
-                "scenario '{name}': overall energy utilisation of its CHP/CCHP {} % {verdict} the ≥ {CHP_UTILISATION_MIN_PERCENT} % of China's natural-gas distributed energy guideline (NDRC/MOF/MOHURD/NEA 2011); primary energy ratio {}",
+                "scenario '{name}': overall energy utilisation of its CCHP {} % {verdict} the ≥ {CHP_UTILISATION_MIN_PERCENT} % of China's natural-gas distributed energy guideline (NDRC/MOF/MOHURD/NEA 2011); primary energy ratio {}",
                 fmt_num(u),
                 fmt_num(self.value(s, "chp_primary_energy_ratio"))
             ));

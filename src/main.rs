@@ -423,12 +423,8 @@ fn plan_cmd(c: Command) -> ExitCode {
     }
     let out = match (out, results) {
         (_, Some(r)) => {
-            let threads = match thread_count(threads) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(1);
-                }
+            let Some(threads) = usage(thread_count(threads)) else {
+                return ExitCode::from(1);
             };
             let h = hosting.as_ref().map(|h| (h, threads));
             return to_stdout(cli::plan::price_results(
@@ -477,19 +473,11 @@ fn hosting_cmd(c: Command) -> ExitCode {
     else {
         return ExitCode::from(1);
     };
-    let c = match parse_criteria(&criteria, "--criteria") {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
+    let Some(c) = usage(parse_criteria(&criteria, "--criteria")) else {
+        return ExitCode::from(1);
     };
-    let threads = match thread_count(threads) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
+    let Some(threads) = usage(thread_count(threads)) else {
+        return ExitCode::from(1);
     };
     let args = cli::hosting::HostingArgs {
         scenario,
@@ -509,6 +497,12 @@ fn hosting_cmd(c: Command) -> ExitCode {
     };
     to_stdout(cli::hosting::run(&args))
 }
+/// The value of a command-line check, or None after printing its error
+/// (the caller exits with 1).
+fn usage<T>(r: Result<T, String>) -> Option<T> {
+    r.map_err(|e| eprintln!("error: {e}")).ok()
+}
+
 /// Hosting-capacity criteria named on the command line.
 fn parse_criteria(
     names: &[String],
@@ -746,12 +740,8 @@ fn run_cmd(
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
-    let threads = match thread_count(threads) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
+    let Some(threads) = usage(thread_count(threads)) else {
+        return ExitCode::from(1);
     };
     let args = cli::run::RunArgs {
         scenario,

@@ -310,6 +310,39 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Regional opportunity sizing: feeder archetypes × counts × years ×
+    /// programmes, with P10/P50/P90 over the region file's ranges.
+    Region {
+        /// Region file (TOML).
+        region: PathBuf,
+        /// Samples (default: the file's, else 1000).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Seed of the sampling (default: the file's, else 1).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Steps of each archetype run (default: the scenario's).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = PlanFmt::Table)]
+        format: PlanFmt,
+        /// Write every figure by programme, metric and year (CSV).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write an Excel workbook.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+        /// Write an HTML page for a non-engineer.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Overwrite existing output files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Output format of `plan`.
@@ -497,6 +530,45 @@ fn hosting_cmd(c: Command) -> ExitCode {
     };
     to_stdout(cli::hosting::run(&args))
 }
+/// `gridsim region`.
+fn region_cmd(c: Command) -> ExitCode {
+    let Command::Region {
+        region,
+        samples,
+        seed,
+        steps,
+        threads,
+        format,
+        csv,
+        xlsx,
+        html,
+        force,
+    } = c
+    else {
+        return ExitCode::from(1);
+    };
+    let Some(threads) = usage(thread_count(threads)) else {
+        return ExitCode::from(1);
+    };
+    let format = match format {
+        PlanFmt::Table => cli::region::RegionFormat::Table,
+        PlanFmt::Csv => cli::region::RegionFormat::Csv,
+        PlanFmt::Json => cli::region::RegionFormat::Json,
+    };
+    to_stdout(cli::region::run(&cli::region::RegionArgs {
+        region,
+        steps,
+        threads,
+        samples,
+        seed,
+        format,
+        csv,
+        xlsx,
+        html,
+        force,
+    }))
+}
+
 /// The value of a command-line check, or None after printing its error
 /// (the caller exits with 1).
 fn usage<T>(r: Result<T, String>) -> Option<T> {
@@ -674,6 +746,7 @@ fn main() -> ExitCode {
         }
         c @ Command::Slurm { .. } => slurm_cmd(c),
         c @ Command::Plan { .. } => plan_cmd(c),
+        c @ Command::Region { .. } => region_cmd(c),
         Command::Run {
             scenario,
             network,

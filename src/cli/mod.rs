@@ -7,6 +7,7 @@ pub mod hosting;
 pub mod pf;
 pub mod plan;
 pub mod progress;
+pub mod region;
 pub mod run;
 pub mod shard;
 pub mod slurm;

@@ -9,6 +9,7 @@ pub mod merge;
 pub mod output;
 pub mod plan;
 pub mod powerflow;
+pub mod region;
 pub mod reinforce;
 pub mod report;
 

@@ -29,6 +29,10 @@ pub enum OutputKind {
     Summary,
     /// A batch script of `gridsim slurm`.
     Script,
+    /// An Excel workbook of `gridsim region`.
+    Workbook,
+    /// A CSV table of `gridsim region`.
+    RegionCsv,
 }
 
 impl OutputKind {
@@ -42,6 +46,8 @@ impl OutputKind {
             OutputKind::Network => true,
             OutputKind::Summary => contains(head, b"\"gridsim_version\""),
             OutputKind::Script => head.starts_with(b"#!/bin/bash\n#SBATCH --job-name=gridsim"),
+            OutputKind::Workbook => head.starts_with(b"PK\x03\x04"),
+            OutputKind::RegionCsv => head.starts_with(b"programme,metric,label,unit,year,"),
         }
     }
 
@@ -52,6 +58,8 @@ impl OutputKind {
             OutputKind::Network => "a network file",
             OutputKind::Summary => "a gridsim run summary (JSON)",
             OutputKind::Script => "a gridsim batch script",
+            OutputKind::Workbook => "an Excel workbook",
+            OutputKind::RegionCsv => "a gridsim region table (CSV)",
         }
     }
 }

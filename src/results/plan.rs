@@ -305,6 +305,9 @@ pub fn annuity_factor(r: f64, years: f64) -> f64 {
 pub struct Measure {
     /// What is done, e.g. "reconductor line 'L3' (2.1 km, 1 system) to 0.36 kA".
     pub what: String,
+    /// Investment category ("lines", "transformers", "regulators",
+    /// "capacitors", "batteries", "controllers").
+    pub category: &'static str,
     /// Capex.
     pub capex: f64,
     /// Lifetime, years.
@@ -401,6 +404,7 @@ fn line_measures(
                 "{verb} '{}': {km:.3} km ({systems} system(s)) for {} kA",
                 br.id, l.max_i_ka
             ),
+            category: "lines",
             capex: item.cost_per_km * km,
             lifetime_years: item.lifetime_years,
             om_fraction: item.om_percent_per_year / 100.0,
@@ -446,6 +450,11 @@ fn unit_measures(
         })?;
         out.push(Measure {
             what: format!("{noun} '{}': {units} × {} MVA", br.id, t.sn_mva),
+            category: if noun == "regulator" {
+                "regulators"
+            } else {
+                "transformers"
+            },
             capex: item.cost * units as f64,
             lifetime_years: item.lifetime_years,
             om_fraction: item.om_percent_per_year / 100.0,
@@ -474,6 +483,7 @@ fn device_measures(
             )?;
             out.push(Measure {
                 what: format!("capacitor bank '{}': {} Mvar", s.id, s.b_mvar),
+                category: "capacitors",
                 capex: it.cost * s.b_mvar,
                 lifetime_years: it.lifetime_years,
                 om_fraction: it.om_percent_per_year / 100.0,
@@ -497,6 +507,7 @@ fn device_measures(
                 "battery '{}': {} MWh, {} MW",
                 u.name, spec.capacity_mwh, spec.power_mw
             ),
+            category: "batteries",
             capex: it.cost * spec.capacity_mwh * 1000.0 + it.cost_per_kw * spec.power_mw * 1000.0,
             lifetime_years: it.lifetime_years,
             om_fraction: it.om_percent_per_year / 100.0,
@@ -520,6 +531,7 @@ fn device_measures(
         )?;
         out.push(Measure {
             what: format!("OLTC controller on '{t}'"),
+            category: "controllers",
             capex: it.cost,
             lifetime_years: it.lifetime_years,
             om_fraction: it.om_percent_per_year / 100.0,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const W: u32 = 960;
 const H: u32 = 380;
 const ROWS_PER_READ: usize = 4096;
@@ -496,9 +496,9 @@ fn band_lines(meta: &Meta, upper: bool) -> Vec<(f64, String)> {
 }
 
 /// A named line: points, palette index, stroke width.
-type Series = (String, Vec<(f64, f64)>, usize, u32);
+pub(crate) type Series = (String, Vec<(f64, f64)>, usize, u32);
 
-fn line_chart(
+pub(crate) fn line_chart(
     title: &str,
     x_label: &str,
     y_label: &str,
@@ -629,7 +629,7 @@ background:linear-gradient(to right,#fff,#ff8080 50%,#ff0000)\"></span>\
 
 /// Grouped bars: one group per scenario (labelled under it), one bar per
 /// part; the legend is HTML under the chart.
-fn bar_chart(
+pub(crate) fn bar_chart(
     title: &str,
     y_label: &str,
     groups: &[String],
@@ -703,7 +703,7 @@ fn bar_chart(
     Ok(chart + &legend_html(&legend))
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -1326,7 +1326,7 @@ fn provenance(results: &[PathBuf]) -> String {
 
 /// The page's style: readable width, tables that wrap instead of
 /// overflowing, figures that shrink with the window, A4 landscape in print.
-const CSS: &str = "body{font-family:sans-serif;margin:24px auto;padding:0 16px;color:#222;max-width:1200px}\
+pub(crate) const CSS: &str = "body{font-family:sans-serif;margin:24px auto;padding:0 16px;color:#222;max-width:1200px}\
 table{border-collapse:collapse;font-size:12px;width:100%;table-layout:auto}\
 td,th{border:1px solid #ccc;padding:4px 5px;text-align:right;vertical-align:top}th{overflow-wrap:break-word;hyphens:auto}td{white-space:nowrap}td.text{white-space:normal}\
 thead th{background:#f2f2f2;font-weight:600;text-align:center}tbody th{text-align:left;font-weight:600}\

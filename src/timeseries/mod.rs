@@ -6,6 +6,7 @@ pub mod controllers;
 pub mod cooling;
 pub mod der;
 pub mod elements;
+pub mod growth;
 pub mod heat;
 pub mod hosting;
 pub mod irradiance;

@@ -61,6 +61,9 @@ pub fn fmt_big(x: f64) -> String {
 }
 
 fn range_text(s: &Stats) -> String {
+    if s.p10 == s.p90 {
+        return fmt_big(s.p50);
+    }
     format!(
         "{} [{} – {}]",
         fmt_big(s.p50),
@@ -84,10 +87,17 @@ fn effect(s: &Stats, unit: &str) -> String {
     format!("adds {} {unit}", range_text(&neg))
 }
 
-/// Whether a series is worth a line: not an investment category that is
-/// zero in every sample.
+/// Whether a series is worth a line in a programme's table: not an
+/// investment category that is zero in every sample, not a figure of the
+/// region without the programme (shown once, [`is_region`]).
 pub fn shown(s: &model::Series) -> bool {
-    !(s.metric.key.starts_with("investment:") && s.total.p10 == 0.0 && s.total.p90 == 0.0)
+    let zero = s.total.p10 == 0.0 && s.total.p90 == 0.0;
+    !(s.metric.key.starts_with("investment:") && zero) && !is_region(s)
+}
+
+/// Whether a series describes the region without any programme.
+pub fn is_region(s: &model::Series) -> bool {
+    s.metric.key.starts_with("region_")
 }
 
 impl RegionResult {
@@ -122,11 +132,21 @@ impl RegionResult {
             effect(&co2, "t of CO2"),
             effect(&loss, "MWh of grid losses"),
         );
-        if self.models.iter().any(|m| m.reference_hosting_mw.is_some()) {
+        if host.p10 != 0.0 || host.p90 != 0.0 {
             let _ = write!(
                 o,
-                ", and unlocks {} MW of PV hosting capacity",
-                range_text(&host)
+                ", and {} {} MW of PV hosting capacity",
+                if host.p50 >= 0.0 {
+                    "unlocks"
+                } else {
+                    "takes away"
+                },
+                range_text(&Stats {
+                    p10: host.p10.abs().min(host.p90.abs()),
+                    p50: host.p50.abs(),
+                    p90: host.p10.abs().max(host.p90.abs()),
+                    ..host
+                })
             );
         }
         o.push('.');
@@ -163,6 +183,25 @@ impl RegionResult {
                 );
             }
             o.push('\n');
+        }
+        if let Some(first) = self.outcome.programmes.first() {
+            let _ = writeln!(o, "The region without any programme, over the horizon:");
+            for s in first.iter().filter(|s| is_region(s)) {
+                let t = &s.total;
+                let _ = writeln!(
+                    o,
+                    "  {:<52} {:>14} {:>14} {:>14} {:>14}",
+                    format!(
+                        "{} ({})",
+                        s.metric.label.trim_start_matches("Region: "),
+                        s.metric.unit
+                    ),
+                    fmt_big(t.p10),
+                    fmt_big(t.p50),
+                    fmt_big(t.p90),
+                    fmt_big(t.central)
+                );
+            }
         }
         o
     }

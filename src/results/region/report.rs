@@ -6,7 +6,6 @@
 use super::model::Series;
 use super::{fmt_big, RegionResult};
 use crate::error::Result;
-use crate::results::compare::fmt_num;
 use crate::results::report::{bar_chart, html_escape, line_chart, CSS, FONT};
 use std::fmt::Write as _;
 
@@ -14,30 +13,41 @@ fn series<'a>(r: &'a RegionResult, p: usize, key: &str) -> Option<&'a Series> {
     r.outcome.programmes[p].iter().find(|s| s.metric.key == key)
 }
 
+/// Money bars scaled for the axis: millions when the largest value
+/// reaches a million; returns the unit.
+fn in_money_units(r: &RegionResult, parts: &mut [(&str, Vec<f64>)]) -> String {
+    let max = parts
+        .iter()
+        .flat_map(|p| p.1.iter())
+        .fold(0.0f64, |a, b| a.max(b.abs()));
+    if max < 1e6 {
+        return r.currency.clone();
+    }
+    parts
+        .iter_mut()
+        .for_each(|p| p.1.iter_mut().for_each(|v| *v /= 1e6));
+    format!("million {}", r.currency)
+}
+
 /// Median investment per year, one bar per programme.
 fn investment_by_year(r: &RegionResult) -> Result<String> {
     let years: Vec<String> = r.outcome.years.iter().map(|y| y.to_string()).collect();
-    let parts: Vec<(&str, Vec<f64>)> = (0..r.spec.programme.len())
+    let mut parts: Vec<(&str, Vec<f64>)> = (0..r.spec.programme.len())
         .filter_map(|p| {
             let s = series(r, p, "investment")?;
-            Some((
-                r.spec.programme[p].name.as_str(),
-                s.by_year.iter().map(|x| x.p50).collect(),
-            ))
+            let v = s.by_year.iter().map(|x| x.p50).collect();
+            Some((r.spec.programme[p].name.as_str(), v))
         })
         .collect();
-    bar_chart(
-        &format!("Investment per year (median), {}", r.currency),
-        &format!("{} per year", r.currency),
-        &years,
-        &parts,
-    )
+    let unit = in_money_units(r, &mut parts);
+    let title = format!("Investment per year (median), {unit}");
+    bar_chart(&title, &format!("{unit} per year"), &years, &parts)
 }
 
 /// Median investment over the horizon by category, one group per programme.
 fn investment_by_category(r: &RegionResult) -> Result<String> {
     let names: Vec<String> = r.spec.programme.iter().map(|p| p.name.clone()).collect();
-    let parts: Vec<(&str, Vec<f64>)> = r
+    let mut parts: Vec<(&str, Vec<f64>)> = r
         .outcome
         .categories
         .iter()
@@ -49,16 +59,10 @@ fn investment_by_category(r: &RegionResult) -> Result<String> {
             (c.as_str(), v)
         })
         .collect();
-    bar_chart(
-        &format!(
-            "Investment over {} by category (median), {}",
-            r.horizon_text(),
-            r.currency
-        ),
-        &r.currency,
-        &names,
-        &parts,
-    )
+    let unit = in_money_units(r, &mut parts);
+    let h = r.horizon_text();
+    let title = format!("Investment over {h} by category (median), {unit}");
+    bar_chart(&title, &unit, &names, &parts)
 }
 
 /// CO2 avoided per year: the median (thick) and P10/P90 (thin) per programme.
@@ -90,7 +94,7 @@ fn co2_by_year(r: &RegionResult) -> Result<String> {
     )
 }
 
-fn totals_table(r: &RegionResult) -> String {
+fn totals_table(r: &RegionResult, region: bool) -> String {
     let mut o = String::from(
         "<table class=\"kpi\"><thead><tr><th>Programme</th><th>Over the horizon</th><th>Unit</th>\
 <th>P10</th><th>Median</th><th>P90</th></tr></thead><tbody>",
@@ -100,12 +104,13 @@ fn totals_table(r: &RegionResult) -> String {
             .iter()
             .filter(|s| !s.metric.key.starts_with("investment:"))
         {
-            let _ = write!(
+            let _ =
+                write!(
                 o,
                 "<tr><th scope=\"row\">{}</th><td class=\"text\">{}</td><td class=\"text\">{}</td>\
 <td>{}</td><td>{}</td><td>{}</td></tr>",
-                html_escape(&r.spec.programme[p].name),
-                html_escape(&s.metric.label),
+                if region { "(none)" } else { r.spec.programme[p].name.as_str() },
+                html_escape(s.metric.label.trim_start_matches("Region: ")),
                 html_escape(&s.metric.unit),
                 fmt_big(s.total.p10),
                 fmt_big(s.total.p50),
@@ -125,7 +130,7 @@ fn assumptions_table(r: &RegionResult) -> String {
         o.push_str("<tr>");
         for (i, c) in row.iter().enumerate() {
             let cell = match (i, c.parse::<f64>()) {
-                (2..=4, Ok(x)) => fmt_num(x),
+                (2..=4, Ok(x)) => fmt_big(x),
                 _ => html_escape(c),
             };
             let class = if i >= 5 || i == 0 {
@@ -144,13 +149,16 @@ fn archetypes_list(r: &RegionResult) -> String {
     let mut o = String::from("<ul>");
     for (a, m) in r.spec.archetype.iter().zip(&r.models) {
         let (lo, c, hi) = a.feeders.bounds();
+        let range = if hi > lo {
+            format!(", range {} – {}", fmt_big(lo), fmt_big(hi))
+        } else {
+            String::new()
+        };
         let _ = write!(
             o,
-            "<li><b>{}</b> ({} feeders, range {} – {}): {}",
+            "<li><b>{}</b> ({} feeders{range}): {}",
             html_escape(&a.name),
-            fmt_num(c),
-            fmt_num(lo),
-            fmt_num(hi),
+            fmt_big(c),
             html_escape(&a.description)
         );
         for (p, opt) in m.options.iter().enumerate() {
@@ -189,7 +197,7 @@ pub fn page(r: &RegionResult) -> Result<String> {
 <style>{CSS}</style></head><body><h1>{name}</h1><p>{desc}</p>{headlines}\
 <p class=\"meta\">Money in {cur} ({py}). Ranges are the 10th and 90th percentiles of {n} samples \
 (Latin hypercube, seed {seed}) of every uncertain input below; the median is the middle value.</p>\
-{figures}<h2>Over the horizon</h2>{totals}<h2>Feeder types</h2>{arch}\
+{figures}<h2>Over the horizon</h2>{totals}<h2>The region without any programme</h2>{region}<h2>Feeder types</h2>{arch}\
 <h2>Assumptions and sources</h2>{assume}<p class=\"meta\">Generated by gridsim {v}.</p></body></html>",
         name = html_escape(&r.spec.name),
         desc = html_escape(&r.spec.description),
@@ -197,7 +205,8 @@ pub fn page(r: &RegionResult) -> Result<String> {
         py = html_escape(&r.price_year),
         n = r.outcome.samples,
         seed = r.spec.seed,
-        totals = totals_table(r),
+        totals = totals_table(r, false),
+        region = totals_table(r, true),
         arch = archetypes_list(r),
         assume = assumptions_table(r),
         v = env!("CARGO_PKG_VERSION"),

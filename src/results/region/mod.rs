@@ -91,8 +91,9 @@ fn effect(s: &Stats, unit: &str) -> String {
 /// investment category that is zero in every sample, not a figure of the
 /// region without the programme (shown once, [`is_region`]).
 pub fn shown(s: &model::Series) -> bool {
-    let zero = s.total.p10 == 0.0 && s.total.p90 == 0.0;
-    !(s.metric.key.starts_with("investment:") && zero) && !is_region(s)
+    let zero_category =
+        s.metric.key.starts_with("investment:") && s.total.p10 == 0.0 && s.total.p90 == 0.0;
+    !(zero_category || is_region(s))
 }
 
 /// Whether a series describes the region without any programme.

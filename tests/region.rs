@@ -368,7 +368,7 @@ fn latin_hypercube_and_triangular_quantiles() {
         let f = if x <= 3.0 {
             (x - 2.0f64).powi(2) / ((7.0 - 2.0) * (3.0 - 2.0))
         } else {
-            1.0 - (7.0 - x as f64).powi(2) / ((7.0 - 2.0) * (7.0 - 3.0))
+            1.0 - (7.0f64 - x).powi(2) / ((7.0 - 2.0) * (7.0 - 3.0))
         };
         assert!((t.quantile(f) - x).abs() < 1e-12, "quantile(F({x}))");
     }

@@ -342,6 +342,19 @@ enum Command {
         /// Overwrite existing output files.
         #[arg(long)]
         force: bool,
+        /// Compute only this shard's archetype runs (K/N; default: from a
+        /// Slurm array task or a Kubernetes indexed job) into the shard file
+        /// of --runs-out.
+        #[arg(long, value_parser = gridsim::cli::shard::Shard::parse, requires = "runs_out")]
+        shard: Option<gridsim::cli::shard::Shard>,
+        /// Write this shard's computed runs to NAME.shard-K-of-N.json beside
+        /// FILE instead of sizing the region.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["runs", "csv", "xlsx", "html"])]
+        runs_out: Option<PathBuf>,
+        /// Size the region from these shard files (all shards) instead of
+        /// running the archetypes.
+        #[arg(long, num_args = 1..)]
+        runs: Vec<PathBuf>,
     },
 }
 
@@ -543,6 +556,9 @@ fn region_cmd(c: Command) -> ExitCode {
         xlsx,
         html,
         force,
+        shard,
+        runs_out,
+        runs,
     } = c
     else {
         return ExitCode::from(1);
@@ -566,6 +582,9 @@ fn region_cmd(c: Command) -> ExitCode {
         xlsx,
         html,
         force,
+        shard,
+        runs_out,
+        runs,
     }))
 }
 

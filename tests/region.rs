@@ -533,3 +533,100 @@ fn openpyxl_reads_the_workbook() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("cells compared"));
 }
+
+/// The archetype runs split over shards (as a Slurm array's tasks would,
+/// from the environment) and joined give the one-process result exactly;
+/// a missing shard or a file of other inputs is a named error.
+#[test]
+fn shards_joined_equal_one_process() {
+    let dir = tmpdir("region-shards");
+    let mut text = two_archetypes();
+    text = text.replace(
+        "customers_per_feeder = 100",
+        "customers_per_feeder = 100\nhosting_buses = [\"A3\"]",
+    );
+    text = text.replace(
+        "[trajectory]",
+        "[trajectory]\nload_factor = { 2025 = 1.0, 2028 = { low = 1.1, high = 1.3 } }",
+    );
+    let region = write_region(&dir, "r.toml", &text);
+    let r = region.to_str().unwrap();
+    let steps = STEPS.to_string();
+    let whole = gridsim(&["region", r, "--steps", &steps, "--format", "csv"]);
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    let out = dir.join("runs.json");
+    let o = out.to_str().unwrap();
+    // Shard 0 by flag, shards 1 and 2 from a Slurm array's environment.
+    let s0 = gridsim(&[
+        "region",
+        r,
+        "--steps",
+        &steps,
+        "--shard",
+        "0/3",
+        "--runs-out",
+        o,
+    ]);
+    assert!(
+        s0.status.success(),
+        "{}",
+        String::from_utf8_lossy(&s0.stderr)
+    );
+    for id in [1, 2] {
+        let s = std::process::Command::new(env!("CARGO_BIN_EXE_gridsim"))
+            .args(["region", r, "--steps", &steps, "--runs-out", o])
+            .env("SLURM_ARRAY_TASK_ID", id.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", "3")
+            .output()
+            .unwrap();
+        assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    }
+    let shard = |k: usize| dir.join(format!("runs.shard-{k}-of-3.json"));
+    let files: Vec<String> = (0..3)
+        .map(|k| shard(k).to_str().unwrap().to_string())
+        .collect();
+    let mut a = vec!["region", r, "--steps", &steps, "--format", "csv", "--runs"];
+    a.extend(files.iter().map(String::as_str));
+    let joined = gridsim(&a);
+    assert!(
+        joined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&joined.stdout),
+        String::from_utf8_lossy(&whole.stdout)
+    );
+    // A shard missing.
+    let o = gridsim(&[
+        "region", r, "--steps", &steps, "--runs", &files[0], &files[1],
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is missing"));
+    // Files of other inputs (another step count).
+    let mut a = vec!["region", r, "--steps", "96", "--runs"];
+    a.extend(files.iter().map(String::as_str));
+    let o = gridsim(&a);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("written for other inputs"));
+    // A shard file is not overwritten without --force.
+    let again = gridsim(&[
+        "region",
+        r,
+        "--steps",
+        &steps,
+        "--shard",
+        "0/3",
+        "--runs-out",
+        o_path(&out),
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+}
+
+fn o_path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

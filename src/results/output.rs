@@ -33,6 +33,8 @@ pub enum OutputKind {
     Workbook,
     /// A CSV table of `gridsim region`.
     RegionCsv,
+    /// A shard's computed jobs of `gridsim region --runs-out`.
+    RegionRuns,
 }
 
 impl OutputKind {
@@ -48,6 +50,7 @@ impl OutputKind {
             OutputKind::Script => head.starts_with(b"#!/bin/bash\n#SBATCH --job-name=gridsim"),
             OutputKind::Workbook => head.starts_with(b"PK\x03\x04"),
             OutputKind::RegionCsv => head.starts_with(b"programme,metric,label,unit,year,"),
+            OutputKind::RegionRuns => head.starts_with(b"{\"fingerprint\":"),
         }
     }
 
@@ -60,6 +63,7 @@ impl OutputKind {
             OutputKind::Script => "a gridsim batch script",
             OutputKind::Workbook => "an Excel workbook",
             OutputKind::RegionCsv => "a gridsim region table (CSV)",
+            OutputKind::RegionRuns => "a gridsim region runs file (JSON)",
         }
     }
 }

@@ -7,7 +7,8 @@ use super::spec::{Range, RegionSpec};
 use crate::timeseries::weather::Rng;
 
 /// One feeder's year at one driver level (annualised).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeederYear {
     /// Energy served, MWh.
     pub served_mwh: f64,

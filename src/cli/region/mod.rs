@@ -4,21 +4,19 @@
 //! with the catalogue, hosting capacity is measured where asked, and the
 //! region is sampled (`results::region::model`).
 
-use super::hosting::{feeder_hosting_mw, FeederHosting};
+mod jobs;
+
+use super::shard::Shard;
 use crate::error::{Error, Result};
 use crate::results::output::{self, OutputKind, TempOutput};
 use crate::results::plan::{measures, Catalogue};
-use crate::results::region::model::{
-    driver_span, levels, simulate, ArchetypeModel, FeederYear, OptionModel, Surface,
-};
+use crate::results::region::model::{simulate, ArchetypeModel, FeederYear, OptionModel};
 use crate::results::region::spec::RegionSpec;
 use crate::results::region::{report, xlsx, RegionResult};
 use crate::timeseries::der::UnitState;
 use crate::timeseries::growth::{grown, Growth};
-use crate::timeseries::hosting::{Criteria, HostedKind};
 use crate::timeseries::kpi::Kpis;
-use crate::timeseries::rows::RowPrecision;
-use crate::timeseries::runner::{run_parallel, Scenario};
+use crate::timeseries::runner::Scenario;
 use crate::timeseries::scenario::load_scenarios;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +43,13 @@ pub struct RegionArgs {
     pub html: Option<PathBuf>,
     /// Replace existing outputs.
     pub force: bool,
+    /// Compute only this shard's jobs (else the Slurm or Kubernetes
+    /// environment's, else all) into `runs_out`'s shard file.
+    pub shard: Option<Shard>,
+    /// Write the computed jobs here (with the shard's name) instead of sizing.
+    pub runs_out: Option<PathBuf>,
+    /// Size from these shard files instead of computing.
+    pub runs: Vec<PathBuf>,
 }
 
 /// What `gridsim region` prints.
@@ -170,104 +175,20 @@ fn distinct(a: &Archetype) -> (Vec<&Scenario>, Vec<Option<usize>>) {
     (list, index)
 }
 
-/// Runs every archetype's distinct scenarios at every driver level (one
-/// parallel run, KPIs only); returns the surfaces per archetype and scenario.
-fn surfaces(
-    spec: &RegionSpec,
-    archetypes: &[Archetype],
-    threads: usize,
-) -> Result<Vec<Vec<Surface>>> {
-    let (l_lo, l_hi) = driver_span(spec, &spec.trajectory.load_factor);
-    let (p_lo, p_hi) = driver_span(spec, &spec.trajectory.pv_factor);
-    let mut runs = Vec::new();
-    let mut shapes = Vec::new();
-    for (a, arch) in spec.archetype.iter().zip(archetypes) {
-        let (list, _) = distinct(arch);
-        let load = levels(l_lo, l_hi);
-        let pv = if list.iter().any(|s| has_pv(s)) {
-            levels(p_lo, p_hi)
-        } else {
-            vec![1.0]
-        };
-        for sc in &list {
-            for &l in &load {
-                for &p in &pv {
-                    let g = Growth {
-                        load_factor: l,
-                        pv_factor: p,
-                    };
-                    let name = format!("{} / {} / load × {l} / PV × {p}", a.name, sc.name);
-                    runs.push(region_run(sc, g, name)?);
-                }
-            }
-        }
-        shapes.push((list.len(), load, pv));
-    }
-    let sums = run_parallel(&runs, threads, RowPrecision::F32, |_, _| Ok(()))?;
-    let mut k = 0;
-    let mut out = Vec::new();
-    for (n, load, pv) in shapes {
-        let mut per = Vec::new();
-        for _ in 0..n {
-            let mut values = Vec::new();
-            for _ in 0..load.len() * pv.len() {
-                values.push(feeder_year(&sums[k].kpis, &runs[k], &runs[k].name)?);
-                k += 1;
-            }
-            per.push(Surface {
-                load_levels: load.clone(),
-                pv_levels: pv.clone(),
-                values,
-            });
-        }
-        out.push(per);
-    }
-    Ok(out)
-}
-
-/// Hosting capacity of each distinct scenario of an archetype (None when
-/// the archetype names no buses).
-fn hosting(
-    a: &crate::results::region::spec::ArchetypeSpec,
-    arch: &Archetype,
-    steps: Option<usize>,
-    threads: usize,
-) -> Result<Option<Vec<f64>>> {
-    if a.hosting_buses.is_empty() {
-        return Ok(None);
-    }
-    let h = FeederHosting {
-        buses: a.hosting_buses.clone(),
-        kind: HostedKind::Pv,
-        max_mw: 10.0,
-        resolution_mw: 0.01,
-        criteria: Criteria {
-            voltage: true,
-            thermal: true,
-            reverse_flow: false,
-        },
-    };
-    let (list, _) = distinct(arch);
-    let mw = list
-        .iter()
-        .map(|sc| feeder_hosting_mw(&arch.path, &sc.name, &h, steps, threads))
-        .collect::<Result<Vec<f64>>>()
-        .map_err(|e| Error::Usage(format!("archetype '{}': hosting capacity: {e}", a.name)))?;
-    Ok(Some(mw))
-}
-
-/// Every archetype's model: surfaces, priced options, hosting capacity.
+/// Every archetype's model from the computed jobs: surfaces, priced
+/// options, hosting capacity.
 fn models(
     spec: &RegionSpec,
     c: &Catalogue,
     archetypes: &[Archetype],
-    args: &RegionArgs,
+    jobs: &jobs::Jobs,
+    done: &jobs::Computed,
 ) -> Result<Vec<ArchetypeModel>> {
-    let surf = surfaces(spec, archetypes, args.threads)?;
+    let surf = jobs.surfaces(done)?;
     let mut out = Vec::new();
     for ((a, arch), surf) in spec.archetype.iter().zip(archetypes).zip(surf) {
-        let (_, index) = distinct(arch);
-        let host = hosting(a, arch, args.steps, args.threads)?;
+        let (list, index) = distinct(arch);
+        let host = jobs.hosting_of(done, &a.name, &list)?;
         let mut options = Vec::new();
         for (opt, i) in arch.options.iter().zip(index) {
             let (Some(sc), Some(i)) = (opt, i) else {
@@ -313,8 +234,16 @@ fn catalogue(name: &str, dir: &Path) -> Result<Catalogue> {
     Catalogue::load(&dir.join(name).to_string_lossy())
 }
 
-/// Sizes the region; nothing is written.
-pub fn size(args: &RegionArgs) -> Result<RegionResult> {
+/// A region file with its catalogue, archetypes and jobs.
+struct Loaded {
+    spec: RegionSpec,
+    catalogue: Catalogue,
+    archetypes: Vec<Archetype>,
+    jobs: jobs::Jobs,
+    fingerprint: String,
+}
+
+fn load(args: &RegionArgs) -> Result<Loaded> {
     let mut spec = RegionSpec::load(&args.region)?;
     spec.samples = args.samples.unwrap_or(spec.samples);
     spec.seed = args.seed.unwrap_or(spec.seed);
@@ -325,12 +254,34 @@ pub fn size(args: &RegionArgs) -> Result<RegionResult> {
         )));
     }
     let dir = args.region.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let c = catalogue(&spec.catalogue, &dir)?;
+    let catalogue = catalogue(&spec.catalogue, &dir)?;
     let archetypes = load_archetypes(&spec, &dir, args.steps)?;
-    let models = models(&spec, &c, &archetypes, args)?;
-    let outcome = simulate(&spec, &models, &c.currency);
-    Ok(RegionResult {
+    let jobs = jobs::plan(&spec, &archetypes)?;
+    let fingerprint = jobs::fingerprint(&args.region, &archetypes, args.steps)?;
+    Ok(Loaded {
         spec,
+        catalogue,
+        archetypes,
+        jobs,
+        fingerprint,
+    })
+}
+
+/// Sizes the region (computing every job, or joining the shards' files
+/// of `args.runs`); nothing is written.
+pub fn size(args: &RegionArgs) -> Result<RegionResult> {
+    let l = load(args)?;
+    let done = if args.runs.is_empty() {
+        l.jobs
+            .compute(None, &l.fingerprint, args.steps, args.threads)?
+    } else {
+        l.jobs.join(&args.runs, &l.fingerprint)?
+    };
+    let c = &l.catalogue;
+    let models = models(&l.spec, c, &l.archetypes, &l.jobs, &done)?;
+    let outcome = simulate(&l.spec, &models, &c.currency);
+    Ok(RegionResult {
+        spec: l.spec,
         models,
         outcome,
         currency: c.currency.clone(),
@@ -339,9 +290,44 @@ pub fn size(args: &RegionArgs) -> Result<RegionResult> {
     })
 }
 
+/// Computes shard `shard`'s jobs into `out` (its shard name beside it,
+/// `NAME.shard-K-of-N.json`); returns what it prints.
+fn run_shard(args: &RegionArgs, shard: Shard, out: &Path) -> Result<String> {
+    let path = shard.path(out).with_extension("json");
+    output::check(
+        &path,
+        args.force,
+        OutputKind::RegionRuns,
+        &[args.region.as_path()],
+    )?;
+    let l = load(args)?;
+    let owned = l.jobs.owned_by(shard);
+    let done = l
+        .jobs
+        .compute(Some(&owned), &l.fingerprint, args.steps, args.threads)?;
+    let text = serde_json::to_string(&done)
+        .map_err(|e| Error::Usage(format!("cannot write the runs: {e}")))?;
+    TempOutput::new(&path, args.force)?.write_all(text.as_bytes())?;
+    Ok(format!(
+        "wrote {} (shard {} of {}: {} runs, {} hosting searches)\n",
+        path.display(),
+        shard.index,
+        shard.count,
+        done.runs.len(),
+        done.hosting.len()
+    ))
+}
+
 /// Runs `gridsim region`: checks the outputs first, sizes the region,
 /// writes the files asked for; returns what it prints.
 pub fn run(args: &RegionArgs) -> Result<String> {
+    if let Some(out) = &args.runs_out {
+        let shard = match args.shard {
+            Some(s) => s,
+            None => Shard::from_env()?.unwrap_or(Shard { index: 0, count: 1 }),
+        };
+        return run_shard(args, shard, out);
+    }
     let inputs = [args.region.as_path()];
     let outs = [
         (&args.csv, OutputKind::RegionCsv),

@@ -217,7 +217,7 @@ impl Jobs {
         for f in files {
             let text = crate::input::read_text(f)?;
             let c: Computed = serde_json::from_str(&text)
-                .map_err(|e| Error::parse(f, e.line(), &format!("not a region runs file: {e}")))?;
+                .map_err(|e| Error::parse(f, e.line(), format!("not a region runs file: {e}")))?;
             if c.fingerprint != fingerprint {
                 return Err(Error::Usage(format!(
                     "{}: written for other inputs (the region file, its scenario files or --steps differ)",

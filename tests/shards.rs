@@ -311,6 +311,34 @@ fn a_slurm_array_and_merge_give_the_one_machine_file() {
     let merge = sbatch(&[&dep, dir.join("all.merge.sbatch").to_str().unwrap()]);
     wait(&[&again, &merge]);
     assert_same(&one, &all);
+    // A region's archetype runs as a two-task array, joined afterwards,
+    // equal the one-process sizing.
+    let region = dir.join("region.toml");
+    let text = std::fs::read_to_string(root().join("regions/cn_county.toml"))
+        .unwrap()
+        .replace("../scenarios/", &format!("{}/scenarios/", root().display()));
+    std::fs::write(&region, text).unwrap();
+    let r = region.to_str().unwrap();
+    let bin = env!("CARGO_BIN_EXE_gridsim");
+    let runs = dir.join("runs.json");
+    let cmd = format!(
+        "'{bin}' region '{r}' --steps 96 --runs-out '{}'",
+        runs.display()
+    );
+    let array = sbatch(&["--array=0-1", "--output=/dev/null", "--wrap", &cmd]);
+    wait(&[&array]);
+    let shards: Vec<String> = (0..2)
+        .map(|k| {
+            dir.join(format!("runs.shard-{k}-of-2.json"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let whole = gridsim_env(&["region", r, "--steps", "96", "--format", "csv"]);
+    let joined = gridsim_env(&[
+        "region", r, "--steps", "96", "--format", "csv", "--runs", &shards[0], &shards[1],
+    ]);
+    assert_eq!(joined, whole);
     std::fs::remove_file(&sc).ok();
     drop(cluster); // stops the daemons while their pid files exist
     std::fs::remove_dir_all(&dir).ok();

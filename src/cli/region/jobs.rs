@@ -35,9 +35,18 @@ struct HostingJob {
     cost: f64,
 }
 
+/// A run: distinct scenario `scenario` of archetype `arch`, grown.
+struct RunJob {
+    name: String,
+    arch: usize,
+    scenario: usize,
+    growth: Growth,
+    cost: f64,
+}
+
 /// Every job of a region, in a fixed order: runs, then hosting searches.
 pub struct Jobs {
-    runs: Vec<Scenario>,
+    runs: Vec<RunJob>,
     shapes: Vec<Shape>,
     hosting: Vec<HostingJob>,
 }
@@ -55,6 +64,13 @@ pub struct Computed {
     pub hosting: BTreeMap<String, f64>,
 }
 
+/// A run's estimated cost: steps × buses, four times that for a scenario
+/// that runs step by step on one thread (units with state, controllers).
+fn run_cost(sc: &Scenario) -> f64 {
+    let serial = if sc.steps_independent() { 1.0 } else { 4.0 };
+    serial * cost(sc)
+}
+
 fn hosting_key(arch: &str, variant: &str) -> String {
     format!("{arch} / {variant} / hosting capacity")
 }
@@ -68,22 +84,28 @@ pub fn plan(spec: &RegionSpec, archetypes: &[Archetype]) -> Result<Jobs> {
         shapes: Vec::new(),
         hosting: Vec::new(),
     };
-    for (a, arch) in spec.archetype.iter().zip(archetypes) {
+    for (i, (a, arch)) in spec.archetype.iter().zip(archetypes).enumerate() {
         let (list, _) = distinct(arch);
         let load = levels(l_lo, l_hi);
         let pv = match list.iter().any(|s| has_pv(s)) {
             true => levels(p_lo, p_hi),
             false => vec![1.0],
         };
-        for sc in &list {
+        for (k, sc) in list.iter().enumerate() {
             for &l in &load {
                 for &p in &pv {
-                    let g = Growth {
+                    let growth = Growth {
                         load_factor: l,
                         pv_factor: p,
                     };
-                    let name = format!("{} / {} / load × {l} / PV × {p}", a.name, sc.name);
-                    jobs.runs.push(region_run(sc, g, name)?);
+                    growth.check(&format!("archetype '{}'", a.name))?;
+                    jobs.runs.push(RunJob {
+                        name: format!("{} / {} / load × {l} / PV × {p}", a.name, sc.name),
+                        arch: i,
+                        scenario: k,
+                        growth,
+                        cost: run_cost(sc),
+                    });
                 }
             }
             if !a.hosting_buses.is_empty() {
@@ -111,7 +133,7 @@ impl Jobs {
         let costs: Vec<f64> = self
             .runs
             .iter()
-            .map(cost)
+            .map(|r| r.cost)
             .chain(self.hosting.iter().map(|h| h.cost))
             .collect();
         assign(&costs, s.count)
@@ -120,27 +142,40 @@ impl Jobs {
             .collect()
     }
 
-    /// Computes the jobs marked in `owned` (all when None).
+    /// Computes the jobs marked in `owned` (all when None). The runs go
+    /// longest first in batches of 32 per thread, each grown scenario made just before
+    /// its batch, so that memory does not grow with the number of runs.
     pub fn compute(
         &self,
+        archetypes: &[Archetype],
         owned: Option<&[bool]>,
         fingerprint: &str,
-        steps: Option<usize>,
-        threads: usize,
+        (steps, threads): (Option<usize>, usize),
     ) -> Result<Computed> {
         let mine = |i: usize| owned.is_none_or(|o| o[i]);
-        let runs: Vec<Scenario> = (0..self.runs.len())
+        // Longest first, so that a batch does not end on one long run.
+        let mut todo: Vec<&RunJob> = (0..self.runs.len())
             .filter(|&i| mine(i))
-            .map(|i| self.runs[i].clone())
+            .map(|i| &self.runs[i])
             .collect();
-        let sums = run_parallel(&runs, threads, RowPrecision::F32, |_, _| Ok(()))?;
+        todo.sort_by(|a, b| b.cost.total_cmp(&a.cost));
         let mut out = Computed {
             fingerprint: fingerprint.to_string(),
             ..Default::default()
         };
-        for (sc, s) in runs.iter().zip(&sums) {
-            out.runs
-                .insert(sc.name.clone(), feeder_year(&s.kpis, sc, &sc.name)?);
+        for batch in todo.chunks(32 * threads.max(1)) {
+            let runs = batch
+                .iter()
+                .map(|r| {
+                    let (list, _) = distinct(&archetypes[r.arch]);
+                    region_run(list[r.scenario], r.growth, r.name.clone())
+                })
+                .collect::<Result<Vec<Scenario>>>()?;
+            let sums = run_parallel(&runs, threads, RowPrecision::F32, |_, _| Ok(()))?;
+            for (sc, s) in runs.iter().zip(&sums) {
+                out.runs
+                    .insert(sc.name.clone(), feeder_year(&s.kpis, sc, &sc.name)?);
+            }
         }
         for (k, h) in self.hosting.iter().enumerate() {
             if mine(self.runs.len() + k) {

@@ -272,8 +272,8 @@ fn load(args: &RegionArgs) -> Result<Loaded> {
 pub fn size(args: &RegionArgs) -> Result<RegionResult> {
     let l = load(args)?;
     let done = if args.runs.is_empty() {
-        l.jobs
-            .compute(None, &l.fingerprint, args.steps, args.threads)?
+        let at = (args.steps, args.threads);
+        l.jobs.compute(&l.archetypes, None, &l.fingerprint, at)?
     } else {
         l.jobs.join(&args.runs, &l.fingerprint)?
     };
@@ -302,9 +302,10 @@ fn run_shard(args: &RegionArgs, shard: Shard, out: &Path) -> Result<String> {
     )?;
     let l = load(args)?;
     let owned = l.jobs.owned_by(shard);
+    let at = (args.steps, args.threads);
     let done = l
         .jobs
-        .compute(Some(&owned), &l.fingerprint, args.steps, args.threads)?;
+        .compute(&l.archetypes, Some(&owned), &l.fingerprint, at)?;
     let text = serde_json::to_string(&done)
         .map_err(|e| Error::Usage(format!("cannot write the runs: {e}")))?;
     TempOutput::new(&path, args.force)?.write_all(text.as_bytes())?;

@@ -56,7 +56,7 @@ pub fn fmt_big(x: f64) -> String {
     } else if a >= 1.0 && (x - x.round()).abs() < 1e-9 {
         format!("{x:.0}")
     } else {
-        fmt_num(x)
+        fmt_num(x).replacen('-', "−", 1)
     }
 }
 

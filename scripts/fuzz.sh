@@ -2,7 +2,8 @@
 # Bounded fuzzing of every input reader (cargo-fuzz, libFuzzer, nightly
 # toolchain): the MATPOWER interpreter, the native network reader, the
 # pandapower JSON importer, the
-# scenario builder, the profile and element readers. Seed corpora are made
+# scenario builder, the profile and element readers, the region file
+# and its sampling. Seed corpora are made
 # from the shipped files each run (nothing copied into the repository);
 # what libFuzzer adds is kept in target/fuzz-corpus between runs.
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-30}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(matpower native pandapower scenario profiles elements)
+[ "${#targets[@]}" -gt 0 ] || targets=(matpower native pandapower scenario profiles elements region)
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   echo "fuzz: the nightly toolchain is not installed (rustup toolchain install nightly); cannot fuzz" >&2
@@ -37,6 +38,7 @@ seeds() {
     pandapower) cp tests/data/pandapower/cigre_lv.json tests/data/pandapower/edge_cases.json \
                   tests/data/pandapower/unsupported.json "$dir/" ;;
     scenario) cp scenarios/*.toml "$dir/" ;;
+    region)   cp regions/*.toml "$dir/" ;;
     profiles) for f in networks/simbench-*/profiles.csv.gz; do
                 gzip -dc "$f" | head -200 > "$dir/$(basename "$(dirname "$f")").csv"; done ;;
     elements) for f in networks/simbench-*/elements.csv; do

@@ -387,7 +387,17 @@ fn latin_hypercube_and_triangular_quantiles() {
 fn bad_region_files_are_named_errors() {
     let dir = tmpdir("region-bad");
     let base = two_archetypes();
-    let cases: [(&str, &str, &[&str]); 9] = [
+    let cases: [(&str, &str, &[&str]); 11] = [
+        (
+            "grid_co2_t_per_mwh = { 2025 = 0.5, 2028 = 0.2 }",
+            "grid_co2_t_per_mwh = { 2025 = 0.5, \" 2025\" = 0.2 }",
+            &["grid_co2_t_per_mwh", "2025 given twice"],
+        ),
+        (
+            "samples = 5",
+            "samples = 1000000",
+            &["samples", "2,000,000"],
+        ),
         (
             "feeders = 3",
             "feeders = -3",

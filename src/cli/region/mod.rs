@@ -247,12 +247,9 @@ fn load(args: &RegionArgs) -> Result<Loaded> {
     let mut spec = RegionSpec::load(&args.region)?;
     spec.samples = args.samples.unwrap_or(spec.samples);
     spec.seed = args.seed.unwrap_or(spec.seed);
-    if spec.samples == 0 || spec.samples > 1_000_000 {
-        return Err(Error::Usage(format!(
-            "--samples: must be 1 to 1,000,000, got {}",
-            spec.samples
-        )));
-    }
+    // The command line's samples and seed are checked like the file's.
+    spec.check()
+        .map_err(|e| Error::Usage(format!("{} (with --samples): {e}", args.region.display())))?;
     let dir = args.region.parent().unwrap_or(Path::new(".")).to_path_buf();
     let catalogue = catalogue(&spec.catalogue, &dir)?;
     let archetypes = load_archetypes(&spec, &dir, args.steps)?;

@@ -249,6 +249,9 @@ pub fn trajectory_points(
             .parse()
             .map_err(|_| Error::Usage(format!("{what}: '{k}' is not a year")))?;
         r.check(&format!("{what}, {year}"), min, max)?;
+        if pts.iter().any(|p: &(i32, Range)| p.0 == year) {
+            return Err(Error::Usage(format!("{what}: year {year} given twice")));
+        }
         pts.push((year, *r));
     }
     pts.sort_by_key(|p| p.0);
@@ -259,8 +262,13 @@ impl RegionSpec {
     /// Reads and checks a region file.
     pub fn load(path: &Path) -> Result<RegionSpec> {
         let text = crate::input::read_text(path)?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and checks region-file text (`path` names it in messages).
+    pub fn parse(path: &Path, text: &str) -> Result<RegionSpec> {
         let spec: RegionSpec =
-            toml::from_str(&text).map_err(|e| crate::input::toml_error(path, &text, e))?;
+            toml::from_str(text).map_err(|e| crate::input::toml_error(path, text, e))?;
         spec.check()
             .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
         Ok(spec)
@@ -271,7 +279,8 @@ impl RegionSpec {
         (self.years[0]..=self.years[1]).collect()
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks every number finite and in range, every name known.
+    pub fn check(&self) -> Result<()> {
         let [first, last] = self.years;
         if first > last || last - first > 100 || first < self.base_year {
             return Err(Error::Usage(format!(
@@ -283,6 +292,12 @@ impl RegionSpec {
             return Err(Error::Usage(format!(
                 "samples: must be 1 to 1,000,000, got {}",
                 self.samples
+            )));
+        }
+        let cells = self.samples as f64 * self.programme.len() as f64 * (last - first + 2) as f64;
+        if cells > 2e6 {
+            return Err(Error::Usage(format!(
+                "samples × programmes × (years + 1) is {cells}; at most 2,000,000 are kept in memory"
             )));
         }
         let t = &self.trajectory;

@@ -130,58 +130,16 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
             ));
         }
     }
-    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); value_cols.len()];
-    let mut times: Vec<(Timestamp, usize)> = Vec::new();
-    for (row, rec) in rdr.records().enumerate() {
-        let line = row + 2;
-        let rec = rec.map_err(|e| Error::parse(path, line, format!("bad CSV record: {e}")))?;
-        if rec.len() != headers.len() {
-            return Err(Error::parse(
-                path,
-                line,
-                format!("{} fields, but the header has {}", rec.len(), headers.len()),
-            ));
-        }
-        let label = &rec[time_col];
-        let ts = Timestamp::parse(label).ok_or_else(|| {
-            Error::parse(
-                path,
-                line,
-                format!(
-                    "column '{}': time label '{}' is neither ISO-8601 nor dd.mm.yyyy HH:MM",
-                    excerpt(&headers[time_col]),
-                    excerpt(label)
-                ),
-            )
-        })?;
-        times.push((ts, line));
-        for (k, &c) in value_cols.iter().enumerate() {
-            let s = &rec[c];
-            let v: f64 = s.parse().map_err(|_| {
-                Error::parse(
-                    path,
-                    line,
-                    format!(
-                        "column '{}': '{}' is not a number",
-                        excerpt(&headers[c]),
-                        excerpt(s)
-                    ),
-                )
-            })?;
-            if !v.is_finite() {
-                return Err(Error::parse(
-                    path,
-                    line,
-                    format!(
-                        "column '{}': value {} is not finite",
-                        excerpt(&headers[c]),
-                        excerpt(s)
-                    ),
-                ));
-            }
-            cols[k].push(v);
-        }
-    }
+    let layout = Layout {
+        path,
+        headers: &headers,
+        time_col,
+        value_cols: &value_cols,
+    };
+    let (cols, times) = match plain_body(text) {
+        Some(body) => layout.plain_rows(body)?,
+        None => layout.csv_rows(&mut rdr)?,
+    };
     let named = value_cols
         .iter()
         .zip(cols)
@@ -194,6 +152,150 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
     t.first_time = times.first().map(|x| x.0);
     t.label_step_s = label_step(path, &headers[time_col], &times)?;
     Ok(t)
+}
+
+/// Columns and time labels (with their line numbers) of a profile table's rows.
+type Rows = (Vec<Vec<f64>>, Vec<(Timestamp, usize)>);
+
+/// Where a profile table's columns are.
+struct Layout<'a> {
+    path: &'a Path,
+    headers: &'a csv::StringRecord,
+    time_col: usize,
+    value_cols: &'a [usize],
+}
+
+/// The text after the header line when the file has no quotes (then
+/// every line is one row of comma-separated fields), else None.
+fn plain_body(text: &str) -> Option<&str> {
+    if text.contains('"') {
+        return None;
+    }
+    Some(text.split_once('\n').map_or("", |(_, body)| body))
+}
+
+impl Layout<'_> {
+    /// One row's time label and values, appended.
+    fn row(&self, line: usize, fields: &[&str], out: &mut Rows) -> Result<()> {
+        let (path, headers) = (self.path, self.headers);
+        if fields.len() != headers.len() {
+            return Err(Error::parse(
+                path,
+                line,
+                format!(
+                    "{} fields, but the header has {}",
+                    fields.len(),
+                    headers.len()
+                ),
+            ));
+        }
+        let label = fields[self.time_col];
+        let ts = Timestamp::parse(label).ok_or_else(|| {
+            Error::parse(
+                path,
+                line,
+                format!(
+                    "column '{}': time label '{}' is neither ISO-8601 nor dd.mm.yyyy HH:MM",
+                    excerpt(&headers[self.time_col]),
+                    excerpt(label)
+                ),
+            )
+        })?;
+        out.1.push((ts, line));
+        for (k, &c) in self.value_cols.iter().enumerate() {
+            out.0[k].push(cell_value(path, line, &headers[c], fields[c])?);
+        }
+        Ok(())
+    }
+
+    fn empty(&self) -> Rows {
+        (vec![Vec::new(); self.value_cols.len()], Vec::new())
+    }
+
+    /// Rows of quoted CSV, by the csv crate.
+    fn csv_rows(&self, rdr: &mut csv::Reader<&[u8]>) -> Result<Rows> {
+        let mut out = self.empty();
+        for (row, rec) in rdr.records().enumerate() {
+            let line = row + 2;
+            let rec =
+                rec.map_err(|e| Error::parse(self.path, line, format!("bad CSV record: {e}")))?;
+            let fields: Vec<&str> = rec.iter().collect();
+            self.row(line, &fields, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Rows of unquoted CSV: lines split at commas, fields trimmed, empty
+    /// lines skipped (as the csv crate does); large bodies are cut at line
+    /// boundaries and parsed in parallel, the parts joined in order (the
+    /// first error in line order is reported).
+    fn plain_rows(&self, body: &str) -> Result<Rows> {
+        let parts = if body.len() > (1 << 20) { 8 } else { 1 };
+        let mut chunks: Vec<(usize, &str)> = Vec::new();
+        let (mut rest, mut line) = (body, 2);
+        for k in (1..=parts).rev() {
+            let cut = if k == 1 {
+                rest.len()
+            } else {
+                let at = (rest.len() / k).max(1).min(rest.len());
+                rest[at..].find('\n').map_or(rest.len(), |i| at + i + 1)
+            };
+            let (chunk, tail) = rest.split_at(cut);
+            chunks.push((line, chunk));
+            line += chunk.bytes().filter(|&b| b == b'\n').count();
+            rest = tail;
+        }
+        use rayon::prelude::*;
+        let done: Vec<Result<Rows>> = chunks
+            .par_iter()
+            .map(|&(first, chunk)| {
+                let mut out = self.empty();
+                let mut fields: Vec<&str> = Vec::with_capacity(self.headers.len());
+                for (i, l) in chunk.split('\n').enumerate() {
+                    let l = l.strip_suffix('\r').unwrap_or(l);
+                    if l.is_empty() {
+                        continue;
+                    }
+                    fields.clear();
+                    fields.extend(l.split(',').map(str::trim));
+                    self.row(first + i, &fields, &mut out)?;
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut all = self.empty();
+        for part in done {
+            let (cols, times) = part?;
+            all.0.iter_mut().zip(cols).for_each(|(a, c)| a.extend(c));
+            all.1.extend(times);
+        }
+        Ok(all)
+    }
+}
+
+/// A profile cell: a finite number, or an error naming line and column.
+fn cell_value(path: &Path, line: usize, column: &str, cell: &str) -> Result<f64> {
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(Error::parse(
+            path,
+            line,
+            format!(
+                "column '{}': value {} is not finite",
+                excerpt(column),
+                excerpt(cell)
+            ),
+        )),
+        Err(_) => Err(Error::parse(
+            path,
+            line,
+            format!(
+                "column '{}': '{}' is not a number",
+                excerpt(column),
+                excerpt(cell)
+            ),
+        )),
+    }
 }
 
 /// The step the labels advance by: the most common positive difference

@@ -34,6 +34,7 @@ samples = 5
 [trajectory]
 grid_co2_t_per_mwh = {{ 2025 = 0.5, 2028 = 0.2 }}
 energy_price_per_mwh = {{ 2025 = 50.0 }}
+cost_factor = {{ 2026 = 1.0, 2027 = 0.8 }}
 [[archetype]]
 name = "rural"
 scenario = "{rural}"
@@ -121,7 +122,8 @@ fn two_archetype_region_equals_the_hand_computation() {
     let per_rural = oltc + 100.0 * 100.0 + 2.0 * 1000.0;
     let per_ring = 50.0 * 100.0 + 2.0 * 1000.0;
     let shares = [0.5, 1.0, 1.0];
-    let built = [0.5, 0.5, 0.0];
+    // Built share × the year's cost factor.
+    let built = [0.5, 0.5 * 0.8, 0.0];
     let ef = [0.4, 0.3, 0.2];
     let p = &r.outcome.programmes[0];
     for y in 0..3 {
@@ -174,7 +176,7 @@ fn two_archetype_region_equals_the_hand_computation() {
     let inv = series(p, "investment");
     close(
         inv.total.central,
-        3.0 * per_rural + 2.0 * per_ring,
+        0.9 * (3.0 * per_rural + 2.0 * per_ring),
         "total investment",
     );
     assert!(

@@ -143,6 +143,7 @@ struct Drawn {
     pv: Vec<(i32, f64)>,
     co2: Vec<(i32, f64)>,
     price: Vec<(i32, f64)>,
+    cost: Vec<(i32, f64)>,
     capex_factor: f64,
     feeders: Vec<f64>,
     customers: Vec<f64>,
@@ -186,6 +187,7 @@ fn draw(spec: &RegionSpec, pick: &mut dyn FnMut(&Range) -> f64) -> Drawn {
         pv: draw_traj(&t.pv_factor, pick),
         co2: draw_traj(&t.grid_co2_t_per_mwh, pick),
         price: draw_traj(&t.energy_price_per_mwh, pick),
+        cost: draw_traj(&t.cost_factor, pick),
         capex_factor: pick(&spec.uncertainty.capex_factor),
         feeders: spec.archetype.iter().map(|a| pick(&a.feeders)).collect(),
         customers: spec
@@ -391,6 +393,7 @@ fn evaluate(c: &Ctx, d: &Drawn) -> Values {
             let (l, pv) = (at_year(&d.load, year, 1.0), at_year(&d.pv, year, 1.0));
             let ef = at_year(&d.co2, year, 0.0);
             let price = at_year(&d.price, year, 0.0);
+            let cost = at_year(&d.cost, year, 1.0);
             let share = at_year(&d.rollout[p], year, 0.0);
             let before = if y == 0 {
                 0.0
@@ -406,7 +409,7 @@ fn evaluate(c: &Ctx, d: &Drawn) -> Values {
                 let Some((invest, av, om)) = year_terms(c, d, (p, a), (l, pv)) else {
                     continue;
                 };
-                let built = n * (share - before);
+                let built = n * (share - before) * cost;
                 for (k, v) in invest.iter().enumerate() {
                     vals[0][y] += built * v;
                     vals[1 + k][y] += built * v;

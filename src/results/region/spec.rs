@@ -103,6 +103,10 @@ pub struct Trajectories {
     /// Value of a MWh of losses, in the catalogue's currency.
     #[serde(default)]
     pub energy_price_per_mwh: Trajectory,
+    /// Factor on every investment made in a year (price escalation or
+    /// learning; 1 when not given).
+    #[serde(default)]
+    pub cost_factor: Trajectory,
 }
 
 /// A feeder archetype: a scenario file whose variants are the options, and
@@ -320,6 +324,7 @@ impl RegionSpec {
             0.0,
             1e6,
         )?;
+        trajectory_points(&t.cost_factor, "trajectory.cost_factor", 0.0, 100.0)?;
         self.uncertainty
             .capex_factor
             .check("uncertainty.capex_factor", 0.0, 100.0)?;

@@ -251,6 +251,14 @@ pub fn assumption_rows(r: &RegionResult) -> Vec<AssumptionRow> {
         &format!("{cur}/MWh"),
         &price,
     );
+    let cost = src("cost_factor");
+    trajectory_rows(
+        &mut rows,
+        "Cost factor on investment",
+        &tr.cost_factor,
+        "×",
+        &cost,
+    );
     let cf = &r.spec.uncertainty.capex_factor;
     rows.push(range_row(
         "Capex factor on the catalogue",

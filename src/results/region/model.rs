@@ -229,23 +229,11 @@ pub fn driver_span(spec: &RegionSpec, t: &super::spec::Trajectory) -> (f64, f64)
     let lo = draw_traj(t, &mut |r| r.bounds().0);
     let hi = draw_traj(t, &mut |r| r.bounds().2);
     let years = spec.horizon();
-    let f = |pts: &[(i32, f64)], min: bool| {
-        years.iter().map(|&y| at_year(pts, y, 1.0)).fold(
-            if min {
-                f64::INFINITY
-            } else {
-                f64::NEG_INFINITY
-            },
-            |a, b| {
-                if min {
-                    a.min(b)
-                } else {
-                    a.max(b)
-                }
-            },
-        )
-    };
-    (f(&lo, true), f(&hi, false))
+    let values =
+        |pts: &[(i32, f64)]| -> Vec<f64> { years.iter().map(|&y| at_year(pts, y, 1.0)).collect() };
+    let lowest = values(&lo).into_iter().fold(f64::INFINITY, f64::min);
+    let highest = values(&hi).into_iter().fold(f64::NEG_INFINITY, f64::max);
+    (lowest, highest)
 }
 
 /// A region metric: key, unit, and whether its horizon total is the sum of
@@ -341,6 +329,24 @@ pub fn metrics(categories: &[String], currency: &str) -> Vec<Metric> {
     out
 }
 
+/// The metrics after the investment categories, in [`metrics`] order
+/// (index = the category count + this).
+#[derive(Clone, Copy)]
+enum M {
+    Co2 = 1,
+    Losses,
+    LossValue,
+    Voltage,
+    Overload,
+    Curtailment,
+    Hosting,
+    Feeders,
+    Customers,
+    RegionEnergy,
+    RegionLosses,
+    RegionCo2,
+}
+
 /// One sample's values: `[programme][metric][year]`.
 type Values = Vec<Vec<Vec<f64>>>;
 
@@ -403,9 +409,9 @@ fn evaluate(c: &Ctx, d: &Drawn) -> Values {
             for (a, am) in c.models.iter().enumerate() {
                 let n = d.feeders[a];
                 let base = am.reference.at(l, pv);
-                vals[nc + 10][y] += n * base.served_mwh;
-                vals[nc + 11][y] += n * base.loss_mwh;
-                vals[nc + 12][y] += n * base.co2_t(ef);
+                vals[nc + M::RegionEnergy as usize][y] += n * base.served_mwh;
+                vals[nc + M::RegionLosses as usize][y] += n * base.loss_mwh;
+                vals[nc + M::RegionCo2 as usize][y] += n * base.co2_t(ef);
                 let Some((invest, av, om)) = year_terms(c, d, (p, a), (l, pv)) else {
                     continue;
                 };
@@ -415,17 +421,17 @@ fn evaluate(c: &Ctx, d: &Drawn) -> Values {
                     vals[1 + k][y] += built * v;
                 }
                 let done = n * share;
-                vals[nc + 1][y] += done * (av.grid_mwh * ef + av.fuel_co2_t);
-                vals[nc + 2][y] += done * av.loss_mwh;
-                vals[nc + 3][y] += done * av.loss_mwh * price;
-                vals[nc + 4][y] += done * av.voltage_violation_h;
-                vals[nc + 5][y] += done * av.overload_h;
-                vals[nc + 6][y] += done * av.curtailed_mwh;
+                vals[nc + M::Co2 as usize][y] += done * (av.grid_mwh * ef + av.fuel_co2_t);
+                vals[nc + M::Losses as usize][y] += done * av.loss_mwh;
+                vals[nc + M::LossValue as usize][y] += done * av.loss_mwh * price;
+                vals[nc + M::Voltage as usize][y] += done * av.voltage_violation_h;
+                vals[nc + M::Overload as usize][y] += done * av.overload_h;
+                vals[nc + M::Curtailment as usize][y] += done * av.curtailed_mwh;
                 if let (Some(h), Some(h0)) = (om.hosting_mw, am.reference_hosting_mw) {
-                    vals[nc + 7][y] += done * (h - h0);
+                    vals[nc + M::Hosting as usize][y] += done * (h - h0);
                 }
-                vals[nc + 8][y] += done;
-                vals[nc + 9][y] += done * d.customers[a];
+                vals[nc + M::Feeders as usize][y] += done;
+                vals[nc + M::Customers as usize][y] += done * d.customers[a];
             }
         }
     }
@@ -589,5 +595,24 @@ pub fn simulate(spec: &RegionSpec, models: &[ArchetypeModel], currency: &str) ->
         categories: cats,
         programmes,
         samples: spec.samples,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_indices_follow_the_metric_list() {
+        let cats = vec!["lines".to_string(), "metering".to_string()];
+        let m = metrics(&cats, "EUR");
+        let at = |i: M| m[cats.len() + i as usize].key.as_str();
+        assert_eq!(m[0].key, "investment");
+        assert_eq!(m[2].key, "investment:metering");
+        assert_eq!(at(M::Co2), "co2_avoided_t");
+        assert_eq!(at(M::Curtailment), "curtailment_avoided_mwh");
+        assert_eq!(at(M::Customers), "customers_reached");
+        assert_eq!(at(M::RegionCo2), "region_co2_t");
+        assert_eq!(m.len(), cats.len() + M::RegionCo2 as usize + 1);
     }
 }

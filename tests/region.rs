@@ -573,16 +573,19 @@ fn shards_joined_equal_one_process() {
     let out = dir.join("runs.json");
     let o = out.to_str().unwrap();
     // Shard 0 by flag, shards 1 and 2 from a Slurm array's environment.
-    let s0 = gridsim(&[
-        "region",
-        r,
-        "--steps",
-        &steps,
-        "--shard",
-        "0/3",
-        "--runs-out",
-        o,
-    ]);
+    let shard0 = || {
+        gridsim(&[
+            "region",
+            r,
+            "--steps",
+            &steps,
+            "--shard",
+            "0/3",
+            "--runs-out",
+            o,
+        ])
+    };
+    let s0 = shard0();
     assert!(
         s0.status.success(),
         "{}",
@@ -626,19 +629,5 @@ fn shards_joined_equal_one_process() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("written for other inputs"));
     // A shard file is not overwritten without --force.
-    let again = gridsim(&[
-        "region",
-        r,
-        "--steps",
-        &steps,
-        "--shard",
-        "0/3",
-        "--runs-out",
-        o_path(&out),
-    ]);
-    assert_eq!(again.status.code(), Some(1));
-}
-
-fn o_path(p: &Path) -> &str {
-    p.to_str().unwrap()
+    assert_eq!(shard0().status.code(), Some(1));
 }

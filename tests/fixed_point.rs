@@ -248,3 +248,42 @@ fn random_finite_inputs_never_converge_to_nan() {
         }
     }
 }
+
+/// A bus whose own admittance is zero (a series capacitor cancelling the
+/// line's reactance) has a zero 2 × 2 Jacobian block at flat start: the
+/// block LU cannot pivot on it, so Newton goes to the pivoting LU and still
+/// solves the power-flow equations, checked here with the admittance matrix
+/// written out by hand.
+#[test]
+fn newton_falls_back_to_the_pivoting_lu_on_a_singular_block() {
+    let case = "function mpc = cap\nmpc.version = '2';\nmpc.baseMVA = 100;\n\
+        mpc.bus = [1 3 0 0 0 0 1 1 0 110 1 1.1 0.9; 2 1 0 0 0 0 1 1 0 110 1 1.1 0.9;\n\
+        3 1 20 5 0 0 1 1 0 110 1 1.1 0.9];\n\
+        mpc.gen = [1 0 0 999 -999 1 100 1 999 -999];\n\
+        mpc.branch = [1 2 0 0.1 0 0 0 0 0 0 1 -360 360; 2 3 0 -0.1 0 0 0 0 0 0 1 -360 360];\n";
+    let dir = std::env::temp_dir().join(format!("gridsim-capcase-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cap.m");
+    std::fs::write(&path, case).unwrap();
+    let net = matpower::read_case(&path).unwrap();
+    let m = MathModel::build(&net).unwrap();
+    let mut newton = NewtonSolver::new(&m.ybus, &m.bus_type).unwrap();
+    let mut v = m.flat_start();
+    let r = newton.solve(&m.ybus, &m.s_spec, &mut v, OPTS).unwrap();
+    assert!(r.converged, "{r:?}");
+    assert!(newton.uses_pivoting_lu());
+    // Y by hand: y12 = 1/(j0.1) = -j10, y23 = 1/(-j0.1) = +j10.
+    let j = Complex64::new(0.0, 1.0);
+    let y = [
+        [-10.0 * j, 10.0 * j, 0.0 * j],
+        [10.0 * j, 0.0 * j, -10.0 * j],
+        [0.0 * j, -10.0 * j, 10.0 * j],
+    ];
+    let s_load = [0.0 * j, 0.0 * j, Complex64::new(0.2, 0.05)];
+    for i in 1..3 {
+        let yv: Complex64 = (0..3).map(|k| y[i][k] * v[k]).sum();
+        let mismatch = v[i] * yv.conj() + s_load[i];
+        assert!(mismatch.norm() < 1e-9, "bus {}: mismatch {mismatch}", i + 1);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

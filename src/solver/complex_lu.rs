@@ -14,28 +14,18 @@
 //! pivot that vanishes relative to its row is reported as an error so that
 //! callers can fall back to a pivoting solver.
 
+use super::elimination::Elimination;
 use crate::error::{Error, Result};
 use num_complex::Complex64;
-use std::collections::BinaryHeap;
 
 /// Complex LU with a fixed, symmetric fill pattern.
 #[derive(Debug, Clone)]
 pub struct ComplexLu {
-    n: usize,
-    /// `perm[k]`: original index of the k-th pivot.
-    perm: Vec<usize>,
-    /// `pos[i]`: pivot position of original index `i`.
-    pos: Vec<usize>,
-    /// Pattern of column k of L (rows) = row k of U (columns), in pivot
-    /// positions, all greater than k: `pat_idx[pat_ptr[k]..pat_ptr[k+1]]`.
-    pat_ptr: Vec<usize>,
-    pat_idx: Vec<usize>,
-    /// Values: diagonals at `0..n`, then L entries (same order as `pat_idx`)
-    /// at `n..n+m`, then U entries at `n+m..n+2m`.
+    /// Order, fill pattern and update list.
+    elim: Elimination,
+    /// Values: diagonals at `0..n`, then L entries (same order as the
+    /// pattern) at `n..n+m`, then U entries at `n+m..n+2m`.
     val: Vec<Complex64>,
-    /// Per pivot k, the updates `val[t] -= val[a] * val[b]`.
-    upd_ptr: Vec<usize>,
-    upd: Vec<[u32; 3]>,
     /// 1 / pivot.
     inv_diag: Vec<Complex64>,
     /// U entries divided by their row's pivot (pattern order).
@@ -43,8 +33,6 @@ pub struct ComplexLu {
     /// Largest magnitude in each pivot's original row and column (for the
     /// breakdown test).
     scale: Vec<f64>,
-    /// For each entry of the input pattern (as passed to `analyze`), its slot.
-    input_slot: Vec<u32>,
     /// The factors split into real and imaginary parts (for the lane kernels):
     /// L, U and 1/pivot.
     split: SplitFactors,
@@ -66,173 +54,43 @@ impl ComplexLu {
     /// `(row, col)`; the pattern is symmetrised. The order of `entries` is
     /// the order in which [`Self::factor`] expects the values.
     pub fn analyze(n: usize, entries: &[(usize, usize)]) -> Result<ComplexLu> {
-        // Adjacency (symmetrised, no self loops).
-        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for &(r, c) in entries {
-            if r >= n || c >= n {
-                return Err(Error::Numerical("matrix entry out of range".into()));
-            }
-            if r != c {
-                adj[r].push(c);
-                adj[c].push(r);
-            }
-        }
-        for a in adj.iter_mut() {
-            a.sort_unstable();
-            a.dedup();
-        }
-        // Minimum degree elimination on the graph (ties: lowest index).
-        let mut eliminated = vec![false; n];
-        let mut heap: BinaryHeap<std::cmp::Reverse<(usize, usize)>> = (0..n)
-            .map(|i| std::cmp::Reverse((adj[i].len(), i)))
-            .collect();
-        let mut perm = Vec::with_capacity(n);
-        let mut pattern: Vec<Vec<usize>> = Vec::with_capacity(n);
-        while let Some(std::cmp::Reverse((deg, p))) = heap.pop() {
-            if eliminated[p] || deg != adj[p].len() {
-                continue;
-            }
-            eliminated[p] = true;
-            perm.push(p);
-            let nbrs = std::mem::take(&mut adj[p]);
-            for &a in &nbrs {
-                let list = &mut adj[a];
-                if let Ok(k) = list.binary_search(&p) {
-                    list.remove(k);
-                }
-                for &b in &nbrs {
-                    if b != a {
-                        if let Err(k) = list.binary_search(&b) {
-                            list.insert(k, b);
-                        }
-                    }
-                }
-            }
-            for &a in &nbrs {
-                heap.push(std::cmp::Reverse((adj[a].len(), a)));
-            }
-            pattern.push(nbrs);
-        }
-        if perm.len() != n {
-            return Err(Error::Numerical("ordering failed".into()));
-        }
-        // Reorder by height in the elimination tree (leaves first, then
-        // their parents, ...): a topological order of the tree, so the fill
-        // is the same, but consecutive pivots of one height are independent
-        // and the sweeps no longer wait on one long chain per feeder.
-        let (perm, pattern) = {
-            let mut pos0 = vec![0usize; n];
-            for (k, &p) in perm.iter().enumerate() {
-                pos0[p] = k;
-            }
-            let mut height = vec![0usize; n];
-            for k in 0..n {
-                if let Some(parent) = pattern[k].iter().map(|&o| pos0[o]).min() {
-                    height[parent] = height[parent].max(height[k] + 1);
-                }
-            }
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by_key(|&k| (height[k], k));
-            let perm: Vec<usize> = order.iter().map(|&k| perm[k]).collect();
-            let pattern: Vec<Vec<usize>> = order
-                .iter()
-                .map(|&k| std::mem::take(&mut pattern[k]))
-                .collect();
-            (perm, pattern)
-        };
-        let mut pos = vec![0usize; n];
-        for (k, &p) in perm.iter().enumerate() {
-            pos[p] = k;
-        }
-        let mut pat_ptr = Vec::with_capacity(n + 1);
-        let mut pat_idx = Vec::new();
-        pat_ptr.push(0);
-        for nbrs in &pattern {
-            let mut v: Vec<usize> = nbrs.iter().map(|&o| pos[o]).collect();
-            v.sort_unstable();
-            pat_idx.extend_from_slice(&v);
-            pat_ptr.push(pat_idx.len());
-        }
-        let m = pat_idx.len();
-        // Slot lookup for (row, col) in pivot positions.
-        let slot = |r: usize, c: usize| -> Option<usize> {
-            if r == c {
-                return Some(r);
-            }
-            let (k, other, base) = if r > c { (c, r, n) } else { (r, c, n + m) };
-            let s = &pat_idx[pat_ptr[k]..pat_ptr[k + 1]];
-            s.binary_search(&other).ok().map(|i| base + pat_ptr[k] + i)
-        };
-        let mut upd_ptr = Vec::with_capacity(n + 1);
-        let mut upd = Vec::new();
-        upd_ptr.push(0);
-        for k in 0..n {
-            let s = &pat_idx[pat_ptr[k]..pat_ptr[k + 1]];
-            for (ia, &i) in s.iter().enumerate() {
-                for (jb, &j) in s.iter().enumerate() {
-                    let t = slot(i, j).ok_or_else(|| {
-                        Error::Numerical("fill pattern is not closed (internal error)".into())
-                    })?;
-                    let a = n + pat_ptr[k] + ia;
-                    let b = n + m + pat_ptr[k] + jb;
-                    upd.push([t as u32, a as u32, b as u32]);
-                }
-            }
-            upd_ptr.push(upd.len());
-        }
-        let mut input_slot = Vec::with_capacity(entries.len());
-        for &(r, c) in entries {
-            let s = slot(pos[r], pos[c])
-                .ok_or_else(|| Error::Numerical("entry outside the pattern".into()))?;
-            input_slot.push(s as u32);
-        }
-        if n + 2 * m > u32::MAX as usize {
-            return Err(Error::Numerical(
-                "matrix too large for the fixed-pattern LU".into(),
-            ));
-        }
+        let elim = Elimination::analyze(n, entries)?;
+        let m = elim.m();
         Ok(ComplexLu {
-            n,
-            perm,
-            pos,
-            pat_ptr,
-            pat_idx,
+            elim,
             val: vec![Complex64::new(0.0, 0.0); n + 2 * m],
-            upd_ptr,
-            upd,
             inv_diag: vec![Complex64::new(0.0, 0.0); n],
             u_scaled: vec![Complex64::new(0.0, 0.0); m],
             scale: vec![0.0; n],
-            input_slot,
             split: SplitFactors::default(),
         })
     }
 
     /// Dimension.
     pub fn dim(&self) -> usize {
-        self.n
+        self.elim.n
     }
 
     /// Entries of L plus U (off-diagonal) after fill.
     pub fn fill_nnz(&self) -> usize {
-        2 * self.pat_idx.len()
+        2 * self.elim.pat_idx.len()
     }
 
     /// Pivot position of original unknown `i`.
     pub fn position(&self, i: usize) -> usize {
-        self.pos[i]
+        self.elim.pos[i]
     }
 
     /// Original unknown at pivot position `k`.
     pub fn original(&self, k: usize) -> usize {
-        self.perm[k]
+        self.elim.perm[k]
     }
 
     /// Factors the matrix whose values are `values`, in the order of the
     /// entries given to [`Self::analyze`] (duplicates are summed).
     pub fn factor(&mut self, values: &[Complex64]) -> Result<()> {
-        let n = self.n;
-        if values.len() != self.input_slot.len() {
+        let n = self.elim.n;
+        if values.len() != self.elim.input_slot.len() {
             return Err(Error::Numerical(
                 "value count does not match the pattern".into(),
             ));
@@ -241,13 +99,13 @@ impl ComplexLu {
             .iter_mut()
             .for_each(|x| *x = Complex64::new(0.0, 0.0));
         self.scale.iter_mut().for_each(|x| *x = 0.0);
-        for (&s, &x) in self.input_slot.iter().zip(values) {
+        for (&s, &x) in self.elim.input_slot.iter().zip(values) {
             self.val[s as usize] += x;
         }
-        let m = self.pat_idx.len();
+        let m = self.elim.pat_idx.len();
         for k in 0..n {
             let mut sc = self.val[k].norm_sqr();
-            for e in self.pat_ptr[k]..self.pat_ptr[k + 1] {
+            for e in self.elim.pat_ptr[k]..self.elim.pat_ptr[k + 1] {
                 sc = sc
                     .max(self.val[n + e].norm_sqr())
                     .max(self.val[n + m + e].norm_sqr());
@@ -260,15 +118,15 @@ impl ComplexLu {
             if !(mag > 1e-13 * self.scale[k]) || !mag.is_finite() {
                 return Err(Error::Numerical(format!(
                     "zero pivot at unknown {} in the fixed-pattern LU",
-                    self.perm[k]
+                    self.elim.perm[k]
                 )));
             }
             let inv = piv.inv();
             self.inv_diag[k] = inv;
-            for e in self.pat_ptr[k]..self.pat_ptr[k + 1] {
+            for e in self.elim.pat_ptr[k]..self.elim.pat_ptr[k + 1] {
                 self.val[n + e] *= inv;
             }
-            for u in &self.upd[self.upd_ptr[k]..self.upd_ptr[k + 1]] {
+            for u in &self.elim.upd[self.elim.upd_ptr[k]..self.elim.upd_ptr[k + 1]] {
                 let d = self.val[u[1] as usize] * self.val[u[2] as usize];
                 self.val[u[0] as usize] -= d;
             }
@@ -277,7 +135,7 @@ impl ComplexLu {
         // sweep then multiplies the right-hand side, not the running sum,
         // which shortens its dependency chain along the tree.
         for k in 0..n {
-            for e in self.pat_ptr[k]..self.pat_ptr[k + 1] {
+            for e in self.elim.pat_ptr[k]..self.elim.pat_ptr[k + 1] {
                 self.u_scaled[e] = self.inv_diag[k] * self.val[n + m + e];
             }
         }
@@ -301,21 +159,21 @@ impl ComplexLu {
     /// # Panics
     /// If `x` does not have the matrix's dimension.
     pub fn solve_permuted(&self, x: &mut [Complex64]) {
-        let n = self.n;
+        let n = self.elim.n;
         assert_eq!(x.len(), n, "right-hand side of the wrong length");
-        let m = self.pat_idx.len();
+        let m = self.elim.pat_idx.len();
         let lv = &self.val[n..n + m];
         for k in 0..n {
             let xk = x[k];
-            let r = self.pat_ptr[k]..self.pat_ptr[k + 1];
-            for (&i, &l) in self.pat_idx[r.clone()].iter().zip(&lv[r]) {
+            let r = self.elim.pat_ptr[k]..self.elim.pat_ptr[k + 1];
+            for (&i, &l) in self.elim.pat_idx[r.clone()].iter().zip(&lv[r]) {
                 x[i] -= l * xk;
             }
         }
         for k in (0..n).rev() {
             let mut s = x[k] * self.inv_diag[k];
-            let r = self.pat_ptr[k]..self.pat_ptr[k + 1];
-            for (&j, &u) in self.pat_idx[r.clone()].iter().zip(&self.u_scaled[r]) {
+            let r = self.elim.pat_ptr[k]..self.elim.pat_ptr[k + 1];
+            for (&j, &u) in self.elim.pat_idx[r.clone()].iter().zip(&self.u_scaled[r]) {
                 s -= u * x[j];
             }
             x[k] = s;
@@ -325,7 +183,7 @@ impl ComplexLu {
     /// The pattern: column k of L (= row k of U) holds the positions
     /// `idx[ptr[k]..ptr[k+1]]`.
     pub fn pattern(&self) -> (&[usize], &[usize]) {
-        (&self.pat_ptr, &self.pat_idx)
+        (&self.elim.pat_ptr, &self.elim.pat_idx)
     }
 
     /// The factors split into real and imaginary parts.
@@ -336,11 +194,11 @@ impl ComplexLu {
     /// Solves `A x = b` in place, `x` in the original order; `work` must
     /// have the matrix's dimension.
     pub fn solve_in_place(&self, x: &mut [Complex64], work: &mut [Complex64]) {
-        for (k, &p) in self.perm.iter().enumerate() {
+        for (k, &p) in self.elim.perm.iter().enumerate() {
             work[k] = x[p];
         }
         self.solve_permuted(work);
-        for (k, &p) in self.perm.iter().enumerate() {
+        for (k, &p) in self.elim.perm.iter().enumerate() {
             x[p] = work[k];
         }
     }

@@ -1,12 +1,17 @@
 //! Newton-Raphson power flow in polar coordinates.
 //!
-//! Unknowns: the angle of every PV and PQ bus, then the magnitude of every
-//! PQ bus; equations: P mismatch at PV and PQ buses, then Q mismatch at PQ
-//! buses (MATPOWER's `newtonpf` ordering). The Jacobian's sparsity pattern
-//! and the LU's symbolic analysis are computed once in
-//! [`NewtonSolver::new`]; every iteration only writes values into
-//! preallocated buffers and refactors numerically.
+//! Unknowns: the angle of every PV and PQ bus and the magnitude of every
+//! PQ bus; equations: P mismatch at PV and PQ buses, Q mismatch at PQ buses
+//! (MATPOWER's `newtonpf`). They are kept per bus, as one 2 × 2 block of
+//! the Jacobian per admittance-matrix entry (a PV bus's magnitude row and
+//! column hold only a diagonal that keeps it at zero), and factored by
+//! [`BlockLu`]: minimum-degree order on the bus graph, pivoting inside the
+//! blocks. Where a block pivot nearly vanishes, the same Jacobian goes to
+//! faer's LU with partial pivoting ([`SparseLu`]) from then on. The
+//! patterns and symbolic analyses are computed once; every iteration only
+//! writes values into preallocated buffers and refactors numerically.
 
+use super::block_lu::{Block, BlockLu};
 use super::sparse_lu::SparseLu;
 use crate::error::{Error, Result};
 use crate::math::{BusType, CsrMatrix};
@@ -47,23 +52,74 @@ const NONE: usize = usize::MAX;
 #[derive(Debug)]
 pub struct NewtonSolver {
     nb: usize,
-    /// Angle unknown (and P equation) index per bus, or NONE.
-    ang: Vec<usize>,
-    /// Magnitude unknown (and Q equation) index per bus, or NONE.
-    mag: Vec<usize>,
-    /// Per Ybus entry: positions in the Jacobian value array of
-    /// (dP/dθ, dP/d|V|, dQ/dθ, dQ/d|V|), NONE where absent.
-    jpos: Vec<[usize; 4]>,
+    /// Block (unknown pair) of each PV and PQ bus, or NONE.
+    blk: Vec<usize>,
+    /// Whether the bus's magnitude is an unknown (PQ).
+    pq: Vec<bool>,
+    /// Per Ybus entry: its Jacobian block, NONE where a bus has no block.
+    ysrc: Vec<usize>,
     /// Row of each Ybus entry (CSR expanded).
     yrow: Vec<usize>,
-    jval: Vec<f64>,
-    lu: SparseLu,
-    dim: usize,
-    // work buffers
+    /// Jacobian blocks: one per distinct (row, col) of `coords`.
+    coords: Vec<(usize, usize)>,
+    jval: Vec<Block>,
+    /// The diagonal block of each block row.
+    diag: Vec<usize>,
+    lu: BlockLu,
+    /// Partial-pivoting LU of the same Jacobian, made when a block pivot
+    /// nearly vanished, used from then on.
+    fallback: Option<Fallback>,
+    // work buffers: mismatch / step (two per block), permutation work
     ibus: Vec<Complex64>,
     f: Vec<f64>,
+    work: Vec<f64>,
     vm: Vec<f64>,
     va: Vec<f64>,
+}
+
+/// The Jacobian as a scalar CSC matrix for faer's pivoting LU.
+#[derive(Debug)]
+struct Fallback {
+    lu: SparseLu,
+    /// CSC position of scalar `q` of block `b`: `pos[4 * b + q]`.
+    pos: Vec<usize>,
+    val: Vec<f64>,
+}
+
+impl Fallback {
+    fn new(n_blk: usize, coords: &[(usize, usize)]) -> Result<Fallback> {
+        let mut entries: Vec<(usize, usize, usize)> = Vec::with_capacity(4 * coords.len());
+        for (b, &(r, c)) in coords.iter().enumerate() {
+            for q in 0..4 {
+                entries.push((2 * c + q % 2, 2 * r + q / 2, 4 * b + q));
+            }
+        }
+        entries.sort_unstable();
+        let mut col_ptr = vec![0usize; 2 * n_blk + 1];
+        let mut row_idx = Vec::with_capacity(entries.len());
+        let mut pos = vec![0; entries.len()];
+        for (p, &(c, r, slot)) in entries.iter().enumerate() {
+            col_ptr[c + 1] += 1;
+            row_idx.push(r);
+            pos[slot] = p;
+        }
+        for c in 0..2 * n_blk {
+            col_ptr[c + 1] += col_ptr[c];
+        }
+        let val = vec![0.0; row_idx.len()];
+        let lu = SparseLu::analyze(2 * n_blk, col_ptr, row_idx)?;
+        Ok(Fallback { lu, pos, val })
+    }
+
+    fn solve(&mut self, jval: &[Block], f: &mut [f64]) -> Result<()> {
+        for (b, blk) in jval.iter().enumerate() {
+            for q in 0..4 {
+                self.val[self.pos[4 * b + q]] = blk[q];
+            }
+        }
+        self.lu.factor(&self.val)?;
+        self.lu.solve_in_place(f)
+    }
 }
 
 impl NewtonSolver {
@@ -75,83 +131,78 @@ impl NewtonSolver {
                 "Ybus must be a square CSR matrix matching the buses".into(),
             ));
         }
-        let mut ang = vec![NONE; nb];
-        let mut mag = vec![NONE; nb];
-        let mut n = 0;
-        // MATPOWER order: pv then pq for angles.
-        for t in [BusType::Pv, BusType::Pq] {
-            for i in 0..nb {
-                if bus_type[i] == t {
-                    ang[i] = n;
-                    n += 1;
-                }
-            }
-        }
+        let mut blk = vec![NONE; nb];
+        let mut n_blk = 0;
         for i in 0..nb {
-            if bus_type[i] == BusType::Pq {
-                mag[i] = n;
-                n += 1;
+            if matches!(bus_type[i], BusType::Pv | BusType::Pq) {
+                blk[i] = n_blk;
+                n_blk += 1;
             }
         }
-        let dim = n;
-        // Collect Jacobian entries (row, col, ybus entry, slot).
+        let pq: Vec<bool> = bus_type.iter().map(|t| *t == BusType::Pq).collect();
         let indptr = ybus.indptr();
         let indptr = indptr.raw_storage();
         let indices = ybus.indices();
-        let nnz_y = indices.len();
-        let mut yrow = vec![0; nnz_y];
-        let mut entries: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(4 * nnz_y);
+        let mut yrow = vec![0; indices.len()];
+        let mut ysrc = vec![NONE; indices.len()];
+        let mut coords = Vec::with_capacity(indices.len() + n_blk);
+        let mut diag = vec![NONE; n_blk];
         for i in 0..nb {
             for e in indptr[i]..indptr[i + 1] {
                 yrow[e] = i;
                 let k = indices[e];
-                let rows = [ang[i], ang[i], mag[i], mag[i]];
-                let cols = [ang[k], mag[k], ang[k], mag[k]];
-                for s in 0..4 {
-                    if rows[s] != NONE && cols[s] != NONE {
-                        entries.push((cols[s], rows[s], e, s));
+                if blk[i] != NONE && blk[k] != NONE {
+                    ysrc[e] = coords.len();
+                    if i == k {
+                        diag[blk[i]] = coords.len();
                     }
+                    coords.push((blk[i], blk[k]));
                 }
             }
         }
-        entries.sort_unstable();
-        let mut col_ptr = vec![0usize; dim + 1];
-        let mut row_idx = Vec::with_capacity(entries.len());
-        let mut jpos = vec![[NONE; 4]; nnz_y];
-        for (p, &(c, r, e, s)) in entries.iter().enumerate() {
-            col_ptr[c + 1] += 1;
-            row_idx.push(r);
-            jpos[e][s] = p;
+        // A bus without a Ybus diagonal still gets a (then singular) block.
+        for b in 0..n_blk {
+            if diag[b] == NONE {
+                diag[b] = coords.len();
+                coords.push((b, b));
+            }
         }
-        for c in 0..dim {
-            col_ptr[c + 1] += col_ptr[c];
-        }
-        // Every unknown must appear in the pattern (structural diagonal).
-        let nnz_j = row_idx.len();
-        let lu = SparseLu::analyze(dim, col_ptr, row_idx)?;
+        let lu = BlockLu::analyze(n_blk, &coords)?;
         Ok(NewtonSolver {
             nb,
-            ang,
-            mag,
-            jpos,
+            blk,
+            pq,
+            ysrc,
             yrow,
-            jval: vec![0.0; nnz_j],
+            jval: vec![[0.0; 4]; coords.len()],
+            coords,
+            diag,
             lu,
-            dim,
+            fallback: None,
             ibus: vec![Complex64::new(0.0, 0.0); nb],
-            f: vec![0.0; dim],
+            f: vec![0.0; 2 * n_blk],
+            work: vec![0.0; 2 * n_blk],
             vm: vec![0.0; nb],
             va: vec![0.0; nb],
         })
     }
 
-    /// Size of the Jacobian.
+    /// Number of unknowns (angles of PV and PQ buses, magnitudes of PQ buses).
     pub fn dim(&self) -> usize {
-        self.dim
+        self.diag.len()
+            + (0..self.nb)
+                .filter(|&i| self.pq[i] && self.blk[i] != NONE)
+                .count()
     }
 
-    /// Non-zeros of the Jacobian.
-    pub fn jacobian_nnz(&self) -> usize {
+    /// Whether a nearly singular block pivot sent the solves to the
+    /// pivoting LU.
+    pub fn uses_pivoting_lu(&self) -> bool {
+        self.fallback.is_some()
+    }
+
+    /// Non-zero 2 × 2 blocks of the Jacobian.
+    pub fn jacobian_blocks(&self) -> usize {
         self.jval.len()
     }
 
@@ -177,19 +228,23 @@ impl NewtonSolver {
                 acc += data[e] * v[indices[e]];
             }
             self.ibus[i] = acc;
+            let b = self.blk[i];
+            if b == NONE {
+                continue;
+            }
             let mut mis = v[i] * acc.conj() - s_spec[i];
             if !s_i.is_empty() {
                 mis += s_i[i] * v[i].norm();
             }
-            if self.ang[i] != NONE {
-                self.f[self.ang[i]] = mis.re;
-                finite &= mis.re.is_finite();
-                norm = norm.max(mis.re.abs());
-            }
-            if self.mag[i] != NONE {
-                self.f[self.mag[i]] = mis.im;
+            self.f[2 * b] = mis.re;
+            finite &= mis.re.is_finite();
+            norm = norm.max(mis.re.abs());
+            if self.pq[i] {
+                self.f[2 * b + 1] = mis.im;
                 finite &= mis.im.is_finite();
                 norm = norm.max(mis.im.abs());
+            } else {
+                self.f[2 * b + 1] = 0.0;
             }
         }
         if finite {
@@ -203,9 +258,10 @@ impl NewtonSolver {
         let indices = ybus.indices();
         let data = ybus.data();
         let j = Complex64::new(0.0, 1.0);
+        self.jval.iter_mut().for_each(|x| *x = [0.0; 4]);
         for e in 0..indices.len() {
-            let pos = self.jpos[e];
-            if pos == [NONE; 4] {
+            let slot = self.ysrc[e];
+            if slot == NONE {
                 continue;
             }
             let i = self.yrow[e];
@@ -225,12 +281,40 @@ impl NewtonSolver {
                     ds_dvm += s_i[i];
                 }
             }
-            let vals = [ds_dva.re, ds_dvm.re, ds_dva.im, ds_dvm.im];
-            for s in 0..4 {
-                if pos[s] != NONE {
-                    self.jval[pos[s]] = vals[s];
-                }
+            // Only PQ buses have a Q equation (row) and a magnitude (column).
+            let (row_q, col_m) = (self.pq[i] as u8 as f64, self.pq[k] as u8 as f64);
+            let t = &mut self.jval[slot];
+            t[0] += ds_dva.re;
+            t[1] += ds_dvm.re * col_m;
+            t[2] += ds_dva.im * row_q;
+            t[3] += ds_dvm.im * row_q * col_m;
+        }
+        // A PV bus's magnitude step is pinned to zero by a diagonal of the
+        // size of its angle's, which keeps the block well scaled.
+        for i in 0..self.nb {
+            let b = self.blk[i];
+            if b != NONE && !self.pq[i] {
+                let d = &mut self.jval[self.diag[b]];
+                d[3] = d[0].abs().max(1.0);
             }
+        }
+    }
+
+    /// Solves `J x = f` in place in `f`, with the block LU unless a block
+    /// pivot nearly vanished (then, and from then on, with the pivoting LU).
+    fn solve_step(&mut self) -> Result<()> {
+        if self.fallback.is_none() {
+            match self.lu.factor(&self.jval) {
+                Ok(()) => {
+                    self.lu.solve_in_place(&mut self.f, &mut self.work);
+                    return Ok(());
+                }
+                Err(_) => self.fallback = Some(Fallback::new(self.diag.len(), &self.coords)?),
+            }
+        }
+        match self.fallback.as_mut() {
+            Some(fb) => fb.solve(&self.jval, &mut self.f),
+            None => Ok(()),
         }
     }
 
@@ -273,26 +357,25 @@ impl NewtonSolver {
             }
             it += 1;
             self.fill_jacobian(ybus, s_i, v);
-            self.lu.factor(&self.jval)?;
             for x in self.f.iter_mut() {
                 *x = -*x;
             }
-            self.lu.solve_in_place(&mut self.f)?;
+            self.solve_step()?;
             if self.f.iter().any(|x| !x.is_finite()) {
                 return Err(Error::Numerical(format!(
                     "singular Jacobian at Newton iteration {it} (the network may be disconnected or ill-conditioned)"
                 )));
             }
             for i in 0..self.nb {
-                if self.ang[i] != NONE {
-                    self.va[i] += self.f[self.ang[i]];
+                let b = self.blk[i];
+                if b == NONE {
+                    continue;
                 }
-                if self.mag[i] != NONE {
-                    self.vm[i] += self.f[self.mag[i]];
+                self.va[i] += self.f[2 * b];
+                if self.pq[i] {
+                    self.vm[i] += self.f[2 * b + 1];
                 }
-                if self.ang[i] != NONE || self.mag[i] != NONE {
-                    v[i] = Complex64::from_polar(self.vm[i], self.va[i]);
-                }
+                v[i] = Complex64::from_polar(self.vm[i], self.va[i]);
             }
             norm = self.mismatch(ybus, s_spec, s_i, v);
         }

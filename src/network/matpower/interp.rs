@@ -234,10 +234,14 @@ impl Interp {
     }
     fn next(&mut self) -> Token {
         let t = self.toks[self.pos].clone();
+        self.advance();
+        t
+    }
+    /// Moves past the current token (staying on the final `Eof`).
+    fn advance(&mut self) {
         if self.pos + 1 < self.toks.len() {
             self.pos += 1;
         }
-        t
     }
     fn line(&self) -> usize {
         self.peek().line
@@ -1064,74 +1068,67 @@ impl Interp {
     }
 
     fn matrix_literal(&mut self, open_line: usize) -> Result<Value> {
-        let mut rows: Vec<(usize, Vec<f64>)> = Vec::new();
-        let mut cur: Vec<f64> = Vec::new();
-        let mut cur_line = 0usize;
+        // Elements go straight into one row-major array; each row is its
+        // source line and where it starts.
+        let mut data: Vec<f64> = Vec::new();
+        let mut starts: Vec<(usize, usize)> = Vec::new();
+        let mut row_open = false;
         loop {
-            let t = self.peek().clone();
-            match t.tok {
+            let line = self.peek().line;
+            match self.peek().tok {
                 Tok::Sym("]") => {
-                    self.next();
+                    self.advance();
                     break;
                 }
                 Tok::Sym(";") | Tok::Newline => {
-                    self.next();
-                    if !cur.is_empty() {
-                        rows.push((cur_line, std::mem::take(&mut cur)));
-                    }
+                    self.advance();
+                    row_open = false;
                 }
-                Tok::Sym(",") => {
-                    self.next();
-                }
+                Tok::Sym(",") => self.advance(),
                 Tok::Eof => return self.err(open_line, "matrix opened with '[' is never closed"),
                 _ => {
-                    if cur.is_empty() {
-                        cur_line = t.line;
+                    if !row_open {
+                        starts.push((line, data.len()));
+                        row_open = true;
                     }
                     // Plain numbers (most of a case file): no expression.
                     if let Some(x) = self.literal_number() {
-                        cur.push(x);
+                        data.push(x);
                         continue;
                     }
-                    let v = self.expr(true)?;
-                    match v {
-                        Value::Num(x) => cur.push(x),
-                        Value::Mat(m) if m.rows == 1 => cur.extend(m.data),
+                    match self.expr(true)? {
+                        Value::Num(x) => data.push(x),
+                        Value::Mat(m) if m.rows == 1 => data.extend(m.data),
                         Value::Mat(m) if m.rows == 0 || m.cols == 0 => {}
                         Value::Mat(_) => {
-                            return self.err(t.line, "nested matrices with several rows are not supported inside a matrix literal")
+                            return self.err(line, "nested matrices with several rows are not supported inside a matrix literal")
                         }
-                        _ => return self.err(t.line, "a matrix may only hold numbers"),
+                        _ => return self.err(line, "a matrix may only hold numbers"),
                     }
                 }
             }
         }
-        if !cur.is_empty() {
-            rows.push((cur_line, cur));
+        // Rows with no element (only `[]` in them) do not count.
+        let ends = starts.iter().skip(1).map(|r| r.1).chain([data.len()]);
+        let rows: Vec<(usize, usize)> = starts
+            .iter()
+            .zip(ends)
+            .map(|(&(l, a), b)| (l, b - a))
+            .filter(|r| r.1 > 0)
+            .collect();
+        let ncols = rows.first().map_or(0, |r| r.1);
+        if let Some(&(l, len)) = rows.iter().find(|r| r.1 != ncols) {
+            return self.err(
+                l,
+                format!("matrix row has {len} columns but the first row has {ncols}"),
+            );
         }
-        let ncols = rows.first().map_or(0, |r| r.1.len());
-        for (l, r) in &rows {
-            if r.len() != ncols {
-                return self.err(
-                    *l,
-                    format!(
-                        "matrix row has {} columns but the first row has {ncols}",
-                        r.len()
-                    ),
-                );
-            }
-        }
-        let mut m = Matrix {
+        Ok(Value::Mat(Matrix {
             rows: rows.len(),
             cols: ncols,
-            data: Vec::with_capacity(rows.len() * ncols),
-            row_lines: Vec::with_capacity(rows.len()),
-        };
-        for (l, r) in rows {
-            m.row_lines.push(l);
-            m.data.extend(r);
-        }
-        Ok(Value::Mat(m))
+            data,
+            row_lines: rows.iter().map(|r| r.0).collect(),
+        }))
     }
 
     /// Whether the token `k` ahead ends a matrix element that precedes it:
@@ -1154,13 +1151,13 @@ impl Interp {
         match (&self.peek().tok, &self.peek_at(1).tok) {
             (Tok::Num(x), _) if self.ends_element(1) => {
                 let x = *x;
-                self.next();
+                self.advance();
                 Some(x)
             }
             (Tok::Sym("-"), Tok::Num(x)) if self.ends_element(2) => {
                 let x = -*x;
-                self.next();
-                self.next();
+                self.advance();
+                self.advance();
                 Some(x)
             }
             _ => None,

@@ -49,47 +49,49 @@ const SYMBOLS: [&str; 33] = [
 pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
     let mut lx = Lexer {
         path,
-        chars: src.chars().collect(),
+        text: src,
+        b: src.as_bytes(),
         i: 0,
         line: 1,
         space: true,
-        out: Vec::new(),
+        // About one token per five bytes in numeric case files.
+        out: Vec::with_capacity(src.len() / 5 + 16),
     };
     let mut at_line_start = true;
-    while lx.i < lx.chars.len() {
-        let c = lx.chars[lx.i];
+    while lx.i < lx.b.len() {
+        let c = lx.b[lx.i];
         if at_line_start && lx.block_comment()? {
             continue;
         }
         at_line_start = false;
         match c {
-            '\n' => {
+            b'\n' => {
                 lx.push(Tok::Newline);
                 lx.line += 1;
                 lx.i += 1;
                 lx.space = true;
                 at_line_start = true;
             }
-            ' ' | '\t' | '\r' => {
+            b' ' | b'\t' | b'\r' => {
                 lx.space = true;
                 lx.i += 1;
             }
-            '%' | '#' => lx.skip_to_newline(),
-            '.' if lx.peek(1) == Some('.') && lx.peek(2) == Some('.') => {
+            b'%' | b'#' => lx.skip_to_newline(),
+            b'.' if lx.peek(1) == Some(b'.') && lx.peek(2) == Some(b'.') => {
                 // Continuation: ignore the rest of the line and the newline.
                 lx.skip_to_newline();
-                if lx.i < lx.chars.len() {
+                if lx.i < lx.b.len() {
                     lx.i += 1;
                     lx.line += 1;
                 }
                 lx.space = true;
             }
-            '0'..='9' | '.' if c != '.' || lx.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
+            b'0'..=b'9' | b'.' if c != b'.' || lx.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
                 lx.number()?
             }
-            c if c.is_alphabetic() || c == '_' => lx.ident(),
-            '\'' | '"' => lx.string_or_transpose(c)?,
-            _ => lx.symbol(c)?,
+            c if c.is_ascii_alphabetic() || c == b'_' => lx.ident(),
+            b'\'' | b'"' => lx.string_or_transpose(c)?,
+            _ => lx.symbol()?,
         }
     }
     lx.space = true;
@@ -97,10 +99,12 @@ pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
     Ok(lx.out)
 }
 
-/// The state of tokenizing one file.
+/// The state of tokenizing one file: the text and its bytes (every byte
+/// the lexer stops at is ASCII, so slices between them are valid UTF-8).
 struct Lexer<'a> {
     path: &'a Path,
-    chars: Vec<char>,
+    text: &'a str,
+    b: &'a [u8],
     i: usize,
     line: usize,
     /// White space before the next token.
@@ -109,8 +113,8 @@ struct Lexer<'a> {
 }
 
 impl Lexer<'_> {
-    fn peek(&self, k: usize) -> Option<char> {
-        self.chars.get(self.i + k).copied()
+    fn peek(&self, k: usize) -> Option<u8> {
+        self.b.get(self.i + k).copied()
     }
 
     fn push(&mut self, tok: Tok) {
@@ -123,38 +127,41 @@ impl Lexer<'_> {
     }
 
     fn skip_to_newline(&mut self) {
-        while self.i < self.chars.len() && self.chars[self.i] != '\n' {
-            self.i += 1;
-        }
+        self.i = self.line_end();
     }
 
-    fn rest_of_line(&self) -> String {
-        self.chars[self.i..]
+    /// Index of the next newline (or the end).
+    fn line_end(&self) -> usize {
+        self.b[self.i..]
             .iter()
-            .take_while(|&&ch| ch != '\n')
-            .collect()
+            .position(|&ch| ch == b'\n')
+            .map_or(self.b.len(), |p| self.i + p)
     }
 
     /// A block comment: a line holding only `%{` up to a line holding only
     /// `%}` (nested). Returns whether one was skipped.
     fn block_comment(&mut self) -> Result<bool> {
-        if self.rest_of_line().trim() != "%{" {
+        // Cheap test first: the line's first non-blank byte must be `%`.
+        let first = self.b[self.i..]
+            .iter()
+            .find(|&&ch| !matches!(ch, b' ' | b'\t' | b'\r'));
+        if first != Some(&b'%') || self.text[self.i..self.line_end()].trim() != "%{" {
             return Ok(false);
         }
         let start_line = self.line;
         let mut depth = 0usize;
         loop {
-            let l = self.rest_of_line();
-            match l.trim() {
+            let end = self.line_end();
+            match self.text[self.i..end].trim() {
                 "%{" => depth += 1,
                 "%}" => depth -= 1,
                 _ => {}
             }
-            self.i += l.chars().count();
+            self.i = end;
             if depth == 0 {
                 return Ok(true);
             }
-            if self.i >= self.chars.len() {
+            if self.i >= self.b.len() {
                 return Err(Error::parse(
                     self.path,
                     start_line,
@@ -167,7 +174,7 @@ impl Lexer<'_> {
     }
 
     fn skip_digits(&mut self) {
-        while self.i < self.chars.len() && self.chars[self.i].is_ascii_digit() {
+        while self.i < self.b.len() && self.b[self.i].is_ascii_digit() {
             self.i += 1;
         }
     }
@@ -177,34 +184,38 @@ impl Lexer<'_> {
     fn number(&mut self) -> Result<()> {
         let start = self.i;
         self.skip_digits();
-        if self.peek(0) == Some('.') && !matches!(self.peek(1), Some('*' | '/' | '^')) {
+        if self.peek(0) == Some(b'.') && !matches!(self.peek(1), Some(b'*' | b'/' | b'^')) {
             self.i += 1;
             self.skip_digits();
         }
-        if matches!(self.peek(0), Some('e' | 'E' | 'd' | 'D')) {
+        let mut fortran = false;
+        if let Some(e @ (b'e' | b'E' | b'd' | b'D')) = self.peek(0) {
             let mut j = self.i + 1;
-            if matches!(self.chars.get(j), Some('+' | '-')) {
+            if matches!(self.b.get(j), Some(b'+' | b'-')) {
                 j += 1;
             }
-            if self.chars.get(j).is_some_and(|d| d.is_ascii_digit()) {
+            if self.b.get(j).is_some_and(|d| d.is_ascii_digit()) {
+                fortran = matches!(e, b'd' | b'D');
                 self.i = j;
                 self.skip_digits();
             }
         }
-        let text: String = self.chars[start..self.i]
-            .iter()
-            .map(|&ch| if ch == 'd' || ch == 'D' { 'e' } else { ch })
-            .collect();
-        let value: f64 = text.parse().map_err(|_| {
+        let text = &self.text[start..self.i];
+        let parsed = if fortran {
+            text.replace(['d', 'D'], "e").parse::<f64>()
+        } else {
+            text.parse::<f64>()
+        };
+        let value = parsed.map_err(|_| {
             Error::parse(self.path, self.line, format!("malformed number '{text}'"))
         })?;
         if self
             .peek(0)
-            .is_some_and(|ch| ch.is_alphabetic() || ch == '_')
+            .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == b'_')
         {
-            let bad: String = self.chars[start..]
-                .iter()
-                .take_while(|ch| ch.is_alphanumeric() || **ch == '_' || **ch == '.')
+            let bad: String = self.text[start..]
+                .chars()
+                .take_while(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '.')
                 .take(40)
                 .collect();
             return Err(Error::parse(
@@ -221,18 +232,18 @@ impl Lexer<'_> {
         let start = self.i;
         while self
             .peek(0)
-            .is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+            .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == b'_')
         {
             self.i += 1;
         }
-        let name = self.chars[start..self.i].iter().collect();
+        let name = self.text[start..self.i].to_string();
         self.push(Tok::Ident(name));
     }
 
     /// `'` after a value is the transpose operator; else a string in `'` or
     /// `"` (the quote doubled inside it).
-    fn string_or_transpose(&mut self, quote: char) -> Result<()> {
-        let transpose = quote == '\''
+    fn string_or_transpose(&mut self, quote: u8) -> Result<()> {
+        let transpose = quote == b'\''
             && !self.space
             && matches!(
                 self.out.last().map(|t| &t.tok),
@@ -246,9 +257,10 @@ impl Lexer<'_> {
         let start_line = self.line;
         self.i += 1;
         let mut s = String::new();
+        let mut from = self.i;
         loop {
             match self.peek(0) {
-                None | Some('\n') => {
+                None | Some(b'\n') => {
                     return Err(Error::parse(
                         self.path,
                         start_line,
@@ -256,43 +268,43 @@ impl Lexer<'_> {
                     ))
                 }
                 Some(ch) if ch == quote && self.peek(1) == Some(quote) => {
-                    s.push(quote);
+                    s.push_str(&self.text[from..=self.i]);
                     self.i += 2;
+                    from = self.i;
                 }
                 Some(ch) if ch == quote => {
+                    s.push_str(&self.text[from..self.i]);
                     self.i += 1;
                     break;
                 }
-                Some(ch) => {
-                    s.push(ch);
-                    self.i += 1;
-                }
+                Some(_) => self.i += 1,
             }
         }
         self.push(Tok::Str(s));
         Ok(())
     }
 
-    fn symbol(&mut self, c: char) -> Result<()> {
-        let rest: String = self.chars[self.i..self.chars.len().min(self.i + 2)]
-            .iter()
-            .collect();
+    fn symbol(&mut self) -> Result<()> {
+        let rest = &self.b[self.i..self.b.len().min(self.i + 2)];
         let sym = SYMBOLS
             .iter()
-            .find(|s| rest.starts_with(**s))
+            .find(|s| rest.starts_with(s.as_bytes()))
             .copied()
-            .or(if c == '.' { Some(".") } else { None });
+            .or(if rest[0] == b'.' { Some(".") } else { None });
         match sym {
             Some(s) => {
                 self.push(Tok::Sym(s));
                 self.i += s.len();
                 Ok(())
             }
-            None => Err(Error::parse(
-                self.path,
-                self.line,
-                format!("unexpected character {c:?}"),
-            )),
+            None => {
+                let c = self.text[self.i..].chars().next().unwrap_or('?');
+                Err(Error::parse(
+                    self.path,
+                    self.line,
+                    format!("unexpected character {c:?}"),
+                ))
+            }
         }
     }
 }

@@ -896,6 +896,13 @@ impl Unit {
         matches!(self.state, UnitState::Pv { .. } | UnitState::Wind { .. })
     }
 
+    /// Whether its dispatch reads the network's state (voltage-support
+    /// storage reads its bus voltage of the previous step); every other
+    /// unit dispatches from its own state and the step's loads only.
+    pub fn reads_network(&self) -> bool {
+        matches!(&self.state, UnitState::Storage { spec, .. } if spec.mode == StorageMode::VoltageSupport)
+    }
+
     /// The available power of a stateless unit at step `t`, MW (0 for the
     /// others).
     pub fn available_mw(&self, t: usize) -> f64 {

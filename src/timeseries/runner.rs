@@ -479,13 +479,29 @@ impl Scenario {
     /// storage or heat state, no controller), so that blocks can run in any
     /// order on any thread. Each block of such a scenario starts from the
     /// initial voltages, so results do not depend on the thread count.
-    /// Whether steps can be solved in any order and side by side in lanes
-    /// (no unit or controller state, and no voltage-dependent loads, which
-    /// the batched fixed point does not model).
     pub fn steps_independent(&self) -> bool {
-        self.units.iter().all(Unit::is_stateless)
-            && self.controllers.is_empty()
+        self.runs_in_lanes() && self.units.iter().all(Unit::is_stateless)
+    }
+
+    /// Whether the steps' power flows can be solved side by side in lanes
+    /// and in any order: no unit's dispatch reads the network (units with
+    /// state are then dispatched in order first, see [`Dispatch`]), no
+    /// controller, and no voltage-dependent loads (which the batched fixed
+    /// point does not model).
+    pub fn runs_in_lanes(&self) -> bool {
+        self.controllers.is_empty()
             && !self.books_voltage_dependent_loads()
+            && !self.units.iter().any(Unit::reads_network)
+    }
+
+    /// The unit dispatch the lanes need: none where every unit is
+    /// stateless (its availability is its output), computed in step order
+    /// where units have state.
+    fn lane_dispatch(&self, precision: RowPrecision) -> Result<Option<Dispatch>> {
+        if !self.runs_in_lanes() || self.steps_independent() {
+            return Ok(None);
+        }
+        Dispatch::compute(self, precision).map(Some)
     }
 
     /// Whether the network's own loads are booked and some draw
@@ -521,13 +537,38 @@ impl Scenario {
 pub fn run_scenario(
     sc: &Scenario,
     precision: RowPrecision,
+    emit: impl FnMut(&Block) -> Result<()>,
+) -> Result<RunSummary> {
+    run_scenario_as(sc, precision, sc.runs_in_lanes(), emit)
+}
+
+/// [`run_scenario`] with every step in order, each power flow warm-started
+/// from the step before and the units dispatched as the steps go: the path
+/// of scenarios that cannot run in lanes, and the reference the lanes are
+/// tested against.
+pub fn run_scenario_in_order(
+    sc: &Scenario,
+    precision: RowPrecision,
+    emit: impl FnMut(&Block) -> Result<()>,
+) -> Result<RunSummary> {
+    run_scenario_as(sc, precision, false, emit)
+}
+
+fn run_scenario_as(
+    sc: &Scenario,
+    precision: RowPrecision,
+    lanes: bool,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
     sc.validate()?;
-    let mut engine = Engine::new(sc, precision)?;
+    let dispatch = match lanes {
+        true => sc.lane_dispatch(precision)?,
+        false => None,
+    };
+    let mut engine = Engine::new(sc, precision, dispatch.as_ref())?;
     let mut total = RunSummary::new();
     let mut blocks: Vec<Block> = (0..LANES).map(|_| Block::default()).collect();
-    if sc.steps_independent() {
+    if lanes {
         let all: Vec<usize> = (0..sc.n_blocks()).collect();
         for group in all.chunks(LANES) {
             let sums = engine.run_blocks_lanes(group, &mut blocks)?;
@@ -551,6 +592,9 @@ pub fn run_scenario(
 /// step: the math model, the solver, and all work buffers.
 struct Engine<'a> {
     sc: &'a Scenario,
+    /// The units' outputs of every step, computed in order, where the
+    /// lanes run a scenario whose units have state.
+    dispatch: Option<&'a Dispatch>,
     /// Precision of the per-element rows recorded.
     precision: RowPrecision,
     net: std::borrow::Cow<'a, Network>,
@@ -636,7 +680,11 @@ struct StepTotals {
 }
 
 impl<'a> Engine<'a> {
-    fn new(sc: &'a Scenario, precision: RowPrecision) -> Result<Engine<'a>> {
+    fn new(
+        sc: &'a Scenario,
+        precision: RowPrecision,
+        dispatch: Option<&'a Dispatch>,
+    ) -> Result<Engine<'a>> {
         // The network's own loads keep their ZIP shares when the scenario
         // books them (constant impedance in Ybus, constant current in the
         // solve, both booked at the solved voltage); an element table
@@ -743,6 +791,7 @@ impl<'a> Engine<'a> {
         };
         Ok(Engine {
             sc,
+            dispatch,
             precision,
             net_local,
             solver,
@@ -806,7 +855,7 @@ impl<'a> Engine<'a> {
     /// batched fixed-point solve. Each block's results equal those of
     /// [`Self::run_block`] bit for bit.
     fn run_blocks_lanes(&mut self, blocks: &[usize], out: &mut [Block]) -> Result<Vec<RunSummary>> {
-        debug_assert!(self.sc.steps_independent() && blocks.len() <= LANES);
+        debug_assert!(self.sc.runs_in_lanes() && blocks.len() <= LANES);
         let a = blocks.len();
         let nb = self.v0.len();
         // Every lane starts from the initial voltages.
@@ -866,11 +915,8 @@ impl<'a> Engine<'a> {
                     Some(Err(e)) => return Err(e),
                 };
                 let t = blocks[l] * BLOCK_STEPS + k;
-                for (o, u) in self.outputs.iter_mut().zip(&self.units) {
-                    *o = UnitOutput {
-                        p_mw: u.available_mw(t),
-                        ..Default::default()
-                    };
+                for (ku, o) in self.outputs.iter_mut().enumerate() {
+                    *o = unit_output(self.dispatch, &self.sc.units[ku], ku, t);
                 }
                 let sm = &mut summaries[l];
                 sm.iterations += report.iterations as u64;
@@ -1012,13 +1058,23 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        // Stateless units (PV, wind without controllers) inject their
-        // availability at unity power factor; their totals are added with
-        // their outputs in `record`, as in the general case.
-        for u in &sc.units {
-            if bt[u.bus] != BusType::Isolated {
-                for l in 0..LANES {
-                    s.re[u.bus][l] += u.available_mw(ts[l]) * inv_base;
+        // Units inject their output (stateless ones: their availability;
+        // their totals are added with their outputs in `record`, as in the
+        // general case); a CCHP's backup chillers draw as a load.
+        for (ku, u) in sc.units.iter().enumerate() {
+            for l in 0..LANES {
+                let o = unit_output(self.dispatch, u, ku, ts[l]);
+                if bt[u.bus] != BusType::Isolated {
+                    s.re[u.bus][l] += o.p_mw * inv_base;
+                    s.im[u.bus][l] += o.q_mvar * inv_base;
+                }
+                if o.chiller_p_mw > 0.0 {
+                    p_load[l] += o.chiller_p_mw;
+                    if bt[o.chiller_bus] != BusType::Isolated {
+                        let x = Complex64::new(o.chiller_p_mw, o.chiller_q_mvar) * inv_base;
+                        s.re[o.chiller_bus][l] -= x.re;
+                        s.im[o.chiller_bus][l] -= x.im;
+                    }
                 }
             }
         }
@@ -1403,6 +1459,43 @@ impl<'a> Engine<'a> {
         add_step_kpis(k, &tot, &b, any_overload, dt_h);
         add_unit_kpis(k, sc, units, outputs, dt_h);
         Ok(())
+    }
+}
+
+/// The outputs of a scenario's units at every step, dispatched in step
+/// order without power flows: what the lanes inject where units have state
+/// (CHP heat buffers, storage) but none reads the network
+/// ([`Scenario::runs_in_lanes`]). Step-major, `units` per step.
+#[derive(Debug, Clone)]
+pub struct Dispatch {
+    units: usize,
+    outputs: Vec<UnitOutput>,
+}
+
+impl Dispatch {
+    /// Runs every step's loads and unit dispatch (parts 1 and 2 of a step)
+    /// in order.
+    fn compute(sc: &Scenario, precision: RowPrecision) -> Result<Dispatch> {
+        let mut engine = Engine::new(sc, precision, None)?;
+        let units = sc.units.len();
+        let mut outputs = Vec::with_capacity(sc.n_steps * units);
+        for t in 0..sc.n_steps {
+            engine.prepare(t);
+            outputs.extend_from_slice(&engine.outputs);
+        }
+        Ok(Dispatch { units, outputs })
+    }
+}
+
+/// Unit `k`'s output at step `t`: from the dispatch where there is one,
+/// else its availability (stateless units inject all of it).
+fn unit_output(dispatch: Option<&Dispatch>, u: &Unit, k: usize, t: usize) -> UnitOutput {
+    match dispatch {
+        Some(d) => d.outputs[t * d.units + k],
+        None => UnitOutput {
+            p_mw: u.available_mw(t),
+            ..Default::default()
+        },
     }
 }
 
@@ -1858,7 +1951,7 @@ pub fn run_parallel_with<W>(
     let mut tasks: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         let nb = sc.n_blocks();
-        if sc.steps_independent() {
+        if sc.runs_in_lanes() {
             for g in (0..nb).step_by(LANES) {
                 tasks.push((i, g..(g + LANES).min(nb)));
             }
@@ -1870,6 +1963,16 @@ pub fn run_parallel_with<W>(
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+    // Units with state are dispatched in step order first (scenarios side
+    // by side), so that their power flows can run in lanes like the rest.
+    let dispatch: Vec<Option<Dispatch>> = pool.install(|| {
+        use rayon::prelude::*;
+        scenarios
+            .par_iter()
+            .map(|sc| sc.lane_dispatch(precision))
+            .collect::<Result<_>>()
+    })?;
+    let dispatch = &dispatch;
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Block)>(2 * threads + 2);
     // Written blocks come back for reuse, so that no block is allocated per step range.
     let spare: std::sync::Mutex<Vec<Block>> = std::sync::Mutex::new(Vec::new());
@@ -1897,7 +2000,7 @@ pub fn run_parallel_with<W>(
                             .map_err(|_| Error::Numerical("a scenario worker panicked".into()))?;
                         let engine = match &mut mine[*i] {
                             Some(e) => e,
-                            slot => slot.insert(Engine::new(sc, precision)?),
+                            slot => slot.insert(Engine::new(sc, precision, dispatch[*i].as_ref())?),
                         };
                         let mut out = Vec::with_capacity(range.len());
                         let take = || {
@@ -1911,7 +2014,7 @@ pub fn run_parallel_with<W>(
                             tx.send((*i, b))
                                 .map_err(|_| Error::Usage("results writer stopped".into()))
                         };
-                        if sc.steps_independent() {
+                        if sc.runs_in_lanes() {
                             let group: Vec<usize> = range.clone().collect();
                             let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
                             let sums = engine.run_blocks_lanes(&group, &mut blocks)?;

@@ -65,9 +65,9 @@ pub struct Computed {
 }
 
 /// A run's estimated cost: steps × buses, four times that for a scenario
-/// that runs step by step on one thread (units with state, controllers).
+/// that runs step by step on one thread (controllers, voltage-reading storage).
 fn run_cost(sc: &Scenario) -> f64 {
-    let serial = if sc.steps_independent() { 1.0 } else { 4.0 };
+    let serial = if sc.runs_in_lanes() { 1.0 } else { 4.0 };
     serial * cost(sc)
 }
 

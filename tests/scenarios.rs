@@ -1399,3 +1399,57 @@ fn stateful_units_in_lanes_match_the_step_by_step_run() {
     assert_eq!(one[0].kpis, two[0].kpis);
     assert_eq!(one[0].kpis, s_lanes.kpis);
 }
+
+/// A large grid gets short result blocks, so that the blocks in flight stay
+/// within a memory budget whatever its size: a 20,000-bus synthetic feeder
+/// (tools/bench/synthetic_feeder.py) has blocks of fewer steps whose rows
+/// stay within `BLOCK_VALUES`, the HDF5 chunks hold one block, and its many
+/// lane-run blocks give the step-by-step run's voltages.
+#[test]
+fn large_grids_get_short_blocks_with_the_same_results() {
+    use gridsim::timeseries::rows::RowPrecision;
+    use gridsim::timeseries::runner::{
+        run_scenario, run_scenario_in_order, BLOCK_VALUES, MAX_BLOCK_STEPS,
+    };
+    let dir = tmpdir("large-blocks");
+    let made = Command::new("python3")
+        .arg(root().join("tools/bench/synthetic_feeder.py"))
+        .args(["--buses", "20000", "--steps", "300"])
+        .arg(dir.join("feeder"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let sc_path = dir.join("large.toml");
+    std::fs::write(
+        &sc_path,
+        "network = \"feeder/network.m\"\nelements = \"feeder/elements.csv\"\n\
+         profiles = \"feeder/profiles.csv.gz\"\n[period]\nstart = \"2016-01-01T00:00:00\"\n\
+         step_minutes = 15\nsteps = 300\n",
+    )
+    .unwrap();
+    let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&sc_path, None).unwrap();
+    let sc = &scs[0];
+    let bs = sc.block_steps();
+    // 4 values per bus, 7 per branch, 2 per load column and step.
+    assert!(bs < MAX_BLOCK_STEPS && bs * (4 * 20_000 + 7 * 19_999 + 2 * 19_999) <= BLOCK_VALUES);
+    assert!(sc.runs_in_lanes() && sc.n_blocks() == 300usize.div_ceil(bs));
+    let f32 = RowPrecision::F32;
+    let (lanes, _) = run_rows(|emit| run_scenario(sc, f32, emit).unwrap());
+    let (steps, _) = run_rows(|emit| run_scenario_in_order(sc, f32, emit).unwrap());
+    let dv = lanes
+        .vm
+        .iter()
+        .zip(&steps.vm)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert_eq!(lanes.vm.len(), 300 * 20_000);
+    assert!(dv < 1e-6, "|dV| {dv:e} p.u. (f32 rows)");
+    let out = dir.join("large.h5");
+    run_study(&sc_path, 300, &out);
+    let f = hdf5::File::open(&out).unwrap();
+    let vm = f
+        .dataset(&format!("scenarios/{}/bus/vm_pu", sc.name))
+        .unwrap();
+    assert_eq!(vm.chunk(), Some(vec![bs, 20_000]));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -253,6 +253,7 @@ pub fn run_scenarios_then(
                     start: sc.start,
                     step_s: sc.step_s,
                     n_steps: sc.n_steps,
+                    block_steps: sc.block_steps(),
                     utc_offset_h: sc.utc_offset_h,
                 };
                 ids.push(writer.add_scenario(&header, &Layout::of_scenario(sc))?);

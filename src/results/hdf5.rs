@@ -296,6 +296,9 @@ pub struct ScenarioHeader<'a> {
     pub step_s: i64,
     /// Steps.
     pub n_steps: usize,
+    /// Steps per runner block (`Scenario::block_steps`): one chunk of each
+    /// series holds one block.
+    pub block_steps: usize,
     /// Time zone of the local times, hours east of UTC (None: unknown).
     pub utc_offset_h: Option<f64>,
 }
@@ -337,6 +340,7 @@ struct Series {
 /// One scenario's datasets.
 struct ScenarioSets {
     n_steps: usize,
+    block_steps: usize,
     series: Vec<Series>,
     converged: hdf5::Dataset,
     iterations: hdf5::Dataset,
@@ -473,14 +477,29 @@ impl ResultsWriter {
         for spec in grid_series() {
             series.push(ctx.series(&grid, &time, None, spec)?);
         }
-        let conv = new_series::<u8>(&grid, "converged", h.n_steps, None, ctx.comp, &tmp)?;
+        let conv = new_series::<u8>(
+            &grid,
+            "converged",
+            (h.n_steps, h.block_steps),
+            None,
+            ctx.comp,
+            &tmp,
+        )?;
         put_attr(&conv, "unit", "1 = converged", &tmp)?;
         dimscale::attach(&conv, &time, 0, &tmp)?;
-        let iters = new_series::<u32>(&grid, "iterations", h.n_steps, None, ctx.comp, &tmp)?;
+        let iters = new_series::<u32>(
+            &grid,
+            "iterations",
+            (h.n_steps, h.block_steps),
+            None,
+            ctx.comp,
+            &tmp,
+        )?;
         put_attr(&iters, "unit", "1", &tmp)?;
         dimscale::attach(&iters, &time, 0, &tmp)?;
         self.scenarios.push(ScenarioSets {
             n_steps: h.n_steps,
+            block_steps: h.block_steps,
             series,
             converged: conv,
             iterations: iters,
@@ -539,8 +558,8 @@ impl ResultsWriter {
             return Err(Error::Usage("block beyond the scenario's steps".into()));
         }
         // Whole chunks of unfiltered datasets go in as raw chunks.
-        let direct =
-            (self.storage.compression == Compression::None).then(|| chunk_rows(sc.n_steps));
+        let direct = (self.storage.compression == Compression::None)
+            .then(|| chunk_rows(sc.n_steps, sc.block_steps));
         for s in &sc.series {
             let cols = s.cols.as_deref();
             // Rows recorded in the file's precision, all columns, go as they are.
@@ -653,19 +672,19 @@ impl Drop for ResultsWriter {
 }
 
 /// Rows per chunk: one runner block, so each block write fills whole chunks.
-fn chunk_rows(n_steps: usize) -> usize {
-    crate::timeseries::runner::BLOCK_STEPS.min(n_steps).max(1)
+fn chunk_rows(n_steps: usize, block_steps: usize) -> usize {
+    block_steps.min(n_steps).max(1)
 }
 
 fn new_series<T: hdf5::H5Type>(
     g: &hdf5::Group,
     name: &str,
-    n_steps: usize,
+    (n_steps, block_steps): (usize, usize),
     ncols: Option<usize>,
     comp: Compression,
     path: &Path,
 ) -> Result<hdf5::Dataset> {
-    let rows = chunk_rows(n_steps);
+    let rows = chunk_rows(n_steps, block_steps);
     let mut b = g.new_dataset::<T>();
     if ncols != Some(0) {
         b = match comp {
@@ -896,7 +915,12 @@ impl GroupCtx<'_> {
         sp: SeriesSpec,
     ) -> Result<Series> {
         let single = sp.per_element && self.precision == Precision::F32;
-        let (n, w, c, p) = (self.h.n_steps, sp.width, self.comp, self.tmp);
+        let (n, w, c, p) = (
+            (self.h.n_steps, self.h.block_steps),
+            sp.width,
+            self.comp,
+            self.tmp,
+        );
         let ds = if single {
             new_series::<f32>(g, sp.name, n, w, c, p)?
         } else {

@@ -464,8 +464,15 @@ impl RunSummary {
     }
 }
 
-/// Steps per result block handed to the writer (one week of 15-minute steps).
-pub const BLOCK_STEPS: usize = 336;
+/// Most steps per result block handed to the writer (one week of 15-minute
+/// steps); large grids get fewer ([`Scenario::block_steps`]).
+pub const MAX_BLOCK_STEPS: usize = 336;
+
+/// Values (of the per-element series) one result block may hold: 4 Mi, i.e.
+/// 32 MiB in f64 (16 MiB in f32). The blocks in flight — 4 lanes per worker
+/// thread, the writer's queue and its spare pool — are counted in blocks,
+/// so this bounds a run's result memory whatever the grid size.
+pub const BLOCK_VALUES: usize = 4 << 20;
 
 /// Maximum power flows per step while controllers settle.
 const MAX_CONTROL_LOOPS: usize = 50;
@@ -510,9 +517,22 @@ impl Scenario {
         self.elements.is_empty() && self.network.has_voltage_dependent_loads()
     }
 
+    /// Steps per result block: [`MAX_BLOCK_STEPS`], or as many as keep a
+    /// block's per-element rows within [`BLOCK_VALUES`] on a large grid
+    /// (10,000 buses: 73 steps; 100,000: 7). Depends on the grid and its
+    /// elements only, so results (each block of a scenario in lanes starts
+    /// from the initial voltages) do not depend on threads or precision.
+    pub fn block_steps(&self) -> usize {
+        let net = &self.network;
+        let loads = net.loads.len() + self.elements.len() + self.synthetic_loads.len();
+        let per_step =
+            4 * net.buses.len() + 7 * net.branches.len() + 11 * self.units.len() + 2 * loads + 16;
+        (BLOCK_VALUES / per_step).clamp(1, MAX_BLOCK_STEPS)
+    }
+
     /// Number of result blocks.
     pub fn n_blocks(&self) -> usize {
-        self.n_steps.div_ceil(BLOCK_STEPS)
+        self.n_steps.div_ceil(self.block_steps())
     }
 
     fn validate(&self) -> Result<()> {
@@ -595,6 +615,8 @@ struct Engine<'a> {
     /// The units' outputs of every step, computed in order, where the
     /// lanes run a scenario whose units have state.
     dispatch: Option<&'a Dispatch>,
+    /// Steps per result block ([`Scenario::block_steps`]).
+    block_steps: usize,
     /// Precision of the per-element rows recorded.
     precision: RowPrecision,
     net: std::borrow::Cow<'a, Network>,
@@ -792,6 +814,7 @@ impl<'a> Engine<'a> {
         Ok(Engine {
             sc,
             dispatch,
+            block_steps: sc.block_steps(),
             precision,
             net_local,
             solver,
@@ -828,8 +851,8 @@ impl<'a> Engine<'a> {
 
     /// Runs block `b` into `block`; returns its counts and KPI sums.
     fn run_block(&mut self, b: usize, block: &mut Block) -> Result<RunSummary> {
-        let t0 = b * BLOCK_STEPS;
-        let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
+        let t0 = b * self.block_steps;
+        let t1 = (t0 + self.block_steps).min(self.sc.n_steps);
         block.clear(t0, self.precision);
         block.reserve(
             t1 - t0,
@@ -866,10 +889,11 @@ impl<'a> Engine<'a> {
         let m = self.elem_cols.len() + 1;
         // Lanes and steps without a block keep 1.0 (finite, never used).
         self.lane_rows.clear();
-        self.lane_rows.resize(BLOCK_STEPS * m, [1.0; LANES]);
+        let bs = self.block_steps;
+        self.lane_rows.resize(bs * m, [1.0; LANES]);
         for l in 0..a {
-            let t0 = blocks[l] * BLOCK_STEPS;
-            let t1 = (t0 + BLOCK_STEPS).min(self.sc.n_steps);
+            let t0 = blocks[l] * bs;
+            let t1 = (t0 + bs).min(self.sc.n_steps);
             for (j, &c) in self.elem_cols.iter().enumerate() {
                 let col = &self.sc.profiles.series(c)[t0..t1];
                 for (k, &x) in col.iter().enumerate() {
@@ -877,20 +901,19 @@ impl<'a> Engine<'a> {
                 }
             }
             out[l].clear(t0, self.precision);
-            out[l].reserve((self.sc.n_steps - t0).min(BLOCK_STEPS), nb, nbr, 0);
+            out[l].reserve((self.sc.n_steps - t0).min(bs), nb, nbr, 0);
         }
         let mut summaries = vec![RunSummary::new(); a];
-        for k in 0..BLOCK_STEPS {
+        for k in 0..bs {
             // Active lanes are a prefix: every block but the last is full.
             let n_act = blocks
                 .iter()
-                .take_while(|&&b| b * BLOCK_STEPS + k < self.sc.n_steps)
+                .take_while(|&&b| b * bs + k < self.sc.n_steps)
                 .count();
             if n_act == 0 {
                 break;
             }
-            let ts: [usize; LANES] =
-                std::array::from_fn(|l| blocks[l.min(n_act - 1)] * BLOCK_STEPS + k);
+            let ts: [usize; LANES] = std::array::from_fn(|l| blocks[l.min(n_act - 1)] * bs + k);
             let tots = self.stateless_injections(&ts, k);
             let results = self.solver.solve_interleaved(
                 &self.math.ybus,
@@ -914,7 +937,7 @@ impl<'a> Engine<'a> {
                     },
                     Some(Err(e)) => return Err(e),
                 };
-                let t = blocks[l] * BLOCK_STEPS + k;
+                let t = blocks[l] * bs + k;
                 for (ku, o) in self.outputs.iter_mut().enumerate() {
                     *o = unit_output(self.dispatch, &self.sc.units[ku], ku, t);
                 }

@@ -237,3 +237,24 @@ fn converted_native_file_is_the_same_network() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Buses that a closed bus-bus switch fuses keep their names for element
+/// tables and scenarios: each name resolves to the bus it became, whose
+/// voltage is pandapower's at the named bus (SimBench MV semi-urban has
+/// such buses under its loads' feeders).
+#[test]
+fn fused_buses_answer_to_their_own_names() {
+    let net = gridsim::network::read_network(&file("simbench_mv_semiurb", "json")).unwrap();
+    assert!(!net.bus_aliases.is_empty());
+    let r = powerflow::solve_converged(&net, &reference_pf_options()).unwrap();
+    let text = gridsim::input::read_text(&file("simbench_mv_semiurb", "result.json")).unwrap();
+    let refj: Value = serde_json::from_str(&text).unwrap();
+    let lookup = net.bus_lookup();
+    for (alias, i) in &net.bus_aliases {
+        let by_name = gridsim::network::BusRef::Name(alias.clone());
+        assert_eq!(lookup.find(&by_name), Some(*i));
+        assert_eq!(net.find_bus(&by_name), Some(*i));
+        let vm_pp = refj["bus"][alias][0].as_f64().unwrap();
+        assert!((r.bus.vm_pu[*i] - vm_pp).abs() < 1e-9, "{alias}");
+    }
+}

@@ -448,6 +448,10 @@ pub struct Network {
     pub branches: Vec<Branch>,
     /// Generators in file order.
     pub generators: Vec<Generator>,
+    /// Ids of file buses that a closed bus-bus switch fused into another,
+    /// with the index of the bus they became: element tables and scenarios
+    /// may still name them (a pandapower grid's loads sit on such buses).
+    pub bus_aliases: Vec<(String, usize)>,
 }
 
 /// A reference to a bus in a scenario or element table: a bus number
@@ -474,6 +478,7 @@ impl std::fmt::Display for BusRef {
 /// many (an element table): the same answers as [`Network::find_bus`].
 pub struct BusLookup<'a> {
     by_name: std::collections::HashMap<&'a str, usize>,
+    by_alias: std::collections::HashMap<&'a str, usize>,
     by_id: std::collections::HashMap<u64, usize>,
 }
 
@@ -486,11 +491,16 @@ impl BusLookup<'_> {
                 .get(n.to_string().as_str())
                 .or_else(|| self.by_id.get(n))
                 .copied(),
-            BusRef::Name(s) => self.by_name.get(s.as_str()).copied().or_else(|| {
-                s.parse::<u64>()
-                    .ok()
-                    .and_then(|n| self.by_id.get(&n).copied())
-            }),
+            BusRef::Name(s) => self
+                .by_name
+                .get(s.as_str())
+                .or_else(|| self.by_alias.get(s.as_str()))
+                .copied()
+                .or_else(|| {
+                    s.parse::<u64>()
+                        .ok()
+                        .and_then(|n| self.by_id.get(&n).copied())
+                }),
         }
     }
 }
@@ -510,6 +520,10 @@ impl Network {
                 .buses
                 .iter()
                 .position(|b| b.name.as_deref() == Some(s.as_str()))
+                .or_else(|| {
+                    let alias = self.bus_aliases.iter().find(|(a, _)| a == s);
+                    alias.map(|&(_, i)| i)
+                })
                 .or_else(|| s.parse::<u64>().ok().and_then(|n| self.bus_index(n))),
         }
     }
@@ -520,6 +534,11 @@ impl Network {
         let mut l = BusLookup {
             by_name: std::collections::HashMap::with_capacity(self.buses.len()),
             by_id: std::collections::HashMap::with_capacity(self.buses.len()),
+            by_alias: self
+                .bus_aliases
+                .iter()
+                .map(|(a, i)| (a.as_str(), *i))
+                .collect(),
         };
         for (i, b) in self.buses.iter().enumerate() {
             if let Some(n) = b.name.as_deref() {
@@ -576,6 +595,7 @@ mod tests {
             shunts: Vec::new(),
             branches: Vec::new(),
             generators: Vec::new(),
+            bus_aliases: Vec::new(),
         };
         let l = net.bus_lookup();
         let refs = [

@@ -77,8 +77,9 @@ def fixed_get_pp_attr(self, table, attribute, expected_type=None, default=None):
     return column.to_numpy(dtype=dtype, copy=True)
 
 
-def pgm_setup():
-    """Builds the PGM model and the year's update data (not timed)."""
+def pgm_setup(code=CODE, n_steps=N_YEAR):
+    """Builds the PGM model and the update data of SimBench grid `code`'s first
+    `n_steps` steps (not timed)."""
     import pandapower  # noqa: F401  (imported for simbench)
     import simbench
     from power_grid_model import ComponentType, DatasetType, PowerGridModel, initialize_array
@@ -86,7 +87,7 @@ def pgm_setup():
     from power_grid_model_io.converters import pandapower_converter
 
     pandapower_converter.PandaPowerConverter._get_pp_attr = fixed_get_pp_attr
-    net = simbench.get_simbench_net(CODE)
+    net = simbench.get_simbench_net(code)
     # pandapower 3 ignores tap_pos without a tap changer type; PGM always applies it.
     taps = net.trafo.tap_pos.notna() & net.trafo.tap_changer_type.isna()
     net.trafo.loc[taps, "tap_changer_type"] = "Ratio"
@@ -109,14 +110,14 @@ def pgm_setup():
     node_ids = conv.idx[("bus", None)].loc[net.bus.index].values
 
     absolute = simbench.get_absolute_values(net, profiles_instead_of_study_cases=True)
-    p_load = absolute[("load", "p_mw")][net.load.index].values[:N_YEAR]
-    q_load = absolute[("load", "q_mvar")][net.load.index].values[:N_YEAR]
-    p_sgen = absolute[("sgen", "p_mw")][net.sgen.index].values[:N_YEAR]
-    upd_load = initialize_array(DatasetType.update, ComponentType.sym_load, (N_YEAR, len(cp_ids)))
+    p_load = absolute[("load", "p_mw")][net.load.index].values[:n_steps]
+    q_load = absolute[("load", "q_mvar")][net.load.index].values[:n_steps]
+    p_sgen = absolute[("sgen", "p_mw")][net.sgen.index].values[:n_steps]
+    upd_load = initialize_array(DatasetType.update, ComponentType.sym_load, (n_steps, len(cp_ids)))
     upd_load["id"] = cp_ids[None, :]
     upd_load["p_specified"] = p_load * 1e6
     upd_load["q_specified"] = q_load * 1e6
-    upd_gen = initialize_array(DatasetType.update, ComponentType.sym_gen, (N_YEAR, len(gen_ids)))
+    upd_gen = initialize_array(DatasetType.update, ComponentType.sym_gen, (n_steps, len(gen_ids)))
     upd_gen["id"] = gen_ids[None, :]
     upd_gen["p_specified"] = p_sgen * 1e6
     upd_gen["q_specified"] = net.sgen.q_mvar.values[None, :] * 1e6

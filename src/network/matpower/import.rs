@@ -143,6 +143,7 @@ pub fn network_from_workspace(ws: &Workspace, path: &Path, name: &str) -> Result
         shunts: b.shunts,
         branches,
         generators,
+        bus_aliases: Vec::new(),
     })
 }
 

@@ -87,6 +87,8 @@ struct Builder<'a> {
     parent: Vec<usize>,
     /// Network bus index per file bus.
     rep_index: Vec<usize>,
+    /// Fused-away bus ids with the bus they became.
+    aliases: Vec<(String, usize)>,
     /// Ids seen per kind (transformers and regulators share one space).
     ids_seen: HashMap<&'static str, HashSet<String>>,
     /// Open line ends (line index, 0 = from, 1 = to).
@@ -129,6 +131,7 @@ impl<'a> Builder<'a> {
             bus_idx: HashMap::new(),
             parent: (0..f.bus.len()).collect(),
             rep_index: vec![usize::MAX; f.bus.len()],
+            aliases: Vec::new(),
             ids_seen: HashMap::new(),
             line_open: HashSet::new(),
             trafo_open: HashMap::new(),
@@ -419,6 +422,10 @@ impl<'a> Builder<'a> {
         for i in 0..nb0 {
             let r = root(&mut self.parent, i);
             self.rep_index[i] = self.rep_index[r];
+            if r != i {
+                let alias = self.f.bus[i].id.get_ref().clone();
+                self.aliases.push((alias, self.rep_index[i]));
+            }
         }
     }
 
@@ -1395,6 +1402,7 @@ impl<'a> Builder<'a> {
             shunts: self.shunts,
             branches: self.branches,
             generators: self.gens,
+            bus_aliases: self.aliases,
         };
         // A part of the grid without a source is an error here (named buses).
         if let Err(Error::Invalid { problems, .. }) = crate::network::topology::analyse(&net) {

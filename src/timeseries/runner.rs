@@ -474,6 +474,17 @@ pub const MAX_BLOCK_STEPS: usize = 336;
 /// so this bounds a run's result memory whatever the grid size.
 pub const BLOCK_VALUES: usize = 4 << 20;
 
+/// A scenario in lanes is cut into at least this many blocks (two groups of
+/// 4 lanes: one per thread on two cores) where its blocks keep at least
+/// [`MIN_SPLIT_STEPS`] steps, so that a short run (a week) keeps both
+/// threads busy.
+pub const MIN_BLOCKS: usize = 8;
+
+/// Blocks are not cut shorter than this for [`MIN_BLOCKS`] (each block
+/// starts from the initial voltages, which costs its first step a few
+/// iterations).
+pub const MIN_SPLIT_STEPS: usize = 24;
+
 /// Maximum power flows per step while controllers settle.
 const MAX_CONTROL_LOOPS: usize = 50;
 
@@ -517,17 +528,21 @@ impl Scenario {
         self.elements.is_empty() && self.network.has_voltage_dependent_loads()
     }
 
-    /// Steps per result block: [`MAX_BLOCK_STEPS`], or as many as keep a
-    /// block's per-element rows within [`BLOCK_VALUES`] on a large grid
-    /// (10,000 buses: 73 steps; 100,000: 7). Depends on the grid and its
-    /// elements only, so results (each block of a scenario in lanes starts
+    /// Steps per result block: [`MAX_BLOCK_STEPS`], fewer for a short run
+    /// (at least [`MIN_BLOCKS`] blocks of at least [`MIN_SPLIT_STEPS`]
+    /// steps: a week of 15-minute steps gets 8 blocks of 84), and no more
+    /// than keep a block's per-element rows within [`BLOCK_VALUES`] on a
+    /// large grid (10,000 buses: 73 steps; 100,000: 7). Depends on the
+    /// scenario only, so results (each block of a scenario in lanes starts
     /// from the initial voltages) do not depend on threads or precision.
     pub fn block_steps(&self) -> usize {
         let net = &self.network;
         let loads = net.loads.len() + self.elements.len() + self.synthetic_loads.len();
         let per_step =
             4 * net.buses.len() + 7 * net.branches.len() + 11 * self.units.len() + 2 * loads + 16;
-        (BLOCK_VALUES / per_step).clamp(1, MAX_BLOCK_STEPS)
+        let by_memory = (BLOCK_VALUES / per_step).max(1);
+        let by_threads = self.n_steps.div_ceil(MIN_BLOCKS).max(MIN_SPLIT_STEPS);
+        by_memory.min(by_threads).min(MAX_BLOCK_STEPS)
     }
 
     /// Number of result blocks.

@@ -17,7 +17,14 @@ tools/bench/synthetic_feeder.py (seed 1) in a temporary folder. Timed, median of
   only; the model's construction is not timed.
 
 Also prints the largest |Vm| difference between gridsim and PGM's Newton, so that
-both are seen to solve the same grid. Usage (tools/bench/compare_pgm.sh's venv has
+both are seen to solve the same grid.
+
+With --steps K (e.g. 672, a week), the feeders' time series instead: the whole
+`gridsim run --network ... --elements ... --profiles ... --threads T` process
+(every per-element series written to HDF5 as f32) against PGM's batch
+calculation of the same K steps (update arrays of every load's P and Q built
+from the same profiles, not timed), iterative current and Newton, at 1 and 2
+threads (pinned as in compare_pgm.py). Usage (tools/bench/compare_pgm.sh's venv has
 power-grid-model):
     .venv-bench/bin/python tools/bench/pf_scaling.py [--gridsim target/release/gridsim]
         [--sizes 1000,10000,100000] [--repeats 5]
@@ -95,6 +102,86 @@ def pgm_pf(model, method):
     return time.perf_counter() - t, out
 
 
+def series_case(d, steps):
+    """PGM batch update arrays for the feeder in folder `d`: every load's P and Q
+    over `steps` steps (rated value x profile factor, as gridsim computes them)."""
+    import csv
+    import gzip
+
+    import numpy as np
+    from power_grid_model import ComponentType, DatasetType, initialize_array
+    with gzip.open(d / "profiles.csv.gz", "rt") as f:
+        r = csv.reader(f)
+        head = next(r)
+        rows = [list(map(float, row[2:])) for _, row in zip(range(steps), r)]
+    prof = np.array(rows)
+    col = {h: k for k, h in enumerate(head[2:])}
+    with open(d / "elements.csv") as f:
+        els = list(csv.DictReader(f))
+    n = len(els)
+    feeder = json.loads((d / "feeder.json").read_text())
+    ids = np.arange(4 * feeder["buses"], 4 * feeder["buses"] + n)
+    upd = initialize_array(DatasetType.update, ComponentType.sym_load, (steps, n))
+    upd["id"] = ids[None, :]
+    p = np.array([float(e["p_mw"]) for e in els])
+    q = np.array([float(e["q_mvar"]) for e in els])
+    pc = [col[e["p_profile_col"]] for e in els]
+    qc = [col[e["q_profile_col"]] for e in els]
+    upd["p_specified"] = prof[:, pc] * p[None, :] * 1e6
+    upd["q_specified"] = prof[:, qc] * q[None, :] * 1e6
+    return {ComponentType.sym_load: upd}
+
+
+def pgm_series(model, update, method, threads):
+    from power_grid_model import CalculationMethod, ComponentType
+    t = time.perf_counter()
+    model.calculate_power_flow(
+        symmetric=True, error_tolerance=1e-8, max_iterations=20,
+        calculation_method=CalculationMethod[method], update_data=update,
+        threading=-1 if threads == 1 else threads,
+        output_component_types={ComponentType.node: ["id", "u_pu"]})
+    return time.perf_counter() - t
+
+
+def gridsim_series(exe, d, steps, threads, out):
+    out.unlink(missing_ok=True)
+    cmd = ["taskset", "-c", "0" if threads == 1 else "0,1", str(exe), "run", "--network",
+           str(d / "network.m"), "--elements", str(d / "elements.csv"), "--profiles",
+           str(d / "profiles.csv.gz"), "--out", str(out), "--threads", str(threads),
+           "--steps", str(steps), "--quiet", "--tol", "1e-8"]
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"gridsim run failed: {p.stderr}")
+    return time.perf_counter() - t
+
+
+def series_table(a, tmp, sizes):
+    import os
+    print(f"| buses | steps | gridsim whole process 1 / 2 thr s | µs per bus-step (1 thr) "
+          "| PGM IC 1 / 2 thr s | ratio IC 1 / 2 | PGM NR 1 / 2 thr s | ratio NR 1 / 2 |")
+    print("|---:|---:|---|---:|---|---|---|---|")
+    out = Path(tmp) / "series.h5"
+    for n in sizes:
+        d = Path(tmp) / f"series{n}"
+        subprocess.run([sys.executable, str(ROOT / "tools/bench/synthetic_feeder.py"),
+                        "--buses", str(n), "--steps", str(a.steps), str(d)], check=True)
+        model = pgm_model(json.loads((d / "feeder.json").read_text()))
+        update = series_case(d, a.steps)
+        g, ic, nr = {}, {}, {}
+        for t in (1, 2):
+            g[t] = median(lambda: gridsim_series(a.gridsim, d, a.steps, t, out), a.repeats)
+            os.sched_setaffinity(0, {0} if t == 1 else {0, 1})
+            ic[t] = median(lambda: pgm_series(model, update, "iterative_current", t), a.repeats)
+            nr[t] = median(lambda: pgm_series(model, update, "newton_raphson", t), a.repeats)
+            os.sched_setaffinity(0, set(range(os.cpu_count())))
+        print(f"| {n:,} | {a.steps} | {g[1]:.3f} / {g[2]:.3f} | {g[1] / n / a.steps * 1e6:.3f} "
+              f"| {ic[1]:.3f} / {ic[2]:.3f} | {ic[1] / g[1]:.1f} / {ic[2] / g[2]:.1f} "
+              f"| {nr[1]:.3f} / {nr[2]:.3f} | {nr[1] / g[1]:.1f} / {nr[2] / g[2]:.1f} |",
+              flush=True)
+    out.unlink(missing_ok=True)
+
+
 def median(fn, repeats):
     fn()
     return statistics.median(fn() for _ in range(repeats))
@@ -105,6 +192,8 @@ def main():
     ap.add_argument("--gridsim", default=str(ROOT / "target" / "release" / "gridsim"))
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=0,
+                    help="time series of this many steps instead of single power flows")
     a = ap.parse_args()
     try:
         import power_grid_model  # noqa: F401
@@ -112,6 +201,12 @@ def main():
     except ImportError:
         have_pgm = False
         print("power_grid_model not installed: gridsim only", file=sys.stderr)
+    if a.steps > 0:
+        if not have_pgm:
+            sys.exit("--steps needs power_grid_model")
+        with tempfile.TemporaryDirectory() as tmp:
+            series_table(a, tmp, [int(x) for x in a.sizes.split(",")])
+        return
     print("| buses | gridsim process s | gridsim solve s | solve µs per bus "
           "| PGM Newton s | PGM iterative current s | PGM NR / gridsim solve | max abs dVm (vs PGM NR) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")

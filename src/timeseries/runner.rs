@@ -1997,6 +1997,10 @@ pub fn run_parallel_with<W>(
             tasks.push((i, 0..nb));
         }
     }
+    // Whole scenarios that run step by step first: the longest tasks start
+    // at once instead of ending the run alone (the order of the results
+    // does not depend on the order of the tasks).
+    tasks.sort_by_key(|(_, r)| std::cmp::Reverse(r.len()));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -1941,6 +1941,71 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
         .sum()
 }
 
+/// One task's block summaries (a whole scenario, or a group of blocks).
+type TaskResult = Result<Vec<(usize, RunSummary)>>;
+
+/// What the workers of [`run_parallel_with`] share.
+struct TaskShared<'a, 's> {
+    scenarios: &'a [Scenario],
+    dispatch: &'a [Option<Dispatch>],
+    /// One engine per scenario and worker thread, kept for all the tasks
+    /// the thread runs.
+    engines: &'s [std::sync::Mutex<Vec<Option<Engine<'a>>>>],
+    /// Written blocks back for reuse.
+    spare: &'s std::sync::Mutex<Vec<Block>>,
+    precision: RowPrecision,
+}
+
+impl<'a> TaskShared<'a, '_> {
+    /// Runs task `(i, blocks)` of scenario `i` on this worker's engine,
+    /// sending each block to the writer.
+    fn run(
+        &self,
+        (i, range): &(usize, std::ops::Range<usize>),
+        tx: &std::sync::mpsc::SyncSender<(usize, Block)>,
+    ) -> TaskResult {
+        let sc = &self.scenarios[*i];
+        // This worker's engines (only it locks this slot; tasks never nest,
+        // so the lock is free).
+        let slot = rayon::current_thread_index().unwrap_or(0) % self.engines.len();
+        let mut mine = self.engines[slot]
+            .lock()
+            .map_err(|_| Error::Numerical("a scenario worker panicked".into()))?;
+        let engine = match &mut mine[*i] {
+            Some(e) => e,
+            slot => slot.insert(Engine::new(sc, self.precision, self.dispatch[*i].as_ref())?),
+        };
+        let take = || {
+            self.spare
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default()
+        };
+        let send = |b| {
+            tx.send((*i, b))
+                .map_err(|_| Error::Usage("results writer stopped".into()))
+        };
+        let mut out = Vec::with_capacity(range.len());
+        if sc.runs_in_lanes() {
+            let group: Vec<usize> = range.clone().collect();
+            let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
+            let sums = engine.run_blocks_lanes(&group, &mut blocks)?;
+            for ((&b, s), blk) in group.iter().zip(sums).zip(blocks) {
+                out.push((b, s));
+                send(blk)?;
+            }
+        } else {
+            for b in range.clone() {
+                let mut block = take();
+                out.push((b, engine.run_block(b, &mut block)?));
+                send(block)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Runs `scenarios` on `threads` worker threads (rayon); results (per-element
 /// rows in `precision`) go to
 /// `sink` on the calling thread. Blocks of one scenario may arrive in any
@@ -1978,7 +2043,6 @@ pub fn run_parallel_with<W>(
     start: impl FnOnce() -> Result<W>,
     mut sink: impl FnMut(&mut W, usize, &Block) -> Result<()>,
 ) -> Result<(W, Vec<RunSummary>)> {
-    use rayon::prelude::*;
     for sc in scenarios {
         sc.validate()?;
     }
@@ -1997,9 +2061,8 @@ pub fn run_parallel_with<W>(
             tasks.push((i, 0..nb));
         }
     }
-    // Whole scenarios that run step by step first: the longest tasks start
-    // at once instead of ending the run alone (the order of the results
-    // does not depend on the order of the tasks).
+    // Whole scenarios that run step by step first (longest first on the
+    // workers' shared queue; the results do not depend on the order).
     tasks.sort_by_key(|(_, r)| std::cmp::Reverse(r.len()));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -2029,52 +2092,44 @@ pub fn run_parallel_with<W>(
     let engines = &engines;
     let results = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
+            // A shared queue in task order (longest first): each worker takes
+            // the next task when it is free, so a long task never waits
+            // behind short ones or ends the run alone.
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let done: Vec<std::sync::Mutex<Option<TaskResult>>> =
+                tasks.iter().map(|_| std::sync::Mutex::new(None)).collect();
+            let (next, done) = (&next, &done);
+            let shared = TaskShared {
+                scenarios,
+                dispatch,
+                engines,
+                spare,
+                precision,
+            };
+            let shared = &shared;
             pool.install(|| {
-                tasks
-                    .par_iter()
-                    .map_with(tx, |tx, (i, range)| {
-                        let sc = &scenarios[*i];
-                        // This worker's engines (only it locks this slot;
-                        // tasks never nest, so the lock is free).
-                        let slot = rayon::current_thread_index().unwrap_or(0) % engines.len();
-                        let mut mine = engines[slot]
-                            .lock()
-                            .map_err(|_| Error::Numerical("a scenario worker panicked".into()))?;
-                        let engine = match &mut mine[*i] {
-                            Some(e) => e,
-                            slot => slot.insert(Engine::new(sc, precision, dispatch[*i].as_ref())?),
-                        };
-                        let mut out = Vec::with_capacity(range.len());
-                        let take = || {
-                            spare
-                                .lock()
-                                .ok()
-                                .and_then(|mut s| s.pop())
-                                .unwrap_or_default()
-                        };
-                        let send = |tx: &mut std::sync::mpsc::SyncSender<(usize, Block)>, b| {
-                            tx.send((*i, b))
-                                .map_err(|_| Error::Usage("results writer stopped".into()))
-                        };
-                        if sc.runs_in_lanes() {
-                            let group: Vec<usize> = range.clone().collect();
-                            let mut blocks: Vec<Block> = group.iter().map(|_| take()).collect();
-                            let sums = engine.run_blocks_lanes(&group, &mut blocks)?;
-                            for ((&b, s), blk) in group.iter().zip(sums).zip(blocks) {
-                                out.push((b, s));
-                                send(tx, blk)?;
+                rayon::scope(|s| {
+                    for _ in 0..threads {
+                        let tx = tx.clone();
+                        s.spawn(move |_| loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(task) = tasks.get(k) else { break };
+                            let r = shared.run(task, &tx);
+                            if let Ok(mut d) = done[k].lock() {
+                                *d = Some(r);
                             }
-                        } else {
-                            for b in range.clone() {
-                                let mut block = take();
-                                out.push((b, engine.run_block(b, &mut block)?));
-                                send(tx, block)?;
-                            }
-                        }
-                        Ok(out)
+                        });
+                    }
+                })
+            });
+            drop(tx);
+            done.iter()
+                .map(|d| {
+                    d.lock().ok().and_then(|mut d| d.take()).unwrap_or_else(|| {
+                        Err(Error::Numerical("a scenario worker panicked".into()))
                     })
-                    .collect::<Vec<Result<Vec<(usize, RunSummary)>>>>()
-            })
+                })
+                .collect::<Vec<TaskResult>>()
         });
         // The sink is made while the workers run; a failure stops them.
         let mut state = match start() {

@@ -143,7 +143,7 @@ impl Jobs {
     }
 
     /// Computes the jobs marked in `owned` (all when None). The runs go
-    /// longest first in batches of 32 per thread, each grown scenario made just before
+    /// longest first in batches of 8 per thread, each grown scenario made just before
     /// its batch, so that memory does not grow with the number of runs.
     pub fn compute(
         &self,
@@ -163,7 +163,7 @@ impl Jobs {
             fingerprint: fingerprint.to_string(),
             ..Default::default()
         };
-        for batch in todo.chunks(32 * threads.max(1)) {
+        for batch in todo.chunks(16 * threads.max(1)) {
             let runs = batch
                 .iter()
                 .map(|r| {

@@ -1941,6 +1941,27 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
         .sum()
 }
 
+/// The tasks of a run: a whole scenario that runs step by step, or one
+/// group of up to [`LANES`] blocks of a scenario in lanes (small tasks
+/// balance the threads; each worker keeps one engine per scenario); whole
+/// scenarios first, then the groups (longest first on the workers' shared
+/// queue; the results do not depend on the order).
+fn plan_tasks(scenarios: &[Scenario]) -> Vec<(usize, std::ops::Range<usize>)> {
+    let mut tasks: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (i, sc) in scenarios.iter().enumerate() {
+        let nb = sc.n_blocks();
+        if sc.runs_in_lanes() {
+            for g in (0..nb).step_by(LANES) {
+                tasks.push((i, g..(g + LANES).min(nb)));
+            }
+        } else {
+            tasks.push((i, 0..nb));
+        }
+    }
+    tasks.sort_by_key(|(_, r)| std::cmp::Reverse(r.len()));
+    tasks
+}
+
 /// One task's block summaries (a whole scenario, or a group of blocks).
 type TaskResult = Result<Vec<(usize, RunSummary)>>;
 
@@ -2047,23 +2068,7 @@ pub fn run_parallel_with<W>(
         sc.validate()?;
     }
     let threads = threads.max(1);
-    // Tasks: a whole scenario with state, or one group of up to LANES
-    // blocks of a scenario without state (small tasks balance the threads;
-    // each worker keeps one engine per scenario).
-    let mut tasks: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-    for (i, sc) in scenarios.iter().enumerate() {
-        let nb = sc.n_blocks();
-        if sc.runs_in_lanes() {
-            for g in (0..nb).step_by(LANES) {
-                tasks.push((i, g..(g + LANES).min(nb)));
-            }
-        } else {
-            tasks.push((i, 0..nb));
-        }
-    }
-    // Whole scenarios that run step by step first (longest first on the
-    // workers' shared queue; the results do not depend on the order).
-    tasks.sort_by_key(|(_, r)| std::cmp::Reverse(r.len()));
+    let tasks = plan_tasks(scenarios);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

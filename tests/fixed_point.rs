@@ -287,3 +287,109 @@ fn newton_falls_back_to_the_pivoting_lu_on_a_singular_block() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A droop that follows the voltage: bus 18 of case33bw injects reactive
+/// power `gain · (v_ref − |V|)` (p.u.) and its own extra active power;
+/// settled when within `tol` of its line.
+struct Droop {
+    bus: usize,
+    v_ref: f64,
+    gain: f64,
+    tol: f64,
+    q: f64,
+    moves: usize,
+}
+
+impl gridsim::solver::VoltageResponse for Droop {
+    fn respond(
+        &mut self,
+        vm: &dyn Fn(usize) -> f64,
+        shift: &mut dyn FnMut(usize, Complex64),
+    ) -> bool {
+        let target = self.gain * (self.v_ref - vm(self.bus));
+        if (target - self.q).abs() <= self.tol {
+            return false;
+        }
+        self.moves += 1;
+        shift(self.bus, Complex64::new(0.0, target - self.q));
+        self.q = target;
+        true
+    }
+}
+
+/// The fixed point settles a voltage-following injection jointly with the
+/// power flow: at the end the droop is on its line at the solved voltage,
+/// and Newton with the injection it settled on (an independent solve)
+/// finds the same voltages.
+#[test]
+fn a_voltage_response_settles_with_the_power_flow() {
+    let m = model("case33bw");
+    let bus = 17;
+    let mut fixed = CurrentInjectionSolver::new(&m.ybus, &m.bus_type)
+        .unwrap()
+        .unwrap();
+    let mut droop = Droop {
+        bus,
+        v_ref: 1.0,
+        gain: 0.5,
+        tol: 1e-9,
+        q: 0.0,
+        moves: 0,
+    };
+    let mut v = m.flat_start();
+    let r = fixed
+        .solve_responsive(&m.ybus, &m.s_spec, &mut v, 1e-10, 60, Some(&mut droop))
+        .unwrap();
+    assert!(r.converged && r.max_mismatch_pu < 1e-10, "{r:?}");
+    assert!(droop.moves > 1, "the droop moved {} times", droop.moves);
+    let target = droop.gain * (droop.v_ref - v[bus].norm());
+    assert!(
+        (target - droop.q).abs() <= droop.tol,
+        "{target} vs {}",
+        droop.q
+    );
+    assert!(
+        droop.q > 0.01,
+        "the droop supports the voltage: q = {}",
+        droop.q
+    );
+    let mut s = m.s_spec.clone();
+    s[bus] += Complex64::new(0.0, droop.q);
+    let mut newton = NewtonSolver::new(&m.ybus, &m.bus_type).unwrap();
+    let mut vn = m.flat_start();
+    let rn = newton.solve(&m.ybus, &s, &mut vn, OPTS).unwrap();
+    assert!(rn.converged);
+    let d = v
+        .iter()
+        .zip(&vn)
+        .map(|(a, b)| (a - b).norm())
+        .fold(0.0, f64::max);
+    assert!(d < 1e-9, "max |dV| {d:e}");
+}
+
+/// A response that never settles ends in an iteration-limit stall with the
+/// voltages untouched, never a hang.
+#[test]
+fn a_response_that_never_settles_stalls() {
+    struct Restless;
+    impl gridsim::solver::VoltageResponse for Restless {
+        fn respond(
+            &mut self,
+            _vm: &dyn Fn(usize) -> f64,
+            _shift: &mut dyn FnMut(usize, Complex64),
+        ) -> bool {
+            true
+        }
+    }
+    let m = model("case33bw");
+    let mut fixed = CurrentInjectionSolver::new(&m.ybus, &m.bus_type)
+        .unwrap()
+        .unwrap();
+    let mut v = m.flat_start();
+    let r = fixed.solve_responsive(&m.ybus, &m.s_spec, &mut v, 1e-10, 25, Some(&mut Restless));
+    assert_eq!(
+        r.unwrap_err().0,
+        gridsim::solver::current_injection::Stall::IterationLimit
+    );
+    assert_eq!(v, m.flat_start());
+}

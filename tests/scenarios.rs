@@ -1148,18 +1148,22 @@ fn county_study_with(dir: &Path, name: &str, variants: &str) -> PathBuf {
     sc
 }
 
-/// P(U) settles on its curve: the county feeder for a year with 2 MWp of
-/// village PV under P(U) (curtailment from 1.02 to 1.05 p.u., so that it
-/// acts): at every step each unit's output is within 1e-4 of its curve at
-/// the solved voltage, and no step is left unsettled.
+/// Q(U) and P(U) settle on their curves together: the county feeder for a
+/// year with 2 MWp of village PV (500 kVA inverters) under P(U)
+/// (curtailment from 1.02 to 1.05 p.u.) and Q(U) (absorbing from 1.00 to
+/// 1.04 p.u., up to 0.436 of the rating within the inverter's circle), so
+/// that both act: at every step each unit's P is within 1e-4 of its
+/// available power and its Q within 1e-4 of its rating of the curves,
+/// written out here, at the solved voltage; no step is left unsettled.
 #[test]
-fn pu_settles_on_its_curve_for_a_year() {
+fn qu_and_pu_settle_on_their_curves_for_a_year() {
     let dir = tmpdir("pu-year");
     let sc = county_study_with(
         &dir,
         "pu.toml",
         "[[variant]]\nname = \"pu\"\nadd.pv = [{pv}]\n\
-         add.controller = [{ type = \"pv-pu\", v_start_pu = 1.02, v_end_pu = 1.05 }]\n",
+         add.controller = [{ type = \"pv-pu\", v_start_pu = 1.02, v_end_pu = 1.05 }, \
+         { type = \"pv-qu\", v3_pu = 1.0, v4_pu = 1.04 }]\n",
     );
     let out = dir.join("pu.h5");
     let o = gridsim(&[
@@ -1179,7 +1183,12 @@ fn pu_settles_on_its_curve_for_a_year() {
             .read_2d::<f64>()
             .unwrap()
     };
-    let (p, cut, vm) = (g("unit/p_mw"), g("unit/curtailed_mw"), g("bus/vm_pu"));
+    let (p, q, cut, vm) = (
+        g("unit/p_mw"),
+        g("unit/q_mvar"),
+        g("unit/curtailed_mw"),
+        g("bus/vm_pu"),
+    );
     let unit_bus: Vec<u64> = f
         .dataset("scenarios/pu/unit/bus")
         .unwrap()
@@ -1197,22 +1206,44 @@ fn pu_settles_on_its_curve_for_a_year() {
         .unwrap()
         .read_scalar()
         .unwrap();
-    let (mut worst, mut acting) = (0.0f64, 0);
+    let s_mva: f64 = 0.5;
+    let (mut worst_p, mut worst_q, mut acting_p, mut acting_q) = (0.0f64, 0.0f64, 0, 0);
     for t in 0..p.nrows() {
         for u in 0..p.ncols() {
-            let avail = p[[t, u]] + cut[[t, u]];
-            if avail <= 1e-9 {
-                continue;
-            }
             let b = bus_id.iter().position(|&x| x == unit_bus[u]).unwrap();
-            let curve = ((1.05 - vm[[t, b]]) / 0.03).clamp(0.0, 1.0);
-            acting += (curve < 1.0) as usize;
-            worst = worst.max((p[[t, u]] / avail - curve).abs());
+            let v = vm[[t, b]];
+            let avail = p[[t, u]] + cut[[t, u]];
+            if avail > 1e-9 {
+                let curve = ((1.05 - v) / 0.03).clamp(0.0, 1.0);
+                acting_p += (curve < 1.0) as usize;
+                // The controller's tolerance: 5e-5 of the available power + 1e-12 MW.
+                worst_p = worst_p.max(((p[[t, u]] - avail * curve).abs() - 1e-12).max(0.0) / avail);
+            }
+            // No reactive power while the unit feeds in nothing (at night).
+            let pu = p[[t, u]];
+            let q_lim = match pu <= 0.0 {
+                true => 0.0,
+                false => (0.436 * s_mva).min((s_mva * s_mva - pu * pu).max(0.0).sqrt()),
+            };
+            let q_curve = -((v - 1.0) / 0.04).clamp(0.0, 1.0) * q_lim;
+            acting_q += (q_curve < 0.0) as usize;
+            worst_q = worst_q.max((q[[t, u]] - q_curve).abs() / s_mva);
         }
     }
-    assert!(acting > 1000, "P(U) acted in only {acting} unit-steps");
+    println!(
+        "P(U) acted in {acting_p}, Q(U) in {acting_q} unit-steps; worst {worst_p:e}, {worst_q:e}"
+    );
+    assert!(acting_p > 1000, "P(U) acted in only {acting_p} unit-steps");
+    assert!(acting_q > 5000, "Q(U) acted in only {acting_q} unit-steps");
     assert_eq!(run, 0, "unsettled steps");
-    assert!(worst <= 1e-4, "largest distance from the curve {worst:e}");
+    assert!(
+        worst_p <= 1e-4,
+        "largest distance from the P(U) curve {worst_p:e}"
+    );
+    assert!(
+        worst_q <= 1e-4,
+        "largest distance from the Q(U) curve {worst_q:e}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -75,6 +75,22 @@ impl LaneVec {
     }
 }
 
+/// Injections that follow their bus voltage (inverter Q(U) and P(U)
+/// curves), settled together with the power flow: after every fixed-point
+/// iteration the solver shows the iterate's voltage magnitudes, and the
+/// response moves its injections toward its curves.
+pub trait VoltageResponse {
+    /// With `vm(bus)` the magnitude of the iterate's voltage at `bus`, p.u.,
+    /// moves injections by calling `shift(bus, ds)` (ds in p.u., generation
+    /// positive) and returns whether any set-point was still outside its
+    /// tolerance of its curve (the solve does not end while one is).
+    fn respond(
+        &mut self,
+        vm: &dyn Fn(usize) -> f64,
+        shift: &mut dyn FnMut(usize, Complex64),
+    ) -> bool;
+}
+
 /// Outcome of one fixed-point solve: a report, or why and after how many
 /// iterations it stalled (the voltages are then left untouched).
 pub type FixedPointResult = std::result::Result<SolveReport, (Stall, usize)>;
@@ -123,6 +139,8 @@ fn next_move(est: f64, prev: f64, it: usize, tol2: f64, max_iter: usize) -> Move
 pub struct CurrentInjectionSolver {
     /// Bus of each unknown, in pivot order.
     bus_of: Vec<usize>,
+    /// Pivot position of each bus ([`NONE`] for reference and isolated buses).
+    pos_of: Vec<usize>,
     lu: ComplexLu,
     /// Ybus entry of each LU input entry.
     lu_src: Vec<usize>,
@@ -416,9 +434,14 @@ impl CurrentInjectionSolver {
             known_ptr.push(known.len());
             row_ptr.push(row.len());
         }
+        let mut pos_of = vec![NONE; nb];
+        for (k, &b) in bus_of.iter().enumerate() {
+            pos_of[b] = k;
+        }
         let z = Complex64::new(0.0, 0.0);
         let mut s = CurrentInjectionSolver {
             bus_of,
+            pos_of,
             lu,
             lu_vals: vec![z; lu_src.len()],
             lu_src,
@@ -459,6 +482,23 @@ impl CurrentInjectionSolver {
         tol: f64,
         max_iter: usize,
     ) -> FixedPointResult {
+        self.solve_responsive(ybus, s_spec, v, tol, max_iter, None)
+    }
+
+    /// [`Self::solve`] with injections that follow the voltage: `response`
+    /// moves them after every iteration, and the solve ends only when the
+    /// mismatch is below `tol` and every set-point has settled on its curve
+    /// (the report's mismatch is that of the moved injections). On a stall
+    /// the voltages are left untouched, the response's moves are not.
+    pub fn solve_responsive(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        v: &mut [Complex64],
+        tol: f64,
+        max_iter: usize,
+        mut response: Option<&mut dyn VoltageResponse>,
+    ) -> FixedPointResult {
         let data = ybus.data();
         let n = self.bus_of.len();
         for k in 0..n {
@@ -493,8 +533,16 @@ impl CurrentInjectionSolver {
                 est = est.max(m);
             }
             std::mem::swap(&mut self.x, &mut self.xn);
+            let unsettled = match response.as_deref_mut() {
+                Some(r) => self.respond(r, v),
+                None => false,
+            };
             match next_move(est, prev, it, tol2, max_iter) {
-                Move::Accept => break,
+                Move::Accept if !unsettled => break,
+                Move::Accept if it >= max_iter => return Err((Stall::IterationLimit, it)),
+                // Injections moved after the voltages had settled: the
+                // contraction test starts again.
+                Move::Accept => prev = f64::INFINITY,
                 Move::Stop(why) => return Err((why, it)),
                 Move::Continue => prev = est,
             }
@@ -512,6 +560,26 @@ impl CurrentInjectionSolver {
 }
 
 impl CurrentInjectionSolver {
+    /// Shows `response` the iterate's voltage magnitudes (reference and
+    /// isolated buses from `v`) and applies its moves to the injections;
+    /// whether it is still unsettled.
+    fn respond(&mut self, response: &mut dyn VoltageResponse, v: &[Complex64]) -> bool {
+        let (pos_of, x) = (&self.pos_of, &self.x);
+        let vm = |bus: usize| match pos_of[bus] {
+            NONE => v[bus].norm(),
+            k => x[k].norm(),
+        };
+        let (s, s2) = (&mut self.s, &mut self.s2);
+        let mut shift = |bus: usize, ds: Complex64| {
+            let k = pos_of[bus];
+            if k != NONE {
+                s[k] += ds;
+                s2[k] = s[k].norm_sqr();
+            }
+        };
+        response.respond(&vm, &mut shift)
+    }
+
     /// Newton's test at the iterate in `self.x`: `max |ΔP|, |ΔQ|` over the
     /// PQ buses from the full Ybus rows (unknown columns from the iterate,
     /// reference columns through `c`). NaN if any mismatch is not finite.

@@ -5,7 +5,7 @@
 //! choice changes speed, not accuracy. A fixed-point attempt that stalls
 //! leaves the starting voltages untouched and Newton starts from them.
 
-use super::current_injection::{CurrentInjectionSolver, LaneVec, LANES};
+use super::current_injection::{CurrentInjectionSolver, LaneVec, VoltageResponse, LANES};
 use super::newton::{NewtonOptions, NewtonSolver, SolveReport};
 use crate::error::Result;
 use crate::math::{BusType, CsrMatrix};
@@ -79,6 +79,33 @@ impl HybridSolver {
             self.newton_fallbacks += 1;
         }
         self.newton.solve(ybus, s_spec, v, opts)
+    }
+
+    /// The fixed point with injections that follow the voltage (see
+    /// [`CurrentInjectionSolver::solve_responsive`]): the report when it
+    /// converged with every set-point settled; None where the method does
+    /// not apply or stalled (the voltages untouched, the response's moves
+    /// made: the caller solves its own way from there).
+    /// The fixed point knows constant power only: None with any
+    /// constant-current load in `s_i`.
+    pub fn solve_responsive(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        s_i: &[Complex64],
+        v: &mut [Complex64],
+        opts: NewtonOptions,
+        response: &mut dyn VoltageResponse,
+    ) -> Option<SolveReport> {
+        if s_i.iter().any(|s| *s != Complex64::new(0.0, 0.0)) {
+            return None;
+        }
+        let f = self.fixed.as_mut()?;
+        let max_iter = fixed_point_max_iter(opts.max_iter);
+        match f.solve_responsive(ybus, s_spec, v, opts.tol, max_iter, Some(response)) {
+            Ok(r) if r.converged => Some(r),
+            _ => None,
+        }
     }
 
     /// Like [`Self::solve`] with constant-current loads `s_i` (consumption at

@@ -9,5 +9,6 @@ pub mod hybrid;
 pub mod newton;
 pub mod sparse_lu;
 
+pub use current_injection::VoltageResponse;
 pub use hybrid::HybridSolver;
 pub use newton::{NewtonOptions, NewtonSolver, SolveReport};

@@ -130,6 +130,17 @@ pub enum ControllerSpec {
     },
 }
 
+impl ControllerSpec {
+    /// Whether this is an inverter curve (Q(U) or P(U)), which settles
+    /// within a step, unlike a tap changer.
+    pub fn is_inverter_curve(&self) -> bool {
+        matches!(
+            self,
+            ControllerSpec::PvQu { .. } | ControllerSpec::PvPu { .. }
+        )
+    }
+}
+
 /// Q(U) characteristic: Q as a fraction of Q_max (positive = injecting).
 pub fn qu_fraction(v: f64, v1: f64, v2: f64, v3: f64, v4: f64) -> f64 {
     if v <= v1 {

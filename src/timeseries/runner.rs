@@ -494,11 +494,13 @@ const CONTROL_TOL: f64 = 1e-4;
 
 impl Scenario {
     /// Whether the steps are independent of each other (no unit with
-    /// storage or heat state, no controller), so that blocks can run in any
-    /// order on any thread. Each block of such a scenario starts from the
-    /// initial voltages, so results do not depend on the thread count.
+    /// storage or heat state, no tap changer: Q(U) and P(U) settle within
+    /// their step), so that blocks can run in any order on any thread. Each
+    /// block of such a scenario starts from the initial voltages, so results
+    /// do not depend on the thread count.
     pub fn steps_independent(&self) -> bool {
-        self.runs_in_lanes() && self.units.iter().all(Unit::is_stateless)
+        self.units.iter().all(Unit::is_stateless)
+            && self.controllers.iter().all(|c| c.oltc.is_none())
     }
 
     /// Whether the steps' power flows can be solved side by side in lanes
@@ -1255,21 +1257,58 @@ impl<'a> Engine<'a> {
         } = self;
         let sc: &Scenario = sc;
         let nan = f64::NAN;
-        pu_prev.iter_mut().for_each(|x| *x = None);
+        let nu = units.len();
+        // Q(U) and P(U) settle inside the fixed point where it applies (one
+        // power flow instead of one per move); the loop below then only
+        // confirms them, or moves them itself after a stall.
+        let mut joint = controllers.iter().any(|c| c.spec.is_inverter_curve());
         // 3. Power flow with the controllers settling.
         let mut report;
         let mut oltc_done = false;
         let mut loops = 0;
+        pu_prev.iter_mut().for_each(|x| *x = None);
         loop {
             loops += 1;
             math.set_injections(loads, gens);
-            let solved = solver.solve_with_current_loads(
-                &math.ybus,
-                &math.s_spec,
-                &math.s_load_i,
-                v,
-                sc.newton,
-            );
+            let mut curves = InverterCurves {
+                controllers,
+                units,
+                outputs,
+                avail,
+                unit_gens: &mut gens[unit_gen_start..unit_gen_start + nu],
+                pu_prev,
+                base_mva: math.base_mva,
+            };
+            let settled = match joint {
+                true => solver.solve_responsive(
+                    &math.ybus,
+                    &math.s_spec,
+                    &math.s_load_i,
+                    v,
+                    sc.newton,
+                    &mut curves,
+                ),
+                false => None,
+            };
+            if joint {
+                // The secant of P(U) starts again from the moves made.
+                pu_prev.iter_mut().for_each(|x| *x = None);
+            }
+            if joint {
+                // The injections as the curves left them (booked by `record`).
+                math.set_injections(loads, gens);
+                joint = settled.is_some();
+            }
+            let solved = match settled {
+                Some(r) => Ok(r),
+                None => solver.solve_with_current_loads(
+                    &math.ybus,
+                    &math.s_spec,
+                    &math.s_load_i,
+                    v,
+                    sc.newton,
+                ),
+            };
             report = match solved {
                 Ok(r) => r,
                 Err(Error::Numerical(_)) => crate::solver::SolveReport {
@@ -1287,59 +1326,16 @@ impl<'a> Engine<'a> {
                 summary.control_not_settled += 1;
                 break;
             }
-            let mut changed = false;
-            for c in controllers.iter_mut() {
-                match &c.spec {
-                    ControllerSpec::PvQu {
-                        v1_pu,
-                        v2_pu,
-                        v3_pu,
-                        v4_pu,
-                        q_max_fraction,
-                        at_night,
-                        ..
-                    } => {
-                        for &k in &c.units {
-                            let s = units[k].inverter_mva().unwrap_or(0.0);
-                            let p = outputs[k].p_mw;
-                            let idle = p <= 0.0 && !*at_night;
-                            let q_lim = match idle {
-                                true => 0.0,
-                                false => (q_max_fraction * s).min((s * s - p * p).max(0.0).sqrt()),
-                            };
-                            let target =
-                                qu_fraction(v[units[k].bus].norm(), *v1_pu, *v2_pu, *v3_pu, *v4_pu)
-                                    * q_lim;
-                            if (target - outputs[k].q_mvar).abs() > CONTROL_TOL * s.max(1e-9) {
-                                changed = true;
-                            }
-                            let q_new = outputs[k].q_mvar + 0.7 * (target - outputs[k].q_mvar);
-                            outputs[k].q_mvar = q_new;
-                            gens[unit_gen_start + k].2 = q_new;
-                        }
-                    }
-                    ControllerSpec::PvPu {
-                        v_start_pu,
-                        v_end_pu,
-                        ..
-                    } => {
-                        for &k in &c.units {
-                            let vk = v[units[k].bus].norm();
-                            let curve = |v: f64| avail[k] * pu_fraction(v, *v_start_pu, *v_end_pu);
-                            let Some(p_new) =
-                                pu_step(outputs[k].p_mw, vk, avail[k], curve, &mut pu_prev[k])
-                            else {
-                                continue;
-                            };
-                            changed = true;
-                            outputs[k].p_mw = p_new;
-                            outputs[k].curtailed_mw = avail[k] - p_new;
-                            gens[unit_gen_start + k].1 = p_new;
-                        }
-                    }
-                    ControllerSpec::Oltc { .. } => {}
-                }
-            }
+            let mut curves = InverterCurves {
+                controllers,
+                units,
+                outputs,
+                avail,
+                unit_gens: &mut gens[unit_gen_start..unit_gen_start + nu],
+                pu_prev,
+                base_mva: math.base_mva,
+            };
+            let mut changed = curves.step(&|b| v[b].norm(), &mut |_, _| {});
             if !changed && !oltc_done {
                 oltc_done = true;
                 for c in controllers.iter_mut() {
@@ -1565,6 +1561,95 @@ fn pu_step(
 /// P(U) is settled when each unit is this close to its curve, as a share of
 /// its available power.
 const PU_TOL: f64 = 5e-5;
+
+/// The Q(U) and P(U) controllers of a step with the set-points they move:
+/// the units' outputs and their entries in the step's generator list.
+struct InverterCurves<'e> {
+    controllers: &'e [Controller],
+    units: &'e [Unit],
+    outputs: &'e mut [UnitOutput],
+    /// Available power per unit, MW.
+    avail: &'e [f64],
+    /// The units' (bus, MW, Mvar) generator entries, unit order.
+    unit_gens: &'e mut [(usize, f64, f64)],
+    /// Per unit, the previous P(U) iterate of this step.
+    pu_prev: &'e mut [Option<(f64, f64)>],
+    base_mva: f64,
+}
+
+impl InverterCurves<'_> {
+    /// One move of every controlled unit outside its tolerance toward its
+    /// curve at the bus voltages `vm`: Q(U) a damped step, P(U) a secant
+    /// step ([`pu_step`]); each change goes to `shift` in p.u. Whether any
+    /// unit moved.
+    fn step(&mut self, vm: &dyn Fn(usize) -> f64, shift: &mut dyn FnMut(usize, Complex64)) -> bool {
+        let mut changed = false;
+        for c in self.controllers {
+            match &c.spec {
+                ControllerSpec::PvQu {
+                    v1_pu,
+                    v2_pu,
+                    v3_pu,
+                    v4_pu,
+                    q_max_fraction,
+                    at_night,
+                    ..
+                } => {
+                    for &k in &c.units {
+                        let s = self.units[k].inverter_mva().unwrap_or(0.0);
+                        let (p, q) = (self.outputs[k].p_mw, self.outputs[k].q_mvar);
+                        let q_lim = match p <= 0.0 && !*at_night {
+                            true => 0.0,
+                            false => (q_max_fraction * s).min((s * s - p * p).max(0.0).sqrt()),
+                        };
+                        let bus = self.units[k].bus;
+                        let target = qu_fraction(vm(bus), *v1_pu, *v2_pu, *v3_pu, *v4_pu) * q_lim;
+                        if (target - q).abs() <= CONTROL_TOL * s.max(1e-9) {
+                            continue;
+                        }
+                        changed = true;
+                        let q_new = q + 0.7 * (target - q);
+                        self.outputs[k].q_mvar = q_new;
+                        self.unit_gens[k].2 = q_new;
+                        shift(bus, Complex64::new(0.0, (q_new - q) / self.base_mva));
+                    }
+                }
+                ControllerSpec::PvPu {
+                    v_start_pu,
+                    v_end_pu,
+                    ..
+                } => {
+                    for &k in &c.units {
+                        let (bus, avail, p) =
+                            (self.units[k].bus, self.avail[k], self.outputs[k].p_mw);
+                        let curve = |v: f64| avail * pu_fraction(v, *v_start_pu, *v_end_pu);
+                        let Some(p_new) = pu_step(p, vm(bus), avail, curve, &mut self.pu_prev[k])
+                        else {
+                            continue;
+                        };
+                        changed = true;
+                        self.outputs[k].p_mw = p_new;
+                        self.outputs[k].curtailed_mw = avail - p_new;
+                        self.unit_gens[k].1 = p_new;
+                        shift(bus, Complex64::new((p_new - p) / self.base_mva, 0.0));
+                    }
+                }
+                ControllerSpec::Oltc { .. } => {}
+            }
+        }
+        changed
+    }
+}
+
+impl crate::solver::VoltageResponse for InverterCurves<'_> {
+    fn respond(
+        &mut self,
+        vm: &dyn Fn(usize) -> f64,
+        shift: &mut dyn FnMut(usize, Complex64),
+    ) -> bool {
+        self.step(vm, shift)
+    }
+}
 
 /// Per branch, its column among the transformers and regulators (the
 /// branches that are not lines, in branch order; None for lines).
@@ -1941,9 +2026,11 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
         .sum()
 }
 
-/// The tasks of a run: a whole scenario that runs step by step, or one
-/// group of up to [`LANES`] blocks of a scenario in lanes (small tasks
-/// balance the threads; each worker keeps one engine per scenario); whole
+/// The tasks of a run: a whole scenario that runs step by step, one
+/// group of up to [`LANES`] blocks of a scenario in lanes, or one block of
+/// a scenario whose steps are independent but not batched (Q(U)/P(U)
+/// controllers, voltage-dependent loads) (small tasks balance the threads;
+/// each worker keeps one engine per scenario); whole
 /// scenarios first, then the groups (longest first on the workers' shared
 /// queue; the results do not depend on the order).
 fn plan_tasks(scenarios: &[Scenario]) -> Vec<(usize, std::ops::Range<usize>)> {
@@ -1954,6 +2041,8 @@ fn plan_tasks(scenarios: &[Scenario]) -> Vec<(usize, std::ops::Range<usize>)> {
             for g in (0..nb).step_by(LANES) {
                 tasks.push((i, g..(g + LANES).min(nb)));
             }
+        } else if sc.steps_independent() {
+            tasks.extend((0..nb).map(|b| (i, b..b + 1)));
         } else {
             tasks.push((i, 0..nb));
         }
@@ -2030,12 +2119,13 @@ impl<'a> TaskShared<'a, '_> {
 /// Runs `scenarios` on `threads` worker threads (rayon); results (per-element
 /// rows in `precision`) go to
 /// `sink` on the calling thread. Blocks of one scenario may arrive in any
-/// order (each carries its first step). A scenario with state (units,
-/// controllers) runs on one thread from start to end; one whose steps are
-/// independent is split into groups of [`LANES`] blocks (one batched solve
-/// each), each block starting from the initial voltages, and every worker
-/// keeps one engine per scenario. Results and KPIs do not depend on the
-/// thread count.
+/// order (each carries its first step). A scenario whose steps carry state
+/// from one to the next (a tap changer, a unit reading the network) runs on
+/// one thread from start to end; one in lanes is split into groups of
+/// [`LANES`] blocks (one batched solve each), one whose steps are
+/// independent otherwise into single blocks; each block starts from the
+/// initial voltages, and every worker keeps one engine per scenario.
+/// Results and KPIs do not depend on the thread count.
 pub fn run_parallel(
     scenarios: &[Scenario],
     threads: usize,

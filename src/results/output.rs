@@ -10,7 +10,8 @@
 //! - With `--force` only a file of the kind the command writes is replaced
 //!   (a gridsim results file, a gridsim report, a network file that is not
 //!   the input): never a scenario, network or profile file given by
-//!   mistake, never a directory, device, FIFO or socket.
+//!   mistake, never a directory, device, FIFO or socket. The old file is
+//!   removed just before the new one is renamed to its name.
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -197,6 +198,13 @@ impl TempOutput {
     /// existing file only with `force`, else failing if one appeared.
     pub fn commit(mut self) -> Result<()> {
         let r = if self.force {
+            // The old file goes first: renaming over it makes ext4 write the
+            // new file back before the rename returns (its replace-via-rename
+            // heuristic; 1 s for a 1.4 GB results file), which renaming to a
+            // free name does not. The name is free only for that moment.
+            if std::fs::symlink_metadata(&self.out).is_ok_and(|m| m.is_file()) {
+                let _ = std::fs::remove_file(&self.out);
+            }
             std::fs::rename(&self.tmp, &self.out)
         } else {
             std::fs::hard_link(&self.tmp, &self.out).and_then(|_| std::fs::remove_file(&self.tmp))

@@ -116,18 +116,48 @@ enum Move {
     Continue,
 }
 
+/// The slowest contraction a solve accepts: from iteration `from_it` on,
+/// a squared mismatch estimate above `rate2` times the one before stops it.
+#[derive(Debug, Clone, Copy)]
+struct Contraction {
+    rate2: f64,
+    from_it: usize,
+}
+
+/// A plain solve: a rate worse than 0.5 (0.25 on squares) after a few
+/// iterations hands over to Newton, whose quadratic convergence then wins.
+const SLOW_PLAIN: Contraction = Contraction {
+    rate2: 0.25,
+    from_it: 4,
+};
+
+/// While a [`VoltageResponse`] moves injections the mismatch shrinks more
+/// slowly (each move disturbs the voltages): only a rate worse than 0.9
+/// after ten iterations stops it (the alternative, one power flow per
+/// move, costs more than a slow joint iteration; the iteration limit
+/// bounds it).
+const SLOW_RESPONSIVE: Contraction = Contraction {
+    rate2: 0.81,
+    from_it: 10,
+};
+
 /// The stopping rule shared by the single and the batched solve: `est` and
 /// `prev` are squared mismatch estimates of iterations `it` and `it - 1`.
-fn next_move(est: f64, prev: f64, it: usize, tol2: f64, max_iter: usize) -> Move {
+fn next_move(
+    est: f64,
+    prev: f64,
+    it: usize,
+    tol2: f64,
+    max_iter: usize,
+    slow: Contraction,
+) -> Move {
     if !est.is_finite() {
         Move::Stop(Stall::NonFinite)
     } else if est < tol2 {
         Move::Accept
     } else if it >= max_iter {
         Move::Stop(Stall::IterationLimit)
-    } else if it >= 4 && est > 0.25 * prev {
-        // Linear rate worse than 0.5 (0.25 on squares) after a few steps:
-        // Newton's quadratic convergence wins.
+    } else if it >= slow.from_it && est > slow.rate2 * prev {
         Move::Stop(Stall::SlowContraction)
     } else {
         Move::Continue
@@ -215,6 +245,35 @@ impl Lanes {
         self.xr[k][q] = 1.0;
         self.xi[k][q] = 0.0;
     }
+}
+
+/// Lane `l`'s response after an iteration, as
+/// [`CurrentInjectionSolver::solve_responsive`] shows it the iterate and
+/// applies its moves, in the same arithmetic; whether it is still unsettled.
+fn respond_lane(
+    pos_of: &[usize],
+    ln: &mut Lanes,
+    response: &mut dyn VoltageResponse,
+    l: usize,
+    v: &LaneVec,
+) -> bool {
+    let Lanes {
+        xr, xi, sr, si, s2, ..
+    } = ln;
+    let (xr, xi) = (&*xr, &*xi);
+    let vm = |bus: usize| match pos_of[bus] {
+        NONE => v.get(bus, l).norm(),
+        k => Complex64::new(xr[k][l], xi[k][l]).norm(),
+    };
+    let mut shift = |bus: usize, ds: Complex64| {
+        let k = pos_of[bus];
+        if k != NONE {
+            sr[k][l] += ds.re;
+            si[k][l] += ds.im;
+            s2[k][l] = sr[k][l] * sr[k][l] + si[k][l] * si[k][l];
+        }
+    };
+    response.respond(&vm, &mut shift)
 }
 
 /// One fixed-point iteration of every lane: right-hand sides, the two
@@ -537,7 +596,11 @@ impl CurrentInjectionSolver {
                 Some(r) => self.respond(r, v),
                 None => false,
             };
-            match next_move(est, prev, it, tol2, max_iter) {
+            let slow = match response.is_some() {
+                true => SLOW_RESPONSIVE,
+                false => SLOW_PLAIN,
+            };
+            match next_move(est, prev, it, tol2, max_iter, slow) {
                 Move::Accept if !unsettled => break,
                 Move::Accept if it >= max_iter => return Err((Stall::IterationLimit, it)),
                 // Injections moved after the voltages had settled: the
@@ -656,6 +719,51 @@ impl CurrentInjectionSolver {
         tol: f64,
         max_iter: usize,
     ) -> [Option<FixedPointResult>; LANES] {
+        self.solve_interleaved_impl(ybus, s, v, a, tol, max_iter, &mut [])
+    }
+
+    /// [`Self::solve_interleaved`] with one [`VoltageResponse`] per lane
+    /// (`responses[l]` for lane `l`, one for each of the first `a` lanes),
+    /// each lane settling its response as [`Self::solve_responsive`] does,
+    /// with the same arithmetic. The moved injections are written back to
+    /// `s` (every lane), so that the caller books what was solved.
+    ///
+    /// # Panics
+    /// If `responses` does not hold one response per lane solved.
+    #[allow(clippy::too_many_arguments)]
+    pub fn solve_interleaved_responsive(
+        &mut self,
+        ybus: &CsrMatrix,
+        s: &mut LaneVec,
+        v: &mut LaneVec,
+        a: usize,
+        tol: f64,
+        max_iter: usize,
+        responses: &mut [&mut dyn VoltageResponse],
+    ) -> [Option<FixedPointResult>; LANES] {
+        assert_eq!(responses.len(), a, "one response per lane");
+        let out = self.solve_interleaved_impl(ybus, s, v, a, tol, max_iter, responses);
+        let ln = &self.lanes;
+        for (k, &b) in self.bus_of.iter().enumerate() {
+            for l in 0..a {
+                s.re[b][l] = ln.sr[k][l];
+                s.im[b][l] = ln.si[k][l];
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn solve_interleaved_impl(
+        &mut self,
+        ybus: &CsrMatrix,
+        s: &LaneVec,
+        v: &mut LaneVec,
+        a: usize,
+        tol: f64,
+        max_iter: usize,
+        responses: &mut [&mut dyn VoltageResponse],
+    ) -> [Option<FixedPointResult>; LANES] {
         assert!(a <= LANES, "lane count");
         let data = ybus.data();
         let n = self.bus_of.len();
@@ -704,9 +812,23 @@ impl CurrentInjectionSolver {
                     continue;
                 }
                 it[l] += 1;
+                let unsettled = match responses.get_mut(l) {
+                    Some(r) => respond_lane(&self.pos_of, ln, &mut **r, l, v),
+                    None => false,
+                };
                 // A finished lane keeps iterating on its own values (finite
                 // or not, lanes never mix) until the others are done.
-                match next_move(est[l], prev[l], it[l], tol2, max_iter) {
+                let slow = match responses.is_empty() {
+                    true => SLOW_PLAIN,
+                    false => SLOW_RESPONSIVE,
+                };
+                match next_move(est[l], prev[l], it[l], tol2, max_iter, slow) {
+                    Move::Accept if unsettled && it[l] >= max_iter => {
+                        out[l] = Some(Err((Stall::IterationLimit, it[l])));
+                        running[l] = false;
+                    }
+                    // Injections moved after the voltages had settled.
+                    Move::Accept if unsettled => prev[l] = f64::INFINITY,
                     Move::Continue => prev[l] = est[l],
                     Move::Stop(why) => {
                         out[l] = Some(Err((why, it[l])));

@@ -126,6 +126,32 @@ impl HybridSolver {
             .solve_with_current_loads(ybus, s_spec, s_i, v, opts)
     }
 
+    /// Up to [`LANES`] solves at once with one [`VoltageResponse`] per lane
+    /// (see [`CurrentInjectionSolver::solve_interleaved_responsive`]; the
+    /// moved injections are written back to `s`): per lane the report where
+    /// the fixed point converged with the response settled, None where it
+    /// does not apply or stalled (that lane's voltages untouched; no Newton:
+    /// the caller solves such a lane its own way).
+    pub fn solve_interleaved_responsive(
+        &mut self,
+        ybus: &CsrMatrix,
+        s: &mut LaneVec,
+        v: &mut LaneVec,
+        a: usize,
+        opts: NewtonOptions,
+        responses: &mut [&mut dyn VoltageResponse],
+    ) -> [Option<SolveReport>; LANES] {
+        let Some(f) = self.fixed.as_mut() else {
+            return [None; LANES];
+        };
+        let max_iter = fixed_point_max_iter(opts.max_iter);
+        let out = f.solve_interleaved_responsive(ybus, s, v, a, opts.tol, max_iter, responses);
+        out.map(|r| match r {
+            Some(Ok(r)) if r.converged => Some(r),
+            _ => None,
+        })
+    }
+
     /// Up to [`LANES`] independent solves at once on interleaved injections
     /// and voltages (see [`CurrentInjectionSolver::solve_interleaved`]) of
     /// the first `a` lanes; lanes the fixed point does not finish go to

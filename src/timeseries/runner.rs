@@ -505,11 +505,15 @@ impl Scenario {
 
     /// Whether the steps' power flows can be solved side by side in lanes
     /// and in any order: no unit's dispatch reads the network (units with
-    /// state are then dispatched in order first, see [`Dispatch`]), no
-    /// controller, and no voltage-dependent loads (which the batched fixed
-    /// point does not model).
+    /// state are then dispatched in order first, see [`Dispatch`]), no tap
+    /// changer, Q(U)/P(U) curves only where every unit is stateless (they
+    /// settle inside each lane's solve), and no voltage-dependent loads
+    /// (which the batched fixed point does not model).
     pub fn runs_in_lanes(&self) -> bool {
-        self.controllers.is_empty()
+        let controllers_ok = self.controllers.is_empty()
+            || (self.steps_independent()
+                && self.controllers.iter().all(|c| c.spec.is_inverter_curve()));
+        controllers_ok
             && !self.books_voltage_dependent_loads()
             && !self.units.iter().any(Unit::reads_network)
     }
@@ -676,6 +680,8 @@ struct Engine<'a> {
     lane_results: LaneResults,
     /// Bus booking of all lanes of a batched step.
     lane_booking: LaneBooking,
+    /// Per lane, the units' state under Q(U)/P(U) curves of a batched step.
+    lane_units: Vec<LaneUnits>,
     /// Injections of the fixed network loads and generators, p.u. (steps
     /// without units start from these).
     s_fixed: Vec<Complex64>,
@@ -705,6 +711,17 @@ struct LaneBooking {
     n_viol: [u32; LANES],
     /// Connected buses above their voltage band.
     n_over: [u32; LANES],
+}
+
+/// One lane's units under Q(U)/P(U) curves in a batched step: what
+/// [`InverterCurves`] moves (outputs, generator entries, the P(U) secant)
+/// and the availability it moves from.
+#[derive(Debug, Clone, Default)]
+struct LaneUnits {
+    outputs: Vec<UnitOutput>,
+    avail: Vec<f64>,
+    gens: Vec<(usize, f64, f64)>,
+    pu_prev: Vec<Option<(f64, f64)>>,
 }
 
 /// Injection totals of a step, MW.
@@ -857,6 +874,7 @@ impl<'a> Engine<'a> {
             lane_s: LaneVec::default(),
             lane_results: LaneResults::default(),
             lane_booking: LaneBooking::default(),
+            lane_units: vec![LaneUnits::default(); LANES],
             s_fixed,
             tap_col: tap_columns(&net),
             pu_prev: vec![None; nu],
@@ -932,13 +950,16 @@ impl<'a> Engine<'a> {
             }
             let ts: [usize; LANES] = std::array::from_fn(|l| blocks[l.min(n_act - 1)] * bs + k);
             let tots = self.stateless_injections(&ts, k);
-            let results = self.solver.solve_interleaved(
-                &self.math.ybus,
-                &self.lane_s,
-                &mut self.lane_v,
-                n_act,
-                self.sc.newton,
-            );
+            let results = match self.controllers.is_empty() {
+                true => self.solver.solve_interleaved(
+                    &self.math.ybus,
+                    &self.lane_s,
+                    &mut self.lane_v,
+                    n_act,
+                    self.sc.newton,
+                ),
+                false => self.solve_lanes_with_curves(&ts, n_act, &mut summaries)?,
+            };
             // Voltage-derived results of all lanes in one pass.
             self.results
                 .lanes(self.math.base_mva, &self.lane_v, &mut self.lane_results);
@@ -955,8 +976,12 @@ impl<'a> Engine<'a> {
                     Some(Err(e)) => return Err(e),
                 };
                 let t = blocks[l] * bs + k;
-                for (ku, o) in self.outputs.iter_mut().enumerate() {
-                    *o = unit_output(self.dispatch, &self.sc.units[ku], ku, t);
+                if self.controllers.is_empty() {
+                    for (ku, o) in self.outputs.iter_mut().enumerate() {
+                        *o = unit_output(self.dispatch, &self.sc.units[ku], ku, t);
+                    }
+                } else {
+                    self.outputs.copy_from_slice(&self.lane_units[l].outputs);
                 }
                 let sm = &mut summaries[l];
                 sm.iterations += report.iterations as u64;
@@ -968,6 +993,89 @@ impl<'a> Engine<'a> {
             block.fill_loads(self.sc);
         }
         Ok(summaries)
+    }
+
+    /// The batched solve of steps `ts` (the first `a` lanes) whose PV units
+    /// follow Q(U)/P(U) curves: each lane's units start at their
+    /// availability and settle inside the fixed point; a lane that stalls
+    /// is solved like a step by step run (`prepare`, then `power_flow`: the
+    /// plain fixed point or Newton with the controllers' own loop) from its
+    /// voltages. Each lane's outputs are left in `lane_units`, its solved
+    /// injections in `lane_s`.
+    fn solve_lanes_with_curves(
+        &mut self,
+        ts: &[usize; LANES],
+        a: usize,
+        summaries: &mut [RunSummary],
+    ) -> Result<[(Option<Result<SolveReport>>, bool); LANES]> {
+        for (l, lu) in self.lane_units.iter_mut().enumerate().take(a) {
+            lu.outputs.clear();
+            lu.outputs.extend(
+                (self.sc.units.iter().enumerate()).map(|(k, u)| unit_output(None, u, k, ts[l])),
+            );
+            lu.avail.clear();
+            lu.avail.extend(lu.outputs.iter().map(|o| o.p_mw));
+            lu.gens.clear();
+            lu.gens.extend(
+                (self.units.iter().zip(&lu.outputs)).map(|(u, o)| (u.bus, o.p_mw, o.q_mvar)),
+            );
+            lu.pu_prev.clear();
+            lu.pu_prev.resize(self.units.len(), None);
+        }
+        let base_mva = self.math.base_mva;
+        let (controllers, units) = (&self.controllers, &self.units);
+        let mut curves: Vec<InverterCurves> = (self.lane_units.iter_mut().take(a))
+            .map(|lu| InverterCurves {
+                controllers,
+                units,
+                outputs: &mut lu.outputs,
+                avail: &lu.avail,
+                unit_gens: &mut lu.gens,
+                pu_prev: &mut lu.pu_prev,
+                base_mva,
+            })
+            .collect();
+        let mut responses: Vec<&mut dyn crate::solver::VoltageResponse> = curves
+            .iter_mut()
+            .map(|c| c as &mut dyn crate::solver::VoltageResponse)
+            .collect();
+        let settled = self.solver.solve_interleaved_responsive(
+            &self.math.ybus,
+            &mut self.lane_s,
+            &mut self.lane_v,
+            a,
+            self.sc.newton,
+            &mut responses,
+        );
+        drop(responses);
+        drop(curves);
+        let mut out: [(Option<Result<SolveReport>>, bool); LANES] = Default::default();
+        for l in 0..a {
+            if let Some(r) = settled[l] {
+                out[l] = (Some(Ok(r)), false);
+                continue;
+            }
+            // This lane step by step, from its own voltages.
+            let nb = self.v.len();
+            (0..nb).for_each(|i| self.v[i] = self.lane_v.get(i, l));
+            let tot = self.prepare(ts[l]);
+            let mut sm = RunSummary::new();
+            let newton_before = self.solver.newton_fallbacks;
+            let r = self.power_flow(&tot, &mut sm)?;
+            summaries[l].control_not_settled += sm.control_not_settled;
+            let report = SolveReport {
+                iterations: sm.iterations as usize,
+                ..r
+            };
+            self.lane_v.set_lane(l, &self.v);
+            self.lane_s.set_lane(l, &self.math.s_spec);
+            self.lane_units[l].outputs.copy_from_slice(&self.outputs);
+            out[l] = (
+                Some(Ok(report)),
+                self.solver.newton_fallbacks > newton_before,
+            );
+        }
+        Ok(out)
     }
 
     /// The bus part of `record` for every lane at once: booked injections

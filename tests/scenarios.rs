@@ -1404,6 +1404,82 @@ fn inverter_curves_in_lanes_match_the_step_by_step_run() {
     assert_eq!(one[0].kpis, s_lanes.kpis);
 }
 
+/// Tap changers no longer keep a scenario step by step: its steps are
+/// solved ahead, four consecutive steps at once, and the tap changers check
+/// them in order (a move solves that step again). Against the step-by-step
+/// run, on the county feeder's line regulator (plain power flows) and on
+/// the main job's Q(U)/P(U) parks with both substation transformers' tap
+/// changers (curves settling in the lanes): the same tap positions at
+/// every step and the same number of moves, |V| and the units' P and Q
+/// within the solver's and the curves' tolerances, and one and two
+/// threads give the same KPIs.
+#[test]
+fn tap_changers_solved_ahead_match_the_step_by_step_run() {
+    use gridsim::timeseries::rows::RowPrecision;
+    use gridsim::timeseries::runner::{run_parallel, run_scenario, run_scenario_in_order};
+    let cases = [
+        (
+            "scenarios/cn_county_feeder.toml",
+            "village-pv-2mw-regulator",
+            2688,
+        ),
+        (
+            "tools/bench/mv_rural_pv_parks_qu_pu_oltc.toml",
+            "pv-plus-12mw-qu-pu",
+            1344,
+        ),
+    ];
+    for (file, name, steps) in cases {
+        let (scs, _) =
+            gridsim::timeseries::scenario::load_scenarios(&root().join(file), Some(steps)).unwrap();
+        let sc = scs.iter().find(|s| s.name == name).unwrap();
+        assert!(sc.runs_ahead() && !sc.runs_in_lanes(), "{name}");
+        let f64 = RowPrecision::F64;
+        let taps = std::cell::RefCell::new([Vec::new(), Vec::new()]);
+        let (ahead, s_ahead) = run_rows(|emit| {
+            run_scenario(sc, f64, |b: &gridsim::timeseries::runner::Block| {
+                taps.borrow_mut()[0].extend_from_slice(&b.tap_pos);
+                emit(b)
+            })
+            .unwrap()
+        });
+        let (steps_run, s_steps) = run_rows(|emit| {
+            run_scenario_in_order(sc, f64, |b: &gridsim::timeseries::runner::Block| {
+                taps.borrow_mut()[1].extend_from_slice(&b.tap_pos);
+                emit(b)
+            })
+            .unwrap()
+        });
+        for s in [&s_ahead, &s_steps] {
+            assert_eq!((s.not_converged, s.control_not_settled), (0, 0), "{name}");
+        }
+        println!(
+            "{name}: {} tap changes, iterations {} ahead, {} step by step",
+            s_ahead.tap_changes, s_ahead.iterations, s_steps.iterations
+        );
+        assert!(s_ahead.tap_changes >= 16, "{name}: the taps hardly move");
+        assert_eq!(s_ahead.tap_changes, s_steps.tap_changes, "{name}");
+        let taps = taps.into_inner();
+        assert_eq!(taps[0], taps[1], "{name}: tap positions");
+        let worst = |a: &[f64], b: &[f64]| {
+            assert_eq!(a.len(), b.len());
+            (a.iter().zip(b))
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max)
+        };
+        let dv = worst(&ahead.vm, &steps_run.vm);
+        let du = worst(&ahead.units, &steps_run.units);
+        println!("{name}: |dV| {dv:e} p.u., units |dP|, |dQ| {du:e}");
+        assert!(dv < 1e-5, "{name}: |dV| {dv:e} p.u.");
+        // Curves within 1e-4 (Q) of the 3 MVA ratings on either side.
+        assert!(du <= 2.0 * 1e-4 * 3.0 + 1e-9, "{name}: units {du:e}");
+        let one = run_parallel(std::slice::from_ref(sc), 1, f64, |_, _| Ok(())).unwrap();
+        let two = run_parallel(std::slice::from_ref(sc), 2, f64, |_, _| Ok(())).unwrap();
+        assert_eq!(one[0].kpis, two[0].kpis, "{name}");
+        assert_eq!(one[0].kpis, s_ahead.kpis, "{name}");
+    }
+}
+
 /// Per step: the units' rows (P, Q, heat, fuel, state of charge), |V| of
 /// every bus, slack power and losses, from the blocks a run emits.
 #[derive(Default)]

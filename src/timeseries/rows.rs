@@ -147,6 +147,16 @@ impl Rows {
         }
     }
 
+    /// Appends lane `l` of the lane-interleaved values `xs` as one row,
+    /// rounded as [`Self::push`] rounds it.
+    pub fn extend_lane(&mut self, l: usize, xs: &[[f64; LANES]]) {
+        if self.single {
+            self.f32.extend(xs.iter().map(|x| x[l] as f32));
+        } else {
+            self.f64.extend(xs.iter().map(|x| x[l]));
+        }
+    }
+
     /// Overwrites the last `n` values with NaN (a lane whose step did not
     /// converge after [`Self::extend_lanes`] appended its row).
     pub fn set_last_nan(&mut self, n: usize) {

@@ -518,6 +518,23 @@ impl Scenario {
             && !self.units.iter().any(Unit::reads_network)
     }
 
+    /// Whether tap changers keep the scenario from the lanes but its steps
+    /// can still be solved ahead, [`LANES`] consecutive steps of a block in
+    /// one batched solve from the step before: every unit stateless and
+    /// reading nothing from the network, no voltage-dependent loads, every
+    /// controller a tap changer or a Q(U)/P(U) curve. The tap changers then
+    /// check the lanes' voltages in step order; a move solves that step
+    /// again with the new ratio and the lanes after it are solved anew.
+    pub fn runs_ahead(&self) -> bool {
+        let controllers_ok =
+            (self.controllers.iter()).all(|c| c.oltc.is_some() || c.spec.is_inverter_curve());
+        self.controllers.iter().any(|c| c.oltc.is_some())
+            && controllers_ok
+            && self.units.iter().all(Unit::is_stateless)
+            && !self.units.iter().any(Unit::reads_network)
+            && !self.books_voltage_dependent_loads()
+    }
+
     /// The unit dispatch the lanes need: none where every unit is
     /// stateless (its availability is its output), computed in step order
     /// where units have state.
@@ -574,13 +591,15 @@ impl Scenario {
 }
 
 /// Runs `sc`, handing each block of results (per-element rows in
-/// `precision`) to `emit` in step order.
+/// `precision`) to `emit` in step order: in lanes where the scenario
+/// [`Scenario::runs_in_lanes`], solved ahead where it
+/// [`Scenario::runs_ahead`], else step by step.
 pub fn run_scenario(
     sc: &Scenario,
     precision: RowPrecision,
     emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    run_scenario_as(sc, precision, sc.runs_in_lanes(), emit)
+    run_scenario_as(sc, precision, true, emit)
 }
 
 /// [`run_scenario`] with every step in order, each power flow warm-started
@@ -598,10 +617,11 @@ pub fn run_scenario_in_order(
 fn run_scenario_as(
     sc: &Scenario,
     precision: RowPrecision,
-    lanes: bool,
+    fast: bool,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
     sc.validate()?;
+    let lanes = fast && sc.runs_in_lanes();
     let dispatch = match lanes {
         true => sc.lane_dispatch(precision)?,
         false => None,
@@ -620,7 +640,7 @@ fn run_scenario_as(
         }
     } else {
         for b in 0..sc.n_blocks() {
-            let s = engine.run_block(b, &mut blocks[0])?;
+            let s = engine.run_block(b, &mut blocks[0], fast)?;
             emit(&blocks[0])?;
             total.add(&s);
         }
@@ -641,8 +661,8 @@ struct Engine<'a> {
     /// Precision of the per-element rows recorded.
     precision: RowPrecision,
     net: std::borrow::Cow<'a, Network>,
-    /// A private copy whose tap ratios the OLTCs change.
-    net_local: Option<Network>,
+    /// Tap positions, and the network copy whose ratios the OLTCs change.
+    taps: Taps,
     math: MathModel,
     solver: HybridSolver,
     units: Vec<Unit>,
@@ -685,10 +705,6 @@ struct Engine<'a> {
     /// Injections of the fixed network loads and generators, p.u. (steps
     /// without units start from these).
     s_fixed: Vec<Complex64>,
-    /// Current tap position of every transformer and regulator.
-    tap_pos: Vec<f64>,
-    /// Per branch, its index in `tap_pos` (None for lines).
-    tap_col: Vec<Option<usize>>,
     /// Per unit, the previous P(U) iterate of this step (P, mismatch).
     pu_prev: Vec<Option<(f64, f64)>>,
 }
@@ -850,7 +866,11 @@ impl<'a> Engine<'a> {
             dispatch,
             block_steps: sc.block_steps(),
             precision,
-            net_local,
+            taps: Taps {
+                net_local,
+                col: tap_columns(&net),
+                pos: initial_taps(&net, &sc.controllers),
+            },
             solver,
             units: sc.units.clone(),
             controllers: sc.controllers.clone(),
@@ -876,16 +896,19 @@ impl<'a> Engine<'a> {
             lane_booking: LaneBooking::default(),
             lane_units: vec![LaneUnits::default(); LANES],
             s_fixed,
-            tap_col: tap_columns(&net),
             pu_prev: vec![None; nu],
-            tap_pos: initial_taps(&net, &sc.controllers),
             math,
             net,
         })
     }
 
-    /// Runs block `b` into `block`; returns its counts and KPI sums.
-    fn run_block(&mut self, b: usize, block: &mut Block) -> Result<RunSummary> {
+    /// Runs block `b` into `block` (solving ahead where the scenario
+    /// [`Scenario::runs_ahead`] and `ahead`, else step by step); returns its
+    /// counts and KPI sums.
+    fn run_block(&mut self, b: usize, block: &mut Block, ahead: bool) -> Result<RunSummary> {
+        if ahead && self.sc.runs_ahead() {
+            return self.run_block_ahead(b, block);
+        }
         let t0 = b * self.block_steps;
         let t1 = (t0 + self.block_steps).min(self.sc.n_steps);
         block.clear(t0, self.precision);
@@ -906,6 +929,116 @@ impl<'a> Engine<'a> {
         block.fill_loads(self.sc);
         summary.newton_fallbacks = self.solver.newton_fallbacks - fallbacks;
         Ok(summary)
+    }
+
+    /// Runs block `b` of a scenario that [`Scenario::runs_ahead`]: groups
+    /// of [`LANES`] consecutive steps solved in one batched solve from the
+    /// voltages of the step before, then taken in step order; where a tap
+    /// changer moves on a lane's voltages, that step is solved again with
+    /// the new ratio (as a step-by-step run does after a move) and the next
+    /// group starts after it.
+    fn run_block_ahead(&mut self, b: usize, block: &mut Block) -> Result<RunSummary> {
+        let t0 = b * self.block_steps;
+        let t1 = (t0 + self.block_steps).min(self.sc.n_steps);
+        let (nb, nbr) = (self.v0.len(), self.math.branches.len());
+        block.clear(t0, self.precision);
+        block.reserve(t1 - t0, nb, nbr, self.units.len());
+        self.lane_s = LaneVec::splat(&self.s_fixed);
+        self.lane_results.resize(nb, nbr);
+        let fallbacks = self.solver.newton_fallbacks;
+        let mut summary = RunSummary::new();
+        let mut t = t0;
+        while t < t1 {
+            t = self.solve_ahead(t, t1, block, &mut summary)?;
+        }
+        block.fill_loads(self.sc);
+        summary.newton_fallbacks = self.solver.newton_fallbacks - fallbacks;
+        Ok(summary)
+    }
+
+    /// Steps `t..` (at most [`LANES`], before `t1`) solved side by side from
+    /// the voltages of step `t - 1` and taken in order up to the first tap
+    /// move; returns the next step to solve.
+    fn solve_ahead(
+        &mut self,
+        t: usize,
+        t1: usize,
+        block: &mut Block,
+        summary: &mut RunSummary,
+    ) -> Result<usize> {
+        let a = LANES.min(t1 - t);
+        let ts: [usize; LANES] = std::array::from_fn(|l| t + l.min(a - 1));
+        let m = self.elem_cols.len() + 1;
+        self.lane_rows.clear();
+        self.lane_rows.resize(m, [1.0; LANES]);
+        for (j, &c) in self.elem_cols.iter().enumerate() {
+            self.lane_rows[j] = ts.map(|t| self.sc.profiles.value(c, t));
+        }
+        self.lane_v = LaneVec::splat(&self.v);
+        let tots = self.stateless_injections(&ts, 0);
+        let curves = self.controllers.iter().any(|c| c.spec.is_inverter_curve());
+        let mut lane_sums = vec![RunSummary::new(); a];
+        let results = match curves {
+            true => self.solve_lanes_with_curves(&ts, a, &mut lane_sums)?,
+            false => self.solver.solve_interleaved(
+                &self.math.ybus,
+                &self.lane_s,
+                &mut self.lane_v,
+                a,
+                self.sc.newton,
+            ),
+        };
+        self.results
+            .lanes(self.math.base_mva, &self.lane_v, &mut self.lane_results);
+        self.book_lanes();
+        // (Newton fallbacks are counted by the solver; see `run_block_ahead`.)
+        for (l, (res, _)) in results.into_iter().enumerate().take(a) {
+            let report = match res {
+                Some(Ok(r)) => r,
+                Some(Err(Error::Numerical(_))) | None => SolveReport {
+                    converged: false,
+                    iterations: self.sc.newton.max_iter,
+                    max_mismatch_pu: f64::NAN,
+                },
+                Some(Err(e)) => return Err(e),
+            };
+            summary.iterations += report.iterations as u64;
+            summary.control_not_settled += lane_sums[l].control_not_settled;
+            if curves {
+                self.outputs.copy_from_slice(&self.lane_units[l].outputs);
+            } else {
+                for (ku, o) in self.outputs.iter_mut().enumerate() {
+                    *o = unit_output(None, &self.sc.units[ku], ku, ts[l]);
+                }
+            }
+            // The tap changers see the settled voltages, as in `power_flow`.
+            let moves = match report.converged && lane_sums[l].control_not_settled == 0 {
+                true => {
+                    let lane_v = &self.lane_v;
+                    let vm = |i: usize| lane_v.get(i, l).norm();
+                    (self.taps).check(
+                        &mut self.controllers,
+                        &vm,
+                        &mut self.math,
+                        &mut self.solver,
+                        &mut self.results,
+                    )
+                }
+                false => 0,
+            };
+            if moves > 0 {
+                summary.tap_changes += moves;
+                (0..self.v.len()).for_each(|i| self.v[i] = self.lane_v.get(i, l));
+                let tot = self.prepare(ts[l]);
+                let report = self.power_flow(&tot, summary, false)?;
+                self.record(ts[l], report, tot, None, block, summary)?;
+                return Ok(ts[l] + 1);
+            }
+            append_lane_row(block, l, &self.lane_results, &self.lane_booking);
+            self.record(ts[l], report, tots[l], Some(l), block, summary)?;
+            (0..self.v.len()).for_each(|i| self.v[i] = self.lane_v.get(i, l));
+        }
+        Ok(t + a)
     }
 
     /// Runs up to [`LANES`] blocks of a scenario whose steps are
@@ -1061,7 +1194,8 @@ impl<'a> Engine<'a> {
             let tot = self.prepare(ts[l]);
             let mut sm = RunSummary::new();
             let newton_before = self.solver.newton_fallbacks;
-            let r = self.power_flow(&tot, &mut sm)?;
+            // The tap changers check in step order (see `run_block_ahead`).
+            let r = self.power_flow(&tot, &mut sm, false)?;
             summaries[l].control_not_settled += sm.control_not_settled;
             let report = SolveReport {
                 iterations: sm.iterations as usize,
@@ -1238,7 +1372,7 @@ impl<'a> Engine<'a> {
     /// Step `t`: injections, power flow with controllers, results.
     fn step(&mut self, t: usize, block: &mut Block, summary: &mut RunSummary) -> Result<()> {
         let tot = self.prepare(t);
-        let report = self.power_flow(&tot, summary)?;
+        let report = self.power_flow(&tot, summary, true)?;
         self.record(t, report, tot, None, block, summary)
     }
 
@@ -1342,12 +1476,19 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Part 3: power flow from `v` with the controllers settling.
-    fn power_flow(&mut self, tot: &StepTotals, summary: &mut RunSummary) -> Result<SolveReport> {
+    /// Part 3: power flow from `v` with the controllers settling; the tap
+    /// changers check the settled voltages once if `check_taps` (a move
+    /// solves again).
+    fn power_flow(
+        &mut self,
+        tot: &StepTotals,
+        summary: &mut RunSummary,
+        check_taps: bool,
+    ) -> Result<SolveReport> {
         let unit_gen_start = tot.unit_gen_start;
         let Engine {
             sc,
-            net_local,
+            taps,
             math,
             solver,
             units,
@@ -1358,8 +1499,6 @@ impl<'a> Engine<'a> {
             avail,
             v,
             results,
-            tap_pos,
-            tap_col,
             pu_prev,
             ..
         } = self;
@@ -1372,7 +1511,7 @@ impl<'a> Engine<'a> {
         let mut joint = controllers.iter().any(|c| c.spec.is_inverter_curve());
         // 3. Power flow with the controllers settling.
         let mut report;
-        let mut oltc_done = false;
+        let mut oltc_done = !check_taps;
         let mut loops = 0;
         pu_prev.iter_mut().for_each(|x| *x = None);
         loop {
@@ -1446,27 +1585,9 @@ impl<'a> Engine<'a> {
             let mut changed = curves.step(&|b| v[b].norm(), &mut |_, _| {});
             if !changed && !oltc_done {
                 oltc_done = true;
-                for c in controllers.iter_mut() {
-                    if let (Some(st), ControllerSpec::Oltc { .. }) = (c.oltc.as_mut(), &c.spec) {
-                        if st.check(v[st.bus].norm(), &c.spec) {
-                            for &b in &st.branches {
-                                if let Some(k) = tap_col[b] {
-                                    tap_pos[k] = st.tap;
-                                }
-                            }
-                            if let Some(nl) = net_local.as_mut() {
-                                for &b in &st.branches {
-                                    let pu = st.branch_per_unit(&nl.branches[b], nl);
-                                    math.set_branch_per_unit(nl, b, pu);
-                                }
-                                solver.ybus_changed(&math.ybus);
-                                results.refresh_branches(math);
-                            }
-                            summary.tap_changes += 1;
-                            changed = true;
-                        }
-                    }
-                }
+                let moves = taps.check(controllers, &|b| v[b].norm(), math, solver, results);
+                summary.tap_changes += moves;
+                changed = moves > 0;
             }
             if !changed {
                 break;
@@ -1502,7 +1623,7 @@ impl<'a> Engine<'a> {
             lane_v,
             lane_results,
             lane_booking,
-            tap_pos,
+            taps,
             ..
         } = self;
         let lr: &LaneResults = lane_results;
@@ -1512,7 +1633,7 @@ impl<'a> Engine<'a> {
         let dt_h = sc.step_s as f64 / 3600.0;
         summary.steps += 1;
         block.n += 1;
-        block.tap_pos.extend_from_slice(tap_pos);
+        block.tap_pos.extend_from_slice(&taps.pos);
         block.converged.push(report.converged as u8);
         block.iterations.push(report.iterations as u32);
         block.max_mismatch_pu.push(report.max_mismatch_pu);
@@ -1756,6 +1877,57 @@ impl crate::solver::VoltageResponse for InverterCurves<'_> {
         shift: &mut dyn FnMut(usize, Complex64),
     ) -> bool {
         self.step(vm, shift)
+    }
+}
+
+/// The tap positions of a scenario's transformers and regulators, and
+/// the private network copy whose ratios its tap changers move.
+struct Taps {
+    /// A copy of the network (only where a tap changer acts).
+    net_local: Option<Network>,
+    /// Current position of every transformer and regulator.
+    pos: Vec<f64>,
+    /// Per branch, its index in `pos` (None for lines).
+    col: Vec<Option<usize>>,
+}
+
+impl Taps {
+    /// One check of every tap changer at the solved |V| of `vm` (their
+    /// delay counters advance): the moved ones set their new ratio in the
+    /// copy, the math model, the solver's factors and the branch results.
+    /// Returns the number of moves.
+    fn check(
+        &mut self,
+        controllers: &mut [Controller],
+        vm: &dyn Fn(usize) -> f64,
+        math: &mut MathModel,
+        solver: &mut HybridSolver,
+        results: &mut ResultKernel,
+    ) -> u64 {
+        let mut moves = 0;
+        for c in controllers.iter_mut() {
+            let (Some(st), ControllerSpec::Oltc { .. }) = (c.oltc.as_mut(), &c.spec) else {
+                continue;
+            };
+            if !st.check(vm(st.bus), &c.spec) {
+                continue;
+            }
+            for &b in &st.branches {
+                if let Some(k) = self.col[b] {
+                    self.pos[k] = st.tap;
+                }
+            }
+            if let Some(nl) = self.net_local.as_mut() {
+                for &b in &st.branches {
+                    let pu = st.branch_per_unit(&nl.branches[b], nl);
+                    math.set_branch_per_unit(nl, b, pu);
+                }
+                solver.ybus_changed(&math.ybus);
+                results.refresh_branches(math);
+            }
+            moves += 1;
+        }
+        moves
     }
 }
 
@@ -2089,8 +2261,33 @@ fn add_unit_kpis(k: &mut Kpis, sc: &Scenario, units: &[Unit], outputs: &[UnitOut
 /// (|V|, angle, bus P/Q, branch flows, currents, loading) to the first
 /// `n_act` blocks of `out`, all lanes in one pass per series.
 fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &LaneBooking) {
-    type Field = fn(&mut Block) -> &mut Rows;
-    let series: [(Field, &[[f64; LANES]]); 10] = [
+    // Lanes past n_act get a row nobody reads.
+    let mut unused: [Rows; LANES] = Default::default();
+    for (field, xs) in lane_series(lr, bk) {
+        let mut blocks = out.iter_mut().take(n_act);
+        let mut spare = unused.iter_mut();
+        let mut rows: [&mut Rows; LANES] = std::array::from_fn(|_| match blocks.next() {
+            Some(b) => field(b),
+            None => spare.next().expect("LANES spare rows"),
+        });
+        Rows::extend_lanes(&mut rows, n_act, xs);
+    }
+}
+
+/// Lane `l`'s per-bus and per-branch rows of a batched step, appended to
+/// `block` (the lanes are consecutive steps of one block).
+fn append_lane_row(block: &mut Block, l: usize, lr: &LaneResults, bk: &LaneBooking) {
+    for (field, xs) in lane_series(lr, bk) {
+        field(block).extend_lane(l, xs);
+    }
+}
+
+/// A block's per-bus and per-branch series and their lane-interleaved
+/// values in a batched step.
+type LaneSeries<'a> = [(fn(&mut Block) -> &mut Rows, &'a [[f64; LANES]]); 10];
+
+fn lane_series<'a>(lr: &'a LaneResults, bk: &'a LaneBooking) -> LaneSeries<'a> {
+    [
         (|b| &mut b.vm_pu, &lr.vm),
         (|b| &mut b.va_degree, &lr.va_deg),
         (|b| &mut b.bus_p_mw, &bk.p),
@@ -2101,18 +2298,7 @@ fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &Lane
         (|b| &mut b.q_to_mvar, &lr.q_to),
         (|b| &mut b.i_ka, &lr.i_ka),
         (|b| &mut b.loading_percent, &lr.loading),
-    ];
-    // Lanes past n_act get a row nobody reads.
-    let mut unused: [Rows; LANES] = Default::default();
-    for (field, xs) in series {
-        let mut blocks = out.iter_mut().take(n_act);
-        let mut spare = unused.iter_mut();
-        let mut rows: [&mut Rows; LANES] = std::array::from_fn(|_| match blocks.next() {
-            Some(b) => field(b),
-            None => spare.next().expect("LANES spare rows"),
-        });
-        Rows::extend_lanes(&mut rows, n_act, xs);
-    }
+    ]
 }
 
 /// The largest loading (starting from `max`; NaN, a branch without a
@@ -2216,7 +2402,7 @@ impl<'a> TaskShared<'a, '_> {
         } else {
             for b in range.clone() {
                 let mut block = take();
-                out.push((b, engine.run_block(b, &mut block)?));
+                out.push((b, engine.run_block(b, &mut block, true)?));
                 send(block)?;
             }
         }

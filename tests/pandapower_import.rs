@@ -258,3 +258,39 @@ fn fused_buses_answer_to_their_own_names() {
         assert!((r.bus.vm_pu[*i] - vm_pp).abs() < 1e-9, "{alias}");
     }
 }
+
+/// The reader parses only the tables it models: a net saved with
+/// megabytes of entries it does not read (SimBench's profiles, results)
+/// reads as the same network, a file that is no pandapower net says so,
+/// and broken JSON names its line.
+#[test]
+fn unread_entries_are_skipped_and_non_nets_refused() {
+    use gridsim::network::pandapower::parse;
+    let path = file("cigre_lv", "json");
+    let text = gridsim::input::read_text(&path).unwrap();
+    let plain = parse(&path, &text).unwrap();
+    let mut root: Value = serde_json::from_str(&text).unwrap();
+    let junk: String = "[\"x\\\"y\", 1.5e300, {\"a\": null}], ".repeat(50_000);
+    root["_object"]["profiles"] = Value::String(format!("[{junk}0]"));
+    root["_object"]["res_bus"] = serde_json::json!({"_object": {"no": ["frame"]}});
+    let padded = serde_json::to_string(&root).unwrap();
+    assert!(padded.len() > text.len() + 1_000_000);
+    let with = parse(&path, &padded).unwrap();
+    assert_eq!(format!("{with:?}"), format!("{plain:?}"));
+    for not_net in [
+        r#"{"_class": "DataFrame", "_object": {}}"#,
+        r#"{"_class": "pandapowerNet", "_object": 5}"#,
+        r#"{"_class": 7}"#,
+        "[1, 2]",
+    ] {
+        let e = parse(&path, not_net).unwrap_err().to_string();
+        assert!(e.contains("not a pandapower network"), "{not_net}: {e}");
+    }
+    let e = parse(
+        &path,
+        "{\n\"_class\": \"pandapowerNet\",\n\"_object\": {\"bus\": [}\n}",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains(":3") && e.contains("not JSON"), "{e}");
+}

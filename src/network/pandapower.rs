@@ -174,22 +174,46 @@ fn sp(s: String) -> Spanned<String> {
     Spanned::new(0..0, s)
 }
 
+/// The top of a pandapower JSON file, its entries left unparsed (a net
+/// saved with its profiles carries megabytes gridsim does not read).
+#[derive(serde::Deserialize)]
+struct Root<'a> {
+    #[serde(rename = "_class")]
+    class: Option<String>,
+    #[serde(rename = "_object", borrow)]
+    object: Option<HashMap<String, &'a serde_json::value::RawValue>>,
+}
+
+/// The entries of a pandapower net gridsim reads.
+const READ_KEYS: [&str; 14] = [
+    "name", "version", "sn_mva", "f_hz", "bus", "line", "trafo", "switch", "load", "sgen", "gen",
+    "ext_grid", "shunt", "storage",
+];
+
 /// Parses pandapower JSON text (`path` for messages).
 pub fn parse(path: &Path, text: &str) -> Result<NetworkFile> {
-    let root: Value = serde_json::from_str(text)
-        .map_err(|e| Error::parse(path, e.line(), format!("not JSON: {e}")))?;
-    let net = match (
-        root.get("_class").and_then(|c| c.as_str()),
-        root.get("_object"),
-    ) {
-        (Some("pandapowerNet"), Some(Value::Object(o))) => o,
-        _ => {
-            return Err(Error::Usage(format!(
-                "{}: not a pandapower network (pandapower.to_json writes one)",
-                path.display()
-            )))
-        }
+    let not_net = || {
+        Error::Usage(format!(
+            "{}: not a pandapower network (pandapower.to_json writes one)",
+            path.display()
+        ))
     };
+    let root: Root = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => not_net(),
+        _ => Error::parse(path, e.line(), format!("not JSON: {e}")),
+    })?;
+    let (Some("pandapowerNet"), Some(object)) = (root.class.as_deref(), root.object) else {
+        return Err(not_net());
+    };
+    let mut net = serde_json::Map::new();
+    for key in READ_KEYS.iter().chain(&UNSUPPORTED) {
+        if let Some(raw) = object.get(*key) {
+            let v = serde_json::from_str(raw.get())
+                .map_err(|e| Error::parse(path, e.line(), format!("'{key}': {e}")))?;
+            net.insert(key.to_string(), v);
+        }
+    }
+    let net = &net;
     let mut im = Importer {
         path,
         problems: Vec::new(),

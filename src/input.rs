@@ -97,7 +97,14 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
 pub fn read_text(path: &Path) -> Result<String> {
     let bytes = read(path)?;
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
+        // The gzip trailer's size (mod 2^32, of the last member) as a hint,
+        // no more than deflate can expand to (1032:1) nor an input may be.
+        let hint = match bytes.len() >= 18 {
+            true => u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap_or_default()),
+            false => 0,
+        };
+        let most = (bytes.len() as u64 * 1032).min(MAX_INPUT_BYTES);
+        let mut out = Vec::with_capacity((hint as u64).min(most) as usize + 1);
         flate2::read::MultiGzDecoder::new(&bytes[..])
             .take(MAX_INPUT_BYTES + 1)
             .read_to_end(&mut out)

@@ -50,14 +50,8 @@ impl ProfileTable {
     /// Builds a table from named columns of equal length.
     pub fn from_columns(columns: Vec<(String, Vec<f64>)>) -> Result<ProfileTable> {
         let n_steps = columns.first().map_or(0, |c| c.1.len());
-        let mut t = ProfileTable {
-            names: Vec::new(),
-            index: HashMap::new(),
-            n_steps,
-            data: Vec::with_capacity(n_steps * columns.len()),
-            first_time: None,
-            label_step_s: None,
-        };
+        let mut names = Vec::with_capacity(columns.len());
+        let mut data = Vec::with_capacity(n_steps * columns.len());
         for (name, col) in columns {
             if col.len() != n_steps {
                 return Err(Error::Usage(format!(
@@ -65,13 +59,42 @@ impl ProfileTable {
                     col.len()
                 )));
             }
-            if t.index.insert(name.clone(), t.names.len()).is_some() {
+            names.push(name);
+            data.extend(col);
+        }
+        ProfileTable::from_data(names, n_steps, data)
+    }
+
+    /// A table of the columns `names` whose values are `data`, column-major.
+    fn from_data(names: Vec<String>, n_steps: usize, data: Vec<f64>) -> Result<ProfileTable> {
+        debug_assert_eq!(data.len(), n_steps * names.len());
+        let mut index = HashMap::with_capacity(names.len());
+        for (k, name) in names.iter().enumerate() {
+            if index.insert(name.clone(), k).is_some() {
                 return Err(Error::Usage(format!("duplicate profile name '{name}'")));
             }
-            t.names.push(name);
-            t.data.extend(col);
         }
-        Ok(t)
+        Ok(ProfileTable {
+            names,
+            index,
+            n_steps,
+            data,
+            first_time: None,
+            label_step_s: None,
+        })
+    }
+
+    /// A table of the columns `names` from the rows of consecutive parts
+    /// of a file, each column copied once into place.
+    fn from_parts(names: Vec<String>, parts: &[Rows]) -> Result<ProfileTable> {
+        let n_steps = parts.iter().map(|p| p.1.len()).sum();
+        let mut data = Vec::with_capacity(n_steps * names.len());
+        for k in 0..names.len() {
+            for part in parts {
+                data.extend_from_slice(&part.0[k]);
+            }
+        }
+        ProfileTable::from_data(names, n_steps, data)
     }
 }
 
@@ -136,16 +159,13 @@ pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
         time_col,
         value_cols: &value_cols,
     };
-    let (cols, times) = match plain_body(text) {
+    let parts = match plain_body(text) {
         Some(body) => layout.plain_rows(body)?,
-        None => layout.csv_rows(&mut rdr)?,
+        None => vec![layout.csv_rows(&mut rdr)?],
     };
-    let named = value_cols
-        .iter()
-        .zip(cols)
-        .map(|(&c, v)| (headers[c].to_string(), v))
-        .collect();
-    let mut t = ProfileTable::from_columns(named)?;
+    let times: Vec<(Timestamp, usize)> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
+    let names = value_cols.iter().map(|&c| headers[c].to_string()).collect();
+    let mut t = ProfileTable::from_parts(names, &parts)?;
     if t.n_steps == 0 {
         return Err(Error::parse(path, 2, "the profile table has no rows"));
     }
@@ -208,13 +228,18 @@ impl Layout<'_> {
         Ok(())
     }
 
-    fn empty(&self) -> Rows {
-        (vec![Vec::new(); self.value_cols.len()], Vec::new())
+    /// No rows yet, room for `rows`.
+    fn empty(&self, rows: usize) -> Rows {
+        let col = || Vec::with_capacity(rows);
+        (
+            (0..self.value_cols.len()).map(|_| col()).collect(),
+            Vec::with_capacity(rows),
+        )
     }
 
     /// Rows of quoted CSV, by the csv crate.
     fn csv_rows(&self, rdr: &mut csv::Reader<&[u8]>) -> Result<Rows> {
-        let mut out = self.empty();
+        let mut out = self.empty(0);
         for (row, rec) in rdr.records().enumerate() {
             let line = row + 2;
             let rec =
@@ -227,11 +252,12 @@ impl Layout<'_> {
 
     /// Rows of unquoted CSV: lines split at commas, fields trimmed, empty
     /// lines skipped (as the csv crate does); large bodies are cut at line
-    /// boundaries and parsed in parallel, the parts joined in order (the
+    /// boundaries and parsed in parallel, one part each, in order (the
     /// first error in line order is reported).
-    fn plain_rows(&self, body: &str) -> Result<Rows> {
+    fn plain_rows(&self, body: &str) -> Result<Vec<Rows>> {
         let parts = if body.len() > (1 << 20) { 8 } else { 1 };
-        let mut chunks: Vec<(usize, &str)> = Vec::new();
+        // (first line, its text, number of lines)
+        let mut chunks: Vec<(usize, &str, usize)> = Vec::new();
         let (mut rest, mut line) = (body, 2);
         for k in (1..=parts).rev() {
             let cut = if k == 1 {
@@ -241,15 +267,16 @@ impl Layout<'_> {
                 rest[at..].find('\n').map_or(rest.len(), |i| at + i + 1)
             };
             let (chunk, tail) = rest.split_at(cut);
-            chunks.push((line, chunk));
-            line += chunk.bytes().filter(|&b| b == b'\n').count();
+            let lines = chunk.bytes().filter(|&b| b == b'\n').count();
+            chunks.push((line, chunk, lines + 1));
+            line += lines;
             rest = tail;
         }
         use rayon::prelude::*;
-        let done: Vec<Result<Rows>> = chunks
+        chunks
             .par_iter()
-            .map(|&(first, chunk)| {
-                let mut out = self.empty();
+            .map(|&(first, chunk, lines)| {
+                let mut out = self.empty(lines);
                 let mut fields: Vec<&str> = Vec::with_capacity(self.headers.len());
                 for (i, l) in chunk.split('\n').enumerate() {
                     let l = l.strip_suffix('\r').unwrap_or(l);
@@ -262,14 +289,7 @@ impl Layout<'_> {
                 }
                 Ok(out)
             })
-            .collect();
-        let mut all = self.empty();
-        for part in done {
-            let (cols, times) = part?;
-            all.0.iter_mut().zip(cols).for_each(|(a, c)| a.extend(c));
-            all.1.extend(times);
-        }
-        Ok(all)
+            .collect()
     }
 }
 

@@ -1612,3 +1612,36 @@ fn large_grids_get_short_blocks_with_the_same_results() {
     assert_eq!(vm.chunk(), Some(vec![bs, 20_000]));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A run that keeps no per-element rows (`RowPrecision::Discard`: hosting
+/// probes, a region's jobs, `--series totals`) books the same KPIs and grid
+/// totals as one that keeps them, on every path (lanes, solved ahead, step
+/// by step), and its blocks carry no per-element values.
+#[test]
+fn runs_without_rows_book_the_same_totals() {
+    use gridsim::timeseries::rows::RowPrecision;
+    use gridsim::timeseries::runner::{run_scenario, Block};
+    let file = root().join("scenarios/urban_chp_oltc.toml");
+    let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&file, Some(700)).unwrap();
+    assert!(scs.iter().any(|s| s.runs_in_lanes()) && scs.iter().any(|s| s.runs_ahead()));
+    for sc in &scs {
+        let totals = |precision| {
+            let mut grid: Vec<f64> = Vec::new();
+            let mut per_element = 0;
+            let s = run_scenario(sc, precision, |b: &Block| {
+                grid.extend(b.p_slack_mw.iter().chain(&b.p_loss_mw).chain(&b.co2_t));
+                per_element += b.vm_pu.len() + b.i_ka.len() + b.unit_p_mw.len();
+                per_element += b.load_p_mw.len();
+                Ok(())
+            })
+            .unwrap();
+            (s, grid, per_element)
+        };
+        let (kept, grid_kept, n_kept) = totals(RowPrecision::F32);
+        let (none, grid_none, n_none) = totals(RowPrecision::Discard);
+        assert_eq!(kept, none, "{}", sc.name);
+        assert_eq!(grid_kept, grid_none, "{}", sc.name);
+        assert!(grid_kept.len() == 3 * 700 && n_kept > 0, "{}", sc.name);
+        assert_eq!(n_none, 0, "{}", sc.name);
+    }
+}

@@ -17,7 +17,7 @@
 use super::dimscale;
 use super::output::{OutputKind, TempOutput};
 use crate::error::{Error, Result};
-use crate::timeseries::rows::RowSlice;
+use crate::timeseries::rows::{RowPrecision, RowSlice};
 use crate::timeseries::runner::{Block, Layout};
 use crate::timeseries::time::Timestamp;
 use hdf5::types::VarLenUnicode;
@@ -126,7 +126,24 @@ fn vlu(s: &str) -> VarLenUnicode {
 /// Floating-point type of the per-element series (`bus/`, `branch/`, `unit/`):
 /// the runner records them in this precision. The per-step totals in
 /// `grid/` are always 64-bit.
-pub use crate::timeseries::rows::RowPrecision as Precision;
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// IEEE single (about 7 significant digits), the default.
+    #[default]
+    F32,
+    /// IEEE double.
+    F64,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.parse::<RowPrecision>()? {
+            RowPrecision::F64 => Ok(Precision::F64),
+            _ => Ok(Precision::F32),
+        }
+    }
+}
 
 /// Filter applied to every time series chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,6 +169,16 @@ pub struct StorageOptions {
 }
 
 impl StorageOptions {
+    /// The precision the runner records the per-element rows in: none
+    /// where no per-element series is kept (`--series totals`).
+    pub fn row_precision(&self) -> RowPrecision {
+        match (self.series == SeriesSelection::TOTALS, self.precision) {
+            (true, _) => RowPrecision::Discard,
+            (false, Precision::F32) => RowPrecision::F32,
+            (false, Precision::F64) => RowPrecision::F64,
+        }
+    }
+
     /// "float32" or "float64".
     pub fn precision_name(&self) -> &'static str {
         match self.precision {

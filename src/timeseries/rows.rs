@@ -14,6 +14,10 @@ pub enum RowPrecision {
     F32,
     /// IEEE double (about 16 significant digits).
     F64,
+    /// None kept: a run whose per-element series nobody reads (hosting
+    /// capacity probes, a region's jobs) records its KPIs and grid totals
+    /// only. Not a file precision.
+    Discard,
 }
 
 impl std::str::FromStr for RowPrecision {
@@ -30,6 +34,8 @@ impl std::str::FromStr for RowPrecision {
 /// Rows of one per-element series (`step × element`, row-major).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
+    /// Nothing is kept ([`RowPrecision::Discard`]).
+    discard: bool,
     single: bool,
     f64: Vec<f64>,
     f32: Vec<f32>,
@@ -70,6 +76,7 @@ impl RowSlice<'_> {
 impl Rows {
     /// Empties the rows and sets their precision (capacity is kept).
     pub fn clear(&mut self, precision: RowPrecision) {
+        self.discard = precision == RowPrecision::Discard;
         self.single = precision == RowPrecision::F32;
         self.f64.clear();
         self.f32.clear();
@@ -77,6 +84,9 @@ impl Rows {
 
     /// Makes room for `n` values in all, so that recording never reallocates.
     pub fn reserve_total(&mut self, n: usize) {
+        if self.discard {
+            return;
+        }
         if self.single {
             self.f32.reserve_exact(n.saturating_sub(self.f32.len()));
         } else {
@@ -101,6 +111,9 @@ impl Rows {
     /// Appends one value.
     #[inline]
     pub fn push(&mut self, x: f64) {
+        if self.discard {
+            return;
+        }
         if self.single {
             self.f32.push(x as f32);
         } else {
@@ -110,6 +123,9 @@ impl Rows {
 
     /// Appends a row.
     pub fn extend_from_slice(&mut self, xs: &[f64]) {
+        if self.discard {
+            return;
+        }
         if self.single {
             self.f32.extend(xs.iter().map(|&x| x as f32));
         } else {
@@ -122,6 +138,9 @@ impl Rows {
     /// `rows[l]`, rounded as [`Self::push`] rounds it.
     pub fn extend_lanes(rows: &mut [&mut Rows; LANES], a: usize, xs: &[[f64; LANES]]) {
         let n = xs.len();
+        if rows[0].discard {
+            return;
+        }
         let single = rows[0].single;
         debug_assert!(rows[..a].iter().all(|r| r.single == single));
         if single {
@@ -150,6 +169,9 @@ impl Rows {
     /// Appends lane `l` of the lane-interleaved values `xs` as one row,
     /// rounded as [`Self::push`] rounds it.
     pub fn extend_lane(&mut self, l: usize, xs: &[[f64; LANES]]) {
+        if self.discard {
+            return;
+        }
         if self.single {
             self.f32.extend(xs.iter().map(|x| x[l] as f32));
         } else {
@@ -160,6 +182,9 @@ impl Rows {
     /// Overwrites the last `n` values with NaN (a lane whose step did not
     /// converge after [`Self::extend_lanes`] appended its row).
     pub fn set_last_nan(&mut self, n: usize) {
+        if self.discard {
+            return;
+        }
         if self.single {
             let len = self.f32.len();
             self.f32[len - n..].fill(f32::NAN);
@@ -171,6 +196,9 @@ impl Rows {
 
     /// Appends `n` NaN values (a step without results).
     pub fn push_nan(&mut self, n: usize) {
+        if self.discard {
+            return;
+        }
         if self.single {
             self.f32.resize(self.f32.len() + n, f32::NAN);
         } else {

@@ -244,6 +244,9 @@ impl Layout {
 /// per-element series in the run's [`RowPrecision`], grid totals in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
+    /// Whether the per-element rows (and the load columns) are left empty
+    /// ([`RowPrecision::Discard`]).
+    discard_rows: bool,
     /// First step of the block.
     pub start_step: usize,
     /// Steps in the block.
@@ -387,6 +390,7 @@ impl Block {
     }
 
     fn clear(&mut self, start_step: usize, precision: RowPrecision) {
+        self.discard_rows = precision == RowPrecision::Discard;
         self.start_step = start_step;
         self.n = 0;
         for (v, _) in self.rows_mut() {
@@ -406,6 +410,9 @@ impl Block {
     /// Fills the load columns of the block's steps (they depend on the
     /// scenario only, not on the power flow).
     fn fill_loads(&mut self, sc: &Scenario) {
+        if self.discard_rows {
+            return;
+        }
         sc.fill_load_rows(
             self.start_step,
             self.n,

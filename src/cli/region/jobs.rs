@@ -171,7 +171,7 @@ impl Jobs {
                     region_run(list[r.scenario], r.growth, r.name.clone())
                 })
                 .collect::<Result<Vec<Scenario>>>()?;
-            let sums = run_parallel(&runs, threads, RowPrecision::F32, |_, _| Ok(()))?;
+            let sums = run_parallel(&runs, threads, RowPrecision::Discard, |_, _| Ok(()))?;
             for (sc, s) in runs.iter().zip(&sums) {
                 out.runs
                     .insert(sc.name.clone(), feeder_year(&s.kpis, sc, &sc.name)?);

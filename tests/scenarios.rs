@@ -1645,3 +1645,40 @@ fn runs_without_rows_book_the_same_totals() {
         assert_eq!(n_none, 0, "{}", sc.name);
     }
 }
+
+/// One scenario of a file (`parse_scenario`, what hosting-capacity
+/// searches and a region's hosting jobs read) is the same scenario as in
+/// the whole file's list, the reference by default; a variant's
+/// build-time error does not stop another variant, an unknown name lists
+/// the scenarios.
+#[test]
+fn one_scenario_of_a_file_is_built_alone() {
+    use gridsim::timeseries::scenario::{parse_scenario, parse_scenarios};
+    let path = root().join("scenarios/cn_county_feeder.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let all = parse_scenarios(&path, &text, Some(96)).unwrap();
+    for sc in &all {
+        let one = parse_scenario(&path, &text, Some(&sc.name), Some(96)).unwrap();
+        assert_eq!(format!("{one:?}"), format!("{sc:?}"), "{}", sc.name);
+    }
+    let reference = parse_scenario(&path, &text, None, Some(96)).unwrap();
+    assert!(
+        reference.is_reference
+            && all
+                .iter()
+                .any(|s| s.is_reference && s.name == reference.name)
+    );
+    let broken = format!(
+        "{text}\n[[variant]]\nname = \"broken\"\nadd.pv = [{{ name = \"x\", bus = \"nowhere\", kwp = 5 }}]\n"
+    );
+    assert!(parse_scenarios(&path, &broken, Some(96)).is_err());
+    let base = parse_scenario(&path, &broken, Some("base"), Some(96)).unwrap();
+    assert_eq!(base.name, "base");
+    let e = parse_scenario(&path, &text, Some("nope"), Some(96))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no scenario 'nope'") && e.contains("village-pv-2mw"),
+        "{e}"
+    );
+}

@@ -584,6 +584,52 @@ pub fn parse_scenarios(
     text: &str,
     steps_override: Option<usize>,
 ) -> Result<Vec<Scenario>> {
+    let (files, reference) = merged_variants(path, text)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut cache = Cache::default();
+    let mut out = Vec::with_capacity(files.len());
+    for (i, (vname, f)) in files.iter().enumerate() {
+        let mut sc = build::build(f, vname, dir, path, &mut cache, steps_override)?;
+        sc.is_reference = i == reference;
+        out.push(sc);
+    }
+    Ok(out)
+}
+
+/// One scenario of scenario-file text: `variant`, or the study's reference
+/// (see [`parse_scenarios`]). Every variant is merged and type-checked,
+/// only this one is built.
+pub fn parse_scenario(
+    path: &Path,
+    text: &str,
+    variant: Option<&str>,
+    steps_override: Option<usize>,
+) -> Result<Scenario> {
+    let (files, reference) = merged_variants(path, text)?;
+    let k = match variant {
+        Some(v) => files.iter().position(|(n, _)| n == v).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: no scenario '{v}' (scenarios: {})",
+                path.display(),
+                files
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => reference,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (vname, f) = &files[k];
+    let mut sc = build::build(f, vname, dir, path, &mut Cache::default(), steps_override)?;
+    sc.is_reference = k == reference;
+    Ok(sc)
+}
+
+/// Each scenario of a file as its variant merged into the base (or the
+/// base alone, named "base"), and which one is the reference.
+fn merged_variants(path: &Path, text: &str) -> Result<(Vec<(String, ScenarioFile)>, usize)> {
     // Type-check the whole file first so that errors carry line numbers.
     let base: ScenarioFile = toml::from_str(text).map_err(|e| toml_err(path, text, e))?;
     let mut doc: toml::Value = text
@@ -594,19 +640,9 @@ pub fn parse_scenarios(
         Some(toml::Value::Array(a)) => a,
         _ => Vec::new(),
     };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut cache = Cache::default();
     let mut out = Vec::new();
-    let mut names = HashSet::new();
     if variants.is_empty() {
-        out.push(build::build(
-            &base,
-            "base",
-            dir,
-            path,
-            &mut cache,
-            steps_override,
-        )?);
+        out.push(("base".to_string(), base.clone()));
     }
     for (i, v) in variants.iter().enumerate() {
         let vt = v.as_table().ok_or_else(|| {
@@ -616,26 +652,8 @@ pub fn parse_scenarios(
                 i + 1
             ))
         })?;
-        let vname = vt
-            .get("name")
-            .and_then(|n| n.as_str())
-            .ok_or_else(|| {
-                Error::Usage(format!("{}: variant {} has no name", path.display(), i + 1))
-            })?
-            .to_string();
-        if vname.is_empty()
-            || vname.contains('/')
-            || vname.starts_with('.')
-            || vname.chars().any(char::is_control)
-            || vname.chars().count() > 100
-        {
-            return Err(Error::Usage(format!(
-                "{}: variant name '{}' is not allowed (1 to 100 characters, no '/', no leading '.', no control characters)",
-                path.display(),
-                vname.escape_default()
-            )));
-        }
-        if !names.insert(vname.clone()) {
+        let vname = variant_name(path, vt, i)?;
+        if out.iter().any(|(n, _)| n == &vname) {
             return Err(Error::Usage(format!(
                 "{}: duplicate variant name '{vname}'",
                 path.display()
@@ -653,32 +671,44 @@ pub fn parse_scenarios(
         if let Some(d) = vt.get("description").and_then(|d| d.as_str()) {
             f.description = Some(d.to_string());
         }
-        out.push(build::build(
-            &f,
-            &vname,
-            dir,
-            path,
-            &mut cache,
-            steps_override,
-        )?);
+        out.push((vname, f));
     }
     let reference = match &base.reference {
-        Some(r) => out.iter().position(|s| &s.name == r).ok_or_else(|| {
+        Some(r) => out.iter().position(|(n, _)| n == r).ok_or_else(|| {
             Error::Usage(format!(
                 "{}: reference '{r}' is not a scenario of the file (scenarios: {})",
                 path.display(),
                 out.iter()
-                    .map(|s| s.name.as_str())
+                    .map(|(n, _)| n.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
         })?,
         None => 0,
     };
-    for (i, s) in out.iter_mut().enumerate() {
-        s.is_reference = i == reference;
+    Ok((out, reference))
+}
+
+/// The name of variant `i` (0-based), checked.
+fn variant_name(path: &Path, vt: &toml::Table, i: usize) -> Result<String> {
+    let vname = vt
+        .get("name")
+        .and_then(|n| n.as_str())
+        .ok_or_else(|| Error::Usage(format!("{}: variant {} has no name", path.display(), i + 1)))?
+        .to_string();
+    if vname.is_empty()
+        || vname.contains('/')
+        || vname.starts_with('.')
+        || vname.chars().any(char::is_control)
+        || vname.chars().count() > 100
+    {
+        return Err(Error::Usage(format!(
+            "{}: variant name '{}' is not allowed (1 to 100 characters, no '/', no leading '.', no control characters)",
+            path.display(),
+            vname.escape_default()
+        )));
     }
-    Ok(out)
+    Ok(vname)
 }
 
 fn toml_err(path: &Path, text: &str, e: toml::de::Error) -> Error {
@@ -699,22 +729,7 @@ pub fn hosting_probe(
     wind: bool,
     steps_override: Option<usize>,
 ) -> Result<(Scenario, Vec<f64>)> {
-    let pick = |list: Vec<Scenario>| -> Result<Scenario> {
-        let names = list.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
-        let found = match variant {
-            Some(v) => list.into_iter().find(|s| s.name == v),
-            None => list.into_iter().find(|s| s.is_reference),
-        };
-        found.ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: no scenario '{}' (scenarios: {})",
-                path.display(),
-                variant.unwrap_or(""),
-                names.join(", ")
-            ))
-        })
-    };
-    let plain = pick(parse_scenarios(path, text, steps_override)?)?;
+    let plain = parse_scenario(path, text, variant, steps_override)?;
     let bus = plain.network.buses.first().map_or(1, |b| b.id);
     let mut doc: toml::Table = text.parse().map_err(|e| toml_err(path, text, e))?;
     let mut probe = toml::Table::new();
@@ -743,7 +758,7 @@ pub fn hosting_probe(
     let with = toml::to_string(&doc).map_err(|e| Error::Usage(e.to_string()))?;
     // Only the probe's series is taken: the scenario stays the one without
     // it (its units, their order and its controllers' targets unchanged).
-    let probed = pick(parse_scenarios(path, &with, steps_override)?)?;
+    let probed = parse_scenario(path, &with, variant, steps_override)?;
     let avail = probed
         .units
         .into_iter()

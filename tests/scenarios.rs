@@ -1681,4 +1681,31 @@ fn one_scenario_of_a_file_is_built_alone() {
         e.contains("no scenario 'nope'") && e.contains("village-pv-2mw"),
         "{e}"
     );
+    // The variants of a file share weather-driven series only where every
+    // input agrees: each equals the scenario built alone.
+    let pv = |name: &str, tilt: f64| {
+        format!("name = \"{name}\"\nadd.pv = [{{ name = \"p\", bus = \"A3\", kwp = 500, tilt_degree = {tilt} }}]\n")
+    };
+    let mixed = format!(
+        "{text}\n[[variant]]\n{}[[variant]]\n{}[[variant]]\n{}set.site = {{ latitude = 30.0, longitude = 110.0 }}\n[[variant]]\n{}set.seed = 5\n",
+        pv("tilt-20", 20.0),
+        pv("tilt-30", 30.0),
+        pv("south", 30.0),
+        pv("other-seed", 30.0),
+    );
+    let all = parse_scenarios(&path, &mixed, Some(96)).unwrap();
+    for sc in &all {
+        let one = parse_scenario(&path, &mixed, Some(&sc.name), Some(96)).unwrap();
+        assert_eq!(format!("{one:?}"), format!("{sc:?}"), "{}", sc.name);
+    }
+    let series: Vec<String> = ["tilt-20", "tilt-30", "south", "other-seed"]
+        .iter()
+        .map(|n| all.iter().find(|s| &s.name == n).unwrap())
+        .map(|sc| format!("{:?}", sc.units.last().unwrap().state))
+        .collect();
+    for i in 0..4 {
+        for j in i + 1..4 {
+            assert_ne!(series[i], series[j], "variants {i} and {j} share a series");
+        }
+    }
 }

@@ -496,7 +496,7 @@ pub fn pv_availability(
     step_s: i64,
     seed: u64,
 ) -> Vec<f64> {
-    let mut clouds = CloudProcess::new(seed, &site.clear_sky_index);
+    let mut clouds = CloudProcess::new(seed, site);
     let s_mva = spec.inverter_mva.unwrap_or(spec.kwp / 1000.0);
     (0..temperature_c.len())
         .map(|k| {

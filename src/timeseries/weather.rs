@@ -155,6 +155,9 @@ pub struct SolarSite {
     pub utc_offset_h: f64,
     /// Mean clear-sky index per calendar month.
     pub clear_sky_index: [f64; 12],
+    /// The cloud process's map offset per calendar month (for
+    /// `clear_sky_index`; see [`CloudProcess::new`]).
+    pub cloud_offset: [f64; 12],
 }
 
 impl SolarSite {
@@ -178,6 +181,7 @@ impl SolarSite {
             longitude,
             utc_offset_h,
             clear_sky_index,
+            cloud_offset: clear_sky_index.map(cloud_offset),
         }
     }
 }
@@ -238,9 +242,9 @@ pub struct CloudProcess {
 }
 
 impl CloudProcess {
-    /// A cloud process with `seed` whose clear-sky index averages
-    /// `monthly_mean[m]` in month m.
-    pub fn new(seed: u64, monthly_mean: &[f64; 12]) -> CloudProcess {
+    /// A cloud process with `seed` at `site`: its clear-sky index averages
+    /// `site.clear_sky_index[m]` in month m.
+    pub fn new(seed: u64, site: &SolarSite) -> CloudProcess {
         let mut rng = Rng::new(seed);
         let z = rng.normal();
         CloudProcess {
@@ -249,7 +253,7 @@ impl CloudProcess {
             cur: 0.0,
             next: 0.0,
             z,
-            offset: monthly_mean.map(cloud_offset),
+            offset: site.cloud_offset,
         }
     }
 

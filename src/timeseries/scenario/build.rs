@@ -100,6 +100,8 @@ struct Builder<'a> {
     network_der_gens: Vec<usize>,
     synthetic_loads: Vec<SyntheticLoad>,
     controllers: Vec<Controller>,
+    /// Series the file's other variants made.
+    series: &'a std::cell::RefCell<SeriesCache>,
 }
 
 impl<'a> Builder<'a> {
@@ -110,7 +112,7 @@ impl<'a> Builder<'a> {
         vname: &'a str,
         dir: &Path,
         path: &Path,
-        cache: &mut Cache,
+        cache: &'a mut Cache,
         steps_override: Option<usize>,
     ) -> Result<Builder<'a>> {
         let loc = format!("{} (scenario '{vname}')", path.display());
@@ -219,6 +221,7 @@ impl<'a> Builder<'a> {
             network_der_gens: Vec::new(),
             synthetic_loads: Vec::new(),
             controllers: Vec::new(),
+            series: &cache.series,
         })
     }
 
@@ -281,20 +284,29 @@ impl<'a> Builder<'a> {
                 kept.push(l.clone());
                 continue;
             };
-            let shape = crate::timeseries::synthetic::load_shape(
-                class,
-                self.start,
-                self.step_s,
-                self.n_steps,
-                name_seed(self.f.seed, &format!("network-load-{k}")),
-                0.05,
-            );
+            let seed = name_seed(self.f.seed, &format!("network-load-{k}"));
+            let key = key_bits([
+                class as u8 as f64,
+                self.start.0 as f64,
+                self.step_s as f64,
+                self.n_steps as f64,
+                f64::from_bits(seed),
+            ]);
+            let (start, step_s, n) = (self.start, self.step_s, self.n_steps);
+            let shape = (self.series.borrow_mut().load_shapes.entry(key))
+                .or_insert_with(|| {
+                    let s = crate::timeseries::synthetic::load_shape(
+                        class, start, step_s, n, seed, 0.05,
+                    );
+                    Arc::new(s)
+                })
+                .clone();
             let peak = shape.iter().copied().fold(0.0, f64::max);
             let scale = if peak > 0.0 { l.p_mw / peak } else { 0.0 };
             self.synthetic_loads.push(SyntheticLoad {
                 name: format!("network load {} ({class:?})", k + 1),
                 bus: l.bus,
-                p_mw: shape.into_iter().map(|x| x * scale).collect(),
+                p_mw: shape.iter().map(|x| x * scale).collect(),
                 tan_phi: if l.p_mw != 0.0 {
                     l.q_mvar / l.p_mw
                 } else {
@@ -360,7 +372,16 @@ impl<'a> Builder<'a> {
             });
         }
         self.climate = climate;
-        self.solar = SolarSite::new(s.latitude, s.longitude, s.utc_offset_h, ghi.as_ref());
+        let key = key_bits(
+            [s.latitude, s.longitude, s.utc_offset_h]
+                .into_iter()
+                .chain(ghi.into_iter().flatten()),
+        );
+        self.solar = (self.series.borrow_mut().solar_sites.entry(key))
+            .or_insert_with(|| {
+                SolarSite::new(s.latitude, s.longitude, s.utc_offset_h, ghi.as_ref())
+            })
+            .clone();
         self.wind = WindClimate::new(name_seed(self.f.seed, "wind"), wind.as_ref());
         self.temperature = match &s.temperature_column {
             Some(c) => match self.profiles.column(c) {
@@ -417,15 +438,33 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A PV unit's availability per step, MW (made once per file for
+    /// units, sites, time axes and temperatures that agree).
     fn pv_availability(&self, spec: &PvSpec) -> Vec<f64> {
-        pv_availability(
-            spec,
-            &self.solar,
-            &self.temperature,
-            self.start,
-            self.step_s,
-            name_seed(self.f.seed, "clouds"),
-        )
+        let seed = name_seed(self.f.seed, "clouds");
+        let site = &self.solar;
+        let numbers = [
+            spec.kwp,
+            spec.inverter_mva.unwrap_or(f64::NAN),
+            spec.tilt_degree,
+            spec.azimuth_degree,
+            spec.performance_ratio,
+            site.latitude,
+            site.longitude,
+            site.utc_offset_h,
+            self.start.0 as f64,
+            self.step_s as f64,
+            f64::from_bits(seed),
+        ];
+        let key = key_bits(
+            (numbers.into_iter())
+                .chain(site.clear_sky_index)
+                .chain(self.temperature.iter().copied()),
+        );
+        let made = || pv_availability(spec, site, &self.temperature, self.start, self.step_s, seed);
+        (self.series.borrow_mut().pv.entry(key))
+            .or_insert_with(made)
+            .clone()
     }
 
     fn push_unit(&mut self, unit: Unit, accounting: UnitAccounting) {

@@ -21,6 +21,7 @@ use super::kpi::PesReference;
 use super::profiles::ProfileTable;
 use super::runner::Scenario;
 use super::time::Timestamp;
+use super::weather::SolarSite;
 use crate::error::{Error, Result};
 use crate::network::edit::GridEdits;
 use crate::network::Network;
@@ -540,6 +541,28 @@ struct Cache {
     /// Networks by file and the edits made to it.
     networks: HashMap<(PathBuf, String), Arc<Network>>,
     profiles: HashMap<PathBuf, Arc<ProfileTable>>,
+    /// Weather-driven series another variant of the file made already.
+    series: std::cell::RefCell<SeriesCache>,
+}
+
+/// Series the variants of a file share where their inputs agree, each
+/// keyed by the bits of every number it is made from (so a hit is the
+/// series that would have been made).
+#[derive(Default)]
+struct SeriesCache {
+    /// Solar sites by latitude, longitude, UTC offset and monthly GHI
+    /// (their clear-sky integrals and cloud offsets are costly).
+    solar_sites: HashMap<Vec<u64>, SolarSite>,
+    /// PV availability by unit (size, inverter, orientation, performance
+    /// ratio), site, time axis, cloud seed and temperature series.
+    pv: HashMap<Vec<u64>, Vec<f64>>,
+    /// Synthetic load shapes by class, time axis, seed and noise.
+    load_shapes: HashMap<Vec<u64>, Arc<Vec<f64>>>,
+}
+
+/// The bits of `xs`, a cache key.
+fn key_bits(xs: impl IntoIterator<Item = f64>) -> Vec<u64> {
+    xs.into_iter().map(f64::to_bits).collect()
 }
 
 /// Reads a scenario file and returns one [`Scenario`] per variant, plus

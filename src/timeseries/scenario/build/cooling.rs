@@ -18,7 +18,7 @@ impl Builder<'_> {
     /// under the same clouds as the PV units.
     fn ghi_series(&self) -> Vec<f64> {
         let s = &self.solar;
-        let mut clouds = CloudProcess::new(name_seed(self.f.seed, "clouds"), &s.clear_sky_index);
+        let mut clouds = CloudProcess::new(name_seed(self.f.seed, "clouds"), s);
         (0..self.n_steps)
             .map(|k| {
                 let t = Timestamp(self.start.0 + self.step_s * k as i64 + self.step_s / 2);

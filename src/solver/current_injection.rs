@@ -314,6 +314,9 @@ fn lane_iteration_impl(
             }
         }
     }
+    // The estimate is taken as each unknown is final (a maximum: the same
+    // in any order).
+    let mut est = [0.0f64; LANES];
     for k in (0..n).rev() {
         // x_k / pivot − Σ (U_kj / pivot) x_j: the division is off the
         // dependency chain.
@@ -336,12 +339,9 @@ fn lane_iteration_impl(
         }
         ln.xnr[k] = sr;
         ln.xni[k] = si;
-    }
-    let mut est = [0.0f64; LANES];
-    for k in 0..n {
         for q in 0..LANES {
-            let dr = ln.xnr[k][q] - ln.xr[k][q];
-            let di = ln.xni[k][q] - ln.xi[k][q];
+            let dr = sr[q] - ln.xr[k][q];
+            let di = si[q] - ln.xi[k][q];
             let m = ln.s2[k][q] * (dr * dr + di * di) * ln.inv_d[k][q];
             est[q] = est[q].max(m);
         }

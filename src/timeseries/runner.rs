@@ -1000,24 +1000,10 @@ impl<'a> Engine<'a> {
         self.book_lanes();
         // (Newton fallbacks are counted by the solver; see `run_block_ahead`.)
         for (l, (res, _)) in results.into_iter().enumerate().take(a) {
-            let report = match res {
-                Some(Ok(r)) => r,
-                Some(Err(Error::Numerical(_))) | None => SolveReport {
-                    converged: false,
-                    iterations: self.sc.newton.max_iter,
-                    max_mismatch_pu: f64::NAN,
-                },
-                Some(Err(e)) => return Err(e),
-            };
+            let report = lane_report(res, self.sc.newton.max_iter)?;
             summary.iterations += report.iterations as u64;
             summary.control_not_settled += lane_sums[l].control_not_settled;
-            if curves {
-                self.outputs.copy_from_slice(&self.lane_units[l].outputs);
-            } else {
-                for (ku, o) in self.outputs.iter_mut().enumerate() {
-                    *o = unit_output(None, &self.sc.units[ku], ku, ts[l]);
-                }
-            }
+            self.lane_outputs(l, ts[l], curves);
             // The tap changers see the settled voltages, as in `power_flow`.
             let moves = match report.converged && lane_sums[l].control_not_settled == 0 {
                 true => {
@@ -1106,23 +1092,9 @@ impl<'a> Engine<'a> {
             self.book_lanes();
             append_lane_rows(out, n_act, &self.lane_results, &self.lane_booking);
             for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
-                let report = match res {
-                    Some(Ok(r)) => r,
-                    Some(Err(Error::Numerical(_))) | None => SolveReport {
-                        converged: false,
-                        iterations: self.sc.newton.max_iter,
-                        max_mismatch_pu: f64::NAN,
-                    },
-                    Some(Err(e)) => return Err(e),
-                };
+                let report = lane_report(res, self.sc.newton.max_iter)?;
                 let t = blocks[l] * bs + k;
-                if self.controllers.is_empty() {
-                    for (ku, o) in self.outputs.iter_mut().enumerate() {
-                        *o = unit_output(self.dispatch, &self.sc.units[ku], ku, t);
-                    }
-                } else {
-                    self.outputs.copy_from_slice(&self.lane_units[l].outputs);
-                }
+                self.lane_outputs(l, t, !self.controllers.is_empty());
                 let sm = &mut summaries[l];
                 sm.iterations += report.iterations as u64;
                 sm.newton_fallbacks += fell_back as u64;
@@ -1133,6 +1105,18 @@ impl<'a> Engine<'a> {
             block.fill_loads(self.sc);
         }
         Ok(summaries)
+    }
+
+    /// The units' outputs of lane `l` (step `t`) for `record`: as the
+    /// lane's Q(U)/P(U) curves left them (`curves`), else their dispatch.
+    fn lane_outputs(&mut self, l: usize, t: usize, curves: bool) {
+        if curves {
+            self.outputs.copy_from_slice(&self.lane_units[l].outputs);
+            return;
+        }
+        for (ku, o) in self.outputs.iter_mut().enumerate() {
+            *o = unit_output(self.dispatch, &self.sc.units[ku], ku, t);
+        }
     }
 
     /// The batched solve of steps `ts` (the first `a` lanes) whose PV units
@@ -2278,6 +2262,20 @@ fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &Lane
             None => spare.next().expect("LANES spare rows"),
         });
         Rows::extend_lanes(&mut rows, n_act, xs);
+    }
+}
+
+/// A lane's solve as a step's report: not converged where the solver gave
+/// up on it (a numerical failure or no result).
+fn lane_report(res: Option<Result<SolveReport>>, max_iter: usize) -> Result<SolveReport> {
+    match res {
+        Some(Ok(r)) => Ok(r),
+        Some(Err(Error::Numerical(_))) | None => Ok(SolveReport {
+            converged: false,
+            iterations: max_iter,
+            max_mismatch_pu: f64::NAN,
+        }),
+        Some(Err(e)) => Err(e),
     }
 }
 

@@ -1363,7 +1363,7 @@ kwp = 1500
 #[test]
 fn inverter_curves_in_lanes_match_the_step_by_step_run() {
     use gridsim::timeseries::rows::RowPrecision;
-    use gridsim::timeseries::runner::{run_parallel, run_scenario, run_scenario_in_order};
+    use gridsim::timeseries::runner::{run_scenario, run_scenario_in_order};
     let file = root().join("scenarios/rural_chp_renewables.toml");
     let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&file, Some(1344)).unwrap();
     let sc = scs.iter().find(|s| s.name == "pv-plus-12mw-qu-pu").unwrap();
@@ -1375,13 +1375,6 @@ fn inverter_curves_in_lanes_match_the_step_by_step_run() {
     assert!(sums
         .iter()
         .all(|s| s.not_converged == 0 && s.control_not_settled == 0));
-    let worst = |a: &[f64], b: &[f64]| {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max)
-    };
     // Rows: P of the 4 units for every step, then Q (heat, fuel, SoC zero).
     let n = 1344 * 4;
     let (dp, dq) = (
@@ -1398,10 +1391,7 @@ fn inverter_curves_in_lanes_match_the_step_by_step_run() {
     assert!(dq <= 2.0 * 1e-4 * 3.0 + 1e-9, "|dQ| {dq:e} Mvar");
     let dv = worst(&lanes.vm, &steps.vm);
     assert!(dv < 1e-5, "|dV| {dv:e} p.u.");
-    let one = run_parallel(std::slice::from_ref(sc), 1, f64, |_, _| Ok(())).unwrap();
-    let two = run_parallel(std::slice::from_ref(sc), 2, f64, |_, _| Ok(())).unwrap();
-    assert_eq!(one[0].kpis, two[0].kpis);
-    assert_eq!(one[0].kpis, s_lanes.kpis);
+    same_kpis_on_one_and_two_threads(sc, &s_lanes.kpis);
 }
 
 /// Tap changers no longer keep a scenario step by step: its steps are
@@ -1416,7 +1406,7 @@ fn inverter_curves_in_lanes_match_the_step_by_step_run() {
 #[test]
 fn tap_changers_solved_ahead_match_the_step_by_step_run() {
     use gridsim::timeseries::rows::RowPrecision;
-    use gridsim::timeseries::runner::{run_parallel, run_scenario, run_scenario_in_order};
+    use gridsim::timeseries::runner::{run_scenario, run_scenario_in_order};
     let cases = [
         (
             "scenarios/cn_county_feeder.toml",
@@ -1461,22 +1451,13 @@ fn tap_changers_solved_ahead_match_the_step_by_step_run() {
         assert_eq!(s_ahead.tap_changes, s_steps.tap_changes, "{name}");
         let taps = taps.into_inner();
         assert_eq!(taps[0], taps[1], "{name}: tap positions");
-        let worst = |a: &[f64], b: &[f64]| {
-            assert_eq!(a.len(), b.len());
-            (a.iter().zip(b))
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max)
-        };
         let dv = worst(&ahead.vm, &steps_run.vm);
         let du = worst(&ahead.units, &steps_run.units);
         println!("{name}: |dV| {dv:e} p.u., units |dP|, |dQ| {du:e}");
         assert!(dv < 1e-5, "{name}: |dV| {dv:e} p.u.");
         // Curves within 1e-4 (Q) of the 3 MVA ratings on either side.
         assert!(du <= 2.0 * 1e-4 * 3.0 + 1e-9, "{name}: units {du:e}");
-        let one = run_parallel(std::slice::from_ref(sc), 1, f64, |_, _| Ok(())).unwrap();
-        let two = run_parallel(std::slice::from_ref(sc), 2, f64, |_, _| Ok(())).unwrap();
-        assert_eq!(one[0].kpis, two[0].kpis, "{name}");
-        assert_eq!(one[0].kpis, s_ahead.kpis, "{name}");
+        same_kpis_on_one_and_two_threads(sc, &s_ahead.kpis);
     }
 }
 
@@ -1526,7 +1507,7 @@ fn run_rows(
 #[test]
 fn stateful_units_in_lanes_match_the_step_by_step_run() {
     use gridsim::timeseries::rows::RowPrecision;
-    use gridsim::timeseries::runner::{run_parallel, run_scenario, run_scenario_in_order};
+    use gridsim::timeseries::runner::{run_scenario, run_scenario_in_order};
     let file = root().join("tools/bench/mv_rural_pv_chp_battery.toml");
     let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&file, Some(2000)).unwrap();
     let sc = &scs[0];
@@ -1537,13 +1518,6 @@ fn stateful_units_in_lanes_match_the_step_by_step_run() {
     assert_eq!(s_lanes.not_converged + s_steps.not_converged, 0);
     assert_eq!(lanes.units, steps.units, "unit rows differ");
     assert!(lanes.units.iter().any(|&x| x != 0.0));
-    let worst = |a: &[f64], b: &[f64]| {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max)
-    };
     // Both solves stop below a mismatch of 1e-8 p.u. at every bus (MW on
     // this grid's 1 MVA base), from different starting voltages; the slack
     // and the losses sum those of about a hundred buses.
@@ -1553,10 +1527,7 @@ fn stateful_units_in_lanes_match_the_step_by_step_run() {
     let (ka, kb) = (&s_lanes.kpis, &s_steps.kpis);
     assert_eq!(ka.chp_fuel_mwh, kb.chp_fuel_mwh);
     assert!((ka.loss_mwh - kb.loss_mwh).abs() < 1e-6 * kb.loss_mwh);
-    let one = run_parallel(std::slice::from_ref(sc), 1, f64, |_, _| Ok(())).unwrap();
-    let two = run_parallel(std::slice::from_ref(sc), 2, f64, |_, _| Ok(())).unwrap();
-    assert_eq!(one[0].kpis, two[0].kpis);
-    assert_eq!(one[0].kpis, s_lanes.kpis);
+    same_kpis_on_one_and_two_threads(sc, &s_lanes.kpis);
 }
 
 /// A large grid gets short result blocks, so that the blocks in flight stay
@@ -1708,4 +1679,27 @@ fn one_scenario_of_a_file_is_built_alone() {
             assert_ne!(series[i], series[j], "variants {i} and {j} share a series");
         }
     }
+}
+
+/// The largest absolute difference of two equally long series.
+fn worst(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    (a.iter().zip(b))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// `sc` run on one and on two threads books the same KPIs, and those of
+/// `kpis` (a run of it by another path).
+fn same_kpis_on_one_and_two_threads(
+    sc: &gridsim::timeseries::runner::Scenario,
+    kpis: &gridsim::timeseries::kpi::Kpis,
+) {
+    use gridsim::timeseries::rows::RowPrecision;
+    use gridsim::timeseries::runner::run_parallel;
+    let f64 = RowPrecision::F64;
+    let one = run_parallel(std::slice::from_ref(sc), 1, f64, |_, _| Ok(())).unwrap();
+    let two = run_parallel(std::slice::from_ref(sc), 2, f64, |_, _| Ok(())).unwrap();
+    assert_eq!(one[0].kpis, two[0].kpis, "{}", sc.name);
+    assert_eq!(&one[0].kpis, kpis, "{}", sc.name);
 }

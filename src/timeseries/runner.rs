@@ -1000,7 +1000,7 @@ impl<'a> Engine<'a> {
         self.book_lanes();
         // (Newton fallbacks are counted by the solver; see `run_block_ahead`.)
         for (l, (res, _)) in results.into_iter().enumerate().take(a) {
-            let report = lane_report(res, self.sc.newton.max_iter)?;
+            let report = step_report(res, self.sc.newton.max_iter)?;
             summary.iterations += report.iterations as u64;
             summary.control_not_settled += lane_sums[l].control_not_settled;
             self.lane_outputs(l, ts[l], curves);
@@ -1092,7 +1092,7 @@ impl<'a> Engine<'a> {
             self.book_lanes();
             append_lane_rows(out, n_act, &self.lane_results, &self.lane_booking);
             for (l, (res, fell_back)) in results.into_iter().enumerate().take(n_act) {
-                let report = lane_report(res, self.sc.newton.max_iter)?;
+                let report = step_report(res, self.sc.newton.max_iter)?;
                 let t = blocks[l] * bs + k;
                 self.lane_outputs(l, t, !self.controllers.is_empty());
                 let sm = &mut summaries[l];
@@ -1494,7 +1494,6 @@ impl<'a> Engine<'a> {
             ..
         } = self;
         let sc: &Scenario = sc;
-        let nan = f64::NAN;
         let nu = units.len();
         // Q(U) and P(U) settle inside the fixed point where it applies (one
         // power flow instead of one per move); the loop below then only
@@ -1529,11 +1528,9 @@ impl<'a> Engine<'a> {
                 false => None,
             };
             if joint {
-                // The secant of P(U) starts again from the moves made.
+                // The secant of P(U) starts again from the moves made; the
+                // injections as the curves left them (booked by `record`).
                 pu_prev.iter_mut().for_each(|x| *x = None);
-            }
-            if joint {
-                // The injections as the curves left them (booked by `record`).
                 math.set_injections(loads, gens);
                 joint = settled.is_some();
             }
@@ -1547,15 +1544,7 @@ impl<'a> Engine<'a> {
                     sc.newton,
                 ),
             };
-            report = match solved {
-                Ok(r) => r,
-                Err(Error::Numerical(_)) => crate::solver::SolveReport {
-                    converged: false,
-                    iterations: sc.newton.max_iter,
-                    max_mismatch_pu: nan,
-                },
-                Err(e) => return Err(e),
-            };
+            report = step_report(Some(solved), sc.newton.max_iter)?;
             summary.iterations += report.iterations as u64;
             if !report.converged || controllers.is_empty() {
                 break;
@@ -2265,9 +2254,9 @@ fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &Lane
     }
 }
 
-/// A lane's solve as a step's report: not converged where the solver gave
-/// up on it (a numerical failure or no result).
-fn lane_report(res: Option<Result<SolveReport>>, max_iter: usize) -> Result<SolveReport> {
+/// A step's (or a lane's) solve as its report: not converged where the
+/// solver gave up on it (a numerical failure or no result).
+fn step_report(res: Option<Result<SolveReport>>, max_iter: usize) -> Result<SolveReport> {
     match res {
         Some(Ok(r)) => Ok(r),
         Some(Err(Error::Numerical(_))) | None => Ok(SolveReport {

@@ -1617,6 +1617,71 @@ fn runs_without_rows_book_the_same_totals() {
     }
 }
 
+/// A run that keeps some element kinds only (`--series bus,unit`) records
+/// exactly those rows, equal to a run that keeps everything, and the same
+/// totals and KPIs; the other kinds' rows and the load columns stay empty.
+#[test]
+fn runs_keep_only_the_kinds_asked_for() {
+    use gridsim::timeseries::rows::{RowPrecision, RowSlice, RowsKept};
+    use gridsim::timeseries::runner::{run_scenario, Block};
+    let file = root().join("scenarios/urban_chp_oltc.toml");
+    let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&file, Some(700)).unwrap();
+    let f32s = |r: RowSlice| match r {
+        RowSlice::F32(x) => x.to_vec(),
+        RowSlice::F64(x) => x.iter().map(|&v| v as f32).collect(),
+    };
+    let mut seen = [false; 4];
+    for sc in &scs {
+        let record = |kept: RowsKept| {
+            let mut kinds: [Vec<f32>; 4] = Default::default();
+            let mut grid: Vec<f64> = Vec::new();
+            let s = run_scenario(sc, kept, |b: &Block| {
+                kinds[0].extend(f32s(b.vm_pu.as_slice()));
+                kinds[0].extend(f32s(b.bus_q_mvar.as_slice()));
+                kinds[1].extend(f32s(b.loading_percent.as_slice()));
+                kinds[1].extend(f32s(b.p_to_mw.as_slice()));
+                kinds[2].extend(f32s(b.unit_p_mw.as_slice()));
+                kinds[2].extend(f32s(b.unit_soc_percent.as_slice()));
+                kinds[3].extend(b.load_p_mw.iter().map(|&v| v as f32));
+                grid.extend(b.p_slack_mw.iter().chain(&b.p_loss_mw).chain(&b.co2_t));
+                Ok(())
+            })
+            .unwrap();
+            (s, grid, kinds)
+        };
+        let (all_s, all_grid, all) = record(RowPrecision::F32.into());
+        all.iter()
+            .zip(&mut seen)
+            .for_each(|(k, s)| *s |= !k.is_empty());
+        for mask in 0..16u32 {
+            let keep = |i: u32| mask & (1 << i) != 0;
+            let kept = RowsKept {
+                precision: RowPrecision::F32,
+                bus: keep(0),
+                branch: keep(1),
+                unit: keep(2),
+                load: keep(3),
+            };
+            let (s, grid, kinds) = record(kept);
+            assert_eq!(s, all_s, "{} {kept:?}", sc.name);
+            assert_eq!(grid, all_grid, "{} {kept:?}", sc.name);
+            for (i, (k, a)) in kinds.iter().zip(&all).enumerate() {
+                match keep(i as u32) {
+                    // Same bits, NaN included.
+                    true => assert!(
+                        k.len() == a.len()
+                            && k.iter().zip(a).all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{} {kept:?}: kind {i} differs",
+                        sc.name
+                    ),
+                    false => assert!(k.is_empty(), "{} {kept:?}: kind {i} kept", sc.name),
+                }
+            }
+        }
+    }
+    assert_eq!(seen, [true; 4], "every kind recorded in some scenario");
+}
+
 /// One scenario of a file (`parse_scenario`, what hosting-capacity
 /// searches and a region's hosting jobs read) is the same scenario as in
 /// the whole file's list, the reference by default; a variant's

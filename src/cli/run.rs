@@ -242,7 +242,7 @@ pub fn run_scenarios_then(
     let ((writer, _), summaries) = run_parallel_with(
         scenarios,
         args.threads,
-        args.storage.row_precision(),
+        args.storage.rows_kept(),
         || {
             let mut writer = ResultsWriter::create(&args.out, args.force, &meta, args.storage)?;
             let mut ids = Vec::new();

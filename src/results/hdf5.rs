@@ -17,7 +17,7 @@
 use super::dimscale;
 use super::output::{OutputKind, TempOutput};
 use crate::error::{Error, Result};
-use crate::timeseries::rows::{RowPrecision, RowSlice};
+use crate::timeseries::rows::{RowPrecision, RowSlice, RowsKept};
 use crate::timeseries::runner::{Block, Layout};
 use crate::timeseries::time::Timestamp;
 use hdf5::types::VarLenUnicode;
@@ -169,13 +169,22 @@ pub struct StorageOptions {
 }
 
 impl StorageOptions {
-    /// The precision the runner records the per-element rows in: none
-    /// where no per-element series is kept (`--series totals`).
-    pub fn row_precision(&self) -> RowPrecision {
-        match (self.series == SeriesSelection::TOTALS, self.precision) {
-            (true, _) => RowPrecision::Discard,
-            (false, Precision::F32) => RowPrecision::F32,
-            (false, Precision::F64) => RowPrecision::F64,
+    /// The per-element rows the runner records, in the file's precision:
+    /// only the kinds kept (a line or a transformer series needs the
+    /// branch rows), none where no per-element series is kept
+    /// (`--series totals`).
+    pub fn rows_kept(&self) -> RowsKept {
+        let precision = match self.precision {
+            Precision::F32 => RowPrecision::F32,
+            Precision::F64 => RowPrecision::F64,
+        };
+        let s = self.series;
+        RowsKept {
+            precision,
+            bus: s.bus,
+            branch: s.line || s.transformer,
+            unit: s.unit,
+            load: s.load,
         }
     }
 

@@ -31,6 +31,49 @@ impl std::str::FromStr for RowPrecision {
     }
 }
 
+/// Which per-element rows a run records, and in what precision: a run
+/// whose results file keeps only some element kinds (`--series bus`)
+/// records only those, and one that keeps none records its KPIs and grid
+/// totals only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowsKept {
+    /// Precision of the rows kept (never [`RowPrecision::Discard`] while
+    /// any kind is kept).
+    pub precision: RowPrecision,
+    /// Bus series (|V|, angle, injections).
+    pub bus: bool,
+    /// Branch series (flows, currents, loading) of lines and transformers.
+    pub branch: bool,
+    /// Unit series.
+    pub unit: bool,
+    /// Load columns (P and Q drawn by each load).
+    pub load: bool,
+}
+
+impl RowsKept {
+    /// The precision of a kind's rows: none where the kind is not kept.
+    pub fn precision_if(&self, kept: bool) -> RowPrecision {
+        match kept {
+            true => self.precision,
+            false => RowPrecision::Discard,
+        }
+    }
+}
+
+impl From<RowPrecision> for RowsKept {
+    /// Every kind in `precision` (none for [`RowPrecision::Discard`]).
+    fn from(precision: RowPrecision) -> RowsKept {
+        let all = precision != RowPrecision::Discard;
+        RowsKept {
+            precision,
+            bus: all,
+            branch: all,
+            unit: all,
+            load: all,
+        }
+    }
+}
+
 /// Rows of one per-element series (`step × element`, row-major).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {

@@ -16,7 +16,7 @@ use super::kpi::Kpis;
 use super::loads::LoadColumns;
 use super::profiles::ProfileTable;
 use super::record::{LaneResults, ResultKernel};
-use super::rows::{RowPrecision, Rows};
+use super::rows::{Rows, RowsKept};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
@@ -244,9 +244,8 @@ impl Layout {
 /// per-element series in the run's [`RowPrecision`], grid totals in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
-    /// Whether the per-element rows (and the load columns) are left empty
-    /// ([`RowPrecision::Discard`]).
-    discard_rows: bool,
+    /// Whether the load columns are left empty (not [`RowsKept::load`]).
+    discard_loads: bool,
     /// First step of the block.
     pub start_step: usize,
     /// Steps in the block.
@@ -389,12 +388,16 @@ impl Block {
             .reserve_exact(steps.saturating_sub(self.iterations.len()));
     }
 
-    fn clear(&mut self, start_step: usize, precision: RowPrecision) {
-        self.discard_rows = precision == RowPrecision::Discard;
+    fn clear(&mut self, start_step: usize, kept: RowsKept) {
+        self.discard_loads = !kept.load;
         self.start_step = start_step;
         self.n = 0;
-        for (v, _) in self.rows_mut() {
-            v.clear(precision);
+        for (v, w) in self.rows_mut() {
+            v.clear(kept.precision_if(match w {
+                Width::Bus => kept.bus,
+                Width::Branch => kept.branch,
+                Width::Unit => kept.unit,
+            }));
         }
         for v in self.totals_mut() {
             v.clear();
@@ -410,7 +413,7 @@ impl Block {
     /// Fills the load columns of the block's steps (they depend on the
     /// scenario only, not on the power flow).
     fn fill_loads(&mut self, sc: &Scenario) {
-        if self.discard_rows {
+        if self.discard_loads {
             return;
         }
         sc.fill_load_rows(
@@ -545,11 +548,11 @@ impl Scenario {
     /// The unit dispatch the lanes need: none where every unit is
     /// stateless (its availability is its output), computed in step order
     /// where units have state.
-    fn lane_dispatch(&self, precision: RowPrecision) -> Result<Option<Dispatch>> {
+    fn lane_dispatch(&self, kept: RowsKept) -> Result<Option<Dispatch>> {
         if !self.runs_in_lanes() || self.steps_independent() {
             return Ok(None);
         }
-        Dispatch::compute(self, precision).map(Some)
+        Dispatch::compute(self, kept).map(Some)
     }
 
     /// Whether the network's own loads are booked and some draw
@@ -597,16 +600,16 @@ impl Scenario {
     }
 }
 
-/// Runs `sc`, handing each block of results (per-element rows in
-/// `precision`) to `emit` in step order: in lanes where the scenario
+/// Runs `sc`, handing each block of results (the per-element rows
+/// `rows` keeps) to `emit` in step order: in lanes where the scenario
 /// [`Scenario::runs_in_lanes`], solved ahead where it
 /// [`Scenario::runs_ahead`], else step by step.
 pub fn run_scenario(
     sc: &Scenario,
-    precision: RowPrecision,
+    rows: impl Into<RowsKept>,
     emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    run_scenario_as(sc, precision, true, emit)
+    run_scenario_as(sc, rows.into(), true, emit)
 }
 
 /// [`run_scenario`] with every step in order, each power flow warm-started
@@ -615,25 +618,25 @@ pub fn run_scenario(
 /// tested against.
 pub fn run_scenario_in_order(
     sc: &Scenario,
-    precision: RowPrecision,
+    rows: impl Into<RowsKept>,
     emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    run_scenario_as(sc, precision, false, emit)
+    run_scenario_as(sc, rows.into(), false, emit)
 }
 
 fn run_scenario_as(
     sc: &Scenario,
-    precision: RowPrecision,
+    kept: RowsKept,
     fast: bool,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
     sc.validate()?;
     let lanes = fast && sc.runs_in_lanes();
     let dispatch = match lanes {
-        true => sc.lane_dispatch(precision)?,
+        true => sc.lane_dispatch(kept)?,
         false => None,
     };
-    let mut engine = Engine::new(sc, precision, dispatch.as_ref())?;
+    let mut engine = Engine::new(sc, kept, dispatch.as_ref())?;
     let mut total = RunSummary::new();
     let mut blocks: Vec<Block> = (0..LANES).map(|_| Block::default()).collect();
     if lanes {
@@ -665,8 +668,8 @@ struct Engine<'a> {
     dispatch: Option<&'a Dispatch>,
     /// Steps per result block ([`Scenario::block_steps`]).
     block_steps: usize,
-    /// Precision of the per-element rows recorded.
-    precision: RowPrecision,
+    /// The per-element rows recorded, and their precision.
+    kept: RowsKept,
     net: std::borrow::Cow<'a, Network>,
     /// Tap positions, and the network copy whose ratios the OLTCs change.
     taps: Taps,
@@ -759,11 +762,7 @@ struct StepTotals {
 }
 
 impl<'a> Engine<'a> {
-    fn new(
-        sc: &'a Scenario,
-        precision: RowPrecision,
-        dispatch: Option<&'a Dispatch>,
-    ) -> Result<Engine<'a>> {
+    fn new(sc: &'a Scenario, kept: RowsKept, dispatch: Option<&'a Dispatch>) -> Result<Engine<'a>> {
         // The network's own loads keep their ZIP shares when the scenario
         // books them (constant impedance in Ybus, constant current in the
         // solve, both booked at the solved voltage); an element table
@@ -872,7 +871,7 @@ impl<'a> Engine<'a> {
             sc,
             dispatch,
             block_steps: sc.block_steps(),
-            precision,
+            kept,
             taps: Taps {
                 net_local,
                 col: tap_columns(&net),
@@ -918,7 +917,7 @@ impl<'a> Engine<'a> {
         }
         let t0 = b * self.block_steps;
         let t1 = (t0 + self.block_steps).min(self.sc.n_steps);
-        block.clear(t0, self.precision);
+        block.clear(t0, self.kept);
         block.reserve(
             t1 - t0,
             self.v0.len(),
@@ -948,7 +947,7 @@ impl<'a> Engine<'a> {
         let t0 = b * self.block_steps;
         let t1 = (t0 + self.block_steps).min(self.sc.n_steps);
         let (nb, nbr) = (self.v0.len(), self.math.branches.len());
-        block.clear(t0, self.precision);
+        block.clear(t0, self.kept);
         block.reserve(t1 - t0, nb, nbr, self.units.len());
         self.lane_s = LaneVec::splat(&self.s_fixed);
         self.lane_results.resize(nb, nbr);
@@ -1061,7 +1060,7 @@ impl<'a> Engine<'a> {
                     self.lane_rows[k * m + j][l] = x;
                 }
             }
-            out[l].clear(t0, self.precision);
+            out[l].clear(t0, self.kept);
             out[l].reserve((self.sc.n_steps - t0).min(bs), nb, nbr, 0);
         }
         let mut summaries = vec![RunSummary::new(); a];
@@ -1718,8 +1717,8 @@ pub struct Dispatch {
 impl Dispatch {
     /// Runs every step's loads and unit dispatch (parts 1 and 2 of a step)
     /// in order.
-    fn compute(sc: &Scenario, precision: RowPrecision) -> Result<Dispatch> {
-        let mut engine = Engine::new(sc, precision, None)?;
+    fn compute(sc: &Scenario, kept: RowsKept) -> Result<Dispatch> {
+        let mut engine = Engine::new(sc, kept, None)?;
         let units = sc.units.len();
         let mut outputs = Vec::with_capacity(sc.n_steps * units);
         for t in 0..sc.n_steps {
@@ -2351,7 +2350,7 @@ struct TaskShared<'a, 's> {
     engines: &'s [std::sync::Mutex<Vec<Option<Engine<'a>>>>],
     /// Written blocks back for reuse.
     spare: &'s std::sync::Mutex<Vec<Block>>,
-    precision: RowPrecision,
+    kept: RowsKept,
 }
 
 impl<'a> TaskShared<'a, '_> {
@@ -2371,7 +2370,7 @@ impl<'a> TaskShared<'a, '_> {
             .map_err(|_| Error::Numerical("a scenario worker panicked".into()))?;
         let engine = match &mut mine[*i] {
             Some(e) => e,
-            slot => slot.insert(Engine::new(sc, self.precision, self.dispatch[*i].as_ref())?),
+            slot => slot.insert(Engine::new(sc, self.kept, self.dispatch[*i].as_ref())?),
         };
         let take = || {
             self.spare
@@ -2404,8 +2403,8 @@ impl<'a> TaskShared<'a, '_> {
     }
 }
 
-/// Runs `scenarios` on `threads` worker threads (rayon); results (per-element
-/// rows in `precision`) go to
+/// Runs `scenarios` on `threads` worker threads (rayon); results (the
+/// per-element rows `rows` keeps) go to
 /// `sink` on the calling thread. Blocks of one scenario may arrive in any
 /// order (each carries its first step). A scenario whose steps carry state
 /// from one to the next (a tap changer, a unit reading the network) runs on
@@ -2417,13 +2416,13 @@ impl<'a> TaskShared<'a, '_> {
 pub fn run_parallel(
     scenarios: &[Scenario],
     threads: usize,
-    precision: RowPrecision,
+    rows: impl Into<RowsKept>,
     mut sink: impl FnMut(usize, &Block) -> Result<()>,
 ) -> Result<Vec<RunSummary>> {
     run_parallel_with(
         scenarios,
         threads,
-        precision,
+        rows.into(),
         || Ok(()),
         |_, i, b| sink(i, b),
     )
@@ -2438,10 +2437,11 @@ pub fn run_parallel(
 pub fn run_parallel_with<W>(
     scenarios: &[Scenario],
     threads: usize,
-    precision: RowPrecision,
+    rows: impl Into<RowsKept>,
     start: impl FnOnce() -> Result<W>,
     mut sink: impl FnMut(&mut W, usize, &Block) -> Result<()>,
 ) -> Result<(W, Vec<RunSummary>)> {
+    let kept: RowsKept = rows.into();
     for sc in scenarios {
         sc.validate()?;
     }
@@ -2457,7 +2457,7 @@ pub fn run_parallel_with<W>(
         use rayon::prelude::*;
         scenarios
             .par_iter()
-            .map(|sc| sc.lane_dispatch(precision))
+            .map(|sc| sc.lane_dispatch(kept))
             .collect::<Result<_>>()
     })?;
     let dispatch = &dispatch;
@@ -2487,7 +2487,7 @@ pub fn run_parallel_with<W>(
                 dispatch,
                 engines,
                 spare,
-                precision,
+                kept,
             };
             let shared = &shared;
             pool.install(|| {

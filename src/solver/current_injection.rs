@@ -440,6 +440,25 @@ fn lane_iteration(ptr: &[usize], idx: &[usize], f: &SplitFactors, ln: &mut Lanes
     lane_iteration_impl(ptr, idx, f, ln)
 }
 
+/// Keeps the iterates of the lanes `accepted` this iteration for the final
+/// test (they stop iterating): all lanes at once by exchanging the
+/// buffers (the usual case, no copy), else lane by lane in one pass.
+fn keep_accepted(ln: &mut Lanes, accepted: &[bool; LANES]) {
+    if accepted.iter().all(|&x| x) {
+        std::mem::swap(&mut ln.dr, &mut ln.xr);
+        std::mem::swap(&mut ln.di, &mut ln.xi);
+    } else if accepted.iter().any(|&x| x) {
+        for k in 0..ln.xr.len() {
+            for l in 0..LANES {
+                if accepted[l] {
+                    ln.dr[k][l] = ln.xr[k][l];
+                    ln.di[k][l] = ln.xi[k][l];
+                }
+            }
+        }
+    }
+}
+
 impl CurrentInjectionSolver {
     /// Analyses and factors `Y_LL`. Returns `Ok(None)` when the method does
     /// not apply (PV buses, no PQ bus) and an error when the factorization
@@ -807,6 +826,7 @@ impl CurrentInjectionSolver {
             let est = lane_iteration(ptr, idx, f, ln);
             std::mem::swap(&mut ln.xr, &mut ln.xnr);
             std::mem::swap(&mut ln.xi, &mut ln.xni);
+            let mut accepted = [false; LANES];
             for l in 0..a {
                 if !running[l] {
                     continue;
@@ -835,16 +855,13 @@ impl CurrentInjectionSolver {
                         running[l] = false;
                     }
                     Move::Accept => {
-                        // Keep the iterate; the final test runs for all lanes at once.
-                        for k in 0..n {
-                            ln.dr[k][l] = ln.xr[k][l];
-                            ln.di[k][l] = ln.xi[k][l];
-                        }
+                        accepted[l] = true;
                         pending[l] = true;
                         running[l] = false;
                     }
                 }
             }
+            keep_accepted(ln, &accepted);
         }
         if pending.iter().any(|&p| p) {
             let mis = lane_mismatch(&self.row_ptr, &self.row, ybus.data(), ln);

@@ -24,10 +24,12 @@ With --steps K (e.g. 672, a week), the feeders' time series instead: the whole
 (every per-element series written to HDF5 as f32) against PGM's batch
 calculation of the same K steps (update arrays of every load's P and Q built
 from the same profiles, not timed), iterative current and Newton, at 1 and 2
-threads (pinned as in compare_pgm.py). Usage (tools/bench/compare_pgm.sh's venv has
+threads (pinned as in compare_pgm.py). --series bus keeps the bus series only
+(|V|, angle, P, Q of every bus, plus grid totals and KPIs), the nearest to PGM's
+node-voltage output here. Usage (tools/bench/compare_pgm.sh's venv has
 power-grid-model):
     .venv-bench/bin/python tools/bench/pf_scaling.py [--gridsim target/release/gridsim]
-        [--sizes 1000,10000,100000] [--repeats 5]
+        [--sizes 1000,10000,100000] [--repeats 5] [--steps 672 [--series bus]]
 """
 import argparse
 import json
@@ -143,12 +145,12 @@ def pgm_series(model, update, method, threads):
     return time.perf_counter() - t
 
 
-def gridsim_series(exe, d, steps, threads, out):
+def gridsim_series(exe, d, steps, threads, out, series):
     out.unlink(missing_ok=True)
     cmd = ["taskset", "-c", "0" if threads == 1 else "0,1", str(exe), "run", "--network",
            str(d / "network.m"), "--elements", str(d / "elements.csv"), "--profiles",
            str(d / "profiles.csv.gz"), "--out", str(out), "--threads", str(threads),
-           "--steps", str(steps), "--quiet", "--tol", "1e-8"]
+           "--steps", str(steps), "--quiet", "--tol", "1e-8", "--series", series]
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -170,7 +172,7 @@ def series_table(a, tmp, sizes):
         update = series_case(d, a.steps)
         g, ic, nr = {}, {}, {}
         for t in (1, 2):
-            g[t] = median(lambda: gridsim_series(a.gridsim, d, a.steps, t, out), a.repeats)
+            g[t] = median(lambda: gridsim_series(a.gridsim, d, a.steps, t, out, a.series), a.repeats)
             os.sched_setaffinity(0, {0} if t == 1 else {0, 1})
             ic[t] = median(lambda: pgm_series(model, update, "iterative_current", t), a.repeats)
             nr[t] = median(lambda: pgm_series(model, update, "newton_raphson", t), a.repeats)
@@ -194,6 +196,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--steps", type=int, default=0,
                     help="time series of this many steps instead of single power flows")
+    ap.add_argument("--series", default="all",
+                    help="with --steps: gridsim's --series (all, the default, writes every "
+                         "element's series; bus writes what PGM outputs here and more)")
     a = ap.parse_args()
     try:
         import power_grid_model  # noqa: F401

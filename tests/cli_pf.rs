@@ -33,6 +33,9 @@ fn json_output_matches_reference() {
     assert_eq!(v["converged"], Value::Bool(true));
     assert_eq!(v["iterations"], reference["iterations"]);
     assert!(v["max_mismatch_pu"].as_f64().unwrap() < 1e-10);
+    // The result's fields and the solve time side by side in one object.
+    assert!(v["solve_time_s"].as_f64().unwrap() > 0.0);
+    assert!(v["bus"].is_object() && v["gen"].is_object() && v["line"].is_object());
     let got = v["bus"]["vm_pu"].as_array().unwrap();
     let want = reference["vm_pu"].as_array().unwrap();
     assert_eq!(got.len(), want.len());

@@ -21,12 +21,15 @@ PGM's update arrays hold. Timed, median of --repeats runs after a warm-up:
   1e-8, node u_pu output only) with the model and updates in memory.
 
 "1 thread" pins the process to CPU 0 (taskset for gridsim, sched_setaffinity for
-PGM); "2 threads" allows CPUs 0 and 1. Also printed: the largest |Vm| difference
+PGM); "2 threads" allows CPUs 0 and 1. --series bus times gridsim writing the bus
+series only (|V|, angle, P, Q of every bus, with the grid totals and KPIs), the
+nearest to PGM's node-voltage output. Also printed: the largest |Vm| difference
 between gridsim's stored f32 voltages and PGM's Newton over the year.
 
 Usage (tools/bench/compare_pgm.sh builds the venv .venv-bench and gridsim):
     .venv-bench/bin/python tools/bench/compare_simbench.py [--codes 1-MV-urban--0-sw,...]
         [--repeats 3] [--gridsim target/release/gridsim] [--cache target/simbench-export]
+        [--series all|bus]
 """
 import argparse
 import os
@@ -98,13 +101,13 @@ def export(net, folder):
 RUN_READ = "inputs read in "
 
 
-def gridsim_run(exe, folder, threads, out):
+def gridsim_run(exe, folder, threads, out, series="all"):
     cpus = "0" if threads == 1 else "0,1"
     out.unlink(missing_ok=True)
     cmd = ["taskset", "-c", cpus, str(exe), "run", "--network", str(folder / "net.json"),
            "--elements", str(folder / "elements.csv"), "--profiles",
            str(folder / "profiles.csv.gz"), "--out", str(out), "--threads", str(threads),
-           "--quiet", "--tol", "1e-8"]
+           "--quiet", "--tol", "1e-8", "--series", series]
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -140,9 +143,14 @@ def main():
     ap.add_argument("--codes", default=",".join(CODES))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cache", default=str(ROOT / "target" / "simbench-export"))
+    ap.add_argument("--series", default="all",
+                    help="gridsim's --series in the timed runs: all (the default, every "
+                         "element's series) or e.g. bus (the bus series, nearest to PGM's "
+                         "node output here)")
     a = ap.parse_args()
     med = statistics.median
-    print(f"machine: {compare_pgm.machine()}; median of {a.repeats} after a warm-up", flush=True)
+    print(f"machine: {compare_pgm.machine()}; median of {a.repeats} after a warm-up; "
+          f"gridsim --series {a.series}", flush=True)
     print("| SimBench grid (year, 15 min) | PGM nodes | gridsim whole process 1 / 2 thr s "
           "| of which reading inputs s | PGM IC 1 / 2 thr s | ratio IC 1 / 2 thr "
           "| PGM NR 1 / 2 thr s | ratio NR 1 / 2 thr | max abs dVm vs PGM NR |")
@@ -155,7 +163,7 @@ def main():
         export(net, folder)
         gs, pgm = {}, {}
         for threads in (1, 2):
-            runs = [gridsim_run(a.gridsim, folder, threads, out) for _ in range(a.repeats + 1)][1:]
+            runs = [gridsim_run(a.gridsim, folder, threads, out, a.series) for _ in range(a.repeats + 1)][1:]
             gs[threads] = (med(r[0] for r in runs), med(r[1] for r in runs))
             os.sched_setaffinity(0, {0} if threads == 1 else {0, 1})
             for m in ("iterative_current", "newton_raphson"):

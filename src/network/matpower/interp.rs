@@ -244,7 +244,7 @@ impl Interp {
         }
     }
     fn line(&self) -> usize {
-        self.peek().line
+        self.peek().line()
     }
     fn err<T>(&self, line: usize, msg: impl Into<String>) -> Result<T> {
         Err(Error::parse(&self.path, line, msg))
@@ -259,7 +259,7 @@ impl Interp {
         } else {
             let t = self.peek().clone();
             self.err(
-                t.line,
+                t.line(),
                 format!("expected '{s}', found {}", describe(&t.tok)),
             )
         }
@@ -324,7 +324,7 @@ impl Interp {
         let start = self.pos;
         let line = self.line();
         match self.peek().tok.clone() {
-            Tok::Ident(name) if name == "function" => {
+            Tok::Ident(name) if &name[..] == "function" => {
                 self.next();
                 // function mpc = name | function [a, b, c] = name | function name
                 if self.is_sym("[") {
@@ -334,16 +334,16 @@ impl Interp {
                 if let (Tok::Ident(out), Tok::Sym("=")) =
                     (self.peek().tok.clone(), self.peek_at(1).tok.clone())
                 {
-                    self.ws.struct_name = Some(out);
+                    self.ws.struct_name = Some(out.into());
                 }
                 self.skip_line();
                 Ok(())
             }
-            Tok::Ident(name) if matches!(name.as_str(), "end" | "return" | "endfunction") => {
+            Tok::Ident(name) if matches!(&name[..], "end" | "return" | "endfunction") => {
                 self.next();
                 Ok(())
             }
-            Tok::Ident(name) if name == "define_constants" => {
+            Tok::Ident(name) if &name[..] == "define_constants" => {
                 self.next();
                 for table in [&IDX_BUS[..], &IDX_BRCH[..], &IDX_GEN[..], &IDX_COST[..]] {
                     for (n, v) in table {
@@ -356,7 +356,7 @@ impl Interp {
             }
             Tok::Ident(name)
                 if matches!(
-                    name.as_str(),
+                    &name[..],
                     "if" | "for"
                         | "while"
                         | "switch"
@@ -388,7 +388,7 @@ impl Interp {
                         Tok::Ident(f) => {
                             field = Some(match field {
                                 Some(p) => format!("{p}.{f}"),
-                                None => f,
+                                None => f.into(),
                             })
                         }
                         t => {
@@ -404,7 +404,7 @@ impl Interp {
                 }
                 let full = match &field {
                     Some(f) => format!("{name}.{f}"),
-                    None => name.clone(),
+                    None => name.to_string(),
                 };
                 if self.is_sym("(") {
                     // Indexed assignment.
@@ -468,7 +468,7 @@ impl Interp {
         let mut names = Vec::new();
         loop {
             match self.next().tok {
-                Tok::Ident(n) => names.push(n),
+                Tok::Ident(n) => names.push(n.into()),
                 Tok::Sym(",") => {}
                 Tok::Sym("]") => break,
                 t => {
@@ -794,7 +794,7 @@ impl Interp {
             }
             self.next();
             let rhs = self.term(ws_sep)?;
-            lhs = self.binary(op, lhs, rhs, t.line)?;
+            lhs = self.binary(op, lhs, rhs, t.line())?;
         }
         Ok(lhs)
     }
@@ -809,7 +809,7 @@ impl Interp {
             };
             self.next();
             let rhs = self.unary(ws_sep)?;
-            lhs = self.binary(op, lhs, rhs, t.line)?;
+            lhs = self.binary(op, lhs, rhs, t.line())?;
         }
         Ok(lhs)
     }
@@ -836,7 +836,7 @@ impl Interp {
             Tok::Sym("-") => {
                 self.next();
                 let v = self.unary(ws_sep)?;
-                self.binary("*", Value::Num(-1.0), v, t.line)
+                self.binary("*", Value::Num(-1.0), v, t.line())
             }
             Tok::Sym("+") => {
                 self.next();
@@ -881,7 +881,7 @@ impl Interp {
                 Tok::Sym("-") => {
                     self.next();
                     let e = self.primary(ws_sep)?;
-                    self.binary("*", Value::Num(-1.0), e, t.line)?
+                    self.binary("*", Value::Num(-1.0), e, t.line())?
                 }
                 Tok::Sym("+") => {
                     self.next();
@@ -889,17 +889,17 @@ impl Interp {
                 }
                 _ => self.primary(ws_sep)?,
             };
-            base = self.binary(op, base, exp, t.line)?;
+            base = self.binary(op, base, exp, t.line())?;
         }
         Ok(base)
     }
 
     fn primary(&mut self, ws_sep: bool) -> Result<Value> {
         let t = self.next();
-        let line = t.line;
+        let line = t.line();
         match t.tok {
             Tok::Num(x) => Ok(Value::Num(x)),
-            Tok::Str(s) => Ok(Value::Str(s)),
+            Tok::Str(s) => Ok(Value::Str(s.into())),
             Tok::Sym("(") => {
                 let v = self.expr(false)?;
                 self.expect_sym(")")?;
@@ -907,7 +907,7 @@ impl Interp {
             }
             Tok::Sym("[") => self.matrix_literal(line),
             Tok::Sym("{") => self.cell_literal(line),
-            Tok::Ident(name) => self.ident_expr(name, line, ws_sep),
+            Tok::Ident(name) => self.ident_expr(name.into(), line, ws_sep),
             other => self.err(
                 line,
                 format!("unexpected {} in an expression", describe(&other)),
@@ -1074,7 +1074,7 @@ impl Interp {
         let mut starts: Vec<(usize, usize)> = Vec::new();
         let mut row_open = false;
         loop {
-            let line = self.peek().line;
+            let line = self.peek().line();
             match self.peek().tok {
                 Tok::Sym("]") => {
                     self.advance();
@@ -1177,7 +1177,7 @@ impl Interp {
                         break;
                     }
                 }
-                Tok::Str(s) => items.push(s),
+                Tok::Str(s) => items.push(s.into()),
                 Tok::Eof => {
                     return self.err(open_line, "cell array opened with '{' is never closed")
                 }

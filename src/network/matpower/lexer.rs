@@ -15,9 +15,9 @@ pub enum Tok {
     /// A number literal.
     Num(f64),
     /// An identifier or keyword.
-    Ident(String),
+    Ident(Box<str>),
     /// A string literal.
-    Str(String),
+    Str(Box<str>),
     /// An operator or punctuation, e.g. `+`, `.*`, `(`, `=`.
     Sym(&'static str),
     /// End of a line (statement separator outside brackets).
@@ -26,15 +26,25 @@ pub enum Tok {
     Eof,
 }
 
-/// A token with its position.
+/// A token with its position: 32 bytes (a large case file has millions).
 #[derive(Debug, Clone)]
 pub struct Token {
     /// What it is.
     pub tok: Tok,
-    /// 1-based line.
-    pub line: usize,
+    /// 1-based line (an input has at most 2^30 bytes).
+    line_no: u32,
     /// Whether white space (or a continuation) came right before it.
     pub space_before: bool,
+}
+
+// A 100,000-bus case has about 3 million tokens: keep them at 32 bytes.
+const _: () = assert!(std::mem::size_of::<Token>() <= 32);
+
+impl Token {
+    /// 1-based line.
+    pub fn line(&self) -> usize {
+        self.line_no as usize
+    }
 }
 
 /// Symbols, longest first. Logical and comparison operators are tokens so
@@ -120,7 +130,7 @@ impl Lexer<'_> {
     fn push(&mut self, tok: Tok) {
         self.out.push(Token {
             tok,
-            line: self.line,
+            line_no: u32::try_from(self.line).unwrap_or(u32::MAX),
             space_before: self.space,
         });
         self.space = false;
@@ -236,8 +246,7 @@ impl Lexer<'_> {
         {
             self.i += 1;
         }
-        let name = self.text[start..self.i].to_string();
-        self.push(Tok::Ident(name));
+        self.push(Tok::Ident(self.text[start..self.i].into()));
     }
 
     /// `'` after a value is the transpose operator; else a string in `'` or
@@ -280,7 +289,7 @@ impl Lexer<'_> {
                 Some(_) => self.i += 1,
             }
         }
-        self.push(Tok::Str(s));
+        self.push(Tok::Str(s.into()));
         Ok(())
     }
 
@@ -343,7 +352,7 @@ mod tests {
         assert!(t.contains(&Tok::Ident("b".into())));
         assert!(!t
             .iter()
-            .any(|x| matches!(x, Tok::Ident(s) if s == "comment")));
+            .any(|x| matches!(x, Tok::Ident(s) if &s[..] == "comment")));
         // The continuation swallows the newline.
         let newlines = t.iter().filter(|x| **x == Tok::Newline).count();
         assert_eq!(newlines, 1);

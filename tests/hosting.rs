@@ -85,6 +85,24 @@ fn bisection_equals_a_brute_force_sweep() {
     );
 }
 
+/// Probes that break stop early (fewer steps solved than whole runs), and
+/// the limit is still the one a whole run of a size just above the result
+/// gives.
+#[test]
+fn probes_stop_at_the_first_break() {
+    let (sc, o) = setup(&[18, 33]);
+    let res = hosting_capacity(&sc, &o).unwrap();
+    for r in &res {
+        assert!(r.limit == "voltage" && r.runs > 5, "{r:?}");
+        assert!(r.steps < r.runs * STEPS, "no probe stopped early: {r:?}");
+        assert!(r.steps > STEPS, "{r:?}");
+    }
+    for r in &res {
+        let hi = r.hosting_mw + o.resolution_mw;
+        assert_eq!(breaks(&sc, &o, r.bus, hi).unwrap(), Some(r.limit));
+    }
+}
+
 /// One thread or two: the same results, bit for bit.
 #[test]
 fn results_do_not_depend_on_threads() {

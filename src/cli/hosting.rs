@@ -314,11 +314,11 @@ fn table(
         );
     }
     let runs: usize = res.iter().map(|r| r.runs).sum();
+    let steps: usize = res.iter().map(|r| r.steps).sum();
     let _ = writeln!(
         o,
-        "{} buses, {runs} runs of the period ({} power flows), {secs:.2} s on {} thread{}",
+        "{} buses, {runs} runs of the period, whole or to the first break ({steps} power flows), {secs:.2} s on {} thread{}",
         res.len(),
-        runs * sc.n_steps,
         a.threads,
         if a.threads == 1 { "" } else { "s" }
     );

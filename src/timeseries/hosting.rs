@@ -11,6 +11,11 @@
 //! and is not checked. A criterion the scenario already breaks without the
 //! unit makes the bus's hosting capacity 0 ("base").
 //!
+//! A probe stops at the first group of blocks where a criterion breaks
+//! (whether a size is acceptable does not depend on the steps after it);
+//! the limit reported is that of a whole run of the smallest size that
+//! breaks, so it is the same as when every probe ran its whole period.
+//!
 //! Bisection between 0 and `max_mw` until the bracket is no wider than
 //! `resolution_mw`: the result is the largest size known acceptable, so
 //! the true limit lies in [result, result + resolution). It assumes that a
@@ -22,7 +27,7 @@
 use super::der::{Technology, Unit, UnitState};
 use super::kpi::Kpis;
 use super::rows::RowPrecision;
-use super::runner::{run_scenario, Scenario};
+use super::runner::{run_scenario_until, Scenario};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
@@ -76,8 +81,10 @@ pub struct BusHosting {
     /// "reverse flow", "not converged"; "base" when the scenario breaks a
     /// criterion without the unit; "none" when `max_mw` is acceptable).
     pub limit: &'static str,
-    /// Scenario runs made for this bus.
+    /// Scenario runs made for this bus (whole or stopped at a break).
     pub runs: usize,
+    /// Steps those runs solved.
+    pub steps: usize,
 }
 
 /// The first criterion a run breaks, if any.
@@ -120,60 +127,67 @@ fn with_unit(sc: &Scenario, o: &HostingOptions, bus: usize, size_mw: f64) -> Sce
     s
 }
 
-/// The KPIs of a run of `sc` (results are not kept).
-fn kpis_of(sc: &Scenario) -> Result<Kpis> {
-    let mut s = run_scenario(sc, RowPrecision::Discard, |_| Ok(()))?;
-    s.kpis.finish();
-    Ok(s.kpis)
+/// The criterion a run of `sc` breaks (None: acceptable) and the steps it
+/// solved: all of them with `whole`, else up to the first group of blocks
+/// where a criterion breaks (results are not kept).
+fn probe(sc: &Scenario, c: Criteria, whole: bool) -> Result<(Option<&'static str>, usize)> {
+    let stop = |s: &super::runner::RunSummary| !whole && broken(&s.kpis, c).is_some();
+    let s = run_scenario_until(sc, RowPrecision::Discard, &stop, |_| Ok(()))?;
+    Ok((broken(&s.kpis, c), s.steps))
 }
 
 /// The criterion a unit of `size_mw` at `bus` breaks over the period
-/// (None: acceptable).
+/// (None: acceptable), from a whole run.
 pub fn breaks(
     sc: &Scenario,
     o: &HostingOptions,
     bus: usize,
     size_mw: f64,
 ) -> Result<Option<&'static str>> {
-    Ok(broken(
-        &kpis_of(&with_unit(sc, o, bus, size_mw))?,
-        o.criteria,
-    ))
+    Ok(probe(&with_unit(sc, o, bus, size_mw), o.criteria, true)?.0)
 }
 
-/// Bisection at one bus.
+/// Bisection at one bus; probes stop at their first break, and the
+/// smallest size found to break is run whole for its limit.
 fn bisect(sc: &Scenario, o: &HostingOptions, bus: usize) -> Result<BusHosting> {
-    let mut runs = 0;
-    let mut check = |size: f64| -> Result<Option<&'static str>> {
+    let (mut runs, mut steps) = (0, 0);
+    // The criterion broken and whether the run covered the whole period.
+    let mut check = |size: f64, whole: bool| -> Result<(Option<&'static str>, bool)> {
+        let (b, n) = probe(&with_unit(sc, o, bus, size), o.criteria, whole)?;
         runs += 1;
-        breaks(sc, o, bus, size)
+        steps += n;
+        Ok((b, n == sc.n_steps))
     };
-    let at_max = check(o.max_mw)?;
-    let Some(mut limit) = at_max else {
-        return Ok(BusHosting {
-            bus,
-            hosting_mw: o.max_mw,
-            limit: "none",
-            runs,
-        });
+    let hosting = |hosting_mw: f64, limit: &'static str, runs, steps| BusHosting {
+        bus,
+        hosting_mw,
+        limit,
+        runs,
+        steps,
+    };
+    let mut hi_limit = match check(o.max_mw, false)? {
+        (None, _) => return Ok(hosting(o.max_mw, "none", runs, steps)),
+        (Some(l), whole) => whole.then_some(l),
     };
     let (mut lo, mut hi) = (0.0, o.max_mw);
     while hi - lo > o.resolution_mw {
         let mid = 0.5 * (lo + hi);
-        match check(mid)? {
-            None => lo = mid,
-            Some(l) => {
-                hi = mid;
-                limit = l;
-            }
+        match check(mid, false)? {
+            (None, _) => lo = mid,
+            (Some(l), whole) => (hi, hi_limit) = (mid, whole.then_some(l)),
         }
     }
-    Ok(BusHosting {
-        bus,
-        hosting_mw: lo,
-        limit,
-        runs,
-    })
+    // A break found early is one; which criterion a whole run breaks first
+    // (in `broken`'s order) may come later in the period.
+    let limit = match hi_limit {
+        Some(l) => l,
+        None => check(hi, true)?.0.ok_or_else(|| {
+            Error::Numerical(format!(
+                "hosting capacity at bus {bus}: {hi} MW broke a criterion in part of the period but not over all of it"
+            ))
+        })?,
+    };
+    Ok(hosting(lo, limit, runs, steps))
 }
 
 /// Hosting capacity at every bus of `o.buses`; an error when the scenario
@@ -197,7 +211,7 @@ pub fn hosting_capacity(sc: &Scenario, o: &HostingOptions) -> Result<Vec<BusHost
             "hosting capacity: the availability series does not cover the period".into(),
         ));
     }
-    if let Some(l) = broken(&kpis_of(sc)?, o.criteria) {
+    if let (Some(l), steps) = probe(sc, o.criteria, true)? {
         return Ok(o
             .buses
             .iter()
@@ -206,6 +220,7 @@ pub fn hosting_capacity(sc: &Scenario, o: &HostingOptions) -> Result<Vec<BusHost
                 hosting_mw: 0.0,
                 limit: if l == "not converged" { l } else { "base" },
                 runs: 1,
+                steps,
             })
             .collect());
     }

@@ -609,7 +609,21 @@ pub fn run_scenario(
     rows: impl Into<RowsKept>,
     emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    run_scenario_as(sc, rows.into(), true, emit)
+    run_scenario_as(sc, rows.into(), true, &|_| false, emit)
+}
+
+/// [`run_scenario`] that stops after the first block (or group of blocks
+/// in lanes) at whose end `stop` holds for the summary so far: a run that
+/// only asks whether something ever happens (a hosting-capacity probe)
+/// ends at the first group where it does. The summary covers the steps
+/// run (`steps` says how many); the KPIs are finished over them.
+pub fn run_scenario_until(
+    sc: &Scenario,
+    rows: impl Into<RowsKept>,
+    stop: &dyn Fn(&RunSummary) -> bool,
+    emit: impl FnMut(&Block) -> Result<()>,
+) -> Result<RunSummary> {
+    run_scenario_as(sc, rows.into(), true, stop, emit)
 }
 
 /// [`run_scenario`] with every step in order, each power flow warm-started
@@ -621,13 +635,14 @@ pub fn run_scenario_in_order(
     rows: impl Into<RowsKept>,
     emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
-    run_scenario_as(sc, rows.into(), false, emit)
+    run_scenario_as(sc, rows.into(), false, &|_| false, emit)
 }
 
 fn run_scenario_as(
     sc: &Scenario,
     kept: RowsKept,
     fast: bool,
+    stop: &dyn Fn(&RunSummary) -> bool,
     mut emit: impl FnMut(&Block) -> Result<()>,
 ) -> Result<RunSummary> {
     sc.validate()?;
@@ -647,12 +662,18 @@ fn run_scenario_as(
                 emit(&blocks[l])?;
                 total.add(s);
             }
+            if stop(&total) {
+                break;
+            }
         }
     } else {
         for b in 0..sc.n_blocks() {
             let s = engine.run_block(b, &mut blocks[0], fast)?;
             emit(&blocks[0])?;
             total.add(&s);
+            if stop(&total) {
+                break;
+            }
         }
     }
     total.kpis.finish();

@@ -1584,42 +1584,12 @@ fn large_grids_get_short_blocks_with_the_same_results() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A run that keeps no per-element rows (`RowPrecision::Discard`: hosting
-/// probes, a region's jobs, `--series totals`) books the same KPIs and grid
-/// totals as one that keeps them, on every path (lanes, solved ahead, step
-/// by step), and its blocks carry no per-element values.
-#[test]
-fn runs_without_rows_book_the_same_totals() {
-    use gridsim::timeseries::rows::RowPrecision;
-    use gridsim::timeseries::runner::{run_scenario, Block};
-    let file = root().join("scenarios/urban_chp_oltc.toml");
-    let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&file, Some(700)).unwrap();
-    assert!(scs.iter().any(|s| s.runs_in_lanes()) && scs.iter().any(|s| s.runs_ahead()));
-    for sc in &scs {
-        let totals = |precision| {
-            let mut grid: Vec<f64> = Vec::new();
-            let mut per_element = 0;
-            let s = run_scenario(sc, precision, |b: &Block| {
-                grid.extend(b.p_slack_mw.iter().chain(&b.p_loss_mw).chain(&b.co2_t));
-                per_element += b.vm_pu.len() + b.i_ka.len() + b.unit_p_mw.len();
-                per_element += b.load_p_mw.len();
-                Ok(())
-            })
-            .unwrap();
-            (s, grid, per_element)
-        };
-        let (kept, grid_kept, n_kept) = totals(RowPrecision::F32);
-        let (none, grid_none, n_none) = totals(RowPrecision::Discard);
-        assert_eq!(kept, none, "{}", sc.name);
-        assert_eq!(grid_kept, grid_none, "{}", sc.name);
-        assert!(grid_kept.len() == 3 * 700 && n_kept > 0, "{}", sc.name);
-        assert_eq!(n_none, 0, "{}", sc.name);
-    }
-}
-
 /// A run that keeps some element kinds only (`--series bus,unit`) records
 /// exactly those rows, equal to a run that keeps everything, and the same
 /// totals and KPIs; the other kinds' rows and the load columns stay empty.
+/// A run that keeps none (`RowPrecision::Discard`: hosting probes, region
+/// jobs, `--series totals`) books the same totals on the lanes, ahead and
+/// step-by-step paths.
 #[test]
 fn runs_keep_only_the_kinds_asked_for() {
     use gridsim::timeseries::rows::{RowPrecision, RowSlice, RowsKept};
@@ -1630,6 +1600,7 @@ fn runs_keep_only_the_kinds_asked_for() {
         RowSlice::F32(x) => x.to_vec(),
         RowSlice::F64(x) => x.iter().map(|&v| v as f32).collect(),
     };
+    assert!(scs.iter().any(|s| s.runs_in_lanes()) && scs.iter().any(|s| s.runs_ahead()));
     let mut seen = [false; 4];
     for sc in &scs {
         let record = |kept: RowsKept| {
@@ -1653,6 +1624,11 @@ fn runs_keep_only_the_kinds_asked_for() {
         all.iter()
             .zip(&mut seen)
             .for_each(|(k, s)| *s |= !k.is_empty());
+        assert_eq!(all_grid.len(), 3 * 700, "{}", sc.name);
+        let (none_s, none_grid, none) = record(RowPrecision::Discard.into());
+        assert_eq!(none_s, all_s, "{}", sc.name);
+        assert_eq!(none_grid, all_grid, "{}", sc.name);
+        assert!(none.iter().all(|k| k.is_empty()), "{}", sc.name);
         for mask in 0..16u32 {
             let keep = |i: u32| mask & (1 << i) != 0;
             let kept = RowsKept {

@@ -241,7 +241,7 @@ impl Layout {
 }
 
 /// Results of consecutive steps, row-major (`step × element`); the
-/// per-element series in the run's [`RowPrecision`], grid totals in f64.
+/// per-element series the run keeps ([`RowsKept`]) in its precision, grid totals in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
     /// Whether the load columns are left empty (not [`RowsKept::load`]).

@@ -9,7 +9,7 @@
 //! and cell arrays (kept only as their string entries). Anything else is an
 //! error naming the file, the line and the construct.
 
-use super::lexer::{tokenize, Tok, Token};
+use super::lexer::{Tok, Token, TokenWindow};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -195,17 +195,20 @@ fn index_function(name: &str) -> Option<&'static [(&'static str, f64)]> {
 
 /// Runs the case file text and returns its workspace.
 pub fn run(path: &Path, src: &str) -> Result<Workspace> {
-    let tokens = tokenize(path, src)?;
     let mut it = Interp {
         path: path.to_path_buf(),
-        toks: tokens,
-        pos: 0,
+        toks: TokenWindow::new(path, src),
         ws: Workspace::default(),
         end_value: Vec::new(),
         depth: 0,
     };
-    it.program()?;
-    Ok(it.ws)
+    let done = it.program();
+    // The lexer's error comes first: the interpreter met the end of the
+    // tokens there.
+    if let Some(e) = it.toks.take_error() {
+        return Err(e);
+    }
+    done.map(|()| it.ws)
 }
 
 /// Index along one dimension.
@@ -214,10 +217,9 @@ enum Index {
     List(Vec<f64>),
 }
 
-struct Interp {
+struct Interp<'a> {
     path: PathBuf,
-    toks: Vec<Token>,
-    pos: usize,
+    toks: TokenWindow<'a>,
     ws: Workspace,
     /// Stack of values `end` takes inside index expressions.
     end_value: Vec<f64>,
@@ -225,23 +227,21 @@ struct Interp {
     depth: usize,
 }
 
-impl Interp {
+impl Interp<'_> {
     fn peek(&self) -> &Token {
-        &self.toks[self.pos]
+        self.toks.peek_at(0)
     }
     fn peek_at(&self, k: usize) -> &Token {
-        &self.toks[(self.pos + k).min(self.toks.len() - 1)]
+        self.toks.peek_at(k)
     }
     fn next(&mut self) -> Token {
-        let t = self.toks[self.pos].clone();
+        let t = self.peek().clone();
         self.advance();
         t
     }
     /// Moves past the current token (staying on the final `Eof`).
     fn advance(&mut self) {
-        if self.pos + 1 < self.toks.len() {
-            self.pos += 1;
-        }
+        self.toks.advance();
     }
     fn line(&self) -> usize {
         self.peek().line()
@@ -305,7 +305,7 @@ impl Interp {
 
     fn statement_text(&self, start: usize) -> String {
         let mut s = String::new();
-        for t in &self.toks[start..self.pos] {
+        for t in self.toks.since(start) {
             if t.space_before && !s.is_empty() {
                 s.push(' ');
             }
@@ -321,7 +321,9 @@ impl Interp {
     }
 
     fn statement(&mut self) -> Result<()> {
-        let start = self.pos;
+        let start = self.toks.pos();
+        // Its text may be kept (see `statement_text`).
+        self.toks.keep_from(Some(start));
         let line = self.line();
         match self.peek().tok.clone() {
             Tok::Ident(name) if &name[..] == "function" => {
@@ -447,6 +449,10 @@ impl Interp {
                 }
                 self.next();
                 let is_data_literal = matches!(self.peek().tok, Tok::Sym("[") | Tok::Sym("{"));
+                if is_data_literal {
+                    // Its text is not kept: its tokens can go once read.
+                    self.toks.keep_from(None);
+                }
                 let v = self.expr(false)?;
                 self.store(&name, field.as_deref(), v, line)?;
                 if !is_data_literal {
@@ -463,7 +469,7 @@ impl Interp {
     }
 
     fn multi_assign(&mut self, line: usize) -> Result<()> {
-        let start = self.pos;
+        let start = self.toks.pos();
         self.next(); // [
         let mut names = Vec::new();
         loop {
@@ -1310,6 +1316,23 @@ mod tests {
         assert_eq!(m.get(0, 2), 0.1);
         assert!((m.get(1, 3) - 0.2 * (1.0f64 - 0.85 * 0.85).sqrt()).abs() < 1e-15);
         assert_eq!(w.statements.len(), 4);
+    }
+
+    #[test]
+    fn long_statements_keep_their_text_after_long_data() {
+        // A data block longer than the token window drops, then a
+        // statement longer than it whose text is kept whole.
+        let mut src = String::from("mpc.bus = [\n");
+        (0..3_000).for_each(|k| src.push_str(&format!("{k} 1 0.5;\n")));
+        src.push_str("];\nx = 0");
+        (0..3_000).for_each(|_| src.push_str(" + 1"));
+        src.push_str(";\n");
+        let w = ws(&src);
+        assert_eq!(mat(&w, "bus").rows, 3_000);
+        assert_eq!(w.vars["x"].0, Value::Num(3_000.0));
+        let (line, text) = &w.statements[0];
+        assert_eq!(*line, 3_003);
+        assert_eq!(text.len(), "x = 0".len() + 3_000 * " + 1".len());
     }
 
     #[test]

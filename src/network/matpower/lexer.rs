@@ -55,63 +55,25 @@ const SYMBOLS: [&str; 33] = [
     "[", "]", "{", "}", ",", ";", "=", ":", "&", "|", "<", ">", "~", "!", "@", "\\",
 ];
 
-/// Splits `src` into tokens.
+/// Splits `src` into tokens (all of them; the interpreter reads them one by
+/// one from a [`Lexer`] instead).
 pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
-    let mut lx = Lexer {
-        path,
-        text: src,
-        b: src.as_bytes(),
-        i: 0,
-        line: 1,
-        space: true,
-        // About one token per five bytes in numeric case files.
-        out: Vec::with_capacity(src.len() / 5 + 16),
-    };
-    let mut at_line_start = true;
-    while lx.i < lx.b.len() {
-        let c = lx.b[lx.i];
-        if at_line_start && lx.block_comment()? {
-            continue;
-        }
-        at_line_start = false;
-        match c {
-            b'\n' => {
-                lx.push(Tok::Newline);
-                lx.line += 1;
-                lx.i += 1;
-                lx.space = true;
-                at_line_start = true;
-            }
-            b' ' | b'\t' | b'\r' => {
-                lx.space = true;
-                lx.i += 1;
-            }
-            b'%' | b'#' => lx.skip_to_newline(),
-            b'.' if lx.peek(1) == Some(b'.') && lx.peek(2) == Some(b'.') => {
-                // Continuation: ignore the rest of the line and the newline.
-                lx.skip_to_newline();
-                if lx.i < lx.b.len() {
-                    lx.i += 1;
-                    lx.line += 1;
-                }
-                lx.space = true;
-            }
-            b'0'..=b'9' | b'.' if c != b'.' || lx.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
-                lx.number()?
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => lx.ident(),
-            b'\'' | b'"' => lx.string_or_transpose(c)?,
-            _ => lx.symbol()?,
+    let mut lx = Lexer::new(path, src);
+    let mut out = Vec::new();
+    loop {
+        let t = lx.next_token()?;
+        let end = t.tok == Tok::Eof;
+        out.push(t);
+        if end {
+            return Ok(out);
         }
     }
-    lx.space = true;
-    lx.push(Tok::Eof);
-    Ok(lx.out)
 }
 
-/// The state of tokenizing one file: the text and its bytes (every byte
-/// the lexer stops at is ASCII, so slices between them are valid UTF-8).
-struct Lexer<'a> {
+/// Tokenizes one file on demand: [`Lexer::next_token`] gives the tokens in
+/// order, so a reader keeps only those it still needs (every byte the lexer
+/// stops at is ASCII, so slices between them are valid UTF-8).
+pub struct Lexer<'a> {
     path: &'a Path,
     text: &'a str,
     b: &'a [u8],
@@ -119,7 +81,186 @@ struct Lexer<'a> {
     line: usize,
     /// White space before the next token.
     space: bool,
-    out: Vec<Token>,
+    at_line_start: bool,
+    /// The token just made, not yet handed out.
+    made: Option<Token>,
+    /// Whether the last token ends a value (a `'` right after it is the
+    /// transpose operator).
+    after_value: bool,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `src` (`path` names it in errors).
+    pub fn new(path: &'a Path, src: &'a str) -> Self {
+        Lexer {
+            path,
+            text: src,
+            b: src.as_bytes(),
+            i: 0,
+            line: 1,
+            space: true,
+            at_line_start: true,
+            made: None,
+            after_value: false,
+        }
+    }
+
+    /// The next token; `Eof` at the end, and again if asked after it.
+    pub fn next_token(&mut self) -> Result<Token> {
+        while self.made.is_none() && self.i < self.b.len() {
+            self.step()?;
+        }
+        if let Some(t) = self.made.take() {
+            return Ok(t);
+        }
+        self.space = true;
+        self.push(Tok::Eof);
+        Ok(self.made.take().expect("just made"))
+    }
+
+    /// Reads past white space or a comment, or makes one token.
+    fn step(&mut self) -> Result<()> {
+        let c = self.b[self.i];
+        if self.at_line_start && self.block_comment()? {
+            return Ok(());
+        }
+        self.at_line_start = false;
+        match c {
+            b'\n' => {
+                self.push(Tok::Newline);
+                self.line += 1;
+                self.i += 1;
+                self.space = true;
+                self.at_line_start = true;
+            }
+            b' ' | b'\t' | b'\r' => {
+                self.space = true;
+                self.i += 1;
+            }
+            b'%' | b'#' => self.skip_to_newline(),
+            b'.' if self.peek(1) == Some(b'.') && self.peek(2) == Some(b'.') => {
+                // Continuation: ignore the rest of the line and the newline.
+                self.skip_to_newline();
+                if self.i < self.b.len() {
+                    self.i += 1;
+                    self.line += 1;
+                }
+                self.space = true;
+            }
+            b'0'..=b'9' | b'.' if c != b'.' || self.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
+                self.number()?
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => self.ident(),
+            b'\'' | b'"' => self.string_or_transpose(c)?,
+            _ => self.symbol()?,
+        }
+        Ok(())
+    }
+}
+
+/// Tokens a reader may still look at past its position (peeking at most
+/// this many ahead).
+pub const LOOKAHEAD: usize = 4;
+
+/// A reader's window on the tokens of one file, made on demand: from the
+/// first token it may still look back to (the start of a statement whose
+/// text it keeps) to [`LOOKAHEAD`] tokens past its position. A data
+/// statement of a million numbers is read through a window of a few
+/// thousand tokens.
+pub struct TokenWindow<'a> {
+    lexer: Lexer<'a>,
+    /// The tokens from absolute index `base` on; the last is `Eof` once
+    /// the lexer has reached the end.
+    buf: Vec<Token>,
+    base: usize,
+    /// Absolute index of the current token.
+    pos: usize,
+    /// First absolute index the reader may still ask for (None: `pos`).
+    keep_from: Option<usize>,
+    /// The lexer's error, if it met one; the tokens end with `Eof` there.
+    error: Option<Error>,
+}
+
+/// Tokens already read that are dropped from a window at once.
+const DROP_BATCH: usize = 4096;
+
+impl<'a> TokenWindow<'a> {
+    /// A window at the first token of `src`.
+    pub fn new(path: &'a Path, src: &'a str) -> Self {
+        let mut w = TokenWindow {
+            lexer: Lexer::new(path, src),
+            buf: Vec::new(),
+            base: 0,
+            pos: 0,
+            keep_from: None,
+            error: None,
+        };
+        w.fill();
+        w
+    }
+
+    fn fill(&mut self) {
+        while self.buf.len() <= self.pos - self.base + LOOKAHEAD
+            && self.buf.last().is_none_or(|t| t.tok != Tok::Eof)
+        {
+            let t = self.lexer.next_token().unwrap_or_else(|e| {
+                self.error = Some(e);
+                Token {
+                    tok: Tok::Eof,
+                    line_no: u32::try_from(self.lexer.line).unwrap_or(u32::MAX),
+                    space_before: true,
+                }
+            });
+            self.buf.push(t);
+        }
+    }
+
+    /// Absolute index of the current token.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The token `k` (at most [`LOOKAHEAD`]) past the current one, or the
+    /// final `Eof`.
+    pub fn peek_at(&self, k: usize) -> &Token {
+        debug_assert!(k <= LOOKAHEAD, "peeking {k} tokens ahead");
+        &self.buf[(self.pos - self.base + k).min(self.buf.len() - 1)]
+    }
+
+    /// Moves past the current token (staying on the final `Eof`).
+    pub fn advance(&mut self) {
+        if self.pos - self.base + 1 < self.buf.len() {
+            self.pos += 1;
+        }
+        let keep = self.keep_from.map_or(self.pos, |k| k.min(self.pos));
+        if keep - self.base >= DROP_BATCH {
+            self.buf.drain(..keep - self.base);
+            self.base = keep;
+        }
+        self.fill();
+    }
+
+    /// From now on the reader may ask for the tokens from `start` (an
+    /// index it has seen, not yet dropped) on, or, with None, only from
+    /// its position on.
+    pub fn keep_from(&mut self, start: Option<usize>) {
+        debug_assert!(
+            start.is_none_or(|s| s >= self.base),
+            "token already dropped"
+        );
+        self.keep_from = start;
+    }
+
+    /// The tokens from `start` (kept by [`Self::keep_from`]) up to the
+    /// current one.
+    pub fn since(&self, start: usize) -> &[Token] {
+        &self.buf[start - self.base..self.pos - self.base]
+    }
+
+    /// The lexer's error, if it stopped at one.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
 }
 
 impl Lexer<'_> {
@@ -128,7 +269,8 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, tok: Tok) {
-        self.out.push(Token {
+        self.after_value = matches!(tok, Tok::Ident(_) | Tok::Num(_) | Tok::Sym(")" | "]" | "}"));
+        self.made = Some(Token {
             tok,
             line_no: u32::try_from(self.line).unwrap_or(u32::MAX),
             space_before: self.space,
@@ -252,12 +394,7 @@ impl Lexer<'_> {
     /// `'` after a value is the transpose operator; else a string in `'` or
     /// `"` (the quote doubled inside it).
     fn string_or_transpose(&mut self, quote: u8) -> Result<()> {
-        let transpose = quote == b'\''
-            && !self.space
-            && matches!(
-                self.out.last().map(|t| &t.tok),
-                Some(Tok::Ident(_) | Tok::Num(_) | Tok::Sym(")" | "]" | "}"))
-            );
+        let transpose = quote == b'\'' && !self.space && self.after_value;
         if transpose {
             self.push(Tok::Sym("'"));
             self.i += 1;
@@ -328,6 +465,49 @@ mod tests {
             .into_iter()
             .map(|t| t.tok)
             .collect()
+    }
+
+    #[test]
+    fn a_window_holds_only_the_tokens_still_needed() {
+        let mut src = String::from("mpc.bus = [\n");
+        for k in 0..20_000 {
+            src.push_str(&format!("{k} 2 3.5;\n"));
+        }
+        src.push_str("];\nx = 1;\n");
+        let all = tokenize(Path::new("t.m"), &src).unwrap();
+        let mut w = TokenWindow::new(Path::new("t.m"), &src);
+        let mut most = 0;
+        for (k, want) in all.iter().enumerate() {
+            assert_eq!(w.pos(), k);
+            assert_eq!(w.peek_at(0).tok, want.tok);
+            assert_eq!(w.peek_at(0).line(), want.line());
+            assert_eq!(
+                w.peek_at(LOOKAHEAD).tok,
+                all[(k + LOOKAHEAD).min(all.len() - 1)].tok
+            );
+            most = most.max(w.buf.len());
+            w.advance();
+        }
+        assert_eq!(w.pos(), all.len() - 1, "stays on Eof");
+        assert!(most <= DROP_BATCH + LOOKAHEAD + 1, "{most} tokens held");
+        // Kept from the start: everything read is there to look back at.
+        let mut w = TokenWindow::new(Path::new("t.m"), &src);
+        w.keep_from(Some(0));
+        (0..10_000).for_each(|_| w.advance());
+        let back: Vec<&Tok> = w.since(0).iter().map(|t| &t.tok).collect();
+        let want: Vec<&Tok> = all[..10_000].iter().map(|t| &t.tok).collect();
+        assert_eq!(back, want);
+    }
+
+    #[test]
+    fn a_lexing_error_ends_the_window_and_is_kept() {
+        let mut w = TokenWindow::new(Path::new("t.m"), "a = 1;\nb = 'open\n");
+        while w.peek_at(0).tok != Tok::Eof {
+            w.advance();
+        }
+        assert_eq!(w.peek_at(0).line(), 2);
+        let e = w.take_error().expect("the lexer's error").to_string();
+        assert!(e.contains("unterminated string"), "{e}");
     }
 
     #[test]

@@ -1397,12 +1397,14 @@ fn inverter_curves_in_lanes_match_the_step_by_step_run() {
 /// Tap changers no longer keep a scenario step by step: its steps are
 /// solved ahead, four consecutive steps at once, and the tap changers check
 /// them in order (a move solves that step again). Against the step-by-step
-/// run, on the county feeder's line regulator (plain power flows) and on
+/// run, on the county feeder's line regulator (plain power flows), on
 /// the main job's Q(U)/P(U) parks with both substation transformers' tap
-/// changers (curves settling in the lanes): the same tap positions at
-/// every step and the same number of moves, |V| and the units' P and Q
-/// within the solver's and the curves' tolerances, and one and two
-/// threads give the same KPIs.
+/// changers (curves settling in the lanes) and on CHP units with heat
+/// buffers and a battery with those tap changers (units dispatched in
+/// order first): the same tap positions at every step and the same number
+/// of moves, |V| and the units' P and Q within the solver's and the
+/// curves' tolerances (units with state: their rows bit for bit), and one
+/// and two threads give the same KPIs.
 #[test]
 fn tap_changers_solved_ahead_match_the_step_by_step_run() {
     use gridsim::timeseries::rows::RowPrecision;
@@ -1417,6 +1419,11 @@ fn tap_changers_solved_ahead_match_the_step_by_step_run() {
             "tools/bench/mv_rural_pv_parks_qu_pu_oltc.toml",
             "pv-plus-12mw-qu-pu",
             1344,
+        ),
+        (
+            "tools/bench/mv_rural_pv_chp_battery_oltc.toml",
+            "pv-chp-battery",
+            2688,
         ),
     ];
     for (file, name, steps) in cases {
@@ -1457,6 +1464,10 @@ fn tap_changers_solved_ahead_match_the_step_by_step_run() {
         assert!(dv < 1e-5, "{name}: |dV| {dv:e} p.u.");
         // Curves within 1e-4 (Q) of the 3 MVA ratings on either side.
         assert!(du <= 2.0 * 1e-4 * 3.0 + 1e-9, "{name}: units {du:e}");
+        if !sc.units.iter().all(|u| u.is_stateless()) {
+            assert_eq!(ahead.units, steps_run.units, "{name}: unit rows");
+            assert!(s_ahead.kpis.chp_fuel_mwh > 0.0, "{name}: the CHP units run");
+        }
         same_kpis_on_one_and_two_threads(sc, &s_ahead.kpis);
     }
 }

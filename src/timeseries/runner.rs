@@ -530,26 +530,30 @@ impl Scenario {
 
     /// Whether tap changers keep the scenario from the lanes but its steps
     /// can still be solved ahead, [`LANES`] consecutive steps of a block in
-    /// one batched solve from the step before: every unit stateless and
-    /// reading nothing from the network, no voltage-dependent loads, every
-    /// controller a tap changer or a Q(U)/P(U) curve. The tap changers then
-    /// check the lanes' voltages in step order; a move solves that step
-    /// again with the new ratio and the lanes after it are solved anew.
+    /// one batched solve from the step before: no unit reading the network
+    /// (units with state are dispatched in order first, see [`Dispatch`]),
+    /// no voltage-dependent loads, every controller a tap changer or a
+    /// Q(U)/P(U) curve, curves only where every unit is stateless. The tap
+    /// changers then check the lanes' voltages in step order; a move solves
+    /// that step again with the new ratio and the lanes after it are solved
+    /// anew.
     pub fn runs_ahead(&self) -> bool {
         let controllers_ok =
             (self.controllers.iter()).all(|c| c.oltc.is_some() || c.spec.is_inverter_curve());
+        let curves = self.controllers.iter().any(|c| c.spec.is_inverter_curve());
         self.controllers.iter().any(|c| c.oltc.is_some())
             && controllers_ok
-            && self.units.iter().all(Unit::is_stateless)
+            && (!curves || self.units.iter().all(Unit::is_stateless))
             && !self.units.iter().any(Unit::reads_network)
             && !self.books_voltage_dependent_loads()
     }
 
-    /// The unit dispatch the lanes need: none where every unit is
-    /// stateless (its availability is its output), computed in step order
-    /// where units have state.
+    /// The unit dispatch that solving in lanes or ahead needs: none where
+    /// every unit is stateless (its availability is its output) or the
+    /// steps run in order, computed in step order where units have state.
     fn lane_dispatch(&self, kept: RowsKept) -> Result<Option<Dispatch>> {
-        if !self.runs_in_lanes() || self.steps_independent() {
+        let batched = self.runs_in_lanes() || self.runs_ahead();
+        if !batched || self.units.iter().all(Unit::is_stateless) {
             return Ok(None);
         }
         Dispatch::compute(self, kept).map(Some)
@@ -647,7 +651,7 @@ fn run_scenario_as(
 ) -> Result<RunSummary> {
     sc.validate()?;
     let lanes = fast && sc.runs_in_lanes();
-    let dispatch = match lanes {
+    let dispatch = match fast {
         true => sc.lane_dispatch(kept)?,
         false => None,
     };
@@ -1388,7 +1392,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Parts 1 and 2 of a step: loads, profile elements and unit dispatch
-    /// into `loads` and `gens`.
+    /// (the engine's [`Dispatch`] where it has one) into `loads` and `gens`.
     fn prepare(&mut self, t: usize) -> StepTotals {
         let Engine {
             sc,
@@ -1402,9 +1406,11 @@ impl<'a> Engine<'a> {
             outputs,
             avail,
             v,
+            dispatch,
             ..
         } = self;
         let sc: &Scenario = sc;
+        let dispatch: Option<&Dispatch> = *dispatch;
         let dt_h = sc.step_s as f64 / 3600.0;
         // 1. Loads and profile-driven elements.
         loads.clear();
@@ -1447,25 +1453,34 @@ impl<'a> Engine<'a> {
             p_load += p;
             bus_net[sl.bus] += p;
         }
-        // 2. Units: generators first, then storage (which sees their output).
+        // 2. Units: computed in order before (see `Dispatch`), else
+        // generators first, then storage (which sees their output).
         let grid_net_pre: f64 = bus_net.iter().sum();
-        for pass in 0..2 {
-            for (k, u) in units.iter_mut().enumerate() {
-                let is_storage = u.technology == Technology::Storage;
-                if (pass == 0) == is_storage {
-                    continue;
+        if let Some(d) = dispatch {
+            outputs.copy_from_slice(d.step(t));
+            avail
+                .iter_mut()
+                .zip(outputs.iter())
+                .for_each(|(a, o)| *a = o.p_mw);
+        } else {
+            for pass in 0..2 {
+                for (k, u) in units.iter_mut().enumerate() {
+                    let is_storage = u.technology == Technology::Storage;
+                    if (pass == 0) == is_storage {
+                        continue;
+                    }
+                    let grid_net = grid_net_pre - outputs_sum_gen(outputs, &sc.units, pass);
+                    let ctx = StepContext {
+                        grid_net_load_mw: grid_net,
+                        dt_h,
+                        bus_vm_pu: v[u.bus].norm(),
+                    };
+                    let o = u.dispatch(t, bus_net[u.bus], &ctx);
+                    bus_net[u.bus] -= o.p_mw;
+                    bus_net[o.chiller_bus] += o.chiller_p_mw;
+                    outputs[k] = o;
+                    avail[k] = o.p_mw;
                 }
-                let grid_net = grid_net_pre - outputs_sum_gen(outputs, &sc.units, pass);
-                let ctx = StepContext {
-                    grid_net_load_mw: grid_net,
-                    dt_h,
-                    bus_vm_pu: v[u.bus].norm(),
-                };
-                let o = u.dispatch(t, bus_net[u.bus], &ctx);
-                bus_net[u.bus] -= o.p_mw;
-                bus_net[o.chiller_bus] += o.chiller_p_mw;
-                outputs[k] = o;
-                avail[k] = o.p_mw;
             }
         }
         let unit_gen_start = gens.len();
@@ -1726,9 +1741,10 @@ impl<'a> Engine<'a> {
 }
 
 /// The outputs of a scenario's units at every step, dispatched in step
-/// order without power flows: what the lanes inject where units have state
-/// (CHP heat buffers, storage) but none reads the network
-/// ([`Scenario::runs_in_lanes`]). Step-major, `units` per step.
+/// order without power flows: what the lanes and the steps solved ahead
+/// inject where units have state (CHP heat buffers, storage) but none reads
+/// the network ([`Scenario::runs_in_lanes`], [`Scenario::runs_ahead`]).
+/// Step-major, `units` per step.
 #[derive(Debug, Clone)]
 pub struct Dispatch {
     units: usize,
@@ -1748,13 +1764,18 @@ impl Dispatch {
         }
         Ok(Dispatch { units, outputs })
     }
+
+    /// The outputs of every unit at step `t`.
+    fn step(&self, t: usize) -> &[UnitOutput] {
+        &self.outputs[t * self.units..(t + 1) * self.units]
+    }
 }
 
 /// Unit `k`'s output at step `t`: from the dispatch where there is one,
 /// else its availability (stateless units inject all of it).
 fn unit_output(dispatch: Option<&Dispatch>, u: &Unit, k: usize, t: usize) -> UnitOutput {
     match dispatch {
-        Some(d) => d.outputs[t * d.units + k],
+        Some(d) => d.step(t)[k],
         None => UnitOutput {
             p_mw: u.available_mw(t),
             ..Default::default()

@@ -1541,6 +1541,88 @@ fn stateful_units_in_lanes_match_the_step_by_step_run() {
     same_kpis_on_one_and_two_threads(sc, &s_lanes.kpis);
 }
 
+/// Units with state beside a PV park under Q(U) and P(U): in lanes (their
+/// dispatch computed first, the curves settling in each lane) and, with
+/// both substation tap changers, solved ahead, against the step-by-step
+/// run of the same file: the CHP units' and the battery's rows bit for
+/// bit (their dispatch reads neither the network nor what the curves do),
+/// the PV units' P and Q within the curves' tolerances, the same tap
+/// positions, |V| within 1e-5 p.u., and the curves act.
+#[test]
+fn stateful_units_beside_inverter_curves_match_the_step_by_step_run() {
+    use gridsim::timeseries::rows::RowPrecision;
+    use gridsim::timeseries::runner::{run_scenario, run_scenario_in_order, Block};
+    let cases = [
+        ("lanes", "mv_rural_pv_chp_battery_curves.toml", false),
+        ("ahead", "mv_rural_pv_chp_battery_curves_oltc.toml", true),
+    ];
+    for (label, file, ahead) in cases {
+        let path = root().join("tools/bench").join(file);
+        let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&path, Some(1344)).unwrap();
+        let sc = scs.iter().find(|s| s.name == "pv-chp-battery").unwrap();
+        assert!(!sc.steps_independent(), "{label}");
+        assert_eq!(
+            (sc.runs_in_lanes(), sc.runs_ahead()),
+            (!ahead, ahead),
+            "{label}"
+        );
+        let f64 = RowPrecision::F64;
+        let taps = std::cell::RefCell::new([Vec::new(), Vec::new()]);
+        let tap = |k: usize, b: &Block| taps.borrow_mut()[k].extend_from_slice(&b.tap_pos);
+        let (fast, s_fast) = run_rows(|emit| {
+            run_scenario(sc, f64, |b: &Block| {
+                tap(0, b);
+                emit(b)
+            })
+            .unwrap()
+        });
+        let (steps, s_steps) = run_rows(|emit| {
+            run_scenario_in_order(sc, f64, |b: &Block| {
+                tap(1, b);
+                emit(b)
+            })
+            .unwrap()
+        });
+        for s in [&s_fast, &s_steps] {
+            assert_eq!((s.not_converged, s.control_not_settled), (0, 0), "{label}");
+        }
+        let taps = taps.into_inner();
+        assert_eq!(taps[0], taps[1], "{label}: tap positions");
+        assert_eq!(s_fast.tap_changes, s_steps.tap_changes, "{label}");
+        assert_eq!(s_fast.tap_changes > 0, ahead, "{label}: the taps move");
+        // Unit rows: P, Q, heat, fuel, SoC of the 4 units (the PV park
+        // first) at every step.
+        let n = 1344 * 4;
+        let mut dq = 0.0f64;
+        let mut q_acts = 0;
+        for (kind, rows) in ["P", "Q", "heat", "fuel", "SoC"].iter().enumerate() {
+            let (a, b) = (&fast.units[kind * n..][..n], &steps.units[kind * n..][..n]);
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                match i % 4 {
+                    0 => {
+                        dq = dq.max((x - y).abs());
+                        q_acts += (kind == 1 && x.abs() > 1e-3) as usize;
+                    }
+                    _ => assert_eq!(x, y, "{label}: {rows} of unit {} at step {}", i % 4, i / 4),
+                }
+            }
+        }
+        println!(
+            "{label}: PV |dP|, |dQ| {dq:e}; Q(U) acted in {q_acts} steps; {} tap changes",
+            s_fast.tap_changes
+        );
+        assert!(q_acts > 50, "{label}: Q(U) acted in only {q_acts} steps");
+        assert!(dq <= 2.0 * 1e-4 * 3.0 + 1e-9, "{label}: PV {dq:e}");
+        let dv = worst(&fast.vm, &steps.vm);
+        assert!(dv < 1e-5, "{label}: |dV| {dv:e} p.u.");
+        assert_eq!(
+            s_fast.kpis.chp_fuel_mwh, s_steps.kpis.chp_fuel_mwh,
+            "{label}"
+        );
+        same_kpis_on_one_and_two_threads(sc, &s_fast.kpis);
+    }
+}
+
 /// A large grid gets short result blocks, so that the blocks in flight stay
 /// within a memory budget whatever its size: a 20,000-bus synthetic feeder
 /// (tools/bench/synthetic_feeder.py) has blocks of fewer steps whose rows
@@ -1604,7 +1686,7 @@ fn large_grids_get_short_blocks_with_the_same_results() {
 #[test]
 fn runs_keep_only_the_kinds_asked_for() {
     use gridsim::timeseries::rows::{RowPrecision, RowSlice, RowsKept};
-    use gridsim::timeseries::runner::{run_scenario, Block};
+    use gridsim::timeseries::runner::{run_scenario, run_scenario_in_order, Block};
     let file = root().join("scenarios/urban_chp_oltc.toml");
     let (scs, _) = gridsim::timeseries::scenario::load_scenarios(&file, Some(700)).unwrap();
     let f32s = |r: RowSlice| match r {
@@ -1614,10 +1696,14 @@ fn runs_keep_only_the_kinds_asked_for() {
     assert!(scs.iter().any(|s| s.runs_in_lanes()) && scs.iter().any(|s| s.runs_ahead()));
     let mut seen = [false; 4];
     for sc in &scs {
-        let record = |kept: RowsKept| {
+        let record_on = |in_order: bool, kept: RowsKept| {
             let mut kinds: [Vec<f32>; 4] = Default::default();
             let mut grid: Vec<f64> = Vec::new();
-            let s = run_scenario(sc, kept, |b: &Block| {
+            let run = match in_order {
+                true => run_scenario_in_order,
+                false => run_scenario,
+            };
+            let s = run(sc, kept, &mut |b: &Block| {
                 kinds[0].extend(f32s(b.vm_pu.as_slice()));
                 kinds[0].extend(f32s(b.bus_q_mvar.as_slice()));
                 kinds[1].extend(f32s(b.loading_percent.as_slice()));
@@ -1631,6 +1717,12 @@ fn runs_keep_only_the_kinds_asked_for() {
             .unwrap();
             (s, grid, kinds)
         };
+        let record = |kept: RowsKept| record_on(false, kept);
+        // The step-by-step path keeps nothing at the same totals too.
+        let (in_order, _, _) = record_on(true, RowPrecision::F32.into());
+        let (in_order_none, _, none) = record_on(true, RowPrecision::Discard.into());
+        assert_eq!(in_order_none, in_order, "{} in order", sc.name);
+        assert!(none.iter().all(|k| k.is_empty()), "{} in order", sc.name);
         let (all_s, all_grid, all) = record(RowPrecision::F32.into());
         all.iter()
             .zip(&mut seen)

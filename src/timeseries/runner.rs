@@ -515,15 +515,13 @@ impl Scenario {
 
     /// Whether the steps' power flows can be solved side by side in lanes
     /// and in any order: no unit's dispatch reads the network (units with
-    /// state are then dispatched in order first, see [`Dispatch`]), no tap
-    /// changer, Q(U)/P(U) curves only where every unit is stateless (they
+    /// state are then dispatched in order first, see [`Dispatch`]: a unit
+    /// dispatches from its own state and the step's loads and availabilities,
+    /// before the curves move anything), no tap changer (Q(U)/P(U) curves
     /// settle inside each lane's solve), and no voltage-dependent loads
     /// (which the batched fixed point does not model).
     pub fn runs_in_lanes(&self) -> bool {
-        let controllers_ok = self.controllers.is_empty()
-            || (self.steps_independent()
-                && self.controllers.iter().all(|c| c.spec.is_inverter_curve()));
-        controllers_ok
+        self.controllers.iter().all(|c| c.spec.is_inverter_curve())
             && !self.books_voltage_dependent_loads()
             && !self.units.iter().any(Unit::reads_network)
     }
@@ -533,17 +531,14 @@ impl Scenario {
     /// one batched solve from the step before: no unit reading the network
     /// (units with state are dispatched in order first, see [`Dispatch`]),
     /// no voltage-dependent loads, every controller a tap changer or a
-    /// Q(U)/P(U) curve, curves only where every unit is stateless. The tap
-    /// changers then check the lanes' voltages in step order; a move solves
-    /// that step again with the new ratio and the lanes after it are solved
-    /// anew.
+    /// Q(U)/P(U) curve. The tap changers then check the lanes' voltages in
+    /// step order; a move solves that step again with the new ratio and the
+    /// lanes after it are solved anew.
     pub fn runs_ahead(&self) -> bool {
         let controllers_ok =
             (self.controllers.iter()).all(|c| c.oltc.is_some() || c.spec.is_inverter_curve());
-        let curves = self.controllers.iter().any(|c| c.spec.is_inverter_curve());
         self.controllers.iter().any(|c| c.oltc.is_some())
             && controllers_ok
-            && (!curves || self.units.iter().all(Unit::is_stateless))
             && !self.units.iter().any(Unit::reads_network)
             && !self.books_voltage_dependent_loads()
     }
@@ -1144,8 +1139,8 @@ impl<'a> Engine<'a> {
     }
 
     /// The batched solve of steps `ts` (the first `a` lanes) whose PV units
-    /// follow Q(U)/P(U) curves: each lane's units start at their
-    /// availability and settle inside the fixed point; a lane that stalls
+    /// follow Q(U)/P(U) curves: each lane's units start at their dispatch
+    /// (PV: its availability) and settle inside the fixed point; a lane that stalls
     /// is solved like a step by step run (`prepare`, then `power_flow`: the
     /// plain fixed point or Newton with the controllers' own loop) from its
     /// voltages. Each lane's outputs are left in `lane_units`, its solved
@@ -1159,7 +1154,8 @@ impl<'a> Engine<'a> {
         for (l, lu) in self.lane_units.iter_mut().enumerate().take(a) {
             lu.outputs.clear();
             lu.outputs.extend(
-                (self.sc.units.iter().enumerate()).map(|(k, u)| unit_output(None, u, k, ts[l])),
+                (self.sc.units.iter().enumerate())
+                    .map(|(k, u)| unit_output(self.dispatch, u, k, ts[l])),
             );
             lu.avail.clear();
             lu.avail.extend(lu.outputs.iter().map(|o| o.p_mw));

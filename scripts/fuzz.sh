@@ -47,14 +47,19 @@ seeds() {
   echo "$dir"
 }
 
-cargo +nightly fuzz build -s none
+# 16 codegen units instead of cargo-fuzz's 1: the fuzz build takes about a
+# minute less on 2 cores (5 min 17 s from scratch instead of 6 min 17 s),
+# the targets run a little slower. Build and run must pass the same options,
+# or the run builds again.
+fuzz_opts=(-s none --codegen-units 16)
+cargo +nightly fuzz build "${fuzz_opts[@]}"
 mkdir -p target/fuzz-logs
 for t in "${targets[@]}"; do
   corpus="$(seeds "$t")"
   echo "fuzz: $t for $secs s (seed corpus $(ls "$corpus" | wc -l) inputs in $corpus)" >&2
   log="target/fuzz-logs/$t.log"
   status=0
-  cargo +nightly fuzz run -s none "$t" "$corpus" -- \
+  cargo +nightly fuzz run "${fuzz_opts[@]}" "$t" "$corpus" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
     -print_final_stats=1 >"$log" 2>&1 || status=$?
   grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" | sed "s/^/  $t /" >&2 || true

@@ -55,25 +55,10 @@ const SYMBOLS: [&str; 33] = [
     "[", "]", "{", "}", ",", ";", "=", ":", "&", "|", "<", ">", "~", "!", "@", "\\",
 ];
 
-/// Splits `src` into tokens (all of them; the interpreter reads them one by
-/// one from a [`Lexer`] instead).
-pub fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
-    let mut lx = Lexer::new(path, src);
-    let mut out = Vec::new();
-    loop {
-        let t = lx.next_token()?;
-        let end = t.tok == Tok::Eof;
-        out.push(t);
-        if end {
-            return Ok(out);
-        }
-    }
-}
-
 /// Tokenizes one file on demand: [`Lexer::next_token`] gives the tokens in
 /// order, so a reader keeps only those it still needs (every byte the lexer
 /// stops at is ASCII, so slices between them are valid UTF-8).
-pub struct Lexer<'a> {
+struct Lexer<'a> {
     path: &'a Path,
     text: &'a str,
     b: &'a [u8],
@@ -91,7 +76,7 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `src` (`path` names it in errors).
-    pub fn new(path: &'a Path, src: &'a str) -> Self {
+    fn new(path: &'a Path, src: &'a str) -> Self {
         Lexer {
             path,
             text: src,
@@ -106,7 +91,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token; `Eof` at the end, and again if asked after it.
-    pub fn next_token(&mut self) -> Result<Token> {
+    fn next_token(&mut self) -> Result<Token> {
         while self.made.is_none() && self.i < self.b.len() {
             self.step()?;
         }
@@ -458,6 +443,21 @@ impl Lexer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Splits `src` into tokens, all of them (the interpreter reads them
+    /// through a [`TokenWindow`]).
+    fn tokenize(path: &Path, src: &str) -> Result<Vec<Token>> {
+        let mut lx = Lexer::new(path, src);
+        let mut out = Vec::new();
+        loop {
+            let t = lx.next_token()?;
+            let end = t.tok == Tok::Eof;
+            out.push(t);
+            if end {
+                return Ok(out);
+            }
+        }
+    }
 
     fn toks(s: &str) -> Vec<Tok> {
         tokenize(Path::new("t.m"), s)

@@ -103,6 +103,67 @@ fn compare_and_report_refuse_files_that_are_not_results() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The network and the profile table are read side by side, but errors
+/// come as when they were read in turn: with both files broken, the
+/// network's; with only the profile table broken, its own (file and line);
+/// the same through a scenario file.
+#[test]
+fn inputs_read_side_by_side_report_errors_in_order() {
+    let dir = tmpdir("side-by-side");
+    let (net, bad_net) = (root().join("networks/ieee33.toml"), dir.join("net.m"));
+    std::fs::write(&bad_net, "mpc.bus = [1 2 3;\n").unwrap();
+    let (elements, profiles) = (dir.join("elements.csv"), dir.join("profiles.csv"));
+    std::fs::write(
+        &elements,
+        "name,bus,p_mw,q_mvar,profile\nl1,2,0.1,0.05,h0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &profiles,
+        "time,h0\n2016-01-01T00:00:00,0.5\n2016-01-01T00:15:00,x\n",
+    )
+    .unwrap();
+    let quick = |net: &Path| {
+        gridsim(&[
+            "run",
+            "--network",
+            s(net),
+            "--elements",
+            s(&elements),
+            "--profiles",
+            s(&profiles),
+            "--out",
+            s(&dir.join("o.h5")),
+            "--quiet",
+        ])
+    };
+    let toml = |net: &Path| {
+        let sc = dir.join("s.toml");
+        std::fs::write(
+            &sc,
+            format!(
+                "network = \"{}\"\nelements = \"elements.csv\"\nprofiles = \"profiles.csv\"\n\
+                 [period]\nstart = \"2016-01-01T00:00:00\"\nstep_minutes = 15\nsteps = 2\n",
+                net.display()
+            ),
+        )
+        .unwrap();
+        gridsim(&["run", s(&sc), "--out", s(&dir.join("o.h5")), "--quiet"])
+    };
+    for run in [&quick as &dyn Fn(&Path) -> std::process::Output, &toml] {
+        let o = run(&bad_net);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("{}:1", bad_net.display())), "{err}");
+        assert!(!err.contains("profiles.csv"), "{err}");
+        let o = run(&net);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("{}:3", profiles.display())), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// `pf` reports its solve time, and in a pipe closed early it ends quietly.
 #[test]
 fn pf_reports_its_time_and_survives_a_closed_pipe() {

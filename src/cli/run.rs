@@ -7,7 +7,7 @@ use crate::results::hdf5::{ResultsWriter, RunMeta, ScenarioHeader};
 use crate::results::output::{check, OutputKind, TempOutput};
 use crate::solver::NewtonOptions;
 use crate::timeseries::elements::read_elements;
-use crate::timeseries::profiles::read_profiles;
+use crate::timeseries::profiles::read_beside_profiles;
 use crate::timeseries::runner::{run_parallel_with, Layout, RunSummary, Scenario};
 use crate::timeseries::scenario::{load_scenarios, parse_scenarios, ScenarioSource};
 use crate::timeseries::time::Timestamp;
@@ -106,9 +106,10 @@ pub fn quick_scenario(args: &RunArgs) -> Result<Scenario> {
             "gridsim run needs a scenario file, or --network, --elements and --profiles".into(),
         ));
     };
-    let net = super::load_network(network)?;
     let profiles_path = profiles;
-    let profiles = read_profiles(profiles_path)?;
+    let (net, profiles) =
+        read_beside_profiles(|| super::load_network(network), Some(profiles_path))?;
+    let profiles = profiles.expect("a path was given");
     let elements = read_elements(elements, &net, &profiles)?;
     let n_steps = match args.steps {
         Some(0) => return Err(Error::Usage("--steps must be at least 1".into())),

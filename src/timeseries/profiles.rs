@@ -107,6 +107,18 @@ pub fn read_profiles(path: &Path) -> Result<ProfileTable> {
     parse_profiles(path, &text)
 }
 
+/// `network()` and, where there is a path, [`read_profiles`] side by side
+/// (on two threads where rayon's pool has them: reading a network and
+/// decompressing and parsing a profile table take each other's time
+/// otherwise). The network's error comes first, as when read in turn.
+pub fn read_beside_profiles<N: Send>(
+    network: impl FnOnce() -> Result<N> + Send,
+    profiles: Option<&Path>,
+) -> Result<(N, Option<ProfileTable>)> {
+    let (net, table) = rayon::join(network, || profiles.map(read_profiles).transpose());
+    Ok((net?, table?))
+}
+
 /// Parses profile CSV text (`path` for messages).
 pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
     let mut rdr = csv::ReaderBuilder::new()

@@ -12,7 +12,7 @@ use crate::timeseries::der::{
     Technology, Unit, UnitState, WindCurve, WindSpec,
 };
 use crate::timeseries::elements::read_elements;
-use crate::timeseries::profiles::read_profiles;
+use crate::timeseries::profiles::read_beside_profiles;
 use crate::timeseries::runner::{Controller, Emissions, Scenario, SyntheticLoad};
 use crate::timeseries::weather::{SolarSite, TemperatureClimate, TemperatureProcess, WindClimate};
 
@@ -117,19 +117,17 @@ impl<'a> Builder<'a> {
     ) -> Result<Builder<'a>> {
         let loc = format!("{} (scenario '{vname}')", path.display());
         let mut problems = Vec::new();
-        let net = network(f, vname, dir, cache)?;
-        let profiles = match &f.profiles {
-            Some(p) => {
-                let pp = dir.join(p);
-                match cache.profiles.get(&pp) {
-                    Some(t) => t.clone(),
-                    None => {
-                        let t = Arc::new(read_profiles(&pp)?);
-                        cache.profiles.insert(pp, t.clone());
-                        t
-                    }
-                }
-            }
+        let pp = f.profiles.as_ref().map(|p| dir.join(p));
+        let unread = pp.as_ref().filter(|p| !cache.profiles.contains_key(*p));
+        let (net, read) = read_beside_profiles(
+            || network(f, vname, dir, cache),
+            unread.map(|p| p.as_path()),
+        )?;
+        if let (Some(p), Some(t)) = (&pp, read) {
+            cache.profiles.insert(p.clone(), Arc::new(t));
+        }
+        let profiles = match &pp {
+            Some(p) => cache.profiles[p].clone(),
             None => Arc::new(ProfileTable::from_columns(Vec::new())?),
         };
         let elements = match (&f.elements, &f.profiles) {

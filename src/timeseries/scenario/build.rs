@@ -118,17 +118,13 @@ impl<'a> Builder<'a> {
         let loc = format!("{} (scenario '{vname}')", path.display());
         let mut problems = Vec::new();
         let pp = f.profiles.as_ref().map(|p| dir.join(p));
-        let unread = pp.as_ref().filter(|p| !cache.profiles.contains_key(*p));
-        let (net, read) = read_beside_profiles(
-            || network(f, vname, dir, cache),
-            unread.map(|p| p.as_path()),
-        )?;
-        if let (Some(p), Some(t)) = (&pp, read) {
-            cache.profiles.insert(p.clone(), Arc::new(t));
-        }
-        let profiles = match &pp {
-            Some(p) => cache.profiles[p].clone(),
-            None => Arc::new(ProfileTable::from_columns(Vec::new())?),
+        let cached = pp.as_ref().and_then(|p| cache.profiles.get(p).cloned());
+        let unread = pp.as_deref().filter(|_| cached.is_none());
+        let (net, read) = read_beside_profiles(|| network(f, vname, dir, cache), unread)?;
+        let profiles = match (cached, read, pp) {
+            (Some(t), _, _) => t,
+            (None, Some(t), Some(p)) => cache.profiles.entry(p).or_insert(Arc::new(t)).clone(),
+            _ => Arc::new(ProfileTable::from_columns(Vec::new())?),
         };
         let elements = match (&f.elements, &f.profiles) {
             (Some(_), None) => {

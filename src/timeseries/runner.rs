@@ -2353,8 +2353,8 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
 
 /// The tasks of a run: a whole scenario that runs step by step, one
 /// group of up to [`LANES`] blocks of a scenario in lanes, or one block of
-/// a scenario whose steps are independent but not batched (Q(U)/P(U)
-/// controllers, voltage-dependent loads) (small tasks balance the threads;
+/// a scenario whose steps are independent but not batched (voltage-dependent
+/// loads, which the batched fixed point does not model) (small tasks balance the threads;
 /// each worker keeps one engine per scenario); whole
 /// scenarios first, then the groups (longest first on the workers' shared
 /// queue; the results do not depend on the order).

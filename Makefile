@@ -25,10 +25,12 @@ run: setup
 # The full test suite (the command CI runs), including the Python client test,
 # the Python package's tests (built in the dev profile, whose dependencies the
 # Rust tests' build shares), then 20 s of fuzzing per input reader
-# (cargo-fuzz on the nightly toolchain). scripts/test.sh builds the tests and
-# the fuzz targets side by side before running them.
+# (cargo-fuzz on the nightly toolchain).
 test: setup-test venv
-	scripts/test.sh
+	GRIDSIM_PYTHON=$(CURDIR)/.venv/bin/python cargo test -- --include-ignored
+	MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install --quiet ./python
+	.venv/bin/python -m pytest -q python/tests
+	scripts/fuzz.sh 20
 
 # The Python package into the venv, optimised (as `pip install ./python` builds it).
 python: venv

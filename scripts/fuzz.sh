@@ -8,15 +8,12 @@
 # what libFuzzer adds is kept in target/fuzz-corpus between runs.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 30 s, all)
-#   scripts/fuzz.sh --build-only       (install cargo-fuzz if missing, build the targets)
 #
 # A crash, a timeout (10 s for one input) or an input using more than 4 GB
 # fails the run; the input is left in fuzz/artifacts/<target>/ — add it to
 # tests/ as a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_only=false
-if [ "${1:-}" = "--build-only" ]; then build_only=true; shift; fi
 secs="${1:-30}"
 shift || true
 targets=("$@")
@@ -56,7 +53,6 @@ seeds() {
 # or the run builds again.
 fuzz_opts=(-s none --codegen-units 16)
 cargo +nightly fuzz build "${fuzz_opts[@]}"
-if $build_only; then exit 0; fi
 mkdir -p target/fuzz-logs
 for t in "${targets[@]}"; do
   corpus="$(seeds "$t")"

@@ -34,15 +34,20 @@ pub struct ComplexLu {
     /// breakdown test).
     scale: Vec<f64>,
     /// The factors split into real and imaginary parts (for the lane kernels):
-    /// L, U and 1/pivot.
+    /// L by rows, U and 1/pivot.
     split: SplitFactors,
+    /// L by rows: row `i` holds the columns `l_row_col[l_row_ptr[i]..l_row_ptr[i + 1]]`
+    /// (ascending), taken from the pattern entries `l_row_src[..]`.
+    l_row_ptr: Vec<usize>,
+    l_row_col: Vec<usize>,
+    l_row_src: Vec<usize>,
 }
 
 /// L, U and 1/pivot with real and imaginary parts in separate arrays.
 #[derive(Debug, Clone, Default)]
 pub struct SplitFactors {
-    /// Re and Im of L entries (pattern order).
-    pub l: (Vec<f64>, Vec<f64>),
+    /// Re and Im of L entries by rows (the order of [`ComplexLu::l_rows`]).
+    pub l_rows: (Vec<f64>, Vec<f64>),
     /// Re and Im of U entries divided by their row's pivot (pattern order).
     pub u: (Vec<f64>, Vec<f64>),
     /// Re and Im of 1/pivot.
@@ -56,6 +61,24 @@ impl ComplexLu {
     pub fn analyze(n: usize, entries: &[(usize, usize)]) -> Result<ComplexLu> {
         let elim = Elimination::analyze(n, entries)?;
         let m = elim.m();
+        // Column k of L holds rows after k: a counting sort by row keeps each
+        // row's columns ascending.
+        let mut l_row_ptr = vec![0usize; n + 1];
+        for &i in &elim.pat_idx {
+            l_row_ptr[i + 1] += 1;
+        }
+        for i in 0..n {
+            l_row_ptr[i + 1] += l_row_ptr[i];
+        }
+        let mut next = l_row_ptr.clone();
+        let (mut l_row_col, mut l_row_src) = (vec![0; m], vec![0; m]);
+        for k in 0..n {
+            for e in elim.pat_ptr[k]..elim.pat_ptr[k + 1] {
+                let i = elim.pat_idx[e];
+                (l_row_col[next[i]], l_row_src[next[i]]) = (k, e);
+                next[i] += 1;
+            }
+        }
         Ok(ComplexLu {
             elim,
             val: vec![Complex64::new(0.0, 0.0); n + 2 * m],
@@ -63,6 +86,9 @@ impl ComplexLu {
             u_scaled: vec![Complex64::new(0.0, 0.0); m],
             scale: vec![0.0; n],
             split: SplitFactors::default(),
+            l_row_ptr,
+            l_row_col,
+            l_row_src,
         })
     }
 
@@ -145,8 +171,9 @@ impl ComplexLu {
                 v.iter().map(|x| x.im).collect(),
             )
         };
+        let l_rows: Vec<Complex64> = self.l_row_src.iter().map(|&e| self.val[n + e]).collect();
         self.split = SplitFactors {
-            l: split(&self.val[n..n + m]),
+            l_rows: split(&l_rows),
             u: split(&self.u_scaled),
             inv_diag: split(&self.inv_diag),
         };
@@ -184,6 +211,15 @@ impl ComplexLu {
     /// `idx[ptr[k]..ptr[k+1]]`.
     pub fn pattern(&self) -> (&[usize], &[usize]) {
         (&self.elim.pat_ptr, &self.elim.pat_idx)
+    }
+
+    /// L's pattern by rows: row `i` (pivot order) holds the columns
+    /// `col[ptr[i]..ptr[i+1]]`, ascending, whose values are
+    /// [`SplitFactors::l_rows`] at the same positions. A forward sweep that
+    /// gathers each row in this order subtracts exactly what the
+    /// column-wise sweep of [`Self::solve_permuted`] does, in the same order.
+    pub fn l_rows(&self) -> (&[usize], &[usize]) {
+        (&self.l_row_ptr, &self.l_row_col)
     }
 
     /// The factors split into real and imaginary parts.

@@ -196,7 +196,10 @@ pub struct CurrentInjectionSolver {
 }
 
 /// Work vectors of a batched solve, real and imaginary parts apart, one
-/// value per lane for each unknown (pivot order).
+/// value per lane for each unknown (pivot order). On a large grid these
+/// vectors outgrow the caches, so the kernel keeps as few of them as it can:
+/// 1/|V|² is recomputed where it is needed, and the reference buses'
+/// contribution `c` is kept only for the unknowns coupled to them.
 #[derive(Debug, Clone, Default)]
 struct Lanes {
     xr: Vec<[f64; LANES]>,
@@ -205,10 +208,9 @@ struct Lanes {
     xni: Vec<[f64; LANES]>,
     sr: Vec<[f64; LANES]>,
     si: Vec<[f64; LANES]>,
-    cr: Vec<[f64; LANES]>,
-    ci: Vec<[f64; LANES]>,
     s2: Vec<[f64; LANES]>,
-    inv_d: Vec<[f64; LANES]>,
+    /// The unknowns coupled to a reference bus, ascending, with `c` (Re, Im).
+    known: Vec<(usize, [f64; LANES], [f64; LANES])>,
     /// Accepted iterates awaiting the final test (S and c of a lane do
     /// not change during a call).
     dr: Vec<[f64; LANES]>,
@@ -224,10 +226,7 @@ impl Lanes {
             &mut self.xni,
             &mut self.sr,
             &mut self.si,
-            &mut self.cr,
-            &mut self.ci,
             &mut self.s2,
-            &mut self.inv_d,
             &mut self.dr,
             &mut self.di,
         ] {
@@ -235,15 +234,20 @@ impl Lanes {
         }
     }
 
-    /// Makes lane `q` of unknown `k` iterate on harmless values.
-    fn idle(&mut self, k: usize, q: usize) {
-        self.sr[k][q] = 0.0;
-        self.si[k][q] = 0.0;
-        self.s2[k][q] = 0.0;
-        self.cr[k][q] = 1.0;
-        self.ci[k][q] = 0.0;
-        self.xr[k][q] = 1.0;
-        self.xi[k][q] = 0.0;
+    /// Makes lane `q` iterate on harmless values: no injections from the
+    /// flat voltage, and lane 0's reference voltages (it converges to the
+    /// grid's no-load voltages).
+    fn idle(&mut self, q: usize) {
+        for k in 0..self.xr.len() {
+            self.sr[k][q] = 0.0;
+            self.si[k][q] = 0.0;
+            self.s2[k][q] = 0.0;
+            self.xr[k][q] = 1.0;
+            self.xi[k][q] = 0.0;
+        }
+        for (_, cr, ci) in &mut self.known {
+            (cr[q], ci[q]) = (cr[0], ci[0]);
+        }
     }
 }
 
@@ -277,42 +281,57 @@ fn respond_lane(
 }
 
 /// One fixed-point iteration of every lane: right-hand sides, the two
-/// sweeps, and each lane's mismatch estimate (squared). Written out in
-/// real arithmetic that repeats, operation for operation, what
+/// sweeps, and each lane's mismatch estimate (squared). Written in real
+/// arithmetic that repeats, operation for operation, what
 /// [`CurrentInjectionSolver::solve`] does with complex numbers, so each lane's
-/// result is bit-identical to a single solve.
+/// result is bit-identical to a single solve. The forward sweep gathers
+/// each row of L as its right-hand side is formed (one pass instead of two;
+/// the same subtractions in the same order as the column-wise sweep).
 #[inline(always)]
-fn lane_iteration_impl(
-    ptr: &[usize],
-    idx: &[usize],
-    f: &SplitFactors,
-    ln: &mut Lanes,
-) -> [f64; LANES] {
-    let n = ln.xr.len();
+fn lane_iteration_impl(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
+    let Lanes {
+        xr,
+        xi,
+        xnr,
+        xni,
+        sr,
+        si,
+        s2,
+        known,
+        ..
+    } = ln;
+    let n = xr.len();
+    let ((lre, lim), (ure, uim), (dre, dim)) = (&lu.f.l_rows, &lu.f.u, &lu.f.inv_diag);
+    let mut known = known.iter().peekable();
     for k in 0..n {
+        let (mut ar, mut ai) = ([0.0; LANES], [0.0; LANES]);
         for q in 0..LANES {
-            let (xr, xi) = (ln.xr[k][q], ln.xi[k][q]);
-            let (sr, si) = (ln.sr[k][q], ln.si[k][q]);
-            let inv = 1.0 / (xr * xr + xi * xi);
-            ln.inv_d[k][q] = inv;
-            // conj(S)·V / |V|² + c
-            let pr = sr * xr - (-si) * xi;
-            let pi = sr * xi + (-si) * xr;
-            ln.xnr[k][q] = pr * inv + ln.cr[k][q];
-            ln.xni[k][q] = pi * inv + ln.ci[k][q];
+            let (x_r, x_i) = (xr[k][q], xi[k][q]);
+            let (s_r, s_i) = (sr[k][q], si[k][q]);
+            let inv = 1.0 / (x_r * x_r + x_i * x_i);
+            // conj(S)·V / |V|² (+ c below)
+            let pr = s_r * x_r - (-s_i) * x_i;
+            let pi = s_r * x_i + (-s_i) * x_r;
+            ar[q] = pr * inv;
+            ai[q] = pi * inv;
         }
-    }
-    let ((lre, lim), (ure, uim), (dre, dim)) = (&f.l, &f.u, &f.inv_diag);
-    for k in 0..n {
-        let (ar, ai) = (ln.xnr[k], ln.xni[k]);
-        for e in ptr[k]..ptr[k + 1] {
-            let i = idx[e];
-            let (lr, li) = (lre[e], lim[e]);
+        if let Some((_, cr, ci)) = known.next_if(|c| c.0 == k) {
             for q in 0..LANES {
-                ln.xnr[i][q] -= lr * ar[q] - li * ai[q];
-                ln.xni[i][q] -= lr * ai[q] + li * ar[q];
+                ar[q] += cr[q];
+                ai[q] += ci[q];
             }
         }
+        for e in lu.row_ptr[k]..lu.row_ptr[k + 1] {
+            let j = lu.row_col[e];
+            let (lr, li) = (lre[e], lim[e]);
+            let (br, bi) = (xnr[j], xni[j]);
+            for q in 0..LANES {
+                ar[q] -= lr * br[q] - li * bi[q];
+                ai[q] -= lr * bi[q] + li * br[q];
+            }
+        }
+        xnr[k] = ar;
+        xni[k] = ai;
     }
     // The estimate is taken as each unknown is final (a maximum: the same
     // in any order).
@@ -320,46 +339,67 @@ fn lane_iteration_impl(
     for k in (0..n).rev() {
         // x_k / pivot − Σ (U_kj / pivot) x_j: the division is off the
         // dependency chain.
-        let (xr, xi) = (ln.xnr[k], ln.xni[k]);
+        let (ar, ai) = (xnr[k], xni[k]);
         let (dr, di) = (dre[k], dim[k]);
-        let mut sr = [0.0; LANES];
-        let mut si = [0.0; LANES];
+        let mut tr = [0.0; LANES];
+        let mut ti = [0.0; LANES];
         for q in 0..LANES {
-            sr[q] = xr[q] * dr - xi[q] * di;
-            si[q] = xr[q] * di + xi[q] * dr;
+            tr[q] = ar[q] * dr - ai[q] * di;
+            ti[q] = ar[q] * di + ai[q] * dr;
         }
-        for e in ptr[k]..ptr[k + 1] {
-            let j = idx[e];
+        for e in lu.ptr[k]..lu.ptr[k + 1] {
+            let j = lu.idx[e];
             let (ur, ui) = (ure[e], uim[e]);
-            let (br, bi) = (ln.xnr[j], ln.xni[j]);
+            let (br, bi) = (xnr[j], xni[j]);
             for q in 0..LANES {
-                sr[q] -= ur * br[q] - ui * bi[q];
-                si[q] -= ur * bi[q] + ui * br[q];
+                tr[q] -= ur * br[q] - ui * bi[q];
+                ti[q] -= ur * bi[q] + ui * br[q];
             }
         }
-        ln.xnr[k] = sr;
-        ln.xni[k] = si;
+        xnr[k] = tr;
+        xni[k] = ti;
         for q in 0..LANES {
-            let dr = sr[q] - ln.xr[k][q];
-            let di = si[q] - ln.xi[k][q];
-            let m = ln.s2[k][q] * (dr * dr + di * di) * ln.inv_d[k][q];
+            let (x_r, x_i) = (xr[k][q], xi[k][q]);
+            // 1/|V|² of the iterate, as the forward pass computed it.
+            let inv = 1.0 / (x_r * x_r + x_i * x_i);
+            let (d_r, d_i) = (tr[q] - x_r, ti[q] - x_i);
+            let m = s2[k][q] * (d_r * d_r + d_i * d_i) * inv;
             est[q] = est[q].max(m);
         }
     }
     est
 }
 
+/// The LU as the lane kernel reads it: the pattern (column k of L = row k
+/// of U), L's rows, and the split factors.
+struct LaneLu<'a> {
+    ptr: &'a [usize],
+    idx: &'a [usize],
+    row_ptr: &'a [usize],
+    row_col: &'a [usize],
+    f: &'a SplitFactors,
+}
+
+impl<'a> LaneLu<'a> {
+    fn of(lu: &'a ComplexLu) -> LaneLu<'a> {
+        let (ptr, idx) = lu.pattern();
+        let (row_ptr, row_col) = lu.l_rows();
+        LaneLu {
+            ptr,
+            idx,
+            row_ptr,
+            row_col,
+            f: lu.split_factors(),
+        }
+    }
+}
+
 /// [`lane_iteration_impl`] compiled for AVX2 (no FMA, so results are the
 /// same as the baseline build's).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lane_iteration_avx2(
-    ptr: &[usize],
-    idx: &[usize],
-    f: &SplitFactors,
-    ln: &mut Lanes,
-) -> [f64; LANES] {
-    lane_iteration_impl(ptr, idx, f, ln)
+fn lane_iteration_avx2(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
+    lane_iteration_impl(lu, ln)
 }
 
 /// [`CurrentInjectionSolver::final_mismatch`] for the accepted iterates of
@@ -373,6 +413,7 @@ fn lane_mismatch_impl(
 ) -> [f64; LANES] {
     let mut norm = [0.0f64; LANES];
     let mut finite = [true; LANES];
+    let mut known = ln.known.iter().peekable();
     for k in 0..ln.dr.len() {
         let mut ar = [0.0f64; LANES];
         let mut ai = [0.0f64; LANES];
@@ -384,9 +425,15 @@ fn lane_mismatch_impl(
                 ai[q] += yr * xi[q] + yi * xr[q];
             }
         }
+        // c is zero where absent: subtracting it would change nothing.
+        if let Some((_, cr, ci)) = known.next_if(|c| c.0 == k) {
+            for q in 0..LANES {
+                ar[q] -= cr[q];
+                ai[q] -= ci[q];
+            }
+        }
         for q in 0..LANES {
-            let a_r = ar[q] - ln.cr[k][q];
-            let a_i = ai[q] - ln.ci[k][q];
+            let (a_r, a_i) = (ar[q], ai[q]);
             let (xr, xi) = (ln.dr[k][q], ln.di[k][q]);
             let mr = (xr * a_r + xi * a_i) - ln.sr[k][q];
             let mi = (xi * a_r - xr * a_i) - ln.si[k][q];
@@ -429,15 +476,15 @@ fn lane_mismatch(
     lane_mismatch_impl(row_ptr, row, data, ln)
 }
 
-fn lane_iteration(ptr: &[usize], idx: &[usize], f: &SplitFactors, ln: &mut Lanes) -> [f64; LANES] {
+fn lane_iteration(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { lane_iteration_avx2(ptr, idx, f, ln) };
+            return unsafe { lane_iteration_avx2(lu, ln) };
         }
     }
-    lane_iteration_impl(ptr, idx, f, ln)
+    lane_iteration_impl(lu, ln)
 }
 
 /// Keeps the iterates of the lanes `accepted` this iteration for the final
@@ -596,11 +643,15 @@ impl CurrentInjectionSolver {
         loop {
             it += 1;
             for k in 0..n {
-                // conj(S / V) = conj(S) · V / |V|².
+                // conj(S / V) = conj(S) · V / |V|², plus c where the unknown
+                // is coupled to a reference bus (as the lane kernel does).
                 let (s, x) = (self.s[k], self.x[k]);
                 let inv = 1.0 / x.norm_sqr();
                 self.inv_d[k] = inv;
-                self.xn[k] = s.conj() * x * inv + self.c[k];
+                self.xn[k] = s.conj() * x * inv;
+                if self.known_ptr[k] != self.known_ptr[k + 1] {
+                    self.xn[k] += self.c[k];
+                }
             }
             self.lu.solve_permuted(&mut self.xn);
             // Mismatch after this iteration: |S| · |V − V⁺| / |V|.
@@ -788,14 +839,22 @@ impl CurrentInjectionSolver {
         let n = self.bus_of.len();
         let ln = &mut self.lanes;
         ln.resize(n);
+        ln.known.clear();
         for (k, &b) in self.bus_of.iter().enumerate() {
             let (sr, si) = (s.re[b], s.im[b]);
             ln.sr[k] = sr;
             ln.si[k] = si;
             ln.xr[k] = v.re[b];
             ln.xi[k] = v.im[b];
+            for q in 0..LANES {
+                ln.s2[k][q] = sr[q] * sr[q] + si[q] * si[q];
+            }
+            let coupled = &self.known[self.known_ptr[k]..self.known_ptr[k + 1]];
+            if coupled.is_empty() {
+                continue;
+            }
             let (mut cr, mut ci) = ([0.0; LANES], [0.0; LANES]);
-            for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
+            for &(e, bus) in coupled {
                 let (yr, yi) = (data[e].re, data[e].im);
                 let (vr, vi) = (v.re[bus], v.im[bus]);
                 // acc -= y · v, as Complex64 computes it.
@@ -804,17 +863,12 @@ impl CurrentInjectionSolver {
                     ci[q] -= yr * vi[q] + yi * vr[q];
                 }
             }
-            for q in 0..LANES {
-                ln.s2[k][q] = sr[q] * sr[q] + si[q] * si[q];
-            }
-            ln.cr[k] = cr;
-            ln.ci[k] = ci;
+            ln.known.push((k, cr, ci));
         }
         for l in a..LANES {
-            (0..n).for_each(|k| ln.idle(k, l));
+            ln.idle(l);
         }
-        let (ptr, idx) = self.lu.pattern();
-        let f = self.lu.split_factors();
+        let lu = LaneLu::of(&self.lu);
         let tol2 = tol * tol;
         let mut running = [false; LANES];
         running[..a].iter_mut().for_each(|r| *r = true);
@@ -823,7 +877,7 @@ impl CurrentInjectionSolver {
         let mut out: [Option<FixedPointResult>; LANES] = [None; LANES];
         let mut pending = [false; LANES];
         while running.iter().any(|&r| r) {
-            let est = lane_iteration(ptr, idx, f, ln);
+            let est = lane_iteration(&lu, ln);
             std::mem::swap(&mut ln.xr, &mut ln.xnr);
             std::mem::swap(&mut ln.xi, &mut ln.xni);
             let mut accepted = [false; LANES];

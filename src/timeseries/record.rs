@@ -83,25 +83,33 @@ pub struct LaneResults {
     pub i_ka: Vec<[f64; LANES]>,
     /// Larger terminal current over its rated current, %.
     pub loading: Vec<[f64; LANES]>,
+    /// Whether the flows and currents are computed and stored (else those
+    /// five arrays are empty; the loading, which the KPIs need, always is).
+    flows: bool,
 }
 
 impl LaneResults {
-    /// Sizes the arrays for `nb` buses and `nbr` branches.
-    pub fn resize(&mut self, nb: usize, nbr: usize) {
+    /// Sizes the arrays for `nb` buses and `nbr` branches; `flows`: whether
+    /// the branch flows and currents are wanted (their series are kept) or
+    /// only the loading. Storing five unused values per branch and lane
+    /// costs as much memory traffic as a sweep on a large grid.
+    pub fn resize(&mut self, nb: usize, nbr: usize, flows: bool) {
         let z = [0.0; LANES];
         for v in [&mut self.vm, &mut self.inv_vm, &mut self.va_deg] {
             v.resize(nb, z);
         }
+        self.flows = flows;
+        let n_flows = if flows { nbr } else { 0 };
         for v in [
             &mut self.p_from,
             &mut self.q_from,
             &mut self.p_to,
             &mut self.q_to,
             &mut self.i_ka,
-            &mut self.loading,
         ] {
-            v.resize(nbr, z);
+            v.resize(n_flows, z);
         }
+        self.loading.resize(nbr, z);
     }
 }
 
@@ -331,15 +339,17 @@ fn lanes_branches(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults)
             let qf = (fi * ifr - fr * ifi) * base;
             let pt = (tr * itr + ti * iti) * base;
             let qt = (ti * itr - tr * iti) * base;
-            r.p_from[b][q] = pf;
-            r.q_from[b][q] = qf;
-            r.p_to[b][q] = pt;
-            r.q_to[b][q] = qt;
             let sf = (pf * pf + qf * qf).sqrt();
             let st = (pt * pt + qt * qt).sqrt();
-            let i_f = sf * kf * ivf[q];
-            let i_t = st * kt * ivt[q];
-            r.i_ka[b][q] = if active { i_f.max(i_t) } else { 0.0 };
+            if r.flows {
+                r.p_from[b][q] = pf;
+                r.q_from[b][q] = qf;
+                r.p_to[b][q] = pt;
+                r.q_to[b][q] = qt;
+                let i_f = sf * kf * ivf[q];
+                let i_t = st * kt * ivt[q];
+                r.i_ka[b][q] = if active { i_f.max(i_t) } else { 0.0 };
+            }
             r.loading[b][q] = (sf * ivf[q] * lff).max(st * ivt[q] * lft);
         }
     }
@@ -390,18 +400,20 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
             let qf = mul(sub(mul(fi, ifr), mul(fr, ifi)), bv);
             let pt = mul(add(mul(tr, itr), mul(ti, iti)), bv);
             let qt = mul(sub(mul(ti, itr), mul(tr, iti)), bv);
-            st(&mut r.p_from[b], pf);
-            st(&mut r.q_from[b], qf);
-            st(&mut r.p_to[b], pt);
-            st(&mut r.q_to[b], qt);
             let sf = _mm256_sqrt_pd(add(mul(pf, pf), mul(qf, qf)));
             let stt = _mm256_sqrt_pd(add(mul(pt, pt), mul(qt, qt)));
-            let i_f = mul(mul(sf, s1(k.kf[b])), ivf);
-            let i_t = mul(mul(stt, s1(k.kt[b])), ivt);
-            st(
-                &mut r.i_ka[b],
-                if k.active[b] { maxnum(i_f, i_t) } else { zero },
-            );
+            if r.flows {
+                st(&mut r.p_from[b], pf);
+                st(&mut r.q_from[b], qf);
+                st(&mut r.p_to[b], pt);
+                st(&mut r.q_to[b], qt);
+                let i_f = mul(mul(sf, s1(k.kf[b])), ivf);
+                let i_t = mul(mul(stt, s1(k.kt[b])), ivt);
+                st(
+                    &mut r.i_ka[b],
+                    if k.active[b] { maxnum(i_f, i_t) } else { zero },
+                );
+            }
             let l_f = mul(mul(sf, ivf), s1(k.lf_from[b]));
             let l_t = mul(mul(stt, ivt), s1(k.lf_to[b]));
             st(&mut r.loading[b], maxnum(l_f, l_t));
@@ -570,7 +582,7 @@ mod tests {
             })
             .collect();
         let mut r = LaneResults::default();
-        r.resize(v0.len(), math.branches.len());
+        r.resize(v0.len(), math.branches.len(), true);
         let mut lv = LaneVec::splat(&v0);
         for (l, v) in lane_v.iter().enumerate() {
             lv.set_lane(l, v);
@@ -579,6 +591,18 @@ mod tests {
         k.lanes(net.base_mva, &lv, &mut r);
         lanes_impl(&k, net.base_mva, &lv, &mut portable);
         k.lane_angle_fixups(&lv, &mut portable);
+        // Without the flows: the same loading, nothing else stored.
+        let mut loading_only = LaneResults::default();
+        loading_only.resize(v0.len(), math.branches.len(), false);
+        k.lanes(net.base_mva, &lv, &mut loading_only);
+        assert!(loading_only.p_from.is_empty() && loading_only.i_ka.is_empty());
+        let mut portable_loading = loading_only.clone();
+        lanes_impl(&k, net.base_mva, &lv, &mut portable_loading);
+        let bits = |r: &LaneResults| -> Vec<u64> {
+            r.loading.iter().flatten().map(|x| x.to_bits()).collect()
+        };
+        assert_eq!(bits(&loading_only), bits(&r));
+        assert_eq!(bits(&portable_loading), bits(&r));
         let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
         for (l, v) in lane_v.iter().enumerate() {
             k.buses(v);

@@ -970,7 +970,7 @@ impl<'a> Engine<'a> {
         block.clear(t0, self.kept);
         block.reserve(t1 - t0, nb, nbr, self.units.len());
         self.lane_s = LaneVec::splat(&self.s_fixed);
-        self.lane_results.resize(nb, nbr);
+        self.lane_results.resize(nb, nbr, self.kept.branch);
         let fallbacks = self.solver.newton_fallbacks;
         let mut summary = RunSummary::new();
         let mut t = t0;
@@ -1065,7 +1065,7 @@ impl<'a> Engine<'a> {
         self.lane_v = LaneVec::splat(&self.v0);
         self.lane_s = LaneVec::splat(&self.s_fixed);
         let nbr = self.math.branches.len();
-        self.lane_results.resize(nb, nbr);
+        self.lane_results.resize(nb, nbr, self.kept.branch);
         let m = self.elem_cols.len() + 1;
         // Lanes and steps without a block keep 1.0 (finite, never used).
         self.lane_rows.clear();

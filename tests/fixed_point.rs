@@ -409,3 +409,70 @@ fn a_response_that_never_settles_stalls() {
     );
     assert_eq!(v, m.flat_start());
 }
+
+/// Constant-current loads in the fixed point: case33bw with 40 % of every
+/// load drawing constant current lands on Newton's solution with the same
+/// loads (both to 1e-10 p.u. of mismatch), without falling back, and lanes
+/// give exactly what single solves give.
+#[test]
+fn constant_current_loads_match_newton() {
+    let m = model("case33bw");
+    // Injections: 60 % constant power; s_i: 40 % drawn at |V| (consumption positive).
+    let s_p: Vec<Complex64> = m.s_spec.iter().map(|s| s * 0.6).collect();
+    let s_i: Vec<Complex64> = m.s_spec.iter().map(|s| -s * 0.4).collect();
+    let mut hybrid = HybridSolver::new(&m.ybus, &m.bus_type).unwrap();
+    let mut v = m.flat_start();
+    let r = (hybrid.solve_with_current_loads(&m.ybus, &s_p, &s_i, &mut v, OPTS)).unwrap();
+    assert!(r.converged && r.max_mismatch_pu < OPTS.tol, "{r:?}");
+    assert_eq!(
+        hybrid.newton_fallbacks, 0,
+        "the fixed point should have solved it"
+    );
+    let mut newton = NewtonSolver::new(&m.ybus, &m.bus_type).unwrap();
+    let mut vn = m.flat_start();
+    let rn = newton
+        .solve_with_current_loads(&m.ybus, &s_p, &s_i, &mut vn, OPTS)
+        .unwrap();
+    assert!(rn.converged);
+    let d = v
+        .iter()
+        .zip(&vn)
+        .map(|(a, b)| (a - b).norm())
+        .fold(0.0, f64::max);
+    assert!(d < 1e-9, "fixed point and Newton differ by {d:e}");
+    // Without the current loads the solution is another one.
+    let mut v_p = m.flat_start();
+    hybrid.solve(&m.ybus, &s_p, &mut v_p, OPTS).unwrap();
+    let moved = v
+        .iter()
+        .zip(&v_p)
+        .map(|(a, b)| (a - b).norm())
+        .fold(0.0, f64::max);
+    assert!(moved > 1e-3, "the current loads hardly matter: {moved:e}");
+
+    // Lanes against single solves, at three load levels.
+    let mut single = CurrentInjectionSolver::new(&m.ybus, &m.bus_type)
+        .unwrap()
+        .unwrap();
+    single.set_current_loads(&s_i);
+    let mut batched = single.clone();
+    let specs: Vec<Vec<Complex64>> = [0.5, 1.0, 1.5]
+        .iter()
+        .map(|k| s_p.iter().map(|s| s * k).collect())
+        .collect();
+    let mut singles = Vec::new();
+    for s in &specs {
+        let mut v = m.flat_start();
+        let r = single.solve(&m.ybus, s, &mut v, 1e-10, 30);
+        singles.push((v, r));
+    }
+    let mut vs = vec![m.flat_start(); 3];
+    let s_refs: Vec<&[Complex64]> = specs.iter().map(|x| x.as_slice()).collect();
+    let mut v_refs: Vec<&mut [Complex64]> = vs.iter_mut().map(|x| x.as_mut_slice()).collect();
+    let out = batched.solve_lanes(&m.ybus, &s_refs, &mut v_refs, 1e-10, 30);
+    for (l, (v, r)) in singles.iter().enumerate() {
+        assert!(r.is_ok(), "lane {l}: {r:?}");
+        assert_eq!(out[l], Some(*r), "lane {l}");
+        assert_eq!(&vs[l], v, "lane {l}: voltages differ");
+    }
+}

@@ -1847,3 +1847,104 @@ fn same_kpis_on_one_and_two_threads(
     assert_eq!(one[0].kpis, two[0].kpis, "{}", sc.name);
     assert_eq!(&one[0].kpis, kpis, "{}", sc.name);
 }
+
+/// Voltage-dependent network loads — the Chinese rural feeder's residential
+/// ZIP mix (30 % constant impedance, 20 % constant current), booked as the
+/// file gives them — run in lanes. With nothing else changing, every step
+/// lands on pandapower's power flow of the file
+/// (tests/data/networks/cn_rural_10kv.json, ZIP loads included); with the
+/// benchmark's PV, farms and CHP, each variant agrees with the step-by-step
+/// run (both solve the loads in the fixed point, constant current as a
+/// term of its right-hand side: to rounding where steps are independent),
+/// with what the loads draw booked alike, and no step falls back to Newton.
+#[test]
+fn voltage_dependent_loads_run_in_lanes() {
+    use gridsim::timeseries::rows::RowPrecision;
+    use gridsim::timeseries::runner::{run_scenario, run_scenario_in_order};
+    use gridsim::timeseries::scenario::load_scenarios;
+    let f64 = RowPrecision::F64;
+    // The file alone: constant loads, the PV plant at its file value.
+    let dir = tmpdir("zip-lanes");
+    let net = root().join("networks/cn_rural_10kv.toml");
+    let file = dir.join("zip.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "network = {:?}\nnetwork_der = \"fixed\"\n[period]\nstart = \"2016-01-01T00:00:00\"\nstep_minutes = 15\nsteps = 12\n[solver]\ntol = 1e-10\n",
+            net.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let (scs, _) = load_scenarios(&file, None).unwrap();
+    let sc = &scs[0];
+    assert!(sc.books_voltage_dependent_loads() && sc.runs_in_lanes());
+    let (rows, s) = run_rows(|emit| run_scenario(sc, f64, emit).unwrap());
+    assert_eq!((s.not_converged, s.newton_fallbacks), (0, 0));
+    let refj: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/data/networks/cn_rural_10kv.json")).unwrap(),
+    )
+    .unwrap();
+    let nb = sc.network.buses.len();
+    let mut compared = 0;
+    for (i, b) in sc.network.buses.iter().enumerate() {
+        let Some(x) = b.name.as_ref().and_then(|n| refj["bus"].get(n)) else {
+            continue;
+        };
+        let want = x[0].as_f64().unwrap();
+        for t in 0..12 {
+            let got = rows.vm[t * nb + i];
+            assert!(
+                (got - want).abs() < 1e-9,
+                "bus {:?} step {t}: {got} vs pandapower {want}",
+                b.name
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= nb - 1, "{compared} of {nb} buses compared");
+    std::fs::remove_dir_all(&dir).ok();
+
+    // The benchmark's variants: units and synthetic loads beside them.
+    let file = root().join("tools/bench/cn_rural_zip.toml");
+    let (scs, _) = load_scenarios(&file, Some(700)).unwrap();
+    for name in ["base", "village-pv-2mw", "biogas-chp"] {
+        let sc = scs.iter().find(|s| s.name == name).unwrap();
+        assert!(
+            sc.books_voltage_dependent_loads() && sc.runs_in_lanes(),
+            "{name}"
+        );
+        let (lanes, s_lanes) = run_rows(|emit| run_scenario(sc, f64, emit).unwrap());
+        let (steps, s_steps) = run_rows(|emit| run_scenario_in_order(sc, f64, emit).unwrap());
+        assert_eq!(s_lanes.not_converged + s_steps.not_converged, 0, "{name}");
+        assert_eq!(
+            s_lanes.newton_fallbacks + s_steps.newton_fallbacks,
+            0,
+            "{name}"
+        );
+        assert_eq!(lanes.units, steps.units, "{name}: unit rows");
+        let dv = worst(&lanes.vm, &steps.vm);
+        let dp = worst(&lanes.grid, &steps.grid);
+        println!("{name}: |dV| {dv:e} p.u., |dP| {dp:e} MW");
+        // Independent steps: the same solves from the same start (only the
+        // injections summed in another order); with the CHP unit's heat
+        // state, the step-by-step run warm-starts across blocks, and both
+        // stop below a mismatch of 1e-8 p.u. from different starts.
+        let (tol_v, tol_p) = match sc.steps_independent() {
+            true => (1e-12, 1e-9),
+            false => (1e-7, 1e-5),
+        };
+        assert!(dv < tol_v && dp < tol_p, "{name}: |dV| {dv:e}, |dP| {dp:e}");
+        // What the loads draw at the solved voltage is booked alike.
+        let (ka, kb) = (&s_lanes.kpis, &s_steps.kpis);
+        for (what, a, b) in [
+            ("energy served", ka.energy_served_mwh, kb.energy_served_mwh),
+            ("losses", ka.loss_mwh, kb.loss_mwh),
+        ] {
+            assert!(
+                a > 0.0 && (a - b).abs() < 1e3 * tol_p * b,
+                "{name}: {what} {a} vs {b}"
+            );
+        }
+        same_kpis_on_one_and_two_threads(sc, &s_lanes.kpis);
+    }
+}

@@ -9,8 +9,10 @@
 //! convergence test costs nothing; the final iterate is then checked with
 //! the same full mismatch test as Newton (`max |ΔP|, |ΔQ|` from `Ybus·V`).
 //!
-//! The method handles PQ and reference buses only; networks with PV buses
-//! (and constant-current loads) are left to Newton. Convergence is linear
+//! Constant-current loads (`S = s_i |V|`, consumption at 1 p.u.) inject
+//! `−conj(s_i) V/|V|`, a term of the right-hand side like the constant-power
+//! one; constant-impedance loads are part of `Y`. The method handles PQ and
+//! reference buses only; networks with PV buses are left to Newton. Convergence is linear
 //! with a rate that grows with loading; [`super::hybrid`] falls back to
 //! Newton when it is slow.
 
@@ -193,6 +195,10 @@ pub struct CurrentInjectionSolver {
     inv_d: Vec<f64>,
     /// The same for batched solves (allocated on first use).
     lanes: Lanes,
+    /// Unknowns with a constant-current load, ascending: pivot position,
+    /// `s_i` (consumption at 1 p.u., p.u.) and `|s_i|`
+    /// ([`CurrentInjectionSolver::set_current_loads`]).
+    current: Vec<(usize, Complex64, f64)>,
 }
 
 /// Work vectors of a batched solve, real and imaginary parts apart, one
@@ -288,7 +294,11 @@ fn respond_lane(
 /// each row of L as its right-hand side is formed (one pass instead of two;
 /// the same subtractions in the same order as the column-wise sweep).
 #[inline(always)]
-fn lane_iteration_impl(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
+fn lane_iteration_impl(
+    lu: &LaneLu,
+    ln: &mut Lanes,
+    current: &[(usize, Complex64, f64)],
+) -> [f64; LANES] {
     let Lanes {
         xr,
         xi,
@@ -303,22 +313,33 @@ fn lane_iteration_impl(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
     let n = xr.len();
     let ((lre, lim), (ure, uim), (dre, dim)) = (&lu.f.l_rows, &lu.f.u, &lu.f.inv_diag);
     let mut known = known.iter().peekable();
+    let mut loads = current.iter().peekable();
     for k in 0..n {
         let (mut ar, mut ai) = ([0.0; LANES], [0.0; LANES]);
+        let mut inv = [0.0; LANES];
         for q in 0..LANES {
             let (x_r, x_i) = (xr[k][q], xi[k][q]);
             let (s_r, s_i) = (sr[k][q], si[k][q]);
-            let inv = 1.0 / (x_r * x_r + x_i * x_i);
-            // conj(S)·V / |V|² (+ c below)
+            inv[q] = 1.0 / (x_r * x_r + x_i * x_i);
+            // conj(S)·V / |V|² (+ c and − conj(s_i)·V/|V| below)
             let pr = s_r * x_r - (-s_i) * x_i;
             let pi = s_r * x_i + (-s_i) * x_r;
-            ar[q] = pr * inv;
-            ai[q] = pi * inv;
+            ar[q] = pr * inv[q];
+            ai[q] = pi * inv[q];
         }
         if let Some((_, cr, ci)) = known.next_if(|c| c.0 == k) {
             for q in 0..LANES {
                 ar[q] += cr[q];
                 ai[q] += ci[q];
+            }
+        }
+        if let Some(&(_, s_load, _)) = loads.next_if(|c| c.0 == k) {
+            let (gr, gi) = (s_load.re, -s_load.im);
+            for q in 0..LANES {
+                let (x_r, x_i) = (xr[k][q], xi[k][q]);
+                let m = inv[q].sqrt();
+                ar[q] -= (gr * x_r - gi * x_i) * m;
+                ai[q] -= (gr * x_i + gi * x_r) * m;
             }
         }
         for e in lu.row_ptr[k]..lu.row_ptr[k + 1] {
@@ -336,6 +357,7 @@ fn lane_iteration_impl(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
     // The estimate is taken as each unknown is final (a maximum: the same
     // in any order).
     let mut est = [0.0f64; LANES];
+    let mut loads = current.iter().rev().peekable();
     for k in (0..n).rev() {
         // x_k / pivot − Σ (U_kj / pivot) x_j: the division is off the
         // dependency chain.
@@ -358,13 +380,19 @@ fn lane_iteration_impl(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
         }
         xnr[k] = tr;
         xni[k] = ti;
+        let load_abs = loads.next_if(|c| c.0 == k).map(|c| c.2);
         for q in 0..LANES {
             let (x_r, x_i) = (xr[k][q], xi[k][q]);
             // 1/|V|² of the iterate, as the forward pass computed it.
             let inv = 1.0 / (x_r * x_r + x_i * x_i);
             let (d_r, d_i) = (tr[q] - x_r, ti[q] - x_i);
-            let m = s2[k][q] * (d_r * d_r + d_i * d_i) * inv;
+            let dx = d_r * d_r + d_i * d_i;
+            let m = s2[k][q] * dx * inv;
             est[q] = est[q].max(m);
+            if let Some(a) = load_abs {
+                let w = (s2[k][q] * inv).sqrt() + a;
+                est[q] = est[q].max(w * w * dx);
+            }
         }
     }
     est
@@ -398,8 +426,12 @@ impl<'a> LaneLu<'a> {
 /// same as the baseline build's).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lane_iteration_avx2(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
-    lane_iteration_impl(lu, ln)
+fn lane_iteration_avx2(
+    lu: &LaneLu,
+    ln: &mut Lanes,
+    current: &[(usize, Complex64, f64)],
+) -> [f64; LANES] {
+    lane_iteration_impl(lu, ln, current)
 }
 
 /// [`CurrentInjectionSolver::final_mismatch`] for the accepted iterates of
@@ -410,10 +442,12 @@ fn lane_mismatch_impl(
     row: &[(usize, usize)],
     data: &[Complex64],
     ln: &Lanes,
+    current: &[(usize, Complex64, f64)],
 ) -> [f64; LANES] {
     let mut norm = [0.0f64; LANES];
     let mut finite = [true; LANES];
     let mut known = ln.known.iter().peekable();
+    let mut loads = current.iter().peekable();
     for k in 0..ln.dr.len() {
         let mut ar = [0.0f64; LANES];
         let mut ai = [0.0f64; LANES];
@@ -432,11 +466,17 @@ fn lane_mismatch_impl(
                 ai[q] -= ci[q];
             }
         }
+        let s_load = loads.next_if(|c| c.0 == k).map(|c| c.1);
         for q in 0..LANES {
             let (a_r, a_i) = (ar[q], ai[q]);
             let (xr, xi) = (ln.dr[k][q], ln.di[k][q]);
-            let mr = (xr * a_r + xi * a_i) - ln.sr[k][q];
-            let mi = (xi * a_r - xr * a_i) - ln.si[k][q];
+            let mut mr = (xr * a_r + xi * a_i) - ln.sr[k][q];
+            let mut mi = (xi * a_r - xr * a_i) - ln.si[k][q];
+            if let Some(si) = s_load {
+                let vm = xr.hypot(xi);
+                mr += si.re * vm;
+                mi += si.im * vm;
+            }
             finite[q] &= mr.is_finite() && mi.is_finite();
             norm[q] = norm[q].max(mr.abs()).max(mi.abs());
         }
@@ -456,8 +496,9 @@ fn lane_mismatch_avx2(
     row: &[(usize, usize)],
     data: &[Complex64],
     ln: &Lanes,
+    current: &[(usize, Complex64, f64)],
 ) -> [f64; LANES] {
-    lane_mismatch_impl(row_ptr, row, data, ln)
+    lane_mismatch_impl(row_ptr, row, data, ln, current)
 }
 
 fn lane_mismatch(
@@ -465,26 +506,31 @@ fn lane_mismatch(
     row: &[(usize, usize)],
     data: &[Complex64],
     ln: &Lanes,
+    current: &[(usize, Complex64, f64)],
 ) -> [f64; LANES] {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { lane_mismatch_avx2(row_ptr, row, data, ln) };
+            return unsafe { lane_mismatch_avx2(row_ptr, row, data, ln, current) };
         }
     }
-    lane_mismatch_impl(row_ptr, row, data, ln)
+    lane_mismatch_impl(row_ptr, row, data, ln, current)
 }
 
-fn lane_iteration(lu: &LaneLu, ln: &mut Lanes) -> [f64; LANES] {
+fn lane_iteration(
+    lu: &LaneLu,
+    ln: &mut Lanes,
+    current: &[(usize, Complex64, f64)],
+) -> [f64; LANES] {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { lane_iteration_avx2(lu, ln) };
+            return unsafe { lane_iteration_avx2(lu, ln, current) };
         }
     }
-    lane_iteration_impl(lu, ln)
+    lane_iteration_impl(lu, ln, current)
 }
 
 /// Keeps the iterates of the lanes `accepted` this iteration for the final
@@ -581,6 +627,7 @@ impl CurrentInjectionSolver {
             s2: vec![0.0; n],
             inv_d: vec![0.0; n],
             lanes: Lanes::default(),
+            current: Vec::new(),
         };
         s.refactor(ybus)?;
         Ok(Some(s))
@@ -593,6 +640,23 @@ impl CurrentInjectionSolver {
             *v = data[e];
         }
         self.lu.factor(&self.lu_vals)
+    }
+
+    /// The constant-current loads the next solves include: `s_i` per bus
+    /// (consumption at 1 p.u., p.u.; empty for none), as Newton's
+    /// `solve_with_current_loads` takes them. The mismatch tests then count
+    /// what they draw at the solved voltage.
+    pub fn set_current_loads(&mut self, s_i: &[Complex64]) {
+        self.current.clear();
+        if s_i.is_empty() {
+            return;
+        }
+        for (k, &b) in self.bus_of.iter().enumerate() {
+            let s = s_i[b];
+            if s != Complex64::new(0.0, 0.0) {
+                self.current.push((k, s, s.norm()));
+            }
+        }
     }
 
     /// Iterates from the voltages in `v` (reference buses fixed) until the
@@ -642,9 +706,11 @@ impl CurrentInjectionSolver {
         let mut it = 0;
         loop {
             it += 1;
+            let mut current = self.current.iter().peekable();
             for k in 0..n {
                 // conj(S / V) = conj(S) · V / |V|², plus c where the unknown
-                // is coupled to a reference bus (as the lane kernel does).
+                // is coupled to a reference bus (as the lane kernel does),
+                // less conj(s_i) · V / |V| where it has a constant-current load.
                 let (s, x) = (self.s[k], self.x[k]);
                 let inv = 1.0 / x.norm_sqr();
                 self.inv_d[k] = inv;
@@ -652,14 +718,23 @@ impl CurrentInjectionSolver {
                 if self.known_ptr[k] != self.known_ptr[k + 1] {
                     self.xn[k] += self.c[k];
                 }
+                if let Some(&(_, si, _)) = current.next_if(|c| c.0 == k) {
+                    self.xn[k] -= si.conj() * x * inv.sqrt();
+                }
             }
             self.lu.solve_permuted(&mut self.xn);
-            // Mismatch after this iteration: |S| · |V − V⁺| / |V|.
+            // Mismatch after this iteration: |S| · |V − V⁺| / |V| (to first
+            // order, plus |s_i| · |V − V⁺| for a constant-current load).
             let mut est: f64 = 0.0;
             for k in 0..n {
                 let dx = (self.xn[k] - self.x[k]).norm_sqr();
                 let m = self.s2[k] * dx * self.inv_d[k];
                 est = est.max(m);
+            }
+            for &(k, _, si_abs) in &self.current {
+                let dx = (self.xn[k] - self.x[k]).norm_sqr();
+                let w = (self.s2[k] * self.inv_d[k]).sqrt() + si_abs;
+                est = est.max(w * w * dx);
             }
             std::mem::swap(&mut self.x, &mut self.xn);
             let unsettled = match response.as_deref_mut() {
@@ -720,6 +795,7 @@ impl CurrentInjectionSolver {
     fn final_mismatch(&self, data: &[Complex64]) -> f64 {
         let mut norm: f64 = 0.0;
         let mut finite = true;
+        let mut current = self.current.iter().peekable();
         for k in 0..self.bus_of.len() {
             let (mut ar, mut ai) = (0.0, 0.0);
             for &(e, p) in &self.row[self.row_ptr[k]..self.row_ptr[k + 1]] {
@@ -731,8 +807,14 @@ impl CurrentInjectionSolver {
             ar -= self.c[k].re;
             ai -= self.c[k].im;
             let (xr, xi) = (self.x[k].re, self.x[k].im);
-            let mr = (xr * ar + xi * ai) - self.s[k].re;
-            let mi = (xi * ar - xr * ai) - self.s[k].im;
+            let mut mr = (xr * ar + xi * ai) - self.s[k].re;
+            let mut mi = (xi * ar - xr * ai) - self.s[k].im;
+            if let Some(&(_, si, _)) = current.next_if(|c| c.0 == k) {
+                // What the constant-current load draws at this voltage.
+                let vm = xr.hypot(xi);
+                mr += si.re * vm;
+                mi += si.im * vm;
+            }
             finite &= mr.is_finite() && mi.is_finite();
             norm = norm.max(mr.abs()).max(mi.abs());
         }
@@ -877,7 +959,7 @@ impl CurrentInjectionSolver {
         let mut out: [Option<FixedPointResult>; LANES] = [None; LANES];
         let mut pending = [false; LANES];
         while running.iter().any(|&r| r) {
-            let est = lane_iteration(&lu, ln);
+            let est = lane_iteration(&lu, ln, &self.current);
             std::mem::swap(&mut ln.xr, &mut ln.xnr);
             std::mem::swap(&mut ln.xi, &mut ln.xni);
             let mut accepted = [false; LANES];
@@ -918,7 +1000,7 @@ impl CurrentInjectionSolver {
             keep_accepted(ln, &accepted);
         }
         if pending.iter().any(|&p| p) {
-            let mis = lane_mismatch(&self.row_ptr, &self.row, ybus.data(), ln);
+            let mis = lane_mismatch(&self.row_ptr, &self.row, ybus.data(), ln, &self.current);
             // Every lane accepted (the usual case): whole rows at once.
             let whole = pending.iter().all(|&p| p);
             if whole {

@@ -62,7 +62,23 @@ impl HybridSolver {
         v: &mut [Complex64],
         opts: NewtonOptions,
     ) -> Result<SolveReport> {
+        self.solve_with_current_loads(ybus, s_spec, &[], v, opts)
+    }
+
+    /// Like [`Self::solve`] with constant-current loads `s_i` (consumption at
+    /// 1 p.u.; empty for none): the fixed point first (it includes them),
+    /// Newton with them where it stalls or does not apply.
+    pub fn solve_with_current_loads(
+        &mut self,
+        ybus: &CsrMatrix,
+        s_spec: &[Complex64],
+        s_i: &[Complex64],
+        v: &mut [Complex64],
+        opts: NewtonOptions,
+    ) -> Result<SolveReport> {
+        let s_i = current_loads(s_i);
         if let Some(f) = self.fixed.as_mut() {
+            f.set_current_loads(s_i);
             if let Ok(r) = f.solve(
                 ybus,
                 s_spec,
@@ -78,16 +94,16 @@ impl HybridSolver {
         if self.fixed.is_some() {
             self.newton_fallbacks += 1;
         }
-        self.newton.solve(ybus, s_spec, v, opts)
+        self.newton
+            .solve_with_current_loads(ybus, s_spec, s_i, v, opts)
     }
 
     /// The fixed point with injections that follow the voltage (see
     /// [`CurrentInjectionSolver::solve_responsive`]): the report when it
     /// converged with every set-point settled; None where the method does
     /// not apply or stalled (the voltages untouched, the response's moves
-    /// made: the caller solves its own way from there).
-    /// The fixed point knows constant power only: None with any
-    /// constant-current load in `s_i`.
+    /// made: the caller solves its own way from there). `s_i`: the
+    /// constant-current loads, as for [`Self::solve_with_current_loads`].
     pub fn solve_responsive(
         &mut self,
         ybus: &CsrMatrix,
@@ -97,10 +113,8 @@ impl HybridSolver {
         opts: NewtonOptions,
         response: &mut dyn VoltageResponse,
     ) -> Option<SolveReport> {
-        if s_i.iter().any(|s| *s != Complex64::new(0.0, 0.0)) {
-            return None;
-        }
         let f = self.fixed.as_mut()?;
+        f.set_current_loads(current_loads(s_i));
         let max_iter = fixed_point_max_iter(opts.max_iter);
         match f.solve_responsive(ybus, s_spec, v, opts.tol, max_iter, Some(response)) {
             Ok(r) if r.converged => Some(r),
@@ -108,34 +122,19 @@ impl HybridSolver {
         }
     }
 
-    /// Like [`Self::solve`] with constant-current loads `s_i` (consumption at
-    /// 1 p.u.): Newton alone when any is non-zero (the fixed point knows
-    /// constant power only; constant impedance is part of Ybus).
-    pub fn solve_with_current_loads(
-        &mut self,
-        ybus: &CsrMatrix,
-        s_spec: &[Complex64],
-        s_i: &[Complex64],
-        v: &mut [Complex64],
-        opts: NewtonOptions,
-    ) -> Result<SolveReport> {
-        if s_i.iter().all(|s| *s == Complex64::new(0.0, 0.0)) {
-            return self.solve(ybus, s_spec, v, opts);
-        }
-        self.newton
-            .solve_with_current_loads(ybus, s_spec, s_i, v, opts)
-    }
-
     /// Up to [`LANES`] solves at once with one [`VoltageResponse`] per lane
     /// (see [`CurrentInjectionSolver::solve_interleaved_responsive`]; the
     /// moved injections are written back to `s`): per lane the report where
     /// the fixed point converged with the response settled, None where it
     /// does not apply or stalled (that lane's voltages untouched; no Newton:
-    /// the caller solves such a lane its own way).
+    /// the caller solves such a lane its own way). `s_i`: the
+    /// constant-current loads, the same in every lane.
+    #[allow(clippy::too_many_arguments)]
     pub fn solve_interleaved_responsive(
         &mut self,
         ybus: &CsrMatrix,
         s: &mut LaneVec,
+        s_i: &[Complex64],
         v: &mut LaneVec,
         a: usize,
         opts: NewtonOptions,
@@ -144,6 +143,7 @@ impl HybridSolver {
         let Some(f) = self.fixed.as_mut() else {
             return [None; LANES];
         };
+        f.set_current_loads(current_loads(s_i));
         let max_iter = fixed_point_max_iter(opts.max_iter);
         let out = f.solve_interleaved_responsive(ybus, s, v, a, opts.tol, max_iter, responses);
         out.map(|r| match r {
@@ -156,17 +156,21 @@ impl HybridSolver {
     /// and voltages (see [`CurrentInjectionSolver::solve_interleaved`]) of
     /// the first `a` lanes; lanes the fixed point does not finish go to
     /// Newton one by one. Per lane: the outcome and whether Newton was
-    /// needed. Each lane's result equals [`Self::solve`]'s.
+    /// needed. `s_i`: the constant-current loads, the same in every lane.
+    /// Each lane's result equals [`Self::solve_with_current_loads`]'s.
     pub fn solve_interleaved(
         &mut self,
         ybus: &CsrMatrix,
         s: &LaneVec,
+        s_i: &[Complex64],
         v: &mut LaneVec,
         a: usize,
         opts: NewtonOptions,
     ) -> [(Option<Result<SolveReport>>, bool); LANES] {
+        let s_i = current_loads(s_i);
         let fixed = match self.fixed.as_mut() {
             Some(f) => {
+                f.set_current_loads(s_i);
                 f.solve_interleaved(ybus, s, v, a, opts.tol, fixed_point_max_iter(opts.max_iter))
             }
             None => [None; LANES],
@@ -184,10 +188,19 @@ impl HybridSolver {
                 self.newton_fallbacks += 1;
             }
             let mut vl = v.lane(l);
-            let r = self.newton.solve(ybus, &s.lane(l), &mut vl, opts);
+            let r = (self.newton).solve_with_current_loads(ybus, &s.lane(l), s_i, &mut vl, opts);
             v.set_lane(l, &vl);
             out[l] = (Some(r), fell_back);
         }
         out
+    }
+}
+
+/// `s_i`, or nothing where every bus's constant-current load is zero (the
+/// solvers then skip it altogether).
+fn current_loads(s_i: &[Complex64]) -> &[Complex64] {
+    match s_i.iter().all(|s| *s == Complex64::new(0.0, 0.0)) {
+        true => &[],
+        false => s_i,
     }
 }

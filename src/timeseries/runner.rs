@@ -517,12 +517,12 @@ impl Scenario {
     /// and in any order: no unit's dispatch reads the network (units with
     /// state are then dispatched in order first, see [`Dispatch`]: a unit
     /// dispatches from its own state and the step's loads and availabilities,
-    /// before the curves move anything), no tap changer (Q(U)/P(U) curves
-    /// settle inside each lane's solve), and no voltage-dependent loads
-    /// (which the batched fixed point does not model).
+    /// before the curves move anything), and no tap changer (Q(U)/P(U)
+    /// curves settle inside each lane's solve). Voltage-dependent network
+    /// loads are in: constant impedance is part of Ybus, constant current
+    /// a term of the fixed point's right-hand side.
     pub fn runs_in_lanes(&self) -> bool {
         self.controllers.iter().all(|c| c.spec.is_inverter_curve())
-            && !self.books_voltage_dependent_loads()
             && !self.units.iter().any(Unit::reads_network)
     }
 
@@ -530,8 +530,7 @@ impl Scenario {
     /// can still be solved ahead, [`LANES`] consecutive steps of a block in
     /// one batched solve from the step before: no unit reading the network
     /// (units with state are dispatched in order first, see [`Dispatch`]),
-    /// no voltage-dependent loads, every controller a tap changer or a
-    /// Q(U)/P(U) curve. The tap changers then check the lanes' voltages in
+    /// every controller a tap changer or a Q(U)/P(U) curve. The tap changers then check the lanes' voltages in
     /// step order; a move solves that step again with the new ratio and the
     /// lanes after it are solved anew.
     pub fn runs_ahead(&self) -> bool {
@@ -540,7 +539,6 @@ impl Scenario {
         self.controllers.iter().any(|c| c.oltc.is_some())
             && controllers_ok
             && !self.units.iter().any(Unit::reads_network)
-            && !self.books_voltage_dependent_loads()
     }
 
     /// The unit dispatch that solving in lanes or ahead needs: none where
@@ -757,6 +755,8 @@ struct LaneBooking {
     n_viol: [u32; LANES],
     /// Connected buses above their voltage band.
     n_over: [u32; LANES],
+    /// MW the network's voltage-dependent loads draw (where booked).
+    zip_load_mw: [f64; LANES],
 }
 
 /// One lane's units under Q(U)/P(U) curves in a batched step: what
@@ -1009,6 +1009,7 @@ impl<'a> Engine<'a> {
             false => self.solver.solve_interleaved(
                 &self.math.ybus,
                 &self.lane_s,
+                current_loads(self.sc, &self.math),
                 &mut self.lane_v,
                 a,
                 self.sc.newton,
@@ -1099,6 +1100,7 @@ impl<'a> Engine<'a> {
                 true => self.solver.solve_interleaved(
                     &self.math.ybus,
                     &self.lane_s,
+                    current_loads(self.sc, &self.math),
                     &mut self.lane_v,
                     n_act,
                     self.sc.newton,
@@ -1186,6 +1188,7 @@ impl<'a> Engine<'a> {
         let settled = self.solver.solve_interleaved_responsive(
             &self.math.ybus,
             &mut self.lane_s,
+            current_loads(self.sc, &self.math),
             &mut self.lane_v,
             a,
             self.sc.newton,
@@ -1226,7 +1229,12 @@ impl<'a> Engine<'a> {
     /// The bus part of `record` for every lane at once: booked injections
     /// (specified at PQ buses, solved elsewhere), losses, slack, |V|
     /// extremes and band violations, each lane in `record`'s order.
+    /// Where the network's voltage-dependent loads are booked, what they
+    /// draw at the solved voltage is taken off each bus's injection and
+    /// summed per lane, in [`book_buses`]' arithmetic.
     fn book_lanes(&mut self) {
+        let zip = self.sc.books_voltage_dependent_loads();
+        let (s_i, s_z) = (&self.math.s_load_i, &self.math.s_load_z);
         let nb = self.v0.len();
         let base = self.math.base_mva;
         let (s, v) = (&self.lane_s, &self.lane_v);
@@ -1240,13 +1248,14 @@ impl<'a> Engine<'a> {
         bk.vm_max = [f64::NEG_INFINITY; LANES];
         bk.n_viol = [0; LANES];
         bk.n_over = [0; LANES];
+        bk.zip_load_mw = [0.0; LANES];
         let ybus = &self.math.ybus;
         let indptr = ybus.indptr();
         let indptr = indptr.raw_storage();
         let (idx, data) = (ybus.indices(), ybus.data());
         for i in 0..nb {
             let bt = self.math.bus_type[i];
-            if bt == BusType::Pq {
+            if bt == BusType::Pq && !zip {
                 for q in 0..LANES {
                     bk.p[i][q] = s.re[i][q] * base;
                     bk.q[i][q] = s.im[i][q] * base;
@@ -1254,19 +1263,30 @@ impl<'a> Engine<'a> {
             } else {
                 for l in 0..LANES {
                     let spec = s.get(i, l) * base;
-                    let mut acc = Complex64::new(0.0, 0.0);
-                    for e in indptr[i]..indptr[i + 1] {
-                        acc += data[e] * v.get(idx[e], l);
-                    }
-                    let solved = v.get(i, l) * acc.conj() * base;
-                    if bt == BusType::Ref {
-                        bk.slack[l] += solved - spec;
-                    }
-                    let x = match bt {
-                        BusType::Pv => Complex64::new(spec.re, solved.im),
-                        _ => solved,
+                    let x = vm[i][l];
+                    let (drawn_i, drawn_z) = (s_i[i] * (x * base), s_z[i] * (x * x * base));
+                    bk.zip_load_mw[l] += drawn_i.re + drawn_z.re;
+                    let booked = if bt == BusType::Pq {
+                        spec - drawn_i - drawn_z
+                    } else {
+                        let mut acc = Complex64::new(0.0, 0.0);
+                        for e in indptr[i]..indptr[i + 1] {
+                            acc += data[e] * v.get(idx[e], l);
+                        }
+                        // Ybus holds the constant-impedance loads (as in `book_buses`).
+                        let solved = v.get(i, l) * acc.conj() * base;
+                        if bt == BusType::Ref {
+                            bk.slack[l] += solved - spec + drawn_i;
+                        }
+                        match bt {
+                            BusType::Pv => Complex64::new(
+                                spec.re - drawn_i.re - drawn_z.re,
+                                solved.im - drawn_z.im,
+                            ),
+                            _ => solved - drawn_z,
+                        }
                     };
-                    (bk.p[i][l], bk.q[i][l]) = (x.re, x.im);
+                    (bk.p[i][l], bk.q[i][l]) = (booked.re, booked.im);
                 }
             }
             for q in 0..LANES {
@@ -1690,6 +1710,16 @@ impl<'a> Engine<'a> {
                 b.any_v_high = bk.n_over[l] > 0;
                 for _ in 0..bk.n_viol[l] {
                     k.bus_hours_voltage_violation += dt_h;
+                }
+                if sc.books_voltage_dependent_loads() {
+                    let vm = &lr.vm;
+                    block
+                        .load_vm_pu
+                        .extend(net.loads.iter().map(|x| vm[x.bus][l]));
+                    tot.p_load += bk.zip_load_mw[l];
+                    if let Some(p) = block.p_load_mw.last_mut() {
+                        *p += bk.zip_load_mw[l];
+                    }
                 }
             }
             None => {
@@ -2288,6 +2318,15 @@ fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &Lane
             None => spare.next().expect("LANES spare rows"),
         });
         Rows::extend_lanes(&mut rows, n_act, xs);
+    }
+}
+
+/// The network loads' constant-current part (consumption at 1 p.u.) where
+/// `sc` books them, else nothing.
+fn current_loads<'m>(sc: &Scenario, math: &'m MathModel) -> &'m [Complex64] {
+    match sc.books_voltage_dependent_loads() {
+        true => &math.s_load_i,
+        false => &[],
     }
 }
 

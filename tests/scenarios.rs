@@ -1425,6 +1425,12 @@ fn tap_changers_solved_ahead_match_the_step_by_step_run() {
             "pv-chp-battery",
             2688,
         ),
+        // The line regulator beside the file's ZIP loads.
+        (
+            "tools/bench/cn_rural_zip.toml",
+            "village-pv-2mw-regulator",
+            2688,
+        ),
     ];
     for (file, name, steps) in cases {
         let (scs, _) =

@@ -2390,23 +2390,23 @@ fn outputs_sum_gen(outputs: &[UnitOutput], units: &[Unit], pass: usize) -> f64 {
         .sum()
 }
 
-/// The tasks of a run: a whole scenario that runs step by step, one
-/// group of up to [`LANES`] blocks of a scenario in lanes, or one block of
-/// a scenario whose steps are independent but not batched (voltage-dependent
-/// loads, which the batched fixed point does not model) (small tasks balance the threads;
-/// each worker keeps one engine per scenario); whole
-/// scenarios first, then the groups (longest first on the workers' shared
-/// queue; the results do not depend on the order).
+/// The tasks of a run: a whole scenario whose blocks run in order (step by
+/// step or solved ahead), or one group of up to [`LANES`] blocks of a
+/// scenario in lanes (small tasks balance the threads; each worker keeps
+/// one engine per scenario). Every scenario whose steps are independent
+/// runs in lanes (stateless units read no voltage, and without tap changers
+/// every controller is a Q(U)/P(U) curve). Whole scenarios first, then the
+/// groups (longest first on the workers' shared queue; the results do not
+/// depend on the order).
 fn plan_tasks(scenarios: &[Scenario]) -> Vec<(usize, std::ops::Range<usize>)> {
     let mut tasks: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
     for (i, sc) in scenarios.iter().enumerate() {
         let nb = sc.n_blocks();
+        debug_assert!(sc.runs_in_lanes() || !sc.steps_independent());
         if sc.runs_in_lanes() {
             for g in (0..nb).step_by(LANES) {
                 tasks.push((i, g..(g + LANES).min(nb)));
             }
-        } else if sc.steps_independent() {
-            tasks.extend((0..nb).map(|b| (i, b..b + 1)));
         } else {
             tasks.push((i, 0..nb));
         }

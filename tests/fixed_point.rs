@@ -35,6 +35,14 @@ fn reference(name: &str) -> (Vec<f64>, Vec<f64>) {
     (f("vm_pu"), f("va_deg"))
 }
 
+/// The largest |a − b| over the buses, p.u.
+fn max_dv(a: &[Complex64], b: &[Complex64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).norm())
+        .fold(0.0, f64::max)
+}
+
 const OPTS: NewtonOptions = NewtonOptions {
     tol: 1e-10,
     max_iter: 30,
@@ -169,11 +177,7 @@ fn falls_back_to_newton() {
             .unwrap()
             .converged
     );
-    let d = v
-        .iter()
-        .zip(&vn)
-        .map(|(a, b)| (a - b).norm())
-        .fold(0.0, f64::max);
+    let d = max_dv(&v, &vn);
     assert!(d < 1e-9, "hybrid and Newton differ by {d:e}");
 }
 
@@ -375,11 +379,7 @@ fn a_voltage_response_settles_with_the_power_flow() {
     let mut vn = m.flat_start();
     let rn = newton.solve(&m.ybus, &s, &mut vn, OPTS).unwrap();
     assert!(rn.converged);
-    let d = v
-        .iter()
-        .zip(&vn)
-        .map(|(a, b)| (a - b).norm())
-        .fold(0.0, f64::max);
+    let d = max_dv(&v, &vn);
     assert!(d < 1e-9, "max |dV| {d:e}");
 }
 
@@ -434,20 +434,12 @@ fn constant_current_loads_match_newton() {
         .solve_with_current_loads(&m.ybus, &s_p, &s_i, &mut vn, OPTS)
         .unwrap();
     assert!(rn.converged);
-    let d = v
-        .iter()
-        .zip(&vn)
-        .map(|(a, b)| (a - b).norm())
-        .fold(0.0, f64::max);
+    let d = max_dv(&v, &vn);
     assert!(d < 1e-9, "fixed point and Newton differ by {d:e}");
     // Without the current loads the solution is another one.
     let mut v_p = m.flat_start();
     hybrid.solve(&m.ybus, &s_p, &mut v_p, OPTS).unwrap();
-    let moved = v
-        .iter()
-        .zip(&v_p)
-        .map(|(a, b)| (a - b).norm())
-        .fold(0.0, f64::max);
+    let moved = max_dv(&v, &v_p);
     assert!(moved > 1e-3, "the current loads hardly matter: {moved:e}");
 
     // Lanes against single solves, at three load levels.

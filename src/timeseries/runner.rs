@@ -703,6 +703,9 @@ struct Engine<'a> {
     p_gen_network: f64,
     /// Network loads (used when the scenario has no elements).
     fixed_loads: Vec<(usize, f64, f64)>,
+    /// Whether the network's voltage-dependent loads are booked
+    /// ([`Scenario::books_voltage_dependent_loads`], which scans the loads).
+    zip_loads: bool,
     loads: Vec<(usize, f64, f64)>,
     gens: Vec<(usize, f64, f64)>,
     bus_net: Vec<f64>,
@@ -902,6 +905,7 @@ impl<'a> Engine<'a> {
             controllers: sc.controllers.clone(),
             gens_fixed,
             slack_file,
+            zip_loads: sc.books_voltage_dependent_loads(),
             p_gen_network,
             fixed_loads,
             loads,
@@ -1009,7 +1013,7 @@ impl<'a> Engine<'a> {
             false => self.solver.solve_interleaved(
                 &self.math.ybus,
                 &self.lane_s,
-                current_loads(self.sc, &self.math),
+                current_loads(self.zip_loads, &self.math),
                 &mut self.lane_v,
                 a,
                 self.sc.newton,
@@ -1100,7 +1104,7 @@ impl<'a> Engine<'a> {
                 true => self.solver.solve_interleaved(
                     &self.math.ybus,
                     &self.lane_s,
-                    current_loads(self.sc, &self.math),
+                    current_loads(self.zip_loads, &self.math),
                     &mut self.lane_v,
                     n_act,
                     self.sc.newton,
@@ -1188,7 +1192,7 @@ impl<'a> Engine<'a> {
         let settled = self.solver.solve_interleaved_responsive(
             &self.math.ybus,
             &mut self.lane_s,
-            current_loads(self.sc, &self.math),
+            current_loads(self.zip_loads, &self.math),
             &mut self.lane_v,
             a,
             self.sc.newton,
@@ -1233,7 +1237,7 @@ impl<'a> Engine<'a> {
     /// draw at the solved voltage is taken off each bus's injection and
     /// summed per lane, in [`book_buses`]' arithmetic.
     fn book_lanes(&mut self) {
-        let zip = self.sc.books_voltage_dependent_loads();
+        let zip = self.zip_loads;
         let (s_i, s_z) = (&self.math.s_load_i, &self.math.s_load_z);
         let nb = self.v0.len();
         let base = self.math.base_mva;
@@ -1646,6 +1650,7 @@ impl<'a> Engine<'a> {
             math,
             units,
             slack_file,
+            zip_loads,
             outputs,
             v0,
             v,
@@ -1677,7 +1682,7 @@ impl<'a> Engine<'a> {
             summary.not_converged += 1;
             summary.kpis.steps_not_converged += 1.0;
             nan_rows(block, lane, net.buses.len(), net.branches.len());
-            if sc.books_voltage_dependent_loads() {
+            if *zip_loads {
                 let n = net.loads.len();
                 block.load_vm_pu.extend(std::iter::repeat_n(f64::NAN, n));
             }
@@ -1711,7 +1716,7 @@ impl<'a> Engine<'a> {
                 for _ in 0..bk.n_viol[l] {
                     k.bus_hours_voltage_violation += dt_h;
                 }
-                if sc.books_voltage_dependent_loads() {
+                if *zip_loads {
                     let vm = &lr.vm;
                     block
                         .load_vm_pu
@@ -1727,7 +1732,7 @@ impl<'a> Engine<'a> {
                 block.vm_pu.extend_from_slice(&results.vm);
                 block.va_degree.extend_from_slice(&results.va_deg);
                 book_buses(math, v, &results.vm, limits, base, dt_h, block, k, &mut b);
-                if sc.books_voltage_dependent_loads() {
+                if *zip_loads {
                     let vm = &results.vm;
                     block.load_vm_pu.extend(net.loads.iter().map(|l| vm[l.bus]));
                     tot.p_load += b.zip_load_mw;
@@ -2322,9 +2327,9 @@ fn append_lane_rows(out: &mut [Block], n_act: usize, lr: &LaneResults, bk: &Lane
 }
 
 /// The network loads' constant-current part (consumption at 1 p.u.) where
-/// `sc` books them, else nothing.
-fn current_loads<'m>(sc: &Scenario, math: &'m MathModel) -> &'m [Complex64] {
-    match sc.books_voltage_dependent_loads() {
+/// the scenario books them (`zip_loads`), else nothing.
+fn current_loads(zip_loads: bool, math: &MathModel) -> &[Complex64] {
+    match zip_loads {
         true => &math.s_load_i,
         false => &[],
     }

@@ -194,6 +194,7 @@ fn two_archetype_region_equals_the_hand_computation() {
             );
         }
     }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 fn d_is_meaningful(rural: &[Kpis]) -> bool {
@@ -458,6 +459,7 @@ fn bad_region_files_are_named_errors() {
     );
     let e = size(&args(p, 1)).unwrap_err().to_string();
     assert!(e.contains("typo.toml") && e.contains("feders"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -508,6 +510,7 @@ fn cli_writes_csv_workbook_and_page_and_keeps_existing_files() {
     assert!(std::fs::read_to_string(&region)
         .unwrap()
         .contains("two archetypes"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// A real analyst's tool (openpyxl in the project's venv) reads the
@@ -544,6 +547,7 @@ fn openpyxl_reads_the_workbook() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("cells compared"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// The archetype runs split over shards (as a Slurm array's tasks would,
@@ -630,4 +634,5 @@ fn shards_joined_equal_one_process() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("written for other inputs"));
     // A shard file is not overwritten without --force.
     assert_eq!(shard0().status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -33,6 +33,7 @@ Usage (tools/bench/compare_pgm.sh builds the venv .venv-bench and gridsim):
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -181,7 +182,7 @@ def main():
               f"| {ic[0]:.3f} / {ic[1]:.3f} | {ic[0] / g[0]:.1f} / {ic[1] / g[1]:.1f} "
               f"| {nr[0]:.3f} / {nr[1]:.3f} | {nr[0] / g[0]:.1f} / {nr[1] / g[1]:.1f} "
               f"| {dv:.1e} |", flush=True)
-    out.unlink(missing_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ use std::path::Path;
 const CASES: [&str; 3] = ["case33bw", "case1354pegase", "case_ACTIVSg2000"];
 
 fn bench(c: &mut Criterion) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/matpower/cases");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/matpower/cases");
     for name in CASES {
         let net = read_case(&dir.join(format!("{name}.m"))).expect("case");
         let math = MathModel::build(&net).expect("model");

@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn args(out: PathBuf) -> RunArgs {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("networks/simbench-mv-urban");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../networks/simbench-mv-urban");
     RunArgs {
         scenario: None,
         network: Some(dir.join("network.m")),

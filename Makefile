@@ -26,11 +26,12 @@ run: setup
 # the Python package's tests, then 20 s of fuzzing per input reader (cargo-fuzz
 # on the nightly toolchain). `cargo test` names the Python package (which has
 # no Rust tests) so that the crates it shares with gridsim get the same
-# features as in the Python build, which then, in the same test profile,
-# reuses the gridsim library and dependencies just built (2 min less in CI).
+# features as in the Python build, which then (in the dev profile, whose
+# settings the test profile inherits) reuses the gridsim library and
+# dependencies just built (2 min less in CI).
 test: setup-test venv
 	GRIDSIM_PYTHON=$(CURDIR)/.venv/bin/python cargo test --workspace --exclude gridsim-benches -- --include-ignored
-	MATURIN_PEP517_ARGS="--profile test" .venv/bin/pip install --quiet ./python
+	MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install --quiet ./python
 	.venv/bin/python -m pytest -q python/tests
 	scripts/fuzz.sh 20
 

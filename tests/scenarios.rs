@@ -1954,3 +1954,60 @@ fn voltage_dependent_loads_run_in_lanes() {
         same_kpis_on_one_and_two_threads(sc, &s_lanes.kpis);
     }
 }
+
+/// Shaped loads draw constant power: the county feeder's residential ZIP
+/// loads (30 % Z, 20 % I in the file) are named in a note that the run
+/// prints and the results file keeps (compare and the report list it); the
+/// same network unshaped books them as ZIP and has no note.
+#[test]
+fn shaped_zip_loads_are_noted() {
+    use gridsim::timeseries::scenario::load_scenarios;
+    // The expected count and peak from the network file alone.
+    let net = gridsim::network::read_network(&root().join("networks/cn_rural_10kv.toml")).unwrap();
+    let zip: Vec<_> = (net.loads.iter())
+        .filter(|l| l.class.is_some() && (l.z_share != 0.0 || l.i_share != 0.0))
+        .collect();
+    assert!(zip.len() > 10, "{} ZIP loads with a class", zip.len());
+    let peak_mw: f64 = zip.iter().map(|l| l.p_mw).sum();
+    let note = format!(
+        "shape_network_loads: {} of the network's loads ({peak_mw:.3} MW at peak) have \
+         constant-impedance or constant-current shares (ZIP); shaped, they draw constant power",
+        zip.len()
+    );
+    let shaped = root().join("scenarios/cn_county_feeder.toml");
+    let (scs, _) = load_scenarios(&shaped, Some(4)).unwrap();
+    for sc in &scs {
+        assert_eq!(sc.notes, std::slice::from_ref(&note), "{}", sc.name);
+        assert!(!sc.books_voltage_dependent_loads(), "{}", sc.name);
+    }
+    let (scs, _) = load_scenarios(&root().join("tools/bench/cn_rural_zip.toml"), Some(4)).unwrap();
+    for sc in &scs {
+        assert!(sc.notes.is_empty(), "{}: {:?}", sc.name, sc.notes);
+        assert!(sc.books_voltage_dependent_loads(), "{}", sc.name);
+    }
+
+    let dir = tmpdir("zip-note");
+    let out = dir.join("county.h5");
+    let o = gridsim(&[
+        "run",
+        shaped.to_str().unwrap(),
+        "--steps",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed =
+        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(
+        printed.contains(&format!("warning: scenario 'base': {note}")),
+        "{printed}"
+    );
+    let cmp = compare::read(std::slice::from_ref(&out), None).unwrap();
+    let warnings = cmp.warnings();
+    for name in &cmp.scenarios {
+        let want = format!("scenario '{name}': {note}");
+        assert!(warnings.contains(&want), "{name}: {warnings:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

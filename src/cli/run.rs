@@ -256,6 +256,7 @@ pub fn run_scenarios_then(
                     n_steps: sc.n_steps,
                     block_steps: sc.block_steps(),
                     utc_offset_h: sc.utc_offset_h,
+                    notes: &sc.notes,
                 };
                 ids.push(writer.add_scenario(&header, &Layout::of_scenario(sc))?);
             }
@@ -335,6 +336,9 @@ fn summary_text(scenarios: &[Scenario], sums: &[RunSummary], args: &RunArgs, sec
         plural(args.threads)
     );
     for (sc, s) in scenarios.iter().zip(sums) {
+        for note in &sc.notes {
+            let _ = writeln!(o, "warning: scenario '{}': {note}", sc.name);
+        }
         if s.control_not_settled > 0 {
             let _ = writeln!(
                 o,
@@ -375,6 +379,7 @@ fn summary_json(scenarios: &[Scenario], sums: &[RunSummary], args: &RunArgs, sec
                 "newton_fallbacks": s.newton_fallbacks,
                 "tap_changes": s.tap_changes,
                 "control_not_settled": s.control_not_settled,
+                "notes": sc.notes,
                 "kpi": kpis,
             })
         })

@@ -21,6 +21,10 @@ pub struct Comparison {
     pub values: Vec<Vec<f64>>,
     /// Index of the baseline scenario.
     pub baseline: usize,
+    /// Each scenario's notes: where its model is simpler than its inputs
+    /// asked (the group's `notes` attribute, one per line; none in files
+    /// written before it existed).
+    pub notes: Vec<Vec<String>>,
 }
 
 fn h5(path: &Path, e: hdf5::Error) -> Error {
@@ -87,10 +91,12 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
     }
     let mut sources = Vec::new();
     let mut values = Vec::new();
+    let mut notes = Vec::new();
     for path in paths {
         let file = super::hdf5::open_results(path)?;
         for s in scenario_names(&file, path)? {
             values.push(read_kpis(&file, path, &s)?);
+            notes.push(read_notes(&file, &s));
             sources.push((path.clone(), s));
         }
     }
@@ -136,7 +142,20 @@ pub fn read(paths: &[PathBuf], baseline: Option<&str>) -> Result<Comparison> {
             .collect(),
         values,
         baseline,
+        notes,
     })
+}
+
+/// Scenario `s`'s notes (`scenarios/<s>` attribute `notes`, one per line).
+fn read_notes(file: &hdf5::File, s: &str) -> Vec<String> {
+    let text = file
+        .group(&format!("scenarios/{s}"))
+        .and_then(|g| g.attr("notes"))
+        .and_then(|a| a.read_scalar::<VarLenUnicode>());
+    match text {
+        Ok(t) => t.as_str().lines().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A CSV field: quoted when it holds a comma, quote or line break; a
@@ -438,6 +457,9 @@ impl Comparison {
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
         for (s, name) in self.scenarios.iter().enumerate() {
+            for note in &self.notes[s] {
+                w.push(format!("scenario '{name}': {note}"));
+            }
             let bad = self.value(s, "steps_not_converged");
             if bad > 0.0 {
                 w.push(format!(

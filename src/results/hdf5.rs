@@ -337,6 +337,8 @@ pub struct ScenarioHeader<'a> {
     pub block_steps: usize,
     /// Time zone of the local times, hours east of UTC (None: unknown).
     pub utc_offset_h: Option<f64>,
+    /// Where the model is simpler than the inputs asked (`Scenario::notes`).
+    pub notes: &'a [String],
 }
 
 impl ScenarioHeader<'_> {
@@ -491,6 +493,7 @@ impl ResultsWriter {
         put_num(&g, "n_steps", h.n_steps as i64, &tmp)?;
         put_attr(&g, "start", &format!("{}{}", h.start, h.offset()), &tmp)?;
         put_num(&g, "utc_offset_h", h.utc_offset_h.unwrap_or(f64::NAN), &tmp)?;
+        put_attr(&g, "notes", &h.notes.join("\n"), &tmp)?;
         let mut series = Vec::new();
         let ctx = GroupCtx {
             h,

@@ -114,6 +114,9 @@ pub struct Scenario {
     pub description: String,
     /// The time zone of the time axis, hours east of UTC (None: unknown).
     pub utc_offset_h: Option<f64>,
+    /// Where the model is simpler than the inputs ask, in words for the
+    /// user (`gridsim run` prints each as a warning).
+    pub notes: Vec<String>,
 }
 
 impl Scenario {
@@ -151,6 +154,7 @@ impl Scenario {
             bus_v_limits: None,
             description: String::new(),
             utc_offset_h: None,
+            notes: Vec::new(),
         }
     }
 }

@@ -100,6 +100,8 @@ struct Builder<'a> {
     network_der_gens: Vec<usize>,
     synthetic_loads: Vec<SyntheticLoad>,
     controllers: Vec<Controller>,
+    /// Where the model is simpler than the inputs ask ([`Scenario::notes`]).
+    notes: Vec<String>,
     /// Series the file's other variants made.
     series: &'a std::cell::RefCell<SeriesCache>,
 }
@@ -215,6 +217,7 @@ impl<'a> Builder<'a> {
             network_der_gens: Vec::new(),
             synthetic_loads: Vec::new(),
             controllers: Vec::new(),
+            notes: Vec::new(),
             series: &cache.series,
         })
     }
@@ -263,7 +266,9 @@ impl<'a> Builder<'a> {
     }
 
     /// Loads of the network file with a customer class follow its shape
-    /// (the file's value as the peak) when the scenario asks for it.
+    /// (the file's value as the peak) when the scenario asks for it. A
+    /// shaped load draws constant power: a ZIP mix in the file is not kept,
+    /// and a note says so.
     fn shape_network_loads(&mut self) {
         if !self.f.shape_network_loads && self.f.network_load_class.is_none() {
             return;
@@ -307,6 +312,17 @@ impl<'a> Builder<'a> {
                     0.0
                 },
             });
+        }
+        let zip = self.net.loads.iter().filter(|l| {
+            let shaped = l.class.or(self.f.network_load_class).is_some();
+            shaped && (l.z_share != 0.0 || l.i_share != 0.0)
+        });
+        let (n_zip, p_zip_mw) = zip.fold((0, 0.0), |(n, p), l| (n + 1, p + l.p_mw));
+        if n_zip > 0 {
+            self.notes.push(format!(
+                "shape_network_loads: {n_zip} of the network's loads ({p_zip_mw:.3} MW at peak) have \
+                 constant-impedance or constant-current shares (ZIP); shaped, they draw constant power"
+            ));
         }
         shaped.loads = kept;
         self.net = Arc::new(shaped);
@@ -952,6 +968,7 @@ impl<'a> Builder<'a> {
             bus_v_limits,
             description: self.f.description.clone().unwrap_or_default(),
             utc_offset_h: Some(self.site.utc_offset_h),
+            notes: self.notes,
         })
     }
 }

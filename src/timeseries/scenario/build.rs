@@ -278,11 +278,16 @@ impl<'a> Builder<'a> {
         }
         let mut shaped = (*self.net).clone();
         let mut kept = Vec::new();
+        let (mut n_zip, mut p_zip_mw) = (0, 0.0);
         for (k, l) in self.net.loads.iter().enumerate() {
             let Some(class) = l.class.or(self.f.network_load_class) else {
                 kept.push(l.clone());
                 continue;
             };
+            if l.z_share != 0.0 || l.i_share != 0.0 {
+                n_zip += 1;
+                p_zip_mw += l.p_mw;
+            }
             let seed = name_seed(self.f.seed, &format!("network-load-{k}"));
             let key = key_bits([
                 class as u8 as f64,
@@ -313,11 +318,6 @@ impl<'a> Builder<'a> {
                 },
             });
         }
-        let zip = self.net.loads.iter().filter(|l| {
-            let shaped = l.class.or(self.f.network_load_class).is_some();
-            shaped && (l.z_share != 0.0 || l.i_share != 0.0)
-        });
-        let (n_zip, p_zip_mw) = zip.fold((0, 0.0), |(n, p), l| (n + 1, p + l.p_mw));
         if n_zip > 0 {
             self.notes.push(format!(
                 "shape_network_loads: {n_zip} of the network's loads ({p_zip_mw:.3} MW at peak) have \

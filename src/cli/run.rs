@@ -335,10 +335,13 @@ fn summary_text(scenarios: &[Scenario], sums: &[RunSummary], args: &RunArgs, sec
         args.threads,
         plural(args.threads)
     );
+    let notes = scenarios
+        .iter()
+        .flat_map(|sc| sc.notes.iter().map(|n| (sc.name.as_str(), n.as_str())));
+    for w in crate::results::compare::notes_by_scenario(notes) {
+        let _ = writeln!(o, "warning: {w}");
+    }
     for (sc, s) in scenarios.iter().zip(sums) {
-        for note in &sc.notes {
-            let _ = writeln!(o, "warning: scenario '{}': {note}", sc.name);
-        }
         if s.control_not_settled > 0 {
             let _ = writeln!(
                 o,

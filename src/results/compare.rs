@@ -158,6 +158,25 @@ fn read_notes(file: &hdf5::File, s: &str) -> Vec<String> {
     }
 }
 
+/// Scenario notes as warnings, each distinct note once with the scenarios
+/// it concerns (a study's variants usually share theirs):
+/// `scenarios 'a', 'b': note`.
+pub fn notes_by_scenario<'a>(notes: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (name, note) in notes {
+        match grouped.iter_mut().find(|(n, _)| *n == note) {
+            Some((_, names)) => names.push(name),
+            None => grouped.push((note, vec![name])),
+        }
+    }
+    (grouped.into_iter())
+        .map(|(note, names)| {
+            let plural = if names.len() == 1 { "" } else { "s" };
+            format!("scenario{plural} '{}': {note}", names.join("', '"))
+        })
+        .collect()
+}
+
 /// A CSV field: quoted when it holds a comma, quote or line break; a
 /// leading `= + - @` (which spreadsheets run as a formula) is escaped with
 /// a quote character, as OWASP recommends.
@@ -455,11 +474,11 @@ impl Comparison {
     /// Scenarios whose numbers rest on steps that did not converge or
     /// controllers that had not settled, in words.
     pub fn warnings(&self) -> Vec<String> {
-        let mut w = Vec::new();
+        let notes = self.scenarios.iter().zip(&self.notes);
+        let mut w = notes_by_scenario(
+            notes.flat_map(|(name, n)| n.iter().map(move |n| (name.as_str(), n.as_str()))),
+        );
         for (s, name) in self.scenarios.iter().enumerate() {
-            for note in &self.notes[s] {
-                w.push(format!("scenario '{name}': {note}"));
-            }
             let bad = self.value(s, "steps_not_converged");
             if bad > 0.0 {
                 w.push(format!(
@@ -522,5 +541,17 @@ pub fn fmt_num(x: f64) -> String {
         format!("{x:.4}")
     } else {
         format!("{x:.2e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::notes_by_scenario;
+
+    #[test]
+    fn shared_notes_are_listed_once_with_their_scenarios() {
+        let w = notes_by_scenario([("a", "x"), ("b", "y"), ("c", "x")]);
+        assert_eq!(w, ["scenarios 'a', 'c': x", "scenario 'b': y"]);
+        assert!(notes_by_scenario([]).is_empty());
     }
 }

@@ -726,4 +726,5 @@ fn pf_losses_equal_run_losses_on_every_shipped_network() {
         // Both solved to 1e-11 p.u. (Newton; fixed point in the run).
         assert!(d < 1e-8, "{}: {d:e}", net_path.display());
     }
+    std::fs::remove_dir_all(&dir).ok();
 }

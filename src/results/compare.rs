@@ -472,7 +472,8 @@ impl Comparison {
     }
 
     /// Scenarios whose numbers rest on steps that did not converge or
-    /// controllers that had not settled, in words.
+    /// controllers that had not settled, or on a model simpler than their
+    /// inputs asked (their notes), in words.
     pub fn warnings(&self) -> Vec<String> {
         let notes = self.scenarios.iter().zip(&self.notes);
         let mut w = notes_by_scenario(

@@ -125,13 +125,13 @@ fn lanes_match_single_solves(m: &MathModel, bus_type: &[BusType], scales: &[f64;
     let mut singles = Vec::new();
     for (s, v0) in specs.iter().zip(&starts) {
         let mut v = v0.clone();
-        let r = single.solve(&m.ybus, s, &mut v, 1e-10, 30);
+        let r = single.solve(s, &mut v, 1e-10, 30);
         singles.push((v, r));
     }
     let mut vs = starts.clone();
     let s_refs: Vec<&[Complex64]> = specs.iter().map(|x| x.as_slice()).collect();
     let mut v_refs: Vec<&mut [Complex64]> = vs.iter_mut().map(|x| x.as_mut_slice()).collect();
-    let out = batched.solve_lanes(&m.ybus, &s_refs, &mut v_refs, 1e-10, 30);
+    let out = batched.solve_lanes(&s_refs, &mut v_refs, 1e-10, 30);
     assert!(out[scales.len()..LANES].iter().all(|o| o.is_none()));
     for (l, (v, r)) in singles.iter().enumerate() {
         assert_eq!(out[l], Some(*r), "lane {l}");
@@ -358,7 +358,7 @@ fn a_voltage_response_settles_with_the_power_flow() {
     };
     let mut v = m.flat_start();
     let r = fixed
-        .solve_responsive(&m.ybus, &m.s_spec, &mut v, 1e-10, 60, Some(&mut droop))
+        .solve_responsive(&m.s_spec, &mut v, 1e-10, 60, Some(&mut droop))
         .unwrap();
     assert!(r.converged && r.max_mismatch_pu < 1e-10, "{r:?}");
     assert!(droop.moves > 1, "the droop moved {} times", droop.moves);
@@ -402,7 +402,7 @@ fn a_response_that_never_settles_stalls() {
         .unwrap()
         .unwrap();
     let mut v = m.flat_start();
-    let r = fixed.solve_responsive(&m.ybus, &m.s_spec, &mut v, 1e-10, 25, Some(&mut Restless));
+    let r = fixed.solve_responsive(&m.s_spec, &mut v, 1e-10, 25, Some(&mut Restless));
     assert_eq!(
         r.unwrap_err().0,
         gridsim::solver::current_injection::Stall::IterationLimit
@@ -455,13 +455,13 @@ fn constant_current_loads_match_newton() {
     let mut singles = Vec::new();
     for s in &specs {
         let mut v = m.flat_start();
-        let r = single.solve(&m.ybus, s, &mut v, 1e-10, 30);
+        let r = single.solve(s, &mut v, 1e-10, 30);
         singles.push((v, r));
     }
     let mut vs = vec![m.flat_start(); 3];
     let s_refs: Vec<&[Complex64]> = specs.iter().map(|x| x.as_slice()).collect();
     let mut v_refs: Vec<&mut [Complex64]> = vs.iter_mut().map(|x| x.as_mut_slice()).collect();
-    let out = batched.solve_lanes(&m.ybus, &s_refs, &mut v_refs, 1e-10, 30);
+    let out = batched.solve_lanes(&s_refs, &mut v_refs, 1e-10, 30);
     for (l, (v, r)) in singles.iter().enumerate() {
         assert!(r.is_ok(), "lane {l}: {r:?}");
         assert_eq!(out[l], Some(*r), "lane {l}");

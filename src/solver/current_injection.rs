@@ -177,13 +177,21 @@ pub struct CurrentInjectionSolver {
     /// Ybus entry of each LU input entry.
     lu_src: Vec<usize>,
     lu_vals: Vec<Complex64>,
-    /// Per pivot position, couplings to reference buses: (Ybus entry, bus).
+    /// Per pivot position, couplings to reference buses: (Ybus value, bus),
+    /// the values copied from the Ybus last factored.
     known_ptr: Vec<usize>,
-    known: Vec<(usize, usize)>,
+    known: Vec<(Complex64, usize)>,
+    /// The Ybus entry of each of `known` (refreshed by `refactor`).
+    known_src: Vec<usize>,
     /// Per pivot position, the Ybus entries of its row that couple to
-    /// unknowns: (Ybus entry, pivot position of the column), CSR order.
+    /// unknowns: (Ybus value, pivot position of the column), CSR order; the
+    /// values copied in this order from the Ybus last factored, so that the
+    /// mismatch test reads them in one pass instead of gathering them from
+    /// the Ybus's bus order (on large grids a cache miss per entry).
     row_ptr: Vec<usize>,
-    row: Vec<(usize, usize)>,
+    row: Vec<(Complex64, usize)>,
+    /// The Ybus entry of each of `row` (refreshed by `refactor`).
+    row_src: Vec<usize>,
     // Work vectors in pivot order: iterate, next iterate, injections, and
     // the reference buses' contribution to the right-hand side.
     x: Vec<Complex64>,
@@ -439,8 +447,7 @@ fn lane_iteration_avx2(
 #[inline(always)]
 fn lane_mismatch_impl(
     row_ptr: &[usize],
-    row: &[(usize, usize)],
-    data: &[Complex64],
+    row: &[(Complex64, usize)],
     ln: &Lanes,
     current: &[(usize, Complex64, f64)],
 ) -> [f64; LANES] {
@@ -451,8 +458,8 @@ fn lane_mismatch_impl(
     for k in 0..ln.dr.len() {
         let mut ar = [0.0f64; LANES];
         let mut ai = [0.0f64; LANES];
-        for &(e, p) in &row[row_ptr[k]..row_ptr[k + 1]] {
-            let (yr, yi) = (data[e].re, data[e].im);
+        for &(y, p) in &row[row_ptr[k]..row_ptr[k + 1]] {
+            let (yr, yi) = (y.re, y.im);
             let (xr, xi) = (ln.dr[p], ln.di[p]);
             for q in 0..LANES {
                 ar[q] += yr * xr[q] - yi * xi[q];
@@ -493,18 +500,16 @@ fn lane_mismatch_impl(
 #[target_feature(enable = "avx2")]
 fn lane_mismatch_avx2(
     row_ptr: &[usize],
-    row: &[(usize, usize)],
-    data: &[Complex64],
+    row: &[(Complex64, usize)],
     ln: &Lanes,
     current: &[(usize, Complex64, f64)],
 ) -> [f64; LANES] {
-    lane_mismatch_impl(row_ptr, row, data, ln, current)
+    lane_mismatch_impl(row_ptr, row, ln, current)
 }
 
 fn lane_mismatch(
     row_ptr: &[usize],
-    row: &[(usize, usize)],
-    data: &[Complex64],
+    row: &[(Complex64, usize)],
     ln: &Lanes,
     current: &[(usize, Complex64, f64)],
 ) -> [f64; LANES] {
@@ -512,10 +517,10 @@ fn lane_mismatch(
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { lane_mismatch_avx2(row_ptr, row, data, ln, current) };
+            return unsafe { lane_mismatch_avx2(row_ptr, row, ln, current) };
         }
     }
-    lane_mismatch_impl(row_ptr, row, data, ln, current)
+    lane_mismatch_impl(row_ptr, row, ln, current)
 }
 
 fn lane_iteration(
@@ -589,17 +594,18 @@ impl CurrentInjectionSolver {
         let lu = ComplexLu::analyze(pq.len(), &entries)?;
         let n = pq.len();
         let bus_of: Vec<usize> = (0..n).map(|k| pq[lu.original(k)]).collect();
-        let mut known_ptr = vec![0];
-        let mut known = Vec::new();
-        let mut row_ptr = vec![0];
-        let mut row = Vec::new();
+        let z = Complex64::new(0.0, 0.0);
+        let (mut known_ptr, mut known, mut known_src) = (vec![0], Vec::new(), Vec::new());
+        let (mut row_ptr, mut row, mut row_src) = (vec![0], Vec::new(), Vec::new());
         for &i in &bus_of {
             for e in indptr[i]..indptr[i + 1] {
                 let k = indices[e];
                 if bus_type[k] == BusType::Ref {
-                    known.push((e, k));
+                    known.push((z, k));
+                    known_src.push(e);
                 } else if unknown[k] != NONE {
-                    row.push((e, lu.position(unknown[k])));
+                    row.push((z, lu.position(unknown[k])));
+                    row_src.push(e);
                 }
             }
             known_ptr.push(known.len());
@@ -609,7 +615,6 @@ impl CurrentInjectionSolver {
         for (k, &b) in bus_of.iter().enumerate() {
             pos_of[b] = k;
         }
-        let z = Complex64::new(0.0, 0.0);
         let mut s = CurrentInjectionSolver {
             bus_of,
             pos_of,
@@ -618,8 +623,10 @@ impl CurrentInjectionSolver {
             lu_src,
             known_ptr,
             known,
+            known_src,
             row_ptr,
             row,
+            row_src,
             x: vec![z; n],
             xn: vec![z; n],
             s: vec![z; n],
@@ -633,11 +640,19 @@ impl CurrentInjectionSolver {
         Ok(Some(s))
     }
 
-    /// Refactors after the Ybus values (not its pattern) changed.
+    /// Refactors after the Ybus values (not its pattern) changed. The
+    /// solves work with the Ybus last given here or to [`Self::new`]: its
+    /// LU, and the copies of its values the mismatch tests read.
     pub fn refactor(&mut self, ybus: &CsrMatrix) -> Result<()> {
         let data = ybus.data();
         for (v, &e) in self.lu_vals.iter_mut().zip(&self.lu_src) {
             *v = data[e];
+        }
+        for (r, &e) in self.row.iter_mut().zip(&self.row_src) {
+            r.0 = data[e];
+        }
+        for (c, &e) in self.known.iter_mut().zip(&self.known_src) {
+            c.0 = data[e];
         }
         self.lu.factor(&self.lu_vals)
     }
@@ -665,13 +680,12 @@ impl CurrentInjectionSolver {
     /// mismatch test's result.
     pub fn solve(
         &mut self,
-        ybus: &CsrMatrix,
         s_spec: &[Complex64],
         v: &mut [Complex64],
         tol: f64,
         max_iter: usize,
     ) -> FixedPointResult {
-        self.solve_responsive(ybus, s_spec, v, tol, max_iter, None)
+        self.solve_responsive(s_spec, v, tol, max_iter, None)
     }
 
     /// [`Self::solve`] with injections that follow the voltage: `response`
@@ -681,20 +695,18 @@ impl CurrentInjectionSolver {
     /// the voltages are left untouched, the response's moves are not.
     pub fn solve_responsive(
         &mut self,
-        ybus: &CsrMatrix,
         s_spec: &[Complex64],
         v: &mut [Complex64],
         tol: f64,
         max_iter: usize,
         mut response: Option<&mut dyn VoltageResponse>,
     ) -> FixedPointResult {
-        let data = ybus.data();
         let n = self.bus_of.len();
         for k in 0..n {
             let b = self.bus_of[k];
             let mut acc = Complex64::new(0.0, 0.0);
-            for &(e, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
-                acc -= data[e] * v[bus];
+            for &(y, bus) in &self.known[self.known_ptr[k]..self.known_ptr[k + 1]] {
+                acc -= y * v[bus];
             }
             self.c[k] = acc;
             self.s[k] = s_spec[b];
@@ -758,7 +770,7 @@ impl CurrentInjectionSolver {
         for k in 0..n {
             v[self.bus_of[k]] = self.x[k];
         }
-        let mis = self.final_mismatch(data);
+        let mis = self.final_mismatch();
         Ok(SolveReport {
             converged: mis < tol,
             iterations: it,
@@ -792,14 +804,14 @@ impl CurrentInjectionSolver {
     /// PQ buses from the full Ybus rows (unknown columns from the iterate,
     /// reference columns through `c`). NaN if any mismatch is not finite.
     /// Written in the same real arithmetic as the lane version.
-    fn final_mismatch(&self, data: &[Complex64]) -> f64 {
+    fn final_mismatch(&self) -> f64 {
         let mut norm: f64 = 0.0;
         let mut finite = true;
         let mut current = self.current.iter().peekable();
         for k in 0..self.bus_of.len() {
             let (mut ar, mut ai) = (0.0, 0.0);
-            for &(e, p) in &self.row[self.row_ptr[k]..self.row_ptr[k + 1]] {
-                let (yr, yi) = (data[e].re, data[e].im);
+            for &(y, p) in &self.row[self.row_ptr[k]..self.row_ptr[k + 1]] {
+                let (yr, yi) = (y.re, y.im);
                 let (xr, xi) = (self.x[p].re, self.x[p].im);
                 ar += yr * xr - yi * xi;
                 ai += yr * xi + yi * xr;
@@ -834,7 +846,6 @@ impl CurrentInjectionSolver {
     /// If more than [`LANES`] lanes are given or `s_spec` and `v` differ in length.
     pub fn solve_lanes(
         &mut self,
-        ybus: &CsrMatrix,
         s_spec: &[&[Complex64]],
         v: &mut [&mut [Complex64]],
         tol: f64,
@@ -849,7 +860,7 @@ impl CurrentInjectionSolver {
             s.set_lane(l, s_spec[l]);
             vv.set_lane(l, v[l]);
         }
-        let out = self.solve_interleaved(ybus, &s, &mut vv, a, tol, max_iter);
+        let out = self.solve_interleaved(&s, &mut vv, a, tol, max_iter);
         for (l, vl) in v.iter_mut().enumerate() {
             vl.copy_from_slice(&vv.lane(l));
         }
@@ -864,14 +875,13 @@ impl CurrentInjectionSolver {
     /// If `a` exceeds [`LANES`].
     pub fn solve_interleaved(
         &mut self,
-        ybus: &CsrMatrix,
         s: &LaneVec,
         v: &mut LaneVec,
         a: usize,
         tol: f64,
         max_iter: usize,
     ) -> [Option<FixedPointResult>; LANES] {
-        self.solve_interleaved_impl(ybus, s, v, a, tol, max_iter, &mut [])
+        self.solve_interleaved_impl(s, v, a, tol, max_iter, &mut [])
     }
 
     /// [`Self::solve_interleaved`] with one [`VoltageResponse`] per lane
@@ -885,7 +895,6 @@ impl CurrentInjectionSolver {
     #[allow(clippy::too_many_arguments)]
     pub fn solve_interleaved_responsive(
         &mut self,
-        ybus: &CsrMatrix,
         s: &mut LaneVec,
         v: &mut LaneVec,
         a: usize,
@@ -894,7 +903,7 @@ impl CurrentInjectionSolver {
         responses: &mut [&mut dyn VoltageResponse],
     ) -> [Option<FixedPointResult>; LANES] {
         assert_eq!(responses.len(), a, "one response per lane");
-        let out = self.solve_interleaved_impl(ybus, s, v, a, tol, max_iter, responses);
+        let out = self.solve_interleaved_impl(s, v, a, tol, max_iter, responses);
         let ln = &self.lanes;
         for (k, &b) in self.bus_of.iter().enumerate() {
             for l in 0..a {
@@ -908,7 +917,6 @@ impl CurrentInjectionSolver {
     #[allow(clippy::too_many_arguments)]
     fn solve_interleaved_impl(
         &mut self,
-        ybus: &CsrMatrix,
         s: &LaneVec,
         v: &mut LaneVec,
         a: usize,
@@ -917,7 +925,6 @@ impl CurrentInjectionSolver {
         responses: &mut [&mut dyn VoltageResponse],
     ) -> [Option<FixedPointResult>; LANES] {
         assert!(a <= LANES, "lane count");
-        let data = ybus.data();
         let n = self.bus_of.len();
         let ln = &mut self.lanes;
         ln.resize(n);
@@ -936,8 +943,8 @@ impl CurrentInjectionSolver {
                 continue;
             }
             let (mut cr, mut ci) = ([0.0; LANES], [0.0; LANES]);
-            for &(e, bus) in coupled {
-                let (yr, yi) = (data[e].re, data[e].im);
+            for &(y, bus) in coupled {
+                let (yr, yi) = (y.re, y.im);
                 let (vr, vi) = (v.re[bus], v.im[bus]);
                 // acc -= y · v, as Complex64 computes it.
                 for q in 0..LANES {
@@ -1000,7 +1007,7 @@ impl CurrentInjectionSolver {
             keep_accepted(ln, &accepted);
         }
         if pending.iter().any(|&p| p) {
-            let mis = lane_mismatch(&self.row_ptr, &self.row, ybus.data(), ln, &self.current);
+            let mis = lane_mismatch(&self.row_ptr, &self.row, ln, &self.current);
             // Every lane accepted (the usual case): whole rows at once.
             let whole = pending.iter().all(|&p| p);
             if whole {

@@ -79,13 +79,7 @@ impl HybridSolver {
         let s_i = current_loads(s_i);
         if let Some(f) = self.fixed.as_mut() {
             f.set_current_loads(s_i);
-            if let Ok(r) = f.solve(
-                ybus,
-                s_spec,
-                v,
-                opts.tol,
-                fixed_point_max_iter(opts.max_iter),
-            ) {
+            if let Ok(r) = f.solve(s_spec, v, opts.tol, fixed_point_max_iter(opts.max_iter)) {
                 if r.converged {
                     return Ok(r);
                 }
@@ -106,7 +100,6 @@ impl HybridSolver {
     /// constant-current loads, as for [`Self::solve_with_current_loads`].
     pub fn solve_responsive(
         &mut self,
-        ybus: &CsrMatrix,
         s_spec: &[Complex64],
         s_i: &[Complex64],
         v: &mut [Complex64],
@@ -116,7 +109,7 @@ impl HybridSolver {
         let f = self.fixed.as_mut()?;
         f.set_current_loads(current_loads(s_i));
         let max_iter = fixed_point_max_iter(opts.max_iter);
-        match f.solve_responsive(ybus, s_spec, v, opts.tol, max_iter, Some(response)) {
+        match f.solve_responsive(s_spec, v, opts.tol, max_iter, Some(response)) {
             Ok(r) if r.converged => Some(r),
             _ => None,
         }
@@ -132,7 +125,6 @@ impl HybridSolver {
     #[allow(clippy::too_many_arguments)]
     pub fn solve_interleaved_responsive(
         &mut self,
-        ybus: &CsrMatrix,
         s: &mut LaneVec,
         s_i: &[Complex64],
         v: &mut LaneVec,
@@ -145,7 +137,7 @@ impl HybridSolver {
         };
         f.set_current_loads(current_loads(s_i));
         let max_iter = fixed_point_max_iter(opts.max_iter);
-        let out = f.solve_interleaved_responsive(ybus, s, v, a, opts.tol, max_iter, responses);
+        let out = f.solve_interleaved_responsive(s, v, a, opts.tol, max_iter, responses);
         out.map(|r| match r {
             Some(Ok(r)) if r.converged => Some(r),
             _ => None,
@@ -171,7 +163,7 @@ impl HybridSolver {
         let fixed = match self.fixed.as_mut() {
             Some(f) => {
                 f.set_current_loads(s_i);
-                f.solve_interleaved(ybus, s, v, a, opts.tol, fixed_point_max_iter(opts.max_iter))
+                f.solve_interleaved(s, v, a, opts.tol, fixed_point_max_iter(opts.max_iter))
             }
             None => [None; LANES],
         };

@@ -1194,7 +1194,6 @@ impl<'a> Engine<'a> {
             .map(|c| c as &mut dyn crate::solver::VoltageResponse)
             .collect();
         let settled = self.solver.solve_interleaved_responsive(
-            &self.math.ybus,
             &mut self.lane_s,
             current_loads(self.zip_loads, &self.math),
             &mut self.lane_v,
@@ -1576,14 +1575,9 @@ impl<'a> Engine<'a> {
                 base_mva: math.base_mva,
             };
             let settled = match joint {
-                true => solver.solve_responsive(
-                    &math.ybus,
-                    &math.s_spec,
-                    &math.s_load_i,
-                    v,
-                    sc.newton,
-                    &mut curves,
-                ),
+                true => {
+                    solver.solve_responsive(&math.s_spec, &math.s_load_i, v, sc.newton, &mut curves)
+                }
                 false => None,
             };
             if joint {

@@ -284,7 +284,7 @@ impl ResultKernel {
         for i in 0..v.len() {
             let (ur, ui) = (self.ur[i], self.ui[i]);
             for q in 0..LANES {
-                let (vr, vi) = (v.re[i][q], v.im[i][q]);
+                let (vr, vi) = (v[i].re[q], v[i].im[q]);
                 let wr = vr * ur + vi * ui;
                 let wi = vi * ur - vr * ui;
                 if !(wr > 0.0 && wi.abs() < 0.125 * wr) {
@@ -309,7 +309,7 @@ fn lanes_buses(k: &ResultKernel, v: &LaneVec, r: &mut LaneResults) {
     for i in 0..v.len() {
         let (ur, ui, ua) = (k.ur[i], k.ui[i], k.ua[i]);
         for q in 0..LANES {
-            let (m, a) = magnitude_angle(v.re[i][q], v.im[i][q], ur, ui, ua);
+            let (m, a) = magnitude_angle(v[i].re[q], v[i].im[q], ur, ui, ua);
             r.vm[i][q] = m;
             r.inv_vm[i][q] = 1.0 / m;
             r.va_deg[i][q] = a;
@@ -323,7 +323,7 @@ fn lanes_branches(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults)
     let [yffr, yffi, yftr, yfti, ytfr, ytfi, yttr, ytti] = &k.y;
     for b in 0..k.from.len() {
         let (f, t) = (k.from[b], k.to[b]);
-        let (fr, fi, tr, ti) = (v.re[f], v.im[f], v.re[t], v.im[t]);
+        let (fr, fi, tr, ti) = (v[f].re, v[f].im, v[t].re, v[t].im);
         let (ivf, ivt) = (r.inv_vm[f], r.inv_vm[t]);
         let (kf, kt, active) = (k.kf[b], k.kt[b], k.active[b]);
         let (lff, lft) = (k.lf_from[b], k.lf_to[b]);
@@ -365,6 +365,8 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
     const _: () = assert!(LANES == 4, "one AVX2 register per lane group");
     lanes_buses(k, v, r);
     let [yffr, yffi, yftr, yfti, ytfr, ytfi, yttr, ytti] = &k.y;
+    /// How many branches ahead the voltages at their ends are prefetched.
+    const AHEAD: usize = 16;
     // f64::max(x, y): y where x is NaN, else max (maxpd gives its second
     // operand when either is NaN).
     #[inline(always)]
@@ -385,8 +387,13 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
         let bv = _mm256_set1_pd(base);
         let zero = _mm256_setzero_pd();
         for b in 0..k.from.len() {
+            // A branch's ends lie anywhere among the buses: fetch ahead.
+            if let (Some(&f), Some(&t)) = (k.from.get(b + AHEAD), k.to.get(b + AHEAD)) {
+                v.prefetch(f);
+                v.prefetch(t);
+            }
             let (f, t) = (k.from[b], k.to[b]);
-            let (fr, fi, tr, ti) = (ld(&v.re[f]), ld(&v.im[f]), ld(&v.re[t]), ld(&v.im[t]));
+            let (fr, fi, tr, ti) = (ld(&v[f].re), ld(&v[f].im), ld(&v[t].re), ld(&v[t].im));
             let (ivf, ivt) = (ld(&r.inv_vm[f]), ld(&r.inv_vm[t]));
             let s1 = _mm256_set1_pd;
             let (a, bb, cc, d) = (s1(yffr[b]), s1(yffi[b]), s1(yftr[b]), s1(yfti[b]));

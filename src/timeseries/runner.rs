@@ -1264,8 +1264,8 @@ impl<'a> Engine<'a> {
             let bt = self.math.bus_type[i];
             if bt == BusType::Pq && !zip {
                 for q in 0..LANES {
-                    bk.p[i][q] = s.re[i][q] * base;
-                    bk.q[i][q] = s.im[i][q] * base;
+                    bk.p[i][q] = s[i].re[q] * base;
+                    bk.q[i][q] = s[i].im[q] * base;
                 }
             } else {
                 for l in 0..LANES {
@@ -1325,8 +1325,8 @@ impl<'a> Engine<'a> {
         let inv_base = 1.0 / self.math.base_mva;
         let s = &mut self.lane_s;
         for (i, x) in self.s_fixed.iter().enumerate() {
-            s.re[i] = [x.re; LANES];
-            s.im[i] = [x.im; LANES];
+            s[i].re = [x.re; LANES];
+            s[i].im = [x.im; LANES];
         }
         let mut p_load = [self.fixed_loads.iter().map(|l| l.1).sum::<f64>(); LANES];
         let mut p_gen = [self.p_gen_network; LANES];
@@ -1336,7 +1336,11 @@ impl<'a> Engine<'a> {
         // (a constant is multiplied by 1.0, exactly).
         let m = self.elem_cols.len() + 1;
         let row = &self.lane_rows[k * m..(k + 1) * m];
-        for (e, &(jp, jq)) in sc.elements.iter().zip(&self.elem_pos) {
+        for (ie, (e, &(jp, jq))) in sc.elements.iter().zip(&self.elem_pos).enumerate() {
+            // Elements lie anywhere among the buses: fetch ahead.
+            if let Some(ahead) = sc.elements.get(ie + 16) {
+                s.prefetch(ahead.bus);
+            }
             let (fp, fq) = (row[jp], row[jq]);
             let p: [f64; LANES] = std::array::from_fn(|l| e.p_mw * fp[l]);
             let q: [f64; LANES] = std::array::from_fn(|l| e.q_mvar * fq[l]);
@@ -1362,8 +1366,8 @@ impl<'a> Engine<'a> {
             if bt[e.bus] != BusType::Isolated {
                 for l in 0..LANES {
                     // (±p)·(1/base): the sign flip is exact, as in `-Complex`.
-                    s.re[e.bus][l] += (sign * p[l]) * inv_base;
-                    s.im[e.bus][l] += (sign * q[l]) * inv_base;
+                    s[e.bus].re[l] += (sign * p[l]) * inv_base;
+                    s[e.bus].im[l] += (sign * q[l]) * inv_base;
                 }
             }
         }
@@ -1373,8 +1377,8 @@ impl<'a> Engine<'a> {
                 p_load[l] += p;
                 if bt[sl.bus] != BusType::Isolated {
                     let x = Complex64::new(p, p * sl.tan_phi) * inv_base;
-                    s.re[sl.bus][l] -= x.re;
-                    s.im[sl.bus][l] -= x.im;
+                    s[sl.bus].re[l] -= x.re;
+                    s[sl.bus].im[l] -= x.im;
                 }
             }
         }
@@ -1385,15 +1389,15 @@ impl<'a> Engine<'a> {
             for l in 0..LANES {
                 let o = unit_output(self.dispatch, u, ku, ts[l]);
                 if bt[u.bus] != BusType::Isolated {
-                    s.re[u.bus][l] += o.p_mw * inv_base;
-                    s.im[u.bus][l] += o.q_mvar * inv_base;
+                    s[u.bus].re[l] += o.p_mw * inv_base;
+                    s[u.bus].im[l] += o.q_mvar * inv_base;
                 }
                 if o.chiller_p_mw > 0.0 {
                     p_load[l] += o.chiller_p_mw;
                     if bt[o.chiller_bus] != BusType::Isolated {
                         let x = Complex64::new(o.chiller_p_mw, o.chiller_q_mvar) * inv_base;
-                        s.re[o.chiller_bus][l] -= x.re;
-                        s.im[o.chiller_bus][l] -= x.im;
+                        s[o.chiller_bus].re[l] -= x.re;
+                        s[o.chiller_bus].im[l] -= x.im;
                     }
                 }
             }

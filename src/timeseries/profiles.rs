@@ -341,8 +341,8 @@ const EXACT_POW10: [f64; 23] = [
 /// gives it, else None. Such a number is `m / 10^e` with `m < 2^53` and
 /// `10^e` both exact, so the one correctly rounded division is the correctly
 /// rounded value (Clinger's fast path, which `str::parse` also takes, after
-/// checks for exponents, infinities and long mantissas that the cells of a
-/// profile table do not need: a third of its time went to them).
+/// the general checks for exponents, infinities and long mantissas that
+/// most cells of a profile table do not need).
 fn plain_decimal(cell: &str) -> Option<f64> {
     let b = cell.as_bytes();
     let (negative, body) = match b.first()? {

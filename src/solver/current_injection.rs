@@ -24,9 +24,11 @@ use num_complex::Complex64;
 
 const NONE: usize = usize::MAX;
 
-/// How many pivots ahead the gathers from (and scatters to) bus order
-/// prefetch.
-const GATHER_AHEAD: usize = 16;
+/// How many entries ahead a loop that reads or writes a [`LaneVec`] out of
+/// order asks for them ([`LaneVec::prefetch`]): the solver's gathers from and
+/// scatter to bus order, the result kernel's branch ends, the booking of
+/// profile elements.
+pub const PREFETCH_AHEAD: usize = 16;
 
 /// Systems solved together by [`CurrentInjectionSolver::solve_lanes`].
 pub const LANES: usize = 4;
@@ -981,7 +983,7 @@ impl CurrentInjectionSolver {
         for (k, &b) in self.bus_of.iter().enumerate() {
             // The buses' order is not the pivots' (on a large grid each
             // entry a cache miss): fetch a few pivots ahead.
-            if let Some(&ahead) = self.bus_of.get(k + GATHER_AHEAD) {
+            if let Some(&ahead) = self.bus_of.get(k + PREFETCH_AHEAD) {
                 s.prefetch(ahead);
                 v.prefetch(ahead);
             }
@@ -1067,7 +1069,7 @@ impl CurrentInjectionSolver {
             let whole = pending.iter().all(|&p| p);
             if whole {
                 for (k, &b) in self.bus_of.iter().enumerate() {
-                    if let Some(&ahead) = self.bus_of.get(k + GATHER_AHEAD) {
+                    if let Some(&ahead) = self.bus_of.get(k + PREFETCH_AHEAD) {
                         v.prefetch(ahead);
                     }
                     v[b].re = ln.dr[k];

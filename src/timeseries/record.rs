@@ -11,7 +11,7 @@
 
 use crate::math::MathModel;
 use crate::network::Network;
-use crate::solver::current_injection::{LaneVec, LANES};
+use crate::solver::current_injection::{LaneVec, LANES, PREFETCH_AHEAD};
 use num_complex::Complex64;
 use std::f64::consts::PI;
 
@@ -365,8 +365,6 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
     const _: () = assert!(LANES == 4, "one AVX2 register per lane group");
     lanes_buses(k, v, r);
     let [yffr, yffi, yftr, yfti, ytfr, ytfi, yttr, ytti] = &k.y;
-    /// How many branches ahead the voltages at their ends are prefetched.
-    const AHEAD: usize = 16;
     // f64::max(x, y): y where x is NaN, else max (maxpd gives its second
     // operand when either is NaN).
     #[inline(always)]
@@ -388,7 +386,9 @@ fn lanes_avx2(k: &ResultKernel, base: f64, v: &LaneVec, r: &mut LaneResults) {
         let zero = _mm256_setzero_pd();
         for b in 0..k.from.len() {
             // A branch's ends lie anywhere among the buses: fetch ahead.
-            if let (Some(&f), Some(&t)) = (k.from.get(b + AHEAD), k.to.get(b + AHEAD)) {
+            if let (Some(&f), Some(&t)) =
+                (k.from.get(b + PREFETCH_AHEAD), k.to.get(b + PREFETCH_AHEAD))
+            {
                 v.prefetch(f);
                 v.prefetch(t);
             }

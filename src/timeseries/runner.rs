@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
 use crate::network::{BranchKind, Network};
 use crate::solver::current_injection::LaneVec;
-use crate::solver::current_injection::LANES;
+use crate::solver::current_injection::{LANES, PREFETCH_AHEAD};
 use crate::solver::{HybridSolver, NewtonOptions, SolveReport};
 use num_complex::Complex64;
 use std::sync::Arc;
@@ -1350,7 +1350,7 @@ impl<'a> Engine<'a> {
         let row = &self.lane_rows[k * m..(k + 1) * m];
         for (ie, (e, &(jp, jq))) in sc.elements.iter().zip(&self.elem_pos).enumerate() {
             // Elements lie anywhere among the buses: fetch ahead.
-            if let Some(ahead) = sc.elements.get(ie + 16) {
+            if let Some(ahead) = sc.elements.get(ie + PREFETCH_AHEAD) {
                 s.prefetch(ahead.bus);
             }
             let (fp, fq) = (row[jp], row[jq]);

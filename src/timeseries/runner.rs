@@ -25,6 +25,7 @@ use crate::solver::current_injection::LaneVec;
 use crate::solver::current_injection::{LANES, PREFETCH_AHEAD};
 use crate::solver::{HybridSolver, NewtonOptions, SolveReport};
 use num_complex::Complex64;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Grid and fuel emission factors of a scenario.
@@ -789,6 +790,33 @@ struct LaneUnits {
     pu_prev: Vec<Option<(f64, f64)>>,
 }
 
+/// The profile columns the element table uses, in first-use order, and
+/// per element the positions of its P and Q columns among them (a
+/// constant points one past the last). A map, not a search: with one
+/// profile per customer the columns are as many as the elements.
+fn element_columns(elements: &[Element]) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut cols: Vec<usize> = Vec::new();
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut pos_of = |c: Option<usize>| {
+        c.map(|c| {
+            *seen.entry(c).or_insert_with(|| {
+                cols.push(c);
+                cols.len() - 1
+            })
+        })
+    };
+    let raw: Vec<(Option<usize>, Option<usize>)> = elements
+        .iter()
+        .map(|e| (pos_of(e.p_col), pos_of(e.q_col)))
+        .collect();
+    let ones = cols.len();
+    let pos = raw
+        .into_iter()
+        .map(|(p, q)| (p.unwrap_or(ones), q.unwrap_or(ones)))
+        .collect();
+    (cols, pos)
+}
+
 /// Injection totals of a step, MW.
 #[derive(Debug, Clone, Copy)]
 struct StepTotals {
@@ -876,32 +904,7 @@ impl<'a> Engine<'a> {
                 s_fixed[bus] -= Complex64::new(p, q) * inv_base;
             }
         }
-        // Profile columns in first-use order; constants point past them.
-        let mut elem_cols: Vec<usize> = Vec::new();
-        let pos_of = |c: Option<usize>, cols: &mut Vec<usize>| -> Option<usize> {
-            c.map(|c| match cols.iter().position(|&x| x == c) {
-                Some(j) => j,
-                None => {
-                    cols.push(c);
-                    cols.len() - 1
-                }
-            })
-        };
-        let raw: Vec<(Option<usize>, Option<usize>)> = sc
-            .elements
-            .iter()
-            .map(|e| {
-                (
-                    pos_of(e.p_col, &mut elem_cols),
-                    pos_of(e.q_col, &mut elem_cols),
-                )
-            })
-            .collect();
-        let ones = elem_cols.len();
-        let elem_pos = raw
-            .into_iter()
-            .map(|(p, q)| (p.unwrap_or(ones), q.unwrap_or(ones)))
-            .collect();
+        let (elem_cols, elem_pos) = element_columns(&sc.elements);
         let limits = match &sc.bus_v_limits {
             Some(l) => l.clone(),
             None => vec![sc.v_limits; nb],
@@ -2667,4 +2670,46 @@ pub fn run_parallel_with<W>(
         summaries.iter_mut().for_each(|s| s.kpis.compare_with(&r));
     }
     Ok((state, summaries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn element(p_col: Option<usize>, q_col: Option<usize>) -> Element {
+        Element {
+            kind: ElementKind::Load,
+            name: String::new(),
+            bus: 0,
+            p_mw: 1.0,
+            q_mvar: 0.1,
+            p_col,
+            q_col,
+        }
+    }
+
+    /// Shared columns map to one position, in first-use order; constants
+    /// point one past the last; with a column of its own per element (as
+    /// many columns as elements) every element keeps its own pair.
+    #[test]
+    fn element_columns_in_first_use_order() {
+        let els = [
+            element(Some(7), Some(8)),
+            element(Some(3), None),
+            element(Some(7), Some(8)),
+            element(None, Some(3)),
+        ];
+        let (cols, pos) = element_columns(&els);
+        assert_eq!(cols, vec![7, 8, 3]);
+        assert_eq!(pos, vec![(0, 1), (2, 3), (0, 1), (3, 2)]);
+        let n = 20_000;
+        let own: Vec<Element> = (0..n)
+            .map(|k| element(Some(2 * (n - k)), Some(2 * (n - k) + 1)))
+            .collect();
+        let (cols, pos) = element_columns(&own);
+        assert_eq!(cols.len(), 2 * n);
+        for (k, &(p, q)) in pos.iter().enumerate() {
+            assert_eq!((cols[p], cols[q]), (2 * (n - k), 2 * (n - k) + 1));
+        }
+    }
 }

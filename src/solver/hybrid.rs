@@ -22,22 +22,35 @@ pub fn fixed_point_max_iter(max_iter: usize) -> usize {
 #[derive(Debug)]
 pub struct HybridSolver {
     fixed: Option<CurrentInjectionSolver>,
-    newton: NewtonSolver,
+    /// Built on the first solve that needs it: most runs never fall back,
+    /// and its symbolic analysis is a third of this solver's set-up.
+    newton: Option<NewtonSolver>,
+    bus_type: Vec<BusType>,
     /// Solves that needed Newton.
     pub newton_fallbacks: u64,
 }
 
 impl HybridSolver {
-    /// Analyses `ybus` for both methods.
+    /// Analyses `ybus` for the fixed point; Newton's analysis waits for
+    /// the first solve that needs it (an error in it, such as a Ybus that
+    /// does not match the buses, comes from that solve).
     pub fn new(ybus: &CsrMatrix, bus_type: &[BusType]) -> Result<HybridSolver> {
-        let newton = NewtonSolver::new(ybus, bus_type)?;
         // A breakdown of the pivot-free LU only disables the fast path.
         let fixed = CurrentInjectionSolver::new(ybus, bus_type).unwrap_or(None);
         Ok(HybridSolver {
             fixed,
-            newton,
+            newton: None,
+            bus_type: bus_type.to_vec(),
             newton_fallbacks: 0,
         })
+    }
+
+    /// Newton on `ybus`'s pattern, analysed on first use.
+    fn newton(&mut self, ybus: &CsrMatrix) -> Result<&mut NewtonSolver> {
+        if self.newton.is_none() {
+            self.newton = Some(NewtonSolver::new(ybus, &self.bus_type)?);
+        }
+        Ok(self.newton.as_mut().expect("just built"))
     }
 
     /// Whether the fixed-point method is in use.
@@ -88,7 +101,7 @@ impl HybridSolver {
         if self.fixed.is_some() {
             self.newton_fallbacks += 1;
         }
-        self.newton
+        self.newton(ybus)?
             .solve_with_current_loads(ybus, s_spec, s_i, v, opts)
     }
 
@@ -180,7 +193,9 @@ impl HybridSolver {
                 self.newton_fallbacks += 1;
             }
             let mut vl = v.lane(l);
-            let r = (self.newton).solve_with_current_loads(ybus, &s.lane(l), s_i, &mut vl, opts);
+            let r = self
+                .newton(ybus)
+                .and_then(|n| n.solve_with_current_loads(ybus, &s.lane(l), s_i, &mut vl, opts));
             v.set_lane(l, &vl);
             out[l] = (Some(r), fell_back);
         }

@@ -817,6 +817,9 @@ fn element_columns(elements: &[Element]) -> (Vec<usize>, Vec<(usize, usize)>) {
     (cols, pos)
 }
 
+/// Profile columns per tile of [`Engine::fill_lane_rows`].
+const ROW_TILE: usize = 16;
+
 /// Injection totals of a step, MW.
 #[derive(Debug, Clone, Copy)]
 struct StepTotals {
@@ -1090,20 +1093,10 @@ impl<'a> Engine<'a> {
         self.lane_s = LaneVec::splat(&self.s_fixed);
         let nbr = self.math.branches.len();
         self.lane_results.resize(nb, nbr, self.kept.branch);
-        let m = self.elem_cols.len() + 1;
-        // Lanes and steps without a block keep 1.0 (finite, never used).
-        self.lane_rows.clear();
         let bs = self.block_steps;
-        self.lane_rows.resize(bs * m, [1.0; LANES]);
+        self.fill_lane_rows(blocks);
         for l in 0..a {
             let t0 = blocks[l] * bs;
-            let t1 = (t0 + bs).min(self.sc.n_steps);
-            for (j, &c) in self.elem_cols.iter().enumerate() {
-                let col = &self.sc.profiles.series(c)[t0..t1];
-                for (k, &x) in col.iter().enumerate() {
-                    self.lane_rows[k * m + j][l] = x;
-                }
-            }
             out[l].clear(t0, self.kept);
             out[l].reserve((self.sc.n_steps - t0).min(bs), nb, nbr, 0);
         }
@@ -1149,6 +1142,36 @@ impl<'a> Engine<'a> {
             block.fill_loads(self.sc);
         }
         Ok(summaries)
+    }
+
+    /// The element table's profile values of `blocks` (one per lane) into
+    /// `lane_rows`, step by step. Lanes and steps without a block keep 1.0
+    /// (finite, never used). Columns go in tiles of [`ROW_TILE`]: step k of
+    /// a tile's columns is one stretch of `lane_rows` while each column is
+    /// read in order — column by column, every value would land in another
+    /// page (a row is 20,000 columns with a profile per customer).
+    fn fill_lane_rows(&mut self, blocks: &[usize]) {
+        let m = self.elem_cols.len() + 1;
+        let bs = self.block_steps;
+        self.lane_rows.clear();
+        self.lane_rows.resize(bs * m, [1.0; LANES]);
+        for j0 in (0..m - 1).step_by(ROW_TILE) {
+            let tile = &self.elem_cols[j0..(j0 + ROW_TILE).min(m - 1)];
+            for (l, &b) in blocks.iter().enumerate() {
+                let t0 = b * bs;
+                let t1 = (t0 + bs).min(self.sc.n_steps);
+                let cols: Vec<&[f64]> = tile
+                    .iter()
+                    .map(|&c| &self.sc.profiles.series(c)[t0..t1])
+                    .collect();
+                for k in 0..t1 - t0 {
+                    let row = &mut self.lane_rows[k * m + j0..k * m + j0 + tile.len()];
+                    for (r, col) in row.iter_mut().zip(&cols) {
+                        r[l] = col[k];
+                    }
+                }
+            }
+        }
     }
 
     /// The units' outputs of lane `l` (step `t`) for `record`: as the

@@ -9,6 +9,7 @@
 //! the elements' net demand.
 
 use super::elements::ElementKind;
+use super::rows::COLUMN_TILE;
 use super::runner::Scenario;
 
 /// Ids, kinds and buses of a scenario's load columns.
@@ -61,10 +62,12 @@ impl Scenario {
 
     /// Fills `p_mw` and `q_mvar` (`n × columns`, row-major) with the power
     /// every load column draws at steps `t0 .. t0 + n` (load convention),
-    /// MW and Mvar. Column by column, so each profile is read in order.
-    /// `load_vm_pu` (`n × network loads`, or empty when they draw constant
-    /// power) holds the voltage at each network load's bus, which sets what
-    /// its constant-current and constant-impedance shares draw.
+    /// MW and Mvar. In tiles of [`COLUMN_TILE`] columns, step by step, so
+    /// that each profile is read in order and each step's tile written in
+    /// one stretch. `load_vm_pu` (`n × network loads`, or empty when they
+    /// draw constant power) holds the voltage at each network load's bus,
+    /// which sets what its constant-current and constant-impedance shares
+    /// draw.
     pub fn fill_load_rows(
         &self,
         t0: usize,
@@ -74,23 +77,19 @@ impl Scenario {
         q_mvar: &mut Vec<f64>,
     ) {
         let width = self.load_count();
-        p_mw.clear();
-        q_mvar.clear();
-        p_mw.resize(n * width, 0.0);
-        q_mvar.resize(n * width, 0.0);
         let steps = t0..t0 + n;
-        let mut col = 0;
+        let ones = vec![1.0; n];
+        let (mut p_cols, mut q_cols) = (Vec::with_capacity(width), Vec::with_capacity(width));
         if self.books_network_loads() {
-            let nl = self.network.loads.len();
             for (j, l) in self.network.loads.iter().enumerate() {
-                // ZIP: P0 · (p + i·|V| + z·|V|²); constant power without voltages.
-                let factor = |k: usize| match load_vm_pu.get(k * nl + j) {
-                    Some(&vm) => 1.0 - l.z_share - l.i_share + l.i_share * vm + l.z_share * vm * vm,
-                    None => 1.0,
+                let zip = |rated| LoadColumn::Zip {
+                    rated,
+                    z: l.z_share,
+                    i: l.i_share,
+                    j,
                 };
-                put_column(p_mw, width, col, (0..n).map(|k| l.p_mw * factor(k)));
-                put_column(q_mvar, width, col, (0..n).map(|k| l.q_mvar * factor(k)));
-                col += 1;
+                p_cols.push(zip(l.p_mw));
+                q_cols.push(zip(l.q_mvar));
             }
         }
         for e in self.elements.iter() {
@@ -99,23 +98,23 @@ impl Scenario {
             } else {
                 1.0
             };
-            let scaled = |c: Option<usize>, rated: f64, out: &mut Vec<f64>| match c {
+            let scaled = |c: Option<usize>, rated: f64| match c {
                 Some(c) => {
-                    let xs = &self.profiles.series(c)[steps.clone()];
-                    put_column(out, width, col, xs.iter().map(|x| sign * rated * x));
+                    LoadColumn::Scaled(&self.profiles.series(c)[steps.clone()], sign * rated)
                 }
-                None => put_column(out, width, col, (0..n).map(|_| sign * rated)),
+                None => LoadColumn::Scaled(&ones, sign * rated),
             };
-            scaled(e.p_col, e.p_mw, p_mw);
-            scaled(e.q_col, e.q_mvar, q_mvar);
-            col += 1;
+            p_cols.push(scaled(e.p_col, e.p_mw));
+            q_cols.push(scaled(e.q_col, e.q_mvar));
         }
         for s in &self.synthetic_loads {
             let xs = &s.p_mw[steps.clone()];
-            put_column(p_mw, width, col, xs.iter().copied());
-            put_column(q_mvar, width, col, xs.iter().map(|p| p * s.tan_phi));
-            col += 1;
+            p_cols.push(LoadColumn::Scaled(xs, 1.0));
+            q_cols.push(LoadColumn::Scaled(xs, s.tan_phi));
         }
+        let nl = self.network.loads.len();
+        fill_rows(p_mw, n, &p_cols, load_vm_pu, nl);
+        fill_rows(q_mvar, n, &q_cols, load_vm_pu, nl);
     }
 
     /// Number of load columns.
@@ -129,9 +128,69 @@ impl Scenario {
     }
 }
 
-/// Writes `values` down column `col` of the row-major `rows` (`width` wide).
-fn put_column(rows: &mut [f64], width: usize, col: usize, values: impl Iterator<Item = f64>) {
-    for (row, v) in rows.chunks_exact_mut(width).zip(values) {
-        row[col] = v;
+/// Where a load column's values over a block come from.
+enum LoadColumn<'a> {
+    /// A factor times a series (one value per step of the block; ones for
+    /// a constant).
+    Scaled(&'a [f64], f64),
+    /// A network load: its rated value × P0 · (p + i·|V| + z·|V|²) at the
+    /// voltage of its bus (column `j` of the voltages); constant power
+    /// without voltages.
+    Zip {
+        rated: f64,
+        z: f64,
+        i: f64,
+        j: usize,
+    },
+}
+
+impl LoadColumn<'_> {
+    /// The value at step `k` of the block.
+    #[inline]
+    fn at(&self, k: usize, vm_pu: &[f64], nl: usize) -> f64 {
+        match *self {
+            LoadColumn::Scaled(xs, f) => f * xs[k],
+            LoadColumn::Zip { rated, z, i, j } => {
+                rated
+                    * match vm_pu.get(k * nl + j) {
+                        Some(&vm) => 1.0 - z - i + i * vm + z * vm * vm,
+                        None => 1.0,
+                    }
+            }
+        }
+    }
+}
+
+/// Fills `rows` (`n × cols.len()`, row-major) from `cols`, in tiles of
+/// [`COLUMN_TILE`] columns step by step (series alone, the element table's
+/// case, without a branch per value).
+fn fill_rows(rows: &mut Vec<f64>, n: usize, cols: &[LoadColumn], vm_pu: &[f64], nl: usize) {
+    let width = cols.len();
+    rows.clear();
+    rows.resize(n * width, 0.0);
+    let series: Option<Vec<(&[f64], f64)>> = cols
+        .iter()
+        .map(|c| match *c {
+            LoadColumn::Scaled(xs, f) => Some((xs, f)),
+            LoadColumn::Zip { .. } => None,
+        })
+        .collect();
+    for j0 in (0..width).step_by(COLUMN_TILE) {
+        let j1 = (j0 + COLUMN_TILE).min(width);
+        for k in 0..n {
+            let row = &mut rows[k * width + j0..k * width + j1];
+            match &series {
+                Some(s) => {
+                    for (r, &(xs, f)) in row.iter_mut().zip(&s[j0..j1]) {
+                        *r = f * xs[k];
+                    }
+                }
+                None => {
+                    for (r, c) in row.iter_mut().zip(&cols[j0..j1]) {
+                        *r = c.at(k, vm_pu, nl);
+                    }
+                }
+            }
+        }
     }
 }

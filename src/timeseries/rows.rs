@@ -4,6 +4,13 @@
 
 use crate::solver::current_injection::LANES;
 
+/// Columns per tile where a block's rows are filled from column-wise
+/// sources (profile series): step by step within a tile, each source is
+/// read in order and each step's tile written in one stretch; column by
+/// column down a row-major block, every value lands in another cache line
+/// (or page, with thousands of columns).
+pub const COLUMN_TILE: usize = 16;
+
 /// Precision of the per-element result rows (bus, branch and unit series).
 /// Grid totals are always kept in double precision.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

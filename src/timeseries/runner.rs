@@ -16,7 +16,7 @@ use super::kpi::Kpis;
 use super::loads::LoadColumns;
 use super::profiles::ProfileTable;
 use super::record::{LaneResults, ResultKernel};
-use super::rows::{Rows, RowsKept};
+use super::rows::{Rows, RowsKept, COLUMN_TILE};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use crate::math::{BusType, MathModel};
@@ -817,9 +817,6 @@ fn element_columns(elements: &[Element]) -> (Vec<usize>, Vec<(usize, usize)>) {
     (cols, pos)
 }
 
-/// Profile columns per tile of [`Engine::fill_lane_rows`].
-const ROW_TILE: usize = 16;
-
 /// Injection totals of a step, MW.
 #[derive(Debug, Clone, Copy)]
 struct StepTotals {
@@ -1146,7 +1143,7 @@ impl<'a> Engine<'a> {
 
     /// The element table's profile values of `blocks` (one per lane) into
     /// `lane_rows`, step by step. Lanes and steps without a block keep 1.0
-    /// (finite, never used). Columns go in tiles of [`ROW_TILE`]: step k of
+    /// (finite, never used). Columns go in tiles of [`COLUMN_TILE`]: step k of
     /// a tile's columns is one stretch of `lane_rows` while each column is
     /// read in order — column by column, every value would land in another
     /// page (a row is 20,000 columns with a profile per customer).
@@ -1155,8 +1152,8 @@ impl<'a> Engine<'a> {
         let bs = self.block_steps;
         self.lane_rows.clear();
         self.lane_rows.resize(bs * m, [1.0; LANES]);
-        for j0 in (0..m - 1).step_by(ROW_TILE) {
-            let tile = &self.elem_cols[j0..(j0 + ROW_TILE).min(m - 1)];
+        for j0 in (0..m - 1).step_by(COLUMN_TILE) {
+            let tile = &self.elem_cols[j0..(j0 + COLUMN_TILE).min(m - 1)];
             for (l, &b) in blocks.iter().enumerate() {
                 let t0 = b * bs;
                 let t1 = (t0 + bs).min(self.sc.n_steps);

@@ -26,10 +26,11 @@ calculation of the same K steps (update arrays of every load's P and Q built
 from the same profiles, not timed), iterative current and Newton, at 1 and 2
 threads (pinned as in compare_pgm.py). --series bus keeps the bus series only
 (|V|, angle, P, Q of every bus, plus grid totals and KPIs), the nearest to PGM's
-node-voltage output here. Usage (tools/bench/compare_pgm.sh's venv has
-power-grid-model):
+node-voltage output here; --own-profiles gives every load profile columns of
+its own (synthetic_feeder.py --own-profiles), as smart-meter data would. Usage
+(tools/bench/compare_pgm.sh's venv has power-grid-model):
     .venv-bench/bin/python tools/bench/pf_scaling.py [--gridsim target/release/gridsim]
-        [--sizes 1000,10000,100000] [--repeats 5] [--steps 672 [--series bus]]
+        [--sizes 1000,10000,100000] [--repeats 5] [--steps 672 [--series bus] [--own-profiles]]
 """
 import argparse
 import json
@@ -166,8 +167,9 @@ def series_table(a, tmp, sizes):
     out = Path(tmp) / "series.h5"
     for n in sizes:
         d = Path(tmp) / f"series{n}"
+        own = ["--own-profiles"] if a.own_profiles else []
         subprocess.run([sys.executable, str(ROOT / "tools/bench/synthetic_feeder.py"),
-                        "--buses", str(n), "--steps", str(a.steps), str(d)], check=True)
+                        "--buses", str(n), "--steps", str(a.steps), *own, str(d)], check=True)
         model = pgm_model(json.loads((d / "feeder.json").read_text()))
         update = series_case(d, a.steps)
         g, ic, nr = {}, {}, {}
@@ -199,6 +201,8 @@ def main():
     ap.add_argument("--series", default="all",
                     help="with --steps: gridsim's --series (all, the default, writes every "
                          "element's series; bus writes what PGM outputs here and more)")
+    ap.add_argument("--own-profiles", action="store_true",
+                    help="with --steps: a pair of profile columns per load")
     a = ap.parse_args()
     try:
         import power_grid_model  # noqa: F401

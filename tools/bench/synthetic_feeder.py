@@ -5,7 +5,10 @@ Writes DIR/network.m (MATPOWER case, version 2), DIR/elements.csv (one load per
 bus but the slack, SimBench's element-table layout) and DIR/profiles.csv.gz
 (four load profiles of --steps quarter hours, SimBench's profile layout), so that
 `gridsim pf DIR/network.m` and a scenario naming the three files run on it, and
-DIR/feeder.json (the same grid as plain arrays for power-grid-model).
+DIR/feeder.json (the same grid as plain arrays for power-grid-model). With
+--own-profiles every load gets profile columns of its own (its class's profile
+times a fixed factor of 1.00 to 1.01 per load), as smart-meter data would: the
+profile file then has two columns per load.
 
 The grid: bus 1 is the slack (1.0 p.u.); every further bus hangs off a bus drawn
 uniformly from the buses before it (a random recursive tree: depth about
@@ -13,7 +16,7 @@ e * ln(N), so the voltage stays in band at any size) over 100 to 400 m of
 overhead line (0.306 + j0.35 ohm/km, 9.7 nF/km: 94-AL1/15-ST1A at 20 kV). The total load is 12 MW at cos phi 0.97 whatever N, spread evenly.
 Stdlib only; the same --seed gives the same files.
 
-Usage: synthetic_feeder.py --buses 10000 [--steps 672] [--seed 1] DIR
+Usage: synthetic_feeder.py --buses 10000 [--steps 672] [--seed 1] [--own-profiles] DIR
 """
 import argparse
 import gzip
@@ -56,29 +59,48 @@ def write_case(path, n, edges, p_mw, q_mvar):
         f.write("];\n")
 
 
-def write_elements(path, n, p_mw, q_mvar, rng):
+def write_elements(path, n, p_mw, q_mvar, rng, own):
+    """The element table; returns each load's profile class (index in PROFILES)."""
+    classes = []
     with open(path, "w") as f:
         f.write("kind,pp_index,name,pp_bus,bus,p_mw,q_mvar,sn_mva,profile,p_profile_col,"
                 "q_profile_col,type,phys_type,subnet,in_service,scaling\n")
         for b in range(2, n + 1):
-            prof = PROFILES[rng.randrange(len(PROFILES))]
+            k = rng.randrange(len(PROFILES))
+            classes.append(k)
+            prof = f"C{b}" if own else PROFILES[k]
             f.write(f"load,{b - 2},Load {b},{b - 1},{b},{p_mw:.9g},{q_mvar:.9g},"
                     f"{p_mw / COS_PHI:.9g},{prof},{prof}_pload,{prof}_qload,,,feeder,True,1.0\n")
+    return classes
 
 
-def write_profiles(path, steps, rng):
+def own_factor(b):
+    """A load's fixed factor on its class profile (1.00 to 1.01), from its bus."""
+    return 1.0 + 0.01 * ((b * 2654435761) % 1000) / 1000
+
+
+def write_profiles(path, steps, rng, own_classes=None):
+    """The class profiles, or with `own_classes` one pair of columns per load."""
     start = datetime(2016, 1, 1)
-    cols = [c for p in PROFILES for c in (f"{p}_pload", f"{p}_qload")]
+    if own_classes is None:
+        cols = [c for p in PROFILES for c in (f"{p}_pload", f"{p}_qload")]
+    else:
+        cols = [c for b in range(2, len(own_classes) + 2) for c in (f"C{b}_pload", f"C{b}_qload")]
     with gzip.open(path, "wt", compresslevel=6) as f:
         f.write("step,time," + ",".join(cols) + "\n")
         for s in range(steps):
             t = start + timedelta(minutes=15 * s)
             hour = t.hour + t.minute / 60
-            vals = []
+            pq = []
             for k in range(len(PROFILES)):
                 base = 0.55 + 0.4 * math.sin(math.pi * (hour - 6 - 2 * k) / 12) ** 2
                 p = max(0.05, base + rng.gauss(0, 0.05))
-                vals += [f"{p:.6f}", f"{p * 0.9 + rng.gauss(0, 0.02):.6f}"]
+                pq.append((p, p * 0.9 + rng.gauss(0, 0.02)))
+            if own_classes is None:
+                vals = [f"{x:.6f}" for p, q in pq for x in (p, q)]
+            else:
+                vals = [f"{x * own_factor(b):.6f}" for b, k in enumerate(own_classes, start=2)
+                        for x in pq[k]]
             f.write(f"{s},{t.strftime('%d.%m.%Y %H:%M')}," + ",".join(vals) + "\n")
 
 
@@ -87,6 +109,8 @@ def main():
     ap.add_argument("--buses", type=int, required=True)
     ap.add_argument("--steps", type=int, default=672)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--own-profiles", action="store_true",
+                    help="a pair of profile columns per load instead of four shared profiles")
     ap.add_argument("out", type=Path)
     a = ap.parse_args()
     if a.buses < 2 or a.steps < 1:
@@ -98,8 +122,8 @@ def main():
     p_mw = TOTAL_P_MW / (n - 1)
     q_mvar = p_mw * math.tan(math.acos(COS_PHI))
     write_case(a.out / "network.m", n, edges, p_mw, q_mvar)
-    write_elements(a.out / "elements.csv", n, p_mw, q_mvar, rng)
-    write_profiles(a.out / "profiles.csv.gz", a.steps, rng)
+    classes = write_elements(a.out / "elements.csv", n, p_mw, q_mvar, rng, a.own_profiles)
+    write_profiles(a.out / "profiles.csv.gz", a.steps, rng, classes if a.own_profiles else None)
     z_base = VN_KV**2 / BASE_MVA
     (a.out / "feeder.json").write_text(json.dumps({
         "vn_kv": VN_KV, "buses": n, "p_mw": p_mw, "q_mvar": q_mvar,

@@ -1955,6 +1955,82 @@ fn voltage_dependent_loads_run_in_lanes() {
     }
 }
 
+/// An element table replaces the network's loads; where some of those had
+/// ZIP shares, the run says that the table's loads draw constant power
+/// (printed, and kept in the results file); the same network with a
+/// table but no ZIP loads has no note.
+#[test]
+fn element_table_replacing_zip_loads_is_noted() {
+    let net_path = root().join("networks/cn_rural_10kv.toml");
+    let net = gridsim::network::read_network(&net_path).unwrap();
+    let zip: Vec<_> = (net.loads.iter())
+        .filter(|l| l.z_share != 0.0 || l.i_share != 0.0)
+        .collect();
+    assert!(zip.len() > 10, "{} ZIP loads", zip.len());
+    let p_mw: f64 = zip.iter().map(|l| l.p_mw).sum();
+    let note = format!(
+        "elements: the element table replaces the network's loads, {} of which ({p_mw:.3} MW) \
+         have constant-impedance or constant-current shares (ZIP); the table's loads draw \
+         constant power",
+        zip.len()
+    );
+    let dir = tmpdir("zip-elements");
+    let mut prof = String::from("time,load\n");
+    for k in 0..4 {
+        prof.push_str(&format!("2016-01-01T00:{:02}:00,1.0\n", 15 * k));
+    }
+    std::fs::write(dir.join("profiles.csv"), prof).unwrap();
+    std::fs::write(
+        dir.join("elements.csv"),
+        "kind,name,bus,p_mw,q_mvar,p_profile_col,q_profile_col\nload,l1,SS10,0.5,0.1,load,load\n",
+    )
+    .unwrap();
+    let run = |network: &Path, out: &str| {
+        let out = dir.join(out);
+        let o = gridsim(&[
+            "run",
+            "--network",
+            network.to_str().unwrap(),
+            "--elements",
+            dir.join("elements.csv").to_str().unwrap(),
+            "--profiles",
+            dir.join("profiles.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let printed =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        (
+            printed,
+            compare::read(std::slice::from_ref(&out), None).unwrap(),
+        )
+    };
+    let (printed, cmp) = run(&net_path, "zip.h5");
+    let want = format!("scenario '{}': {note}", cmp.scenarios[0]);
+    assert!(printed.contains(&format!("warning: {want}")), "{printed}");
+    assert!(cmp.warnings().contains(&want), "{:?}", cmp.warnings());
+    // The same grid without ZIP shares: no note.
+    let plain = std::fs::read_to_string(&net_path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("zip"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let plain_path = dir.join("plain.toml");
+    std::fs::write(&plain_path, plain).unwrap();
+    let plain_net = gridsim::network::read_network(&plain_path).unwrap();
+    assert!(!plain_net.has_voltage_dependent_loads());
+    let (printed, cmp) = run(&plain_path, "plain.h5");
+    assert!(!printed.contains("element table replaces"), "{printed}");
+    let w = cmp.warnings();
+    assert!(
+        !w.iter().any(|w| w.contains("element table replaces")),
+        "{w:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Shaped loads draw constant power: the county feeder's residential ZIP
 /// loads (30 % Z, 20 % I in the file) are named in a note that the run
 /// prints and the results file keeps (compare and the report list it); the

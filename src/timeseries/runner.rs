@@ -133,6 +133,9 @@ impl Scenario {
         n_steps: usize,
         newton: NewtonOptions,
     ) -> Scenario {
+        let notes = Scenario::replaced_zip_loads_note(&network, &elements)
+            .into_iter()
+            .collect();
         Scenario {
             name: name.to_string(),
             network,
@@ -155,7 +158,7 @@ impl Scenario {
             bus_v_limits: None,
             description: String::new(),
             utc_offset_h: None,
-            notes: Vec::new(),
+            notes,
         }
     }
 }
@@ -561,6 +564,24 @@ impl Scenario {
     /// voltage-dependent (constant-impedance or constant-current) power.
     pub fn books_voltage_dependent_loads(&self) -> bool {
         self.elements.is_empty() && self.network.has_voltage_dependent_loads()
+    }
+
+    /// The note for an element table that replaces network loads with
+    /// constant-impedance or constant-current shares (the table has no
+    /// such shares: its loads draw constant power); None otherwise.
+    pub fn replaced_zip_loads_note(network: &Network, elements: &[Element]) -> Option<String> {
+        let zip = network
+            .loads
+            .iter()
+            .filter(|l| l.z_share != 0.0 || l.i_share != 0.0);
+        let (n, p_mw) = zip.fold((0, 0.0), |(n, p), l| (n + 1, p + l.p_mw));
+        (!elements.is_empty() && n > 0).then(|| {
+            format!(
+                "elements: the element table replaces the network's loads, {n} of which \
+                 ({p_mw:.3} MW) have constant-impedance or constant-current shares (ZIP); \
+                 the table's loads draw constant power"
+            )
+        })
     }
 
     /// Steps per result block: [`MAX_BLOCK_STEPS`], fewer for a short run

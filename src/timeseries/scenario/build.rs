@@ -943,6 +943,8 @@ impl<'a> Builder<'a> {
                 .collect();
             net = Arc::new(n);
         }
+        self.notes
+            .extend(Scenario::replaced_zip_loads_note(&net, &self.elements));
         Ok(Scenario {
             name: self.vname.to_string(),
             network: net,

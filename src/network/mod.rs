@@ -167,6 +167,12 @@ pub struct Load {
 }
 
 impl Load {
+    /// Whether part of the load depends on the voltage (constant-impedance
+    /// or constant-current shares).
+    pub fn is_voltage_dependent(&self) -> bool {
+        self.z_share != 0.0 || self.i_share != 0.0
+    }
+
     /// A constant-power load.
     pub fn constant_power(id: String, bus: usize, p_mw: f64, q_mvar: f64) -> Load {
         Load {
@@ -551,9 +557,7 @@ impl Network {
 
     /// Whether any load depends on the voltage.
     pub fn has_voltage_dependent_loads(&self) -> bool {
-        self.loads
-            .iter()
-            .any(|l| l.z_share != 0.0 || l.i_share != 0.0)
+        self.loads.iter().any(Load::is_voltage_dependent)
     }
 
     /// Index of the bus with external number `id`.

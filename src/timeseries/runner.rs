@@ -570,10 +570,7 @@ impl Scenario {
     /// constant-impedance or constant-current shares (the table has no
     /// such shares: its loads draw constant power); None otherwise.
     pub fn replaced_zip_loads_note(network: &Network, elements: &[Element]) -> Option<String> {
-        let zip = network
-            .loads
-            .iter()
-            .filter(|l| l.z_share != 0.0 || l.i_share != 0.0);
+        let zip = network.loads.iter().filter(|l| l.is_voltage_dependent());
         let (n, p_mw) = zip.fold((0, 0.0), |(n, p), l| (n + 1, p + l.p_mw));
         (!elements.is_empty() && n > 0).then(|| {
             format!(

@@ -284,7 +284,7 @@ impl<'a> Builder<'a> {
                 kept.push(l.clone());
                 continue;
             };
-            if l.z_share != 0.0 || l.i_share != 0.0 {
+            if l.is_voltage_dependent() {
                 n_zip += 1;
                 p_zip_mw += l.p_mw;
             }

@@ -439,22 +439,37 @@ fn lane_iteration_impl(
         }
         xnr[k] = tr;
         xni[k] = ti;
-        let load_abs = loads.next_if(|c| c.0 == k).map(|c| c.2);
+        let (mut inv, mut dx) = ([0.0; LANES], [0.0; LANES]);
         for q in 0..LANES {
             let (x_r, x_i) = (xr[k][q], xi[k][q]);
             // 1/|V|² of the iterate, as the forward pass computed it.
-            let inv = 1.0 / (x_r * x_r + x_i * x_i);
+            inv[q] = 1.0 / (x_r * x_r + x_i * x_i);
             let (d_r, d_i) = (tr[q] - x_r, ti[q] - x_i);
-            let dx = d_r * d_r + d_i * d_i;
-            let m = s2[k][q] * dx * inv;
-            est[q] = est[q].max(m);
-            if let Some(a) = load_abs {
-                let w = (s2[k][q] * inv).sqrt() + a;
-                est[q] = est[q].max(w * w * dx);
+            dx[q] = d_r * d_r + d_i * d_i;
+            est[q] = larger(est[q], s2[k][q] * dx[q] * inv[q]);
+        }
+        // Outside the lanes' loop, which then compiles to vector code.
+        if let Some(&(_, _, a)) = loads.next_if(|c| c.0 == k) {
+            for q in 0..LANES {
+                let w = (s2[k][q] * inv[q]).sqrt() + a;
+                est[q] = larger(est[q], w * w * dx[q]);
             }
         }
     }
     est
+}
+
+/// `est.max(m)` for an `est` that is never NaN (a running maximum that
+/// starts at zero), written as one comparison so that a loop over the lanes
+/// compiles to a vector maximum (`f64::max`'s NaN rule does not): a NaN `m`
+/// leaves `est` as `f64::max` does.
+#[inline(always)]
+fn larger(est: f64, m: f64) -> f64 {
+    if m > est {
+        m
+    } else {
+        est
+    }
 }
 
 /// The LU as the lane kernel reads it: the pattern (column k of L = row k
@@ -524,19 +539,23 @@ fn lane_mismatch_impl(
                 ai[q] -= ci[q];
             }
         }
-        let s_load = loads.next_if(|c| c.0 == k).map(|c| c.1);
+        let (xr, xi) = (&ln.dr[k], &ln.di[k]);
+        let (mut mr, mut mi) = ([0.0f64; LANES], [0.0f64; LANES]);
         for q in 0..LANES {
-            let (a_r, a_i) = (ar[q], ai[q]);
-            let (xr, xi) = (ln.dr[k][q], ln.di[k][q]);
-            let mut mr = (xr * a_r + xi * a_i) - ln.sr[k][q];
-            let mut mi = (xi * a_r - xr * a_i) - ln.si[k][q];
-            if let Some(si) = s_load {
-                let vm = xr.hypot(xi);
-                mr += si.re * vm;
-                mi += si.im * vm;
+            mr[q] = (xr[q] * ar[q] + xi[q] * ai[q]) - ln.sr[k][q];
+            mi[q] = (xi[q] * ar[q] - xr[q] * ai[q]) - ln.si[k][q];
+        }
+        // Outside the lanes' loops, which then compile to vector code.
+        if let Some(&(_, si, _)) = loads.next_if(|c| c.0 == k) {
+            for q in 0..LANES {
+                let vm = xr[q].hypot(xi[q]);
+                mr[q] += si.re * vm;
+                mi[q] += si.im * vm;
             }
-            finite[q] &= mr.is_finite() && mi.is_finite();
-            norm[q] = norm[q].max(mr.abs()).max(mi.abs());
+        }
+        for q in 0..LANES {
+            finite[q] &= mr[q].is_finite() & mi[q].is_finite();
+            norm[q] = larger(larger(norm[q], mr[q].abs()), mi[q].abs());
         }
     }
     for q in 0..LANES {

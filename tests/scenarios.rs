@@ -1716,7 +1716,7 @@ fn runs_keep_only_the_kinds_asked_for() {
                 kinds[1].extend(f32s(b.p_to_mw.as_slice()));
                 kinds[2].extend(f32s(b.unit_p_mw.as_slice()));
                 kinds[2].extend(f32s(b.unit_soc_percent.as_slice()));
-                kinds[3].extend(b.load_p_mw.iter().map(|&v| v as f32));
+                kinds[3].extend(f32s(b.load_p_mw.as_slice()));
                 grid.extend(b.p_slack_mw.iter().chain(&b.p_loss_mw).chain(&b.co2_t));
                 Ok(())
             })

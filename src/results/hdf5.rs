@@ -881,8 +881,8 @@ fn element_series(kind: &str, layout: &Layout) -> Vec<SeriesSpec> {
             v
         }
         "load" => vec![
-            spec("p_mw", "MW", nl, |b| RowSlice::F64(&b.load_p_mw)),
-            spec("q_mvar", "Mvar", nl, |b| RowSlice::F64(&b.load_q_mvar)),
+            spec("p_mw", "MW", nl, |b| b.load_p_mw.as_slice()),
+            spec("q_mvar", "Mvar", nl, |b| b.load_q_mvar.as_slice()),
         ],
         _ => vec![
             spec("p_mw", "MW", nu, |b| b.unit_p_mw.as_slice()),

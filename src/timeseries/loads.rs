@@ -9,7 +9,7 @@
 //! the elements' net demand.
 
 use super::elements::ElementKind;
-use super::rows::COLUMN_TILE;
+use super::rows::{Rows, RowsMut, Stored, COLUMN_TILE};
 use super::runner::Scenario;
 
 /// Ids, kinds and buses of a scenario's load columns.
@@ -73,8 +73,8 @@ impl Scenario {
         t0: usize,
         n: usize,
         load_vm_pu: &[f64],
-        p_mw: &mut Vec<f64>,
-        q_mvar: &mut Vec<f64>,
+        p_mw: &mut Rows,
+        q_mvar: &mut Rows,
     ) {
         let width = self.load_count();
         let steps = t0..t0 + n;
@@ -161,13 +161,20 @@ impl LoadColumn<'_> {
     }
 }
 
-/// Fills `rows` (`n × cols.len()`, row-major) from `cols`, in tiles of
+/// Fills `rows` with `n` steps (`n × cols.len()`, row-major) from `cols`,
+/// in the rows' precision.
+fn fill_rows(rows: &mut Rows, n: usize, cols: &[LoadColumn], vm_pu: &[f64], nl: usize) {
+    rows.refill(n * cols.len(), |out| match out {
+        RowsMut::F64(out) => fill_stored(out, n, cols, vm_pu, nl),
+        RowsMut::F32(out) => fill_stored(out, n, cols, vm_pu, nl),
+    })
+}
+
+/// [`fill_rows`] into `rows` (`n × cols.len()` values), in tiles of
 /// [`COLUMN_TILE`] columns step by step (series alone, the element table's
 /// case, without a branch per value).
-fn fill_rows(rows: &mut Vec<f64>, n: usize, cols: &[LoadColumn], vm_pu: &[f64], nl: usize) {
+fn fill_stored<T: Stored>(rows: &mut [T], n: usize, cols: &[LoadColumn], vm_pu: &[f64], nl: usize) {
     let width = cols.len();
-    rows.clear();
-    rows.resize(n * width, 0.0);
     let series: Option<Vec<(&[f64], f64)>> = cols
         .iter()
         .map(|c| match *c {
@@ -182,12 +189,12 @@ fn fill_rows(rows: &mut Vec<f64>, n: usize, cols: &[LoadColumn], vm_pu: &[f64], 
             match &series {
                 Some(s) => {
                     for (r, &(xs, f)) in row.iter_mut().zip(&s[j0..j1]) {
-                        *r = f * xs[k];
+                        *r = T::stored(f * xs[k]);
                     }
                 }
                 None => {
                     for (r, c) in row.iter_mut().zip(&cols[j0..j1]) {
-                        *r = c.at(k, vm_pu, nl);
+                        *r = T::stored(c.at(k, vm_pu, nl));
                     }
                 }
             }

@@ -91,6 +91,35 @@ pub struct Rows {
     f32: Vec<f32>,
 }
 
+/// The values of [`Rows`], writable, in their precision ([`Rows::refill`]).
+pub enum RowsMut<'a> {
+    /// Double-precision values.
+    F64(&'a mut [f64]),
+    /// Single-precision values.
+    F32(&'a mut [f32]),
+}
+
+/// A value type rows are kept in: f64, or f32 rounded as [`Rows::push`]
+/// rounds.
+pub trait Stored: Copy + Default {
+    /// `x` in this type.
+    fn stored(x: f64) -> Self;
+}
+
+impl Stored for f64 {
+    #[inline(always)]
+    fn stored(x: f64) -> f64 {
+        x
+    }
+}
+
+impl Stored for f32 {
+    #[inline(always)]
+    fn stored(x: f64) -> f32 {
+        x as f32
+    }
+}
+
 /// A borrowed view of [`Rows`] (or of a grid total) in its precision.
 #[derive(Debug, Clone, Copy)]
 pub enum RowSlice<'a> {
@@ -226,6 +255,23 @@ impl Rows {
             self.f32.extend(xs.iter().map(|x| x[l] as f32));
         } else {
             self.f64.extend(xs.iter().map(|x| x[l]));
+        }
+    }
+
+    /// Replaces the values by `n` values (zeros) and lets `fill` write
+    /// them in the rows' precision; nothing when the rows are discarded.
+    pub fn refill(&mut self, n: usize, fill: impl FnOnce(RowsMut)) {
+        if self.discard {
+            return;
+        }
+        if self.single {
+            self.f32.clear();
+            self.f32.resize(n, 0.0);
+            fill(RowsMut::F32(&mut self.f32));
+        } else {
+            self.f64.clear();
+            self.f64.resize(n, 0.0);
+            fill(RowsMut::F64(&mut self.f64));
         }
     }
 

@@ -252,8 +252,6 @@ impl Layout {
 /// per-element series the run keeps ([`RowsKept`]) in its precision, grid totals in f64.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
-    /// Whether the load columns are left empty (not [`RowsKept::load`]).
-    discard_loads: bool,
     /// First step of the block.
     pub start_step: usize,
     /// Steps in the block.
@@ -324,9 +322,9 @@ pub struct Block {
     /// not lines, in branch order), `step × transformer`.
     pub tap_pos: Vec<f64>,
     /// Power drawn by each load column (load convention), MW, `step × load`.
-    pub load_p_mw: Vec<f64>,
+    pub load_p_mw: Rows,
     /// Reactive power drawn by each load column, Mvar.
-    pub load_q_mvar: Vec<f64>,
+    pub load_q_mvar: Rows,
     /// |V| at each network load's bus per step (`step × network load`),
     /// p.u., when they draw voltage-dependent power; else empty.
     pub load_vm_pu: Vec<f64>,
@@ -397,7 +395,6 @@ impl Block {
     }
 
     fn clear(&mut self, start_step: usize, kept: RowsKept) {
-        self.discard_loads = !kept.load;
         self.start_step = start_step;
         self.n = 0;
         for (v, w) in self.rows_mut() {
@@ -413,17 +410,15 @@ impl Block {
         self.converged.clear();
         self.iterations.clear();
         self.tap_pos.clear();
-        self.load_p_mw.clear();
-        self.load_q_mvar.clear();
+        self.load_p_mw.clear(kept.precision_if(kept.load));
+        self.load_q_mvar.clear(kept.precision_if(kept.load));
         self.load_vm_pu.clear();
     }
 
     /// Fills the load columns of the block's steps (they depend on the
-    /// scenario only, not on the power flow).
+    /// scenario only, not on the power flow); nothing where the run does
+    /// not keep them (the rows discard).
     fn fill_loads(&mut self, sc: &Scenario) {
-        if self.discard_loads {
-            return;
-        }
         sc.fill_load_rows(
             self.start_step,
             self.n,

@@ -459,16 +459,26 @@ fn lane_iteration_impl(
     est
 }
 
-/// `est.max(m)` for an `est` that is never NaN (a running maximum that
-/// starts at zero), written as one comparison so that a loop over the lanes
-/// compiles to a vector maximum (`f64::max`'s NaN rule does not): a NaN `m`
-/// leaves `est` as `f64::max` does.
+/// `acc.max(x)` for an `acc` that is never NaN (a running maximum that
+/// starts at a number), written as one comparison so that a loop over the
+/// lanes compiles to a vector maximum (`f64::max`'s NaN rule does not): a
+/// NaN `x` leaves `acc` as `f64::max` does.
 #[inline(always)]
-fn larger(est: f64, m: f64) -> f64 {
-    if m > est {
-        m
+pub fn larger(acc: f64, x: f64) -> f64 {
+    if x > acc {
+        x
     } else {
-        est
+        acc
+    }
+}
+
+/// `acc.min(x)` for an `acc` that is never NaN, as [`larger`] is for `max`.
+#[inline(always)]
+pub fn smaller(acc: f64, x: f64) -> f64 {
+    if x < acc {
+        x
+    } else {
+        acc
     }
 }
 

@@ -579,19 +579,22 @@ impl Scenario {
     /// Steps per result block: [`MAX_BLOCK_STEPS`], fewer for a short run
     /// (at least [`MIN_BLOCKS`] blocks of at least [`MIN_SPLIT_STEPS`]
     /// steps: a week of 15-minute steps gets 8 blocks of 84), and no more
-    /// than keep a block's per-element rows within [`BLOCK_VALUES`] on a
-    /// large grid (10,000 buses: 73 steps; 100,000: 7); then evened out so
-    /// that the blocks fill whole groups of [`LANES`] where that keeps them
-    /// at least [`MIN_SPLIT_STEPS`] long (or as long as memory allows): the
-    /// last group of a scenario in lanes otherwise runs as long as the
-    /// others with lanes idle (a 10,000-bus week: 10 blocks of 73 steps, the
-    /// third group 73 rounds for two lanes; now 12 of 56, three full
-    /// groups). Depends on the scenario only, so results (each block of a
-    /// scenario in lanes starts from the initial voltages) do not depend on
-    /// threads or precision.
+    /// than keep a block's per-element rows — the series of the buses,
+    /// branches and units and the load columns recorded — within
+    /// [`BLOCK_VALUES`] on a large grid (the synthetic 10,000-bus feeder
+    /// with its element table: 32 steps; 100,000 buses: 3); then evened out
+    /// so that the blocks fill whole groups of [`LANES`] where that keeps
+    /// them at least [`MIN_SPLIT_STEPS`] long (or as long as memory
+    /// allows): the last group of a scenario in lanes otherwise runs as
+    /// long as the others with lanes idle (that feeder's week: 24 blocks of
+    /// 28 steps, six full groups, three per thread on two). Depends on the
+    /// scenario only, so results (each block of a scenario in lanes starts
+    /// from the initial voltages) do not depend on threads or precision.
     pub fn block_steps(&self) -> usize {
         let net = &self.network;
-        let loads = net.loads.len() + self.elements.len() + self.synthetic_loads.len();
+        // The load columns recorded (an element table replaces the
+        // network's own loads).
+        let loads = self.load_count();
         let per_step =
             4 * net.buses.len() + 7 * net.branches.len() + 11 * self.units.len() + 2 * loads + 16;
         let by_memory = (BLOCK_VALUES / per_step).max(1);

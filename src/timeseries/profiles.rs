@@ -497,6 +497,16 @@ fn label_step(path: &Path, column: &str, times: &[(Timestamp, usize)]) -> Result
 
 #[cfg(test)]
 mod tests {
+    /// Pseudo-random numbers (a 64-bit LCG's high bits) from `seed`.
+    fn numbers(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 11
+        }
+    }
+
     /// The fast path gives exactly what `str::parse` gives, or leaves the
     /// cell to it: edge cases, and two million random decimals of every
     /// length and position of the point.
@@ -553,13 +563,7 @@ mod tests {
             "more than 15 digits"
         );
         assert!(same(&format!("1.{}", "0".repeat(14))));
-        let mut seed: u64 = 7;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 11
-        };
+        let mut next = numbers(7);
         let mut taken = 0;
         for _ in 0..2_000_000 {
             let n = 1 + (next() % 17) as usize;
@@ -570,7 +574,7 @@ mod tests {
             if at <= n {
                 c.insert(at, '.');
             }
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 c.insert(0, '-');
             }
             taken += usize::from(same(&c));
@@ -584,13 +588,7 @@ mod tests {
     /// space, exponents, long mantissas, signs), labels and values.
     #[test]
     fn plain_rows_read_as_the_csv_reader_does() {
-        let mut seed: u64 = 11;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 11
-        };
+        let mut next = numbers(11);
         let odd = [
             " 0.5",
             "1e-3",

@@ -1,9 +1,13 @@
 //! The profile reader's two paths agree: unquoted files (split at commas,
-//! large ones parsed in parallel chunks) and quoted ones (the csv crate)
+//! read a piece at a time, each piece parsed in parallel parts; gzip
+//! inflated piece by piece) and quoted ones (the csv crate, the text whole)
 //! give the same table and the same errors, with the same line numbers.
 
-use gridsim::timeseries::profiles::{parse_profiles, ProfileTable};
-use std::path::Path;
+mod common;
+
+use gridsim::timeseries::profiles::{parse_profiles, read_profiles, ProfileTable};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 fn same(a: &ProfileTable, b: &ProfileTable) {
     assert_eq!(a.names, b.names);
@@ -77,4 +81,86 @@ fn errors_name_the_same_line_in_every_chunk() {
     let t = l.join("\n");
     let e = parse_profiles(&p, &t).unwrap_err().to_string();
     assert!(e.contains(":30000:") && e.contains("3 fields"), "{e}");
+}
+
+/// `text` gzipped into `path`, as two gzip members cut at byte `cut` (in
+/// the middle of a line: a piece's lines must not end with a member).
+fn gzip_file(dir: &Path, name: &str, text: &[u8], cut: usize) -> PathBuf {
+    let path = dir.join(name);
+    let mut bytes = Vec::new();
+    for part in [&text[..cut], &text[cut..]] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(part).unwrap();
+        bytes.extend(gz.finish().unwrap());
+    }
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn simbench_text() -> String {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/simbench-mv-urban/profiles.csv.gz");
+    gridsim::input::read_text(&p).unwrap()
+}
+
+/// A gzip file is inflated a piece at a time (here across two members cut
+/// mid-line) and read as its whole text is; so is a file with a quote only
+/// in its last row (read again whole, by the csv crate).
+#[test]
+fn gzip_pieces_read_as_the_whole_text() {
+    let dir = common::tmpdir("profile-pieces");
+    let text = simbench_text();
+    let whole = parse_profiles(Path::new("p.csv"), &quoted(&text)).unwrap();
+    let cut = text.len() / 3 + 17;
+    same(
+        &read_profiles(&gzip_file(&dir, "a.csv.gz", text.as_bytes(), cut)).unwrap(),
+        &whole,
+    );
+    let last = text.trim_end().rfind('\n').unwrap() + 1;
+    let (head, row) = text.split_at(last);
+    let (label, cells) = row.split_once(',').unwrap();
+    let late = format!("{head}\"{label}\",{cells}");
+    assert!(late.find('"').unwrap() > 4 << 20);
+    same(&parse_profiles(Path::new("p.csv"), &late).unwrap(), &whole);
+    same(
+        &read_profiles(&gzip_file(&dir, "b.csv.gz", late.as_bytes(), cut)).unwrap(),
+        &whole,
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A row longer than a piece (100,000 columns, about 700 kB) is read whole.
+#[test]
+fn a_row_longer_than_a_piece() {
+    let names: Vec<String> = (0..100_000).map(|c| format!("c{c}")).collect();
+    let mut text = format!("time,{}\n", names.join(","));
+    for t in 0..3 {
+        let cells: Vec<String> = (0..100_000).map(|c| format!("{}.{t}5", c % 97)).collect();
+        text += &format!("2020-01-01T00:{:02},{}\n", 15 * t, cells.join(","));
+    }
+    let plain = parse_profiles(Path::new("p.csv"), &text).unwrap();
+    assert_eq!((plain.n_steps, plain.names.len()), (3, 100_000));
+    assert_eq!(plain.value(99_999, 2), 89.25);
+    same(
+        &plain,
+        &parse_profiles(Path::new("p.csv"), &quoted(&text)).unwrap(),
+    );
+}
+
+/// Bytes that are not UTF-8 deep in a gzip file: the error names the line.
+#[test]
+fn not_utf8_deep_in_a_gzip_file_names_the_line() {
+    let dir = common::tmpdir("profile-utf8");
+    let text = simbench_text();
+    let at = text.match_indices('\n').nth(29_998).unwrap().0 + 5;
+    let mut bytes = text.into_bytes();
+    bytes[at] = 0xff;
+    let e = read_profiles(&gzip_file(&dir, "u.csv.gz", &bytes, 1000))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("u.csv.gz:30000:") && e.contains("not UTF-8"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -9,7 +9,7 @@
 
 use super::time::Timestamp;
 use crate::error::{Error, Result};
-use crate::input::excerpt;
+use crate::input::{excerpt, Lines};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -21,8 +21,8 @@ pub struct ProfileTable {
     index: HashMap<String, usize>,
     /// Number of rows (steps).
     pub n_steps: usize,
-    /// `data[c * n_steps + t]`.
-    data: Vec<f64>,
+    /// `columns[c][t]`, each `n_steps` long.
+    columns: Vec<Vec<f64>>,
     /// First time label.
     pub first_time: Option<Timestamp>,
     /// The step the time labels advance by, seconds (checked on every
@@ -38,73 +38,51 @@ impl ProfileTable {
 
     /// Whole column `c`.
     pub fn series(&self, c: usize) -> &[f64] {
-        &self.data[c * self.n_steps..(c + 1) * self.n_steps]
+        &self.columns[c]
     }
 
     /// Value of column `c` at step `t`.
     #[inline]
     pub fn value(&self, c: usize, t: usize) -> f64 {
-        self.data[c * self.n_steps + t]
+        self.columns[c][t]
     }
 
     /// Builds a table from named columns of equal length.
-    pub fn from_columns(columns: Vec<(String, Vec<f64>)>) -> Result<ProfileTable> {
-        let n_steps = columns.first().map_or(0, |c| c.1.len());
-        let mut names = Vec::with_capacity(columns.len());
-        let mut data = Vec::with_capacity(n_steps * columns.len());
-        for (name, col) in columns {
+    pub fn from_columns(named: Vec<(String, Vec<f64>)>) -> Result<ProfileTable> {
+        let n_steps = named.first().map_or(0, |c| c.1.len());
+        let mut index = HashMap::with_capacity(named.len());
+        let (mut names, mut columns) = (Vec::new(), Vec::new());
+        for (k, (name, col)) in named.into_iter().enumerate() {
             if col.len() != n_steps {
                 return Err(Error::Usage(format!(
                     "profile '{name}' has {} values, expected {n_steps}",
                     col.len()
                 )));
             }
-            names.push(name);
-            data.extend(col);
-        }
-        ProfileTable::from_data(names, n_steps, data)
-    }
-
-    /// A table of the columns `names` whose values are `data`, column-major.
-    fn from_data(names: Vec<String>, n_steps: usize, data: Vec<f64>) -> Result<ProfileTable> {
-        debug_assert_eq!(data.len(), n_steps * names.len());
-        let mut index = HashMap::with_capacity(names.len());
-        for (k, name) in names.iter().enumerate() {
             if index.insert(name.clone(), k).is_some() {
                 return Err(Error::Usage(format!("duplicate profile name '{name}'")));
             }
+            names.push(name);
+            columns.push(col);
         }
         Ok(ProfileTable {
             names,
             index,
             n_steps,
-            data,
+            columns,
             first_time: None,
             label_step_s: None,
         })
-    }
-
-    /// A table of the columns `names` from the rows of consecutive parts
-    /// of a file, each column copied once into place.
-    fn from_parts(names: Vec<String>, parts: &[Rows]) -> Result<ProfileTable> {
-        let n_steps = parts.iter().map(|p| p.1.len()).sum();
-        let mut data = Vec::with_capacity(n_steps * names.len());
-        for k in 0..names.len() {
-            for part in parts {
-                data.extend_from_slice(&part.0[k]);
-            }
-        }
-        ProfileTable::from_data(names, n_steps, data)
     }
 }
 
 /// Opens a possibly gzip-compressed text file (see [`crate::input`]).
 pub use crate::input::read_text;
 
-/// Reads a profile CSV.
+/// Reads a profile CSV (gzip-compressed or not).
 pub fn read_profiles(path: &Path) -> Result<ProfileTable> {
-    let text = read_text(path)?;
-    parse_profiles(path, &text)
+    let bytes = crate::input::read(path)?;
+    profiles_of(path, &bytes)
 }
 
 /// `network()` and, where there is a path, [`read_profiles`] side by side
@@ -121,69 +99,176 @@ pub fn read_beside_profiles<N: Send>(
 
 /// Parses profile CSV text (`path` for messages).
 pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
-    let mut rdr = csv::ReaderBuilder::new()
+    profiles_of(path, text.as_bytes())
+}
+
+/// Bytes of text parsed at a time: half a megabyte, in a core's cache
+/// while it is parsed; but at least [`PIECE_ROWS`] rows of a wide table
+/// (the parts of a piece are appended column by column).
+const PIECE_BYTES: usize = 1 << 19;
+
+/// Rows a piece holds at least.
+const PIECE_ROWS: usize = 64;
+
+/// The profile table of a file's bytes (gzip data or text). A file with
+/// no quotes is parsed a piece of lines at a time, each piece while the
+/// next is inflated (on two threads where rayon's pool has them); the
+/// text is never whole in memory. A quote anywhere sends the whole text
+/// to the CSV reader instead.
+fn profiles_of(path: &Path, bytes: &[u8]) -> Result<ProfileTable> {
+    let mut lines = Lines::new(path, bytes, PIECE_BYTES);
+    let (mut piece, mut next) = (String::new(), String::new());
+    lines.next_piece(&mut piece)?;
+    if piece.contains('"') {
+        return quoted_table(path, bytes);
+    }
+    let head = piece.find('\n').map_or(piece.len(), |i| i + 1);
+    let header = Header::read(path, &mut csv_reader(&piece[..head]))?;
+    let layout = header.layout(path);
+    let mut rows = layout.empty();
+    let mut parts = Vec::new();
+    let (mut skip, mut first) = (head, 2);
+    loop {
+        let body = &piece[skip..];
+        let (more, parsed) = rayon::join(
+            || lines.next_piece(&mut next),
+            || layout.plain_rows(body, first, &mut parts),
+        );
+        parsed?;
+        let n_rows: usize = parts.iter().map(|p| p.1.len()).sum();
+        if first == 2 && n_rows > 0 {
+            let row_bytes = (body.len() / n_rows).max(1);
+            reserve(&mut rows, row_bytes, lines.expected_bytes());
+            lines.set_piece_bytes(PIECE_BYTES.max(row_bytes.saturating_mul(PIECE_ROWS)));
+        }
+        for part in &mut parts {
+            for (col, values) in rows.0.iter_mut().zip(&part.0) {
+                col.extend_from_slice(values);
+            }
+            rows.1.append(&mut part.1);
+        }
+        let Some(line) = more? else { break };
+        if next.contains('"') {
+            return quoted_table(path, bytes);
+        }
+        std::mem::swap(&mut piece, &mut next);
+        (skip, first) = (0, line);
+    }
+    header.table(path, rows)
+}
+
+/// Room in `rows` for the rows a text of `expected` bytes holds if all
+/// are `row_bytes` long (those of the first piece), 2 % more: the columns
+/// are then not moved while they grow. No more than twice `expected` in
+/// bytes (the file's own statement, which may be wrong: the columns grow
+/// as needed either way).
+fn reserve(rows: &mut Rows, row_bytes: usize, expected: u64) {
+    let n = expected / row_bytes as u64;
+    let size = (rows.0.len() * 8 + std::mem::size_of::<(Timestamp, usize)>()) as u64;
+    let want = (n + n / 50 + 16).min(2 * expected / size) as usize;
+    rows.0.iter_mut().for_each(|c| c.reserve(want));
+    rows.1.reserve(want);
+}
+
+/// The profile table of a file with quotes, read whole by the csv crate.
+fn quoted_table(path: &Path, bytes: &[u8]) -> Result<ProfileTable> {
+    let mut text = String::new();
+    Lines::new(path, bytes, usize::MAX).next_piece(&mut text)?;
+    let mut rdr = csv_reader(&text);
+    let header = Header::read(path, &mut rdr)?;
+    let rows = header.layout(path).csv_rows(&mut rdr)?;
+    header.table(path, rows)
+}
+
+/// A CSV reader of `text` as profile tables are read: a header, fields
+/// trimmed.
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::parse(path, 1, format!("bad CSV header: {e}")))?
-        .clone();
-    if headers.len() < 2 {
-        // Not quoted: a file that is no CSV table (a password file, say)
-        // is not echoed.
-        return Err(Error::parse(
+        .from_reader(text.as_bytes())
+}
+
+/// A profile table's header: its fields, the time column and the value
+/// columns (every other but a `step` column), checked.
+struct Header {
+    fields: csv::StringRecord,
+    time_col: usize,
+    value_cols: Vec<usize>,
+}
+
+impl Header {
+    /// The header `rdr` starts with.
+    fn read(path: &Path, rdr: &mut csv::Reader<&[u8]>) -> Result<Header> {
+        let fields = rdr
+            .headers()
+            .map_err(|e| Error::parse(path, 1, format!("bad CSV header: {e}")))?
+            .clone();
+        if fields.len() < 2 {
+            // Not quoted: a file that is no CSV table (a password file, say)
+            // is not echoed.
+            return Err(Error::parse(
+                path,
+                1,
+                "not a profile table: the first line must be a CSV header with a time column and at least one profile",
+            ));
+        }
+        let lower: Vec<String> = fields.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let time_col = lower
+            .iter()
+            .position(|h| matches!(h.as_str(), "time" | "timestamp" | "datetime" | "date"))
+            .unwrap_or(0);
+        let step_col = lower.iter().position(|h| h == "step");
+        let value_cols: Vec<usize> = (0..fields.len())
+            .filter(|&c| c != time_col && Some(c) != step_col)
+            .collect();
+        let mut seen = HashMap::new();
+        for &c in &value_cols {
+            let name = &fields[c];
+            if name.is_empty() {
+                return Err(Error::parse(
+                    path,
+                    1,
+                    format!("column {} has an empty name", c + 1),
+                ));
+            }
+            if seen.insert(name.to_string(), c).is_some() {
+                return Err(Error::parse(
+                    path,
+                    1,
+                    format!("duplicate column '{}'", excerpt(name)),
+                ));
+            }
+        }
+        Ok(Header {
+            fields,
+            time_col,
+            value_cols,
+        })
+    }
+
+    fn layout<'a>(&'a self, path: &'a Path) -> Layout<'a> {
+        Layout {
             path,
-            1,
-            "not a profile table: the first line must be a CSV header with a time column and at least one profile",
-        ));
-    }
-    let lower: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-    let time_col = lower
-        .iter()
-        .position(|h| matches!(h.as_str(), "time" | "timestamp" | "datetime" | "date"))
-        .unwrap_or(0);
-    let step_col = lower.iter().position(|h| h == "step");
-    let value_cols: Vec<usize> = (0..headers.len())
-        .filter(|&c| c != time_col && Some(c) != step_col)
-        .collect();
-    let mut seen = HashMap::new();
-    for &c in &value_cols {
-        let name = &headers[c];
-        if name.is_empty() {
-            return Err(Error::parse(
-                path,
-                1,
-                format!("column {} has an empty name", c + 1),
-            ));
-        }
-        if seen.insert(name.to_string(), c).is_some() {
-            return Err(Error::parse(
-                path,
-                1,
-                format!("duplicate column '{}'", excerpt(name)),
-            ));
+            headers: &self.fields,
+            time_col: self.time_col,
+            value_cols: &self.value_cols,
         }
     }
-    let layout = Layout {
-        path,
-        headers: &headers,
-        time_col,
-        value_cols: &value_cols,
-    };
-    let parts = match plain_body(text) {
-        Some(body) => layout.plain_rows(body)?,
-        None => vec![layout.csv_rows(&mut rdr)?],
-    };
-    let times: Vec<(Timestamp, usize)> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
-    let names = value_cols.iter().map(|&c| headers[c].to_string()).collect();
-    let mut t = ProfileTable::from_parts(names, &parts)?;
-    if t.n_steps == 0 {
-        return Err(Error::parse(path, 2, "the profile table has no rows"));
+
+    /// The table of the rows read under this header, its time labels
+    /// checked.
+    fn table(&self, path: &Path, rows: Rows) -> Result<ProfileTable> {
+        let (columns, times) = rows;
+        if times.is_empty() {
+            return Err(Error::parse(path, 2, "the profile table has no rows"));
+        }
+        let names = self.value_cols.iter().map(|&c| self.fields[c].to_string());
+        let mut t = ProfileTable::from_columns(names.zip(columns).collect())?;
+        t.first_time = times.first().map(|x| x.0);
+        t.label_step_s = label_step(path, &self.fields[self.time_col], &times)?;
+        Ok(t)
     }
-    t.first_time = times.first().map(|x| x.0);
-    t.label_step_s = label_step(path, &headers[time_col], &times)?;
-    Ok(t)
 }
 
 /// Columns and time labels (with their line numbers) of a profile table's rows.
@@ -195,15 +280,6 @@ struct Layout<'a> {
     headers: &'a csv::StringRecord,
     time_col: usize,
     value_cols: &'a [usize],
-}
-
-/// The text after the header line when the file has no quotes (then
-/// every line is one row of comma-separated fields), else None.
-fn plain_body(text: &str) -> Option<&str> {
-    if text.contains('"') {
-        return None;
-    }
-    Some(text.split_once('\n').map_or("", |(_, body)| body))
 }
 
 impl Layout<'_> {
@@ -279,18 +355,14 @@ impl Layout<'_> {
         true
     }
 
-    /// No rows yet, room for `rows`.
-    fn empty(&self, rows: usize) -> Rows {
-        let col = || Vec::with_capacity(rows);
-        (
-            (0..self.value_cols.len()).map(|_| col()).collect(),
-            Vec::with_capacity(rows),
-        )
+    /// No rows yet.
+    fn empty(&self) -> Rows {
+        (vec![Vec::new(); self.value_cols.len()], Vec::new())
     }
 
     /// Rows of quoted CSV, by the csv crate.
     fn csv_rows(&self, rdr: &mut csv::Reader<&[u8]>) -> Result<Rows> {
-        let mut out = self.empty(0);
+        let mut out = self.empty();
         for (row, rec) in rdr.records().enumerate() {
             let line = row + 2;
             let rec =
@@ -301,16 +373,17 @@ impl Layout<'_> {
         Ok(out)
     }
 
-    /// Rows of unquoted CSV: lines split at commas, fields trimmed, empty
-    /// lines skipped (as the csv crate does); large bodies are cut at line
-    /// boundaries and parsed in parallel, one part each, in order (the
-    /// first error in line order is reported).
-    fn plain_rows(&self, body: &str) -> Result<Vec<Rows>> {
-        let parts = if body.len() > (1 << 20) { 8 } else { 1 };
-        // (first line, its text, number of lines)
-        let mut chunks: Vec<(usize, &str, usize)> = Vec::new();
-        let (mut rest, mut line) = (body, 2);
-        for k in (1..=parts).rev() {
+    /// Rows of unquoted CSV from line `first` on, into `parts` (what
+    /// they held is dropped; their room is kept): lines split at commas,
+    /// fields trimmed, empty lines skipped (as the csv crate does); a body
+    /// of more than 64 kB is cut at line boundaries and parsed in parallel,
+    /// a part each, in order (the first error in line order is reported).
+    fn plain_rows(&self, body: &str, first: usize, parts: &mut Vec<Rows>) -> Result<()> {
+        let n_parts = if body.len() > (1 << 16) { 4 } else { 1 };
+        // (first line, its text)
+        let mut chunks: Vec<(usize, &str)> = Vec::with_capacity(n_parts);
+        let (mut rest, mut line) = (body, first);
+        for k in (1..=n_parts).rev() {
             let cut = if k == 1 {
                 rest.len()
             } else {
@@ -318,30 +391,33 @@ impl Layout<'_> {
                 rest[at..].find('\n').map_or(rest.len(), |i| at + i + 1)
             };
             let (chunk, tail) = rest.split_at(cut);
-            let lines = chunk.bytes().filter(|&b| b == b'\n').count();
-            chunks.push((line, chunk, lines + 1));
-            line += lines;
+            chunks.push((line, chunk));
+            line += chunk.bytes().filter(|&b| b == b'\n').count();
             rest = tail;
         }
+        parts.resize_with(n_parts, || self.empty());
         use rayon::prelude::*;
-        chunks
+        let done: Vec<Result<()>> = chunks
             .par_iter()
-            .map(|&(first, chunk, lines)| {
-                let mut out = self.empty(lines);
+            .zip(parts.par_iter_mut())
+            .map(|(&(first, chunk), out)| {
+                out.0.iter_mut().for_each(Vec::clear);
+                out.1.clear();
                 let mut fields: Vec<&str> = Vec::with_capacity(self.headers.len());
                 let mut vals: Vec<f64> = Vec::with_capacity(self.headers.len());
                 for (i, l) in chunk.split('\n').enumerate() {
                     let l = l.strip_suffix('\r').unwrap_or(l);
-                    if l.is_empty() || self.plain_row(first + i, l, &mut vals, &mut out) {
+                    if l.is_empty() || self.plain_row(first + i, l, &mut vals, out) {
                         continue;
                     }
                     fields.clear();
                     split_fields(l, &mut fields);
-                    self.row(first + i, &fields, &mut out)?;
+                    self.row(first + i, &fields, out)?;
                 }
-                Ok(out)
+                Ok(())
             })
-            .collect()
+            .collect();
+        done.into_iter().collect()
     }
 }
 

@@ -1,2 +1,2 @@
 //! Nothing but a home for gridsim's criterion benchmarks (`powerflow.rs`,
-//! `timeseries.rs`): `cargo bench -p gridsim-benches`.
+//! `timeseries.rs`, `profiles.rs`): `cargo bench -p gridsim-benches`.

@@ -194,6 +194,7 @@ fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
 struct Header {
     fields: csv::StringRecord,
     time_col: usize,
+    step_col: Option<usize>,
     value_cols: Vec<usize>,
 }
 
@@ -243,6 +244,7 @@ impl Header {
         Ok(Header {
             fields,
             time_col,
+            step_col,
             value_cols,
         })
     }
@@ -252,6 +254,7 @@ impl Header {
             path,
             headers: &self.fields,
             time_col: self.time_col,
+            step_col: self.step_col,
             value_cols: &self.value_cols,
         }
     }
@@ -279,6 +282,7 @@ struct Layout<'a> {
     path: &'a Path,
     headers: &'a csv::StringRecord,
     time_col: usize,
+    step_col: Option<usize>,
     value_cols: &'a [usize],
 }
 
@@ -316,33 +320,41 @@ impl Layout<'_> {
         Ok(())
     }
 
-    /// A row read in one pass over its bytes where the time label is the
-    /// first column, every other column a value, and every value a plain
-    /// decimal between commas ([`plain_decimal`]: no white space, no
-    /// exponent), appended; false, with nothing appended, for any other
-    /// row, which [`Self::row`] then reads as fields (or reports). `vals`
-    /// is scratch space.
+    /// A row read in one pass over its bytes where every value is a plain
+    /// decimal ([`plain_decimal`]: no white space, no exponent) and the
+    /// time label has no white space around it, appended (the `step`
+    /// column's cell, if any, is passed over, as [`Self::row`] does); false,
+    /// with nothing appended, for any other row, which [`Self::row`] then
+    /// reads as fields (or reports). `vals` is scratch space.
     fn plain_row(&self, line_no: usize, line: &str, vals: &mut Vec<f64>, out: &mut Rows) -> bool {
-        if self.time_col != 0 || self.value_cols.len() + 1 != self.headers.len() {
-            return false;
-        }
-        let Some((label, rest)) = line.split_once(',') else {
-            return false;
-        };
+        let b = line.as_bytes();
+        let n = self.headers.len();
+        let (mut label, mut at) = ("", 0);
         vals.clear();
-        let mut b = rest.as_bytes();
-        loop {
-            let Some((x, len)) = plain_decimal_prefix(b) else {
-                return false;
-            };
-            vals.push(x);
-            match b.get(len) {
-                None => break,
-                Some(b',') => b = &b[len + 1..],
-                Some(_) => return false,
+        for c in 0..n {
+            if c == self.time_col || Some(c) == self.step_col {
+                let len = b[at..]
+                    .iter()
+                    .position(|&x| x == b',')
+                    .unwrap_or(b.len() - at);
+                if c == self.time_col {
+                    label = &line[at..at + len];
+                }
+                at += len;
+            } else {
+                let Some((x, len)) = plain_decimal_prefix(&b[at..]) else {
+                    return false;
+                };
+                vals.push(x);
+                at += len;
+            }
+            match (b.get(at), c + 1 == n) {
+                (Some(b','), false) => at += 1,
+                (None, true) => {}
+                _ => return false,
             }
         }
-        if vals.len() != self.value_cols.len() || trim_field(label).len() != label.len() {
+        if trim_field(label).len() != label.len() {
             return false;
         }
         let Some(ts) = Timestamp::parse(label) else {
@@ -674,7 +686,13 @@ mod tests {
             "3.",
             "2 ",
         ];
-        let mut text = String::from("time,a,b,c\n");
+        // Three layouts: the time label first, after a step column, between
+        // two values.
+        let mut texts = [
+            String::from("time,a,b,c\n"),
+            String::from("step,time,a,b,c\n"),
+            String::from("a,time,b,c\n"),
+        ];
         for t in 0..2880 {
             let mut cells = Vec::new();
             for _ in 0..3 {
@@ -695,23 +713,27 @@ mod tests {
             } else {
                 label
             };
-            text += &format!("{label},{}\n", cells.join(","));
+            let step = if t % 70 == 3 { "x" } else { "7" };
+            texts[0] += &format!("{label},{}\n", cells.join(","));
+            texts[1] += &format!("{step},{label},{}\n", cells.join(","));
+            texts[2] += &format!("{},{label},{},{}\n", cells[0], cells[1], cells[2]);
         }
         let path = Path::new("p.csv");
-        let fast = parse_profiles(path, &text).unwrap();
-        let csv = parse_profiles(path, &text.replacen("time", "\"time\"", 1)).unwrap();
-        assert_eq!(fast.n_steps, 2880);
-        assert_eq!((fast.n_steps, &fast.names), (csv.n_steps, &csv.names));
-        assert_eq!(fast.first_time, csv.first_time);
-        assert_eq!(fast.label_step_s, csv.label_step_s);
-        for c in 0..3 {
-            let bits =
-                |t: &ProfileTable| t.series(c).iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&fast), bits(&csv), "column {c}");
+        for text in &texts {
+            let fast = parse_profiles(path, text).unwrap();
+            let csv = parse_profiles(path, &text.replacen("time", "\"time\"", 1)).unwrap();
+            assert_eq!(fast.n_steps, 2880);
+            assert_eq!((fast.n_steps, &fast.names), (csv.n_steps, &csv.names));
+            assert_eq!(fast.first_time, csv.first_time);
+            assert_eq!(fast.label_step_s, csv.label_step_s);
+            for c in 0..3 {
+                let bits =
+                    |t: &ProfileTable| t.series(c).iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fast), bits(&csv), "column {c}");
+            }
         }
     }
 
-    /// The byte splitter gives what `split(',')` and `str::trim` give.
     #[test]
     fn fields_split_and_trimmed_as_str_trim_does() {
         let lines = [

@@ -41,7 +41,9 @@ seeds() {
     scenario) cp scenarios/*.toml "$dir/" ;;
     region)   cp regions/*.toml "$dir/" ;;
     profiles) for f in networks/simbench-*/profiles.csv.gz; do
-                gzip -dc "$f" | head -200 > "$dir/$(basename "$(dirname "$f")").csv"; done ;;
+                name="$dir/$(basename "$(dirname "$f")")"
+                gzip -dc "$f" | head -200 > "$name.csv"
+                gzip -c "$name.csv" > "$name.csv.gz"; done ;;
     elements) for f in networks/simbench-*/elements.csv; do
                 head -40 "$f" > "$dir/$(basename "$(dirname "$f")").csv"; done ;;
   esac

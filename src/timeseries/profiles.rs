@@ -82,7 +82,7 @@ pub use crate::input::read_text;
 /// Reads a profile CSV (gzip-compressed or not).
 pub fn read_profiles(path: &Path) -> Result<ProfileTable> {
     let bytes = crate::input::read(path)?;
-    profiles_of(path, &bytes)
+    parse_profile_bytes(path, &bytes)
 }
 
 /// `network()` and, where there is a path, [`read_profiles`] side by side
@@ -99,7 +99,7 @@ pub fn read_beside_profiles<N: Send>(
 
 /// Parses profile CSV text (`path` for messages).
 pub fn parse_profiles(path: &Path, text: &str) -> Result<ProfileTable> {
-    profiles_of(path, text.as_bytes())
+    parse_profile_bytes(path, text.as_bytes())
 }
 
 /// Bytes of text parsed at a time: half a megabyte, in a core's cache
@@ -110,12 +110,13 @@ const PIECE_BYTES: usize = 1 << 19;
 /// Rows a piece holds at least.
 const PIECE_ROWS: usize = 64;
 
-/// The profile table of a file's bytes (gzip data or text). A file with
+/// Parses a profile table from a file's bytes (`path` for messages): gzip
+/// data (recognised by its magic bytes) or text, which must be UTF-8. A file with
 /// no quotes is parsed a piece of lines at a time, each piece while the
 /// next is inflated (on two threads where rayon's pool has them); the
 /// text is never whole in memory. A quote anywhere sends the whole text
 /// to the CSV reader instead.
-fn profiles_of(path: &Path, bytes: &[u8]) -> Result<ProfileTable> {
+pub fn parse_profile_bytes(path: &Path, bytes: &[u8]) -> Result<ProfileTable> {
     let mut lines = Lines::new(path, bytes, PIECE_BYTES);
     let (mut piece, mut next) = (String::new(), String::new());
     lines.next_piece(&mut piece)?;

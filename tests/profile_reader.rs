@@ -164,3 +164,15 @@ fn not_utf8_deep_in_a_gzip_file_names_the_line() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A table whose only columns are the time and a step index still has its
+/// rows (and no profile).
+#[test]
+fn a_table_of_no_profiles_keeps_its_rows() {
+    let text = "time,step\n2020-01-01T00:00,1\n2020-01-01T00:15,2\n";
+    let t = parse_profiles(Path::new("p.csv"), text).unwrap();
+    assert_eq!(
+        (t.n_steps, t.names.len(), t.label_step_s),
+        (2, 0, Some(900))
+    );
+}

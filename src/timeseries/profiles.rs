@@ -269,6 +269,8 @@ impl Header {
         }
         let names = self.value_cols.iter().map(|&c| self.fields[c].to_string());
         let mut t = ProfileTable::from_columns(names.zip(columns).collect())?;
+        // Every column has a value per row; a table of none still has rows.
+        t.n_steps = times.len();
         t.first_time = times.first().map(|x| x.0);
         t.label_step_s = label_step(path, &self.fields[self.time_col], &times)?;
         Ok(t)
